@@ -1,0 +1,57 @@
+import type { Cell } from "../src/config/expand.js";
+import type { IptablesBuild, Settings } from "../src/config/schema.js";
+import type { Host, Peer } from "../src/harness/host.js";
+import type { Step } from "../src/harness/host-ops.js";
+import type { ProbeSpec } from "../src/assertions/probe.js";
+import type { MatchedError } from "../src/assertions/error-matchers.js";
+
+/** A workload container the scenario deployed inside the host. */
+export interface Target {
+  container: string;
+  network: string;
+  /** the Linux bridge the network uses (docker0, br-<id>) */
+  bridge: string;
+  subnet: string;
+  ip: string;
+  /** published host port, if any */
+  hostPort: number | undefined;
+  /** deployed after the breakage (e.g. the `docker run -p` of flush-then-run) */
+  late?: boolean;
+}
+
+export interface ScenarioContext {
+  readonly host: Host;
+  readonly peer: Peer;
+  readonly cell: Cell;
+  readonly settings: Settings;
+  /** every command run, in order, with its output */
+  readonly steps: Step[];
+  /** errors captured from commands the scenario expected might fail */
+  readonly errors: MatchedError[];
+  readonly targets: Target[];
+  /** iptables builds present in the host, for fixes that switch builds */
+  readonly builds: readonly IptablesBuild[];
+  /** the iptables build, backend and daemon options in force now (fixes change them) */
+  current: { build: IptablesBuild; backend: "nft" | "legacy"; daemonOptions: Record<string, unknown> };
+  /** rule set snapshot taken just before the scenario breaks the host */
+  rulesBeforeBreak?: string;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly variants: readonly string[];
+  readonly description: string;
+  /** deploys the healthy state, then breaks the host the way the field report describes */
+  setUp(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
+  /** after a fix: the user's action that failed, tried again (e.g. `docker run -p`) */
+  retry?(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
+  probes(ctx: ScenarioContext): ProbeSpec[];
+}
+
+export type FixOutcome = { applied: true; note?: string } | { applied: false; reason: string };
+
+export interface Fix {
+  readonly name: string;
+  readonly description: string;
+  apply(ctx: ScenarioContext): Promise<FixOutcome>;
+}

@@ -1,0 +1,49 @@
+import { mustStep } from "../../src/harness/host-ops.js";
+import type { ScenarioContext, Target } from "../api.js";
+
+/** Names a run's inner networks and containers; inside a disposable host nothing else can collide. */
+export const networkName = (i: number) => `fwc-net${i}`;
+export const containerName = (network: number, index: number) => `n${network}c${index}`;
+
+/** Runs a published workload container and returns it as a probe target. */
+export async function runWorkload(
+  ctx: ScenarioContext,
+  spec: { name: string; network: string | undefined; hostPort: number; late?: boolean },
+): Promise<void> {
+  const net = spec.network ? `--network ${spec.network}` : "";
+  await mustStep(
+    ctx.host,
+    ctx.steps,
+    `run ${spec.name}`,
+    `docker run -d --restart unless-stopped --name ${spec.name} --hostname ${spec.name} ${net} -p ${spec.hostPort}:80 fwcompat/workload`,
+  );
+  ctx.targets.push(await describeTarget(ctx, spec.name, spec.hostPort, spec.late));
+}
+
+export async function describeTarget(ctx: ScenarioContext, container: string, hostPort: number | undefined, late?: boolean): Promise<Target> {
+  const format = "{{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{$v.NetworkID}} {{$v.IPAddress}} {{$v.IPPrefixLen}}{{end}}";
+  const out = await mustStep(ctx.host, ctx.steps, `inspect ${container}`, `docker inspect -f '${format}' ${container}`);
+  const [network = "", networkId = "", ip = "", prefix = ""] = out.stdout.trim().split(" ");
+  const bridge = network === "bridge" ? "docker0" : `br-${networkId.slice(0, 12)}`;
+  const subnet = await mustStep(ctx.host, ctx.steps, `subnet of ${network}`, `docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' ${network}`);
+  return { container, network, bridge, subnet: subnet.stdout.trim() || `${ip}/${prefix}`, ip, hostPort, late };
+}
+
+/**
+ * The cell's topology: one published container on the default bridge and on each of N
+ * user bridges (more per bridge if asked), ports counting up from basePort.
+ */
+export async function deployTopology(ctx: ScenarioContext): Promise<void> {
+  const { bridges, containersPerBridge, basePort } = ctx.cell.topology;
+  let port = basePort;
+  await runWorkload(ctx, { name: "n0c1", network: undefined, hostPort: port++ });
+  for (let n = 1; n <= bridges; n++) {
+    await mustStep(ctx.host, ctx.steps, `create ${networkName(n)}`, `docker network create ${networkName(n)}`);
+    for (let c = 1; c <= containersPerBridge; c++) {
+      await runWorkload(ctx, { name: containerName(n, c), network: networkName(n), hostPort: port++ });
+    }
+  }
+}
+
+/** The next free published port after everything deployed so far. */
+export const nextPort = (ctx: ScenarioContext) => Math.max(ctx.cell.topology.basePort - 1, ...ctx.targets.map((t) => t.hostPort ?? 0)) + 1;

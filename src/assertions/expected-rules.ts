@@ -1,0 +1,67 @@
+import { compareVersions } from "../fixes/versions.js";
+import { hasRule, parseIptablesSave, RuleSetParseError } from "./iptables-save.js";
+
+export interface BridgeFacts {
+  bridge: string;
+  subnet: string;
+  ip: string;
+  hostPort: number | undefined;
+}
+
+interface ExpectedRule {
+  table: string;
+  chain: string;
+  spec: string;
+}
+
+/** Engine generations differ in where per-bridge rules live: 28.x added DOCKER-FORWARD/-BRIDGE/-CT. */
+export function engineGeneration(engineVersion: string): "28+" | "pre-28" {
+  return compareVersions(engineVersion, "28.0.0") >= 0 ? "28+" : "pre-28";
+}
+
+function perBridge(bridge: string, subnet: string, generation: "28+" | "pre-28"): ExpectedRule[] {
+  const filter = (chain: string, spec: string) => ({ table: "filter", chain, spec });
+  const common = [
+    filter("DOCKER-ISOLATION-STAGE-1", `-i ${bridge} ! -o ${bridge} -j DOCKER-ISOLATION-STAGE-2`),
+    filter("DOCKER-ISOLATION-STAGE-2", `-o ${bridge} -j DROP`),
+    { table: "nat", chain: "POSTROUTING", spec: `-s ${subnet} ! -o ${bridge} -j MASQUERADE` },
+  ];
+  if (generation === "28+") {
+    return [
+      filter("DOCKER-BRIDGE", `-o ${bridge} -j DOCKER`),
+      filter("DOCKER-CT", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
+      filter("DOCKER-FORWARD", `-i ${bridge} -j ACCEPT`),
+      ...common,
+    ];
+  }
+  return [
+    filter("FORWARD", `-o ${bridge} -j DOCKER`),
+    filter("FORWARD", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
+    filter("FORWARD", `-i ${bridge} ! -o ${bridge} -j ACCEPT`),
+    filter("FORWARD", `-i ${bridge} -o ${bridge} -j ACCEPT`),
+    ...common,
+  ];
+}
+
+function perPublishedPort(t: BridgeFacts): ExpectedRule[] {
+  if (t.hostPort === undefined) return [];
+  return [{ table: "filter", chain: "DOCKER", spec: `-d ${t.ip}/32 ! -i ${t.bridge} -o ${t.bridge} -p tcp -m tcp --dport 80 -j ACCEPT` }];
+}
+
+/**
+ * Rules a healthy host of this engine generation has for the deployed bridges and
+ * published ports, and which of them the actual `iptables-save` lacks (named one per line).
+ */
+export function missingRules(saveText: string, targets: readonly BridgeFacts[], engineVersion: string): string[] {
+  let rules;
+  try {
+    rules = parseIptablesSave(saveText);
+  } catch (error) {
+    if (error instanceof RuleSetParseError) return [`(rule set unreadable: ${error.message})`];
+    throw error;
+  }
+  const generation = engineGeneration(engineVersion);
+  const bridges = new Map(targets.map((t) => [t.bridge, t.subnet]));
+  const expected = [...[...bridges].flatMap(([bridge, subnet]) => perBridge(bridge, subnet, generation)), ...targets.flatMap(perPublishedPort)];
+  return expected.filter((r) => !hasRule(rules, r.table, r.chain, r.spec)).map((r) => `${r.table} ${r.chain} ${r.spec}`);
+}

@@ -1,0 +1,107 @@
+import { UserError } from "../cli/user-error.js";
+import type { DaemonOptionSet, Engine, IptablesBuild, MatrixFile, Topology } from "./schema.js";
+
+export interface Cell {
+  /** stable, filesystem-safe identity of the cell */
+  id: string;
+  provider: "dind" | "vagrant";
+  engine: Engine;
+  iptables: IptablesBuild;
+  backend: "nft" | "legacy";
+  daemon: DaemonOptionSet;
+  topology: Topology;
+  scenario: string;
+  variant: string | undefined;
+  fixes: string[];
+}
+
+export const filterKeys = ["provider", "engine", "iptables", "backend", "daemon", "topology", "scenario"] as const;
+export type FilterKey = (typeof filterKeys)[number];
+export type Filters = Map<FilterKey, Set<string>>;
+
+/** Parses repeated `key=value` arguments; the same key twice means either value. */
+export function parseFilters(args: readonly string[]): Filters {
+  const filters: Filters = new Map();
+  for (const arg of args) {
+    const eq = arg.indexOf("=");
+    const key = arg.slice(0, eq) as FilterKey;
+    if (eq < 1 || !filterKeys.includes(key) || eq === arg.length - 1) {
+      throw new UserError(`--filter '${arg}': use key=value with key one of ${filterKeys.join(", ")}`);
+    }
+    const values = filters.get(key) ?? new Set<string>();
+    values.add(arg.slice(eq + 1));
+    filters.set(key, values);
+  }
+  return filters;
+}
+
+/** Crosses every matrix block's axes into cells; a cell named by two blocks appears once. */
+export function expandMatrix(matrix: MatrixFile): Cell[] {
+  const byName = <T extends { name: string }>(items: T[]) => new Map(items.map((item) => [item.name, item]));
+  const builds = byName(matrix.iptables);
+  const engines = byName(matrix.engines);
+  const daemons = byName(matrix.daemon);
+  const topologies = byName(matrix.topologies);
+  const cells = new Map<string, Cell>();
+  for (const block of matrix.matrix) {
+    for (const provider of block.provider)
+      for (const engineName of block.engine)
+        for (const buildName of block.iptables)
+          for (const backend of block.backend)
+            for (const daemonName of block.daemon)
+              for (const topologyName of block.topology)
+                for (const scenarioRef of block.scenario) {
+                  const [scenario = "", variant] = scenarioRef.split(":", 2);
+                  const id = [scenarioRef.replace(":", "+"), provider, engineName, `${buildName}-${backend}`, daemonName, topologyName]
+                    .join("__")
+                    .replace(/[^A-Za-z0-9._+-]/g, "_");
+                  const existing = cells.get(id);
+                  if (existing) {
+                    existing.fixes = [...new Set([...existing.fixes, ...block.fixes])];
+                    continue;
+                  }
+                  cells.set(id, {
+                    id,
+                    provider,
+                    engine: must(engines.get(engineName)),
+                    iptables: must(builds.get(buildName)),
+                    backend,
+                    daemon: must(daemons.get(daemonName)),
+                    topology: must(topologies.get(topologyName)),
+                    scenario,
+                    variant,
+                    fixes: [...block.fixes],
+                  });
+                }
+  }
+  return [...cells.values()];
+}
+
+export function applyFilters(cells: Cell[], filters: Filters): Cell[] {
+  if (filters.size === 0) return cells;
+  const selected = cells.filter((cell) =>
+    [...filters].every(([key, values]) => [...values].some((value) => cellMatches(cell, key, value))),
+  );
+  if (selected.length === 0) {
+    const shown = [...filters].map(([k, v]) => [...v].map((x) => `${k}=${x}`).join(" or ")).join(" and ");
+    throw new UserError(`--filter ${shown} matches none of the ${cells.length} cells; check the names in the matrix file`);
+  }
+  return selected;
+}
+
+function cellMatches(cell: Cell, key: FilterKey, value: string): boolean {
+  switch (key) {
+    case "provider":
+    case "backend":
+      return cell[key] === value;
+    case "scenario":
+      return cell.scenario === value || `${cell.scenario}:${cell.variant ?? ""}` === value;
+    default:
+      return cell[key].name === value;
+  }
+}
+
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error("matrix references were not validated before expansion");
+  return value;
+}

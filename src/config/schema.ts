@@ -1,0 +1,116 @@
+import { z } from "zod";
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, "use letters, digits and . _ + - only");
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex digits");
+const debianSuite = z.enum(["bookworm", "trixie", "sid"]);
+
+/** Where an iptables build comes from. Every variant pins what it is, so nothing is relabelled. */
+export const iptablesSourceSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("debian"),
+    suite: debianSuite,
+    /** exact Debian package version, e.g. 1.8.11-2 */
+    version: z.string().min(1),
+  }),
+  z.strictObject({
+    kind: z.literal("tarball"),
+    /** file name looked up in the tarball directory (settings.tarballDir) */
+    file: z.string().regex(/^[^/]+\.tar\.(xz|bz2|gz)$/, "a tarball file name such as iptables-1.8.10.tar.xz"),
+    sha256,
+    /** path of the same file on the Debian mirror read from the machine's apt sources */
+    mirrorPath: z.string().optional(),
+    /** other places to download from; used only with settings.allowDownloads */
+    urls: z.array(z.url()).default([]),
+  }),
+]);
+
+export const iptablesBuildSchema = z.strictObject({
+  name,
+  /** the upstream or package version this build claims to be; checked against `iptables --version` */
+  version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.+~]+)?$/, "a version such as 1.8.11 or 1.8.11-2"),
+  source: iptablesSourceSchema,
+});
+
+export const engineSourceSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("debian"),
+    suite: debianSuite,
+    /** Debian version prefix of docker.io, e.g. 26.1.5 */
+    version: z.string().min(1),
+  }),
+  z.strictObject({
+    kind: z.literal("static"),
+    url: z.url(),
+    sha256,
+    /** Debian suite whose rootfs hosts the static binaries */
+    suite: debianSuite.default("trixie"),
+  }),
+]);
+
+export const engineSchema = z.strictObject({
+  name,
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, "an engine version such as 28.5.2"),
+  source: engineSourceSchema,
+});
+
+export const daemonOptionSetSchema = z.strictObject({
+  name,
+  /** merged into the host's /etc/docker/daemon.json */
+  options: z.record(z.string(), z.unknown()),
+});
+
+export const topologySchema = z.strictObject({
+  name,
+  /** user-defined bridge networks in addition to the default bridge */
+  bridges: z.number().int().min(1, "a topology needs at least 1 user bridge").max(16),
+  containersPerBridge: z.number().int().min(1).max(8).default(1),
+  /** first published host port; each container gets the next one */
+  basePort: z.number().int().min(1, "ports are 1-65535").max(65000, "basePort must leave room below 65535"),
+});
+
+const axis = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1, "an axis needs at least one value");
+
+export const matrixBlockSchema = z.strictObject({
+  provider: axis(z.enum(["dind", "vagrant"])).default(["dind"]),
+  engine: axis(name),
+  iptables: axis(name),
+  backend: axis(z.enum(["nft", "legacy"])).default(["nft"]),
+  daemon: axis(name),
+  topology: axis(name),
+  /** scenario or scenario:variant, e.g. flush-then-run:filter+nat */
+  scenario: axis(z.string().min(1)),
+  fixes: z.array(z.string().min(1)).default([]),
+});
+
+export const settingsSchema = z.strictObject({
+  concurrency: z.number().int().min(1).max(16).default(2),
+  probeTimeoutMs: z.number().int().min(200).max(30_000).default(3000),
+  /** net.ipv4.ip_forward when dockerd starts; a freshly booted host has 0 */
+  ipForwardAtStart: z.union([z.literal(0), z.literal(1)]).default(0),
+  /** where tarballs are looked up and cached; FWCOMPAT_TARBALL_DIR overrides */
+  tarballDir: z.string().optional(),
+  /** allow downloads from URLs other than the apt mirror */
+  allowDownloads: z.boolean().default(false),
+  /** auto: a local debian:<suite> image if present, else debootstrap, else pull */
+  baseImage: z.enum(["auto", "registry", "debootstrap"]).default("auto"),
+  /** deadline of one attempt (host start to teardown) */
+  attemptTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(240_000),
+});
+
+export const matrixFileSchema = z.strictObject({
+  version: z.literal(1),
+  settings: settingsSchema.default(() => settingsSchema.parse({})),
+  iptables: axis(iptablesBuildSchema),
+  engines: axis(engineSchema),
+  daemon: axis(daemonOptionSetSchema),
+  topologies: axis(topologySchema),
+  matrix: axis(matrixBlockSchema),
+});
+
+export type MatrixFile = z.infer<typeof matrixFileSchema>;
+export type Settings = z.infer<typeof settingsSchema>;
+export type IptablesBuild = z.infer<typeof iptablesBuildSchema>;
+export type Engine = z.infer<typeof engineSchema>;
+export type DaemonOptionSet = z.infer<typeof daemonOptionSetSchema>;
+export type Topology = z.infer<typeof topologySchema>;
+export type MatrixBlock = z.infer<typeof matrixBlockSchema>;

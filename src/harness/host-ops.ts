@@ -1,0 +1,58 @@
+import type { Host } from "./host.js";
+import type { ExecResult } from "./engine.js";
+
+/** One command run inside a host as part of a scenario, kept as evidence. */
+export interface Step {
+  name: string;
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+const trim = (text: string, max = 4000) => (text.length > max ? `${text.slice(0, max)}…[${text.length - max} more]` : text);
+
+export async function runStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
+  const result = await host.sh(script, timeoutMs);
+  steps.push({ name, command: script, exitCode: result.exitCode, stdout: trim(result.stdout), stderr: trim(result.stderr), ms: result.ms });
+  return result;
+}
+
+/** Like runStep, but a non-zero exit is a harness failure (the step was meant to set the stage, not to be observed). */
+export async function mustStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
+  const result = await runStep(host, steps, name, script, timeoutMs);
+  if (result.exitCode !== 0) throw new Error(`${name} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(-400)}`);
+  return result;
+}
+
+/** Address space for the inner engine that cannot overlap the outer run network. */
+export const INNER_ADDRESSES = {
+  bip: "10.77.0.1/24",
+  "default-address-pools": [{ base: "10.78.0.0/16", size: 24 }],
+};
+
+export function daemonJson(options: Record<string, unknown>): string {
+  return JSON.stringify({ ...INNER_ADDRESSES, ...options }, null, 2);
+}
+
+export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+export async function writeDaemonJson(host: Host, steps: Step[], options: Record<string, unknown>): Promise<void> {
+  await mustStep(host, steps, "write daemon.json", `printf '%s\\n' ${shellQuote(daemonJson(options))} > /etc/docker/daemon.json`);
+}
+
+export async function iptablesSave(host: Host): Promise<string> {
+  const result = await host.sh("iptables-save 2>&1", 20_000);
+  return result.stdout;
+}
+
+export async function dockerdLogTail(host: Host, lines = 60): Promise<string> {
+  const result = await host.sh(`tail -n ${lines} /var/log/fwcompat-dockerd.log 2>/dev/null`, 10_000);
+  return result.stdout;
+}
+
+export async function readIpForward(host: Host): Promise<number> {
+  const result = await host.sh("cat /proc/sys/net/ipv4/ip_forward", 5000);
+  return Number(result.stdout.trim());
+}

@@ -1,0 +1,91 @@
+import { createHash } from "node:crypto";
+import type Docker from "dockerode";
+import tar from "tar-stream";
+
+export const IMAGE_LABEL = "io.fwcompat.image";
+
+export interface ImageRecipe {
+  /** repository part of the tag, e.g. fwcompat/host */
+  repo: string;
+  /** readable prefix of the tag, e.g. docker-28.5.2 */
+  tagPrefix: string;
+  dockerfile: string;
+  /** extra files of the build context */
+  files?: Record<string, string | Buffer>;
+  /** inputs that change the result without being in the context (e.g. a base image id) */
+  extraKeys?: string[];
+  buildArgs?: Record<string, string>;
+}
+
+export class ImageBuildError extends Error {
+  constructor(
+    message: string,
+    readonly logTail: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The tag is a content hash of everything that goes into the image: an unchanged recipe rebuilds nothing. */
+export function recipeTag(recipe: ImageRecipe): string {
+  const hash = createHash("sha256");
+  hash.update(recipe.dockerfile);
+  for (const [name, content] of Object.entries(recipe.files ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    hash.update(`\0file:${name}\0`).update(content);
+  }
+  for (const key of recipe.extraKeys ?? []) hash.update(`\0key:${key}`);
+  for (const [k, v] of Object.entries(recipe.buildArgs ?? {}).sort()) hash.update(`\0arg:${k}=${v}`);
+  return `${recipe.repo}:${recipe.tagPrefix}-${hash.digest("hex").slice(0, 16)}`;
+}
+
+export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+  try {
+    await docker.getImage(tag).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds the recipe unless an image with its content hash already exists; returns the tag and whether it was built. */
+export async function ensureImage(
+  docker: Docker,
+  recipe: ImageRecipe,
+  onLine: (line: string) => void = () => {},
+): Promise<{ tag: string; built: boolean }> {
+  const tag = recipeTag(recipe);
+  if (await imageExists(docker, tag)) return { tag, built: false };
+  const context = tar.pack();
+  context.entry({ name: "Dockerfile" }, recipe.dockerfile);
+  for (const [name, content] of Object.entries(recipe.files ?? {})) {
+    context.entry({ name, mode: name.startsWith("bin/") ? 0o755 : 0o644 }, content);
+  }
+  context.finalize();
+  const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+    t: tag,
+    rm: true,
+    forcerm: true,
+    labels: { [IMAGE_LABEL]: recipe.repo },
+    buildargs: recipe.buildArgs ?? {},
+  });
+  const tail: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, output: Array<{ error?: string }>) => {
+        const failed = error?.message ?? output.find((o) => o.error)?.error;
+        if (failed) reject(new ImageBuildError(`building ${tag} failed: ${failed.trim().split("\n").pop()}`, tail.join("\n")));
+        else resolve();
+      },
+      (event: { stream?: string }) => {
+        for (const line of (event.stream ?? "").split("\n")) {
+          if (!line.trim()) continue;
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
+          onLine(line);
+        }
+      },
+    );
+  });
+  return { tag, built: true };
+}

@@ -1,0 +1,121 @@
+import { readdir, readFile } from "node:fs/promises";
+import type Docker from "dockerode";
+import pLimit from "p-limit";
+import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
+import { ensureBaseImage } from "./base-image.js";
+import { ensureImage, ImageBuildError } from "./build-image.js";
+import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
+import { obtainTarball, tarballDir } from "./tarball-source.js";
+
+export type Availability<T> = ({ ok: true } & T) | { ok: false; status: "unavailable" | "error"; reason: string };
+
+export interface PreparedImages {
+  builds: Map<string, Availability<{ tag: string }>>;
+  hosts: Map<string, Availability<{ tag: string }>>;
+  /** tag of a plain base image used for the external peer */
+  peerTag: string;
+  timingsMs: Record<string, number>;
+}
+
+/** Suite used to compile tarball builds: old enough that its binaries run on every newer host suite. */
+const TOOLCHAIN_SUITE = "trixie";
+const HOST_FILES_DIR = new URL("../../../host-files/", import.meta.url);
+
+export async function readHostFiles(): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of await readdir(HOST_FILES_DIR)) files[`bin/${name}`] = await readFile(new URL(name, HOST_FILES_DIR), "utf8");
+  return files;
+}
+
+/** Builds (or finds cached) every image the cells need; sources that cannot be had become reasons, not crashes. */
+export async function prepareImages(
+  docker: Docker,
+  input: { engines: Engine[]; builds: IptablesBuild[]; settings: Settings; mirror: string; log: (line: string) => void },
+): Promise<PreparedImages> {
+  const { settings, mirror, log } = input;
+  const timingsMs: Record<string, number> = {};
+  const timed = async <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      timingsMs[key] = Math.round(performance.now() - started);
+    }
+  };
+  const suites = new Set<string>([TOOLCHAIN_SUITE, ...input.engines.map((e) => e.source.suite)]);
+  const bases = new Map<string, string>();
+  await Promise.all(
+    [...suites].map(async (suite) => {
+      bases.set(suite, await timed(`base:${suite}`, () => ensureBaseImage(docker, { suite, mirror, mode: settings.baseImage, log })));
+    }),
+  );
+  const toolchainBase = bases.get(TOOLCHAIN_SUITE) as string;
+  const hostFiles = await readHostFiles();
+  const wrappers = hostFiles["bin/fwcompat-make-wrappers"] as string;
+  const limit = pLimit(2);
+  const builds = new Map<string, Availability<{ tag: string }>>();
+  await Promise.all(
+    input.builds.map((build) =>
+      limit(async () => builds.set(build.name, await timed(`iptables:${build.name}`, () => buildIptables(build)))),
+    ),
+  );
+
+  async function buildIptables(build: IptablesBuild): Promise<Availability<{ tag: string }>> {
+    const source = build.source;
+    let recipe;
+    if (source.kind === "debian") {
+      recipe = debianIptablesRecipe({ ...build, source }, toolchainBase, mirror, wrappers);
+    } else {
+      const tarball = await obtainTarball(source, { dir: tarballDir(settings.tarballDir), mirror, allowDownloads: settings.allowDownloads });
+      if (!tarball.ok) return { ok: false, status: "unavailable", reason: tarball.reason };
+      log(`iptables ${build.name}: tarball from ${tarball.origin}`);
+      recipe = tarballIptablesRecipe({ ...build, source }, toolchainBase, tarball.data, wrappers);
+    }
+    return buildOrExplain(docker, recipe, `iptables ${build.name}`, log);
+  }
+
+  const available = input.builds.flatMap((build) => {
+    const state = builds.get(build.name);
+    return state?.ok ? [{ build, tag: state.tag }] : [];
+  });
+  const hosts = new Map<string, Availability<{ tag: string }>>();
+  for (const engine of input.engines) {
+    hosts.set(engine.name, await timed(`host:${engine.name}`, () => buildHost(engine)));
+  }
+
+  async function buildHost(engine: Engine): Promise<Availability<{ tag: string }>> {
+    const base = bases.get(engine.source.suite) as string;
+    let engineTarball: Buffer | undefined;
+    if (engine.source.kind === "static") {
+      const file = engine.source.url.split("/").pop() ?? "docker.tgz";
+      const got = await obtainTarball(
+        { file, sha256: engine.source.sha256, urls: [engine.source.url] },
+        { dir: tarballDir(settings.tarballDir), mirror: undefined, allowDownloads: settings.allowDownloads },
+      );
+      if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
+      engineTarball = got.data;
+    }
+    return buildOrExplain(docker, hostRecipe(engine, base, available, hostFiles, engineTarball), `host ${engine.name}`, log);
+  }
+
+  return { builds, hosts, peerTag: toolchainBase, timingsMs };
+}
+
+async function buildOrExplain(
+  docker: Docker,
+  recipe: Parameters<typeof ensureImage>[1],
+  what: string,
+  log: (line: string) => void,
+): Promise<Availability<{ tag: string }>> {
+  try {
+    const { tag, built } = await ensureImage(docker, recipe, (line) => log(`${what}: ${line}`));
+    log(`${what}: ${built ? "built" : "cached"} ${tag}`);
+    return { ok: true, tag };
+  } catch (error) {
+    if (!(error instanceof ImageBuildError)) throw error;
+    const missing = /Unable to locate|Version '.*' for '.*' was not found|Can't select|has no installation candidate/.exec(error.logTail);
+    return missing
+      ? { ok: false, status: "unavailable", reason: `${what}: the mirror does not carry it (${missing[0]})` }
+      : { ok: false, status: "error", reason: `${error.message}\n${error.logTail.split("\n").slice(-8).join("\n")}` };
+  }
+}

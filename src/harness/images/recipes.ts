@@ -1,0 +1,102 @@
+import type { Engine, IptablesBuild } from "../../config/schema.js";
+import type { ImageRecipe } from "./build-image.js";
+
+/** Where an iptables build lives inside a host; fwcompat-select-iptables expects this layout. */
+export const buildPrefix = (build: IptablesBuild) => `/opt/fwcompat/iptables/${build.name}`;
+
+const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
+// The mirror may be a dated snapshot whose Release files have expired; their signatures still hold.
+const APT_UPDATE = "apt-get -o Acquire::Check-Valid-Until=false update -qq";
+const APT_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends";
+
+/** Fails the build when the binary does not say the version the matrix claims: nothing is ever relabelled. */
+const versionGate = (build: IptablesBuild) =>
+  `grep -q "iptables v${upstreamVersion(build.version)} " /tmp/versions || { echo "build claims ${build.version} but says: $(cat /tmp/versions)"; exit 1; }`;
+
+const finalStage = (build: IptablesBuild) => [`FROM scratch`, `COPY --from=build ${buildPrefix(build)} ${buildPrefix(build)}`];
+
+/** A Debian .deb build: iptables and its libraries of that suite, unpacked side by side under a prefix. */
+export function debianIptablesRecipe(build: IptablesBuild & { source: { kind: "debian" } }, baseTag: string, mirror: string, wrappers: string): ImageRecipe {
+  const { suite, version } = build.source;
+  const prefix = buildPrefix(build);
+  const lib = `${prefix}/root/usr/lib/x86_64-linux-gnu`;
+  return {
+    repo: "fwcompat/iptables",
+    tagPrefix: build.name,
+    files: { "bin/fwcompat-make-wrappers": wrappers },
+    extraKeys: [baseTag, mirror],
+    dockerfile: [
+      `FROM ${baseTag} AS build`,
+      `COPY bin/fwcompat-make-wrappers /usr/local/sbin/`,
+      `RUN set -e; echo "deb ${mirror} ${suite} main" > /etc/apt/sources.list.d/fwcompat-${suite}.list; ${APT_UPDATE}; ` +
+        `mkdir -p /tmp/debs && cd /tmp/debs; ` +
+        `libs=$(apt-cache depends iptables=${version} | awk '/Depends:/ {print $2}' | grep '^lib' | grep -v '^libc6$' | sed 's|$|/${suite}|'); ` +
+        `apt-get download iptables=${version} $libs; ls; ` +
+        `for deb in *.deb; do dpkg-deb -x "$deb" ${prefix}/root; done; ` +
+        `fwcompat-make-wrappers ${prefix} ${prefix}/root/usr/sbin ${lib} ${lib}/xtables | tee /tmp/versions; ${versionGate(build)}; ` +
+        `printf 'package=iptables %s (Debian %s)\\nsource=debian\\n' "${version}" "${suite}" > ${prefix}/provenance; ` +
+        `rm -rf /var/lib/apt/lists/* /tmp/debs`,
+      ...finalStage(build),
+    ].join("\n"),
+  };
+}
+
+/** An upstream tarball build: configured and installed under its own prefix (legacy and nft multi-binaries). */
+export function tarballIptablesRecipe(build: IptablesBuild & { source: { kind: "tarball" } }, baseTag: string, tarball: Buffer, wrappers: string): ImageRecipe {
+  const prefix = buildPrefix(build);
+  return {
+    repo: "fwcompat/iptables",
+    tagPrefix: build.name,
+    files: { "bin/fwcompat-make-wrappers": wrappers, "iptables.tar": tarball },
+    extraKeys: [baseTag],
+    dockerfile: [
+      `FROM ${baseTag} AS build`,
+      `RUN ${APT_UPDATE} && ${APT_INSTALL} build-essential pkg-config libmnl-dev libnftnl-dev xz-utils bzip2 && rm -rf /var/lib/apt/lists/*`,
+      `COPY bin/fwcompat-make-wrappers /usr/local/sbin/`,
+      `COPY iptables.tar /tmp/iptables.tar`,
+      `RUN set -e; mkdir /src && tar -C /src --strip-components=1 -xf /tmp/iptables.tar && cd /src && ` +
+        `./configure --prefix=${prefix} >/dev/null && make -j"$(nproc)" >/dev/null && make install >/dev/null && ` +
+        `fwcompat-make-wrappers ${prefix} ${prefix}/sbin ${prefix}/lib ${prefix}/lib/xtables | tee /tmp/versions && ${versionGate(build)} && ` +
+        `printf 'package=upstream tarball %s sha256 %s\\nsource=tarball\\n' "${build.source.file}" "${build.source.sha256}" > ${prefix}/provenance`,
+      ...finalStage(build),
+    ].join("\n"),
+  };
+}
+
+/** A disposable host: the engine, every available iptables build, and fwcompat's in-host tools. */
+export function hostRecipe(
+  engine: Engine,
+  baseTag: string,
+  builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>,
+  hostFiles: Record<string, string>,
+  engineTarball?: Buffer,
+): ImageRecipe {
+  const files: Record<string, string | Buffer> = { ...hostFiles };
+  const install =
+    engine.source.kind === "debian"
+      ? [
+          `RUN ${APT_UPDATE} && cli=$(apt-cache show docker-cli >/dev/null 2>&1 && echo "docker-cli=${engine.source.version}*"); ` +
+            `${APT_INSTALL} "docker.io=${engine.source.version}*" $cli busybox-static && rm -rf /var/lib/apt/lists/*`,
+        ]
+      : [
+          `RUN ${APT_UPDATE} && ${APT_INSTALL} busybox-static && rm -rf /var/lib/apt/lists/*`,
+          `ADD docker.tgz /opt/`,
+          `RUN cp /opt/docker/* /usr/local/bin/ && rm -rf /opt/docker`,
+        ];
+  if (engineTarball) files["docker.tgz"] = engineTarball;
+  return {
+    repo: "fwcompat/host",
+    tagPrefix: engine.name,
+    files,
+    extraKeys: [baseTag],
+    dockerfile: [
+      `FROM ${baseTag}`,
+      ...install,
+      `RUN dockerd --version | grep -q "version ${engine.version}" || { echo "engine claims ${engine.version} but says: $(dockerd --version)"; exit 1; }`,
+      ...builds.map(({ build, tag }) => `COPY --from=${tag} ${buildPrefix(build)} ${buildPrefix(build)}`),
+      `COPY bin/ /usr/local/sbin/`,
+      `RUN mkdir -p /etc/docker /run/fwcompat`,
+      `ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/sbin/fwcompat-hostd"]`,
+    ].join("\n"),
+  };
+}

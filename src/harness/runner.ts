@@ -1,0 +1,130 @@
+import type Docker from "dockerode";
+import pLimit from "p-limit";
+import { SCENARIOS } from "../../scenarios/index.js";
+import type { Cell } from "../config/expand.js";
+import type { MatrixFile } from "../config/schema.js";
+import { FIXES } from "../fixes/index.js";
+import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
+import { brokenVantages, judgeFix } from "../results/verdicts.js";
+import { runAttempt } from "./attempt.js";
+import { prepareImages, type PreparedImages } from "./images/prepare.js";
+import { DindProvider } from "./providers/dind.js";
+import type { HostProvider } from "./host.js";
+
+export interface RunOptions {
+  docker: Docker;
+  runId: string;
+  matrix: MatrixFile;
+  cells: Cell[];
+  mirror: string;
+  concurrency: number;
+  log: (line: string) => void;
+  /** called the moment a cell is finished, so nothing finished is lost */
+  onCell: (result: CellResult) => Promise<void>;
+  /** the provider is handed out so a signal handler can close it */
+  onProvider?: (provider: HostProvider) => void;
+}
+
+export async function runMatrix(options: RunOptions): Promise<{ results: CellResult[]; images: PreparedImages }> {
+  const { docker, matrix, cells, log } = options;
+  const engines = matrix.engines.filter((e) => cells.some((c) => c.engine.name === e.name));
+  log(`preparing images for ${engines.length} engine(s) and ${matrix.iptables.length} iptables build(s)`);
+  const images = await prepareImages(docker, { engines, builds: matrix.iptables, settings: matrix.settings, mirror: options.mirror, log });
+  const provider = new DindProvider(docker, options.runId, images.peerTag);
+  options.onProvider?.(provider);
+  const limit = pLimit(options.concurrency);
+  const availableBuilds = matrix.iptables.filter((b) => images.builds.get(b.name)?.ok);
+  try {
+    const results = await Promise.all(
+      cells.map(async (cell) => {
+        const started = new Date();
+        const unrunnable = whyNotRunnable(cell, images);
+        const result = unrunnable
+          ? finish(options.runId, cell, started, unrunnable.status, unrunnable.reason)
+          : await runCell(cell, started);
+        await options.onCell(result);
+        log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}`);
+        return result;
+      }),
+    );
+    return { results, images };
+  } finally {
+    await provider.close();
+  }
+
+  async function runCell(cell: Cell, started: Date): Promise<CellResult> {
+    const scenario = SCENARIOS.get(cell.scenario);
+    const host = images.hosts.get(cell.engine.name);
+    if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
+    const attempt = (fixName: string | undefined) =>
+      limit(() => {
+        log(`${cell.id}: ${fixName ?? "baseline"} started`);
+        return runAttempt({
+          provider,
+          cell,
+          settings: matrix.settings,
+          hostImage: host.tag,
+          builds: availableBuilds,
+          scenario,
+          fix: fixName ? FIXES.get(fixName) : undefined,
+        });
+      });
+    // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
+    const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...cell.fixes.map((fix) => attempt(fix))]);
+    return assemble(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
+  }
+}
+
+function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResult["status"]; reason: string } | undefined {
+  if (cell.provider !== "dind") {
+    return { status: "unsupported", reason: `provider '${cell.provider}' is not implemented in this version; only dind runs` };
+  }
+  const build = images.builds.get(cell.iptables.name);
+  if (build && !build.ok) return { status: build.status, reason: `iptables ${cell.iptables.name}: ${build.reason}` };
+  const host = images.hosts.get(cell.engine.name);
+  if (!host || !host.ok) return { status: host?.ok === false ? host.status : "error", reason: host && !host.ok ? host.reason : "no host image" };
+  return undefined;
+}
+
+function cellHeader(cell: Cell) {
+  return {
+    id: cell.id,
+    provider: cell.provider,
+    engine: cell.engine.name,
+    iptables: cell.iptables.name,
+    backend: cell.backend,
+    daemon: cell.daemon.name,
+    topology: cell.topology.name,
+    scenario: cell.scenario,
+    variant: cell.variant,
+    fixes: cell.fixes,
+  };
+}
+
+function finish(runId: string, cell: Cell, started: Date, status: CellResult["status"], reason: string): CellResult {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    runId,
+    cell: cellHeader(cell),
+    status,
+    reason,
+    brokenVantages: [],
+    fixes: [],
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+  };
+}
+
+function assemble(runId: string, cell: Cell, started: Date, baseline: AttemptResult, fixAttempts: AttemptResult[]): CellResult {
+  const base = finish(runId, cell, started, "works", "");
+  if (baseline.status !== "done") return { ...base, status: "error", reason: baseline.reason ?? "baseline failed", baseline };
+  const broken = brokenVantages(baseline.probes);
+  return {
+    ...base,
+    status: broken.length > 0 ? "reproduced" : "works",
+    reason: undefined,
+    brokenVantages: broken,
+    baseline,
+    fixes: fixAttempts.map((attempt) => ({ verdict: judgeFix(baseline, attempt), attempt })),
+  };
+}
