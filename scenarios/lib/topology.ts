@@ -10,12 +10,13 @@ export async function runWorkload(
   ctx: ScenarioContext,
   spec: { name: string; network: string | undefined; hostPort: number; late?: boolean },
 ): Promise<void> {
+  // busybox httpd as PID 1 ignores SIGTERM: a 1 s stop timeout keeps dockerd restarts from waiting 10 s per container.
   const net = spec.network ? `--network ${spec.network}` : "";
   await mustStep(
     ctx.host,
     ctx.steps,
     `run ${spec.name}`,
-    `docker run -d --restart unless-stopped --name ${spec.name} --hostname ${spec.name} ${net} -p ${spec.hostPort}:80 fwcompat/workload`,
+    `docker run -d --restart unless-stopped --stop-timeout 1 --name ${spec.name} --hostname ${spec.name} ${net} -p ${spec.hostPort}:80 fwcompat/workload`,
   );
   ctx.targets.push(await describeTarget(ctx, spec.name, spec.hostPort, spec.late));
 }

@@ -6,7 +6,7 @@ import type { IptablesBuild, Settings } from "../config/schema.js";
 import type { AttemptResult, Evidence } from "../results/schema.js";
 import { withDeadline } from "./engine.js";
 import type { Host, HostProvider } from "./host.js";
-import { dockerdLogTail, iptablesSave, mustStep, readIpForward, writeDaemonJson, type Step } from "./host-ops.js";
+import { dockerdLogTail, iptablesSave, mustStep, otherBackendRules, readIpForward, writeDaemonJson, type Step } from "./host-ops.js";
 
 export interface AttemptInput {
   provider: HostProvider;
@@ -61,7 +61,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
         }
         result.probes = await timed("probes", () => runProbes(ctx, input.scenario.probes(ctx)));
-        result.rules = { beforeBreak: ctx.rulesBeforeBreak, final: await iptablesSave(ctx.host) };
+        result.rules = {
+          beforeBreak: ctx.rulesBeforeBreak,
+          final: await iptablesSave(ctx.host),
+          otherBackend: await otherBackendRules(ctx.host, ctx.current.build.name, ctx.current.backend),
+        };
         result.missingRules = missingRules(result.rules.final ?? "", ctx.targets, input.cell.engine.version);
       })(),
       input.settings.attemptTimeoutMs,

@@ -47,6 +47,13 @@ export async function iptablesSave(host: Host): Promise<string> {
   return result.stdout;
 }
 
+/** The other backend's rules, when it has any: after a backend switch, the old rules still filter packets. */
+export async function otherBackendRules(host: Host, build: string, backend: "nft" | "legacy"): Promise<string | undefined> {
+  const other = backend === "nft" ? "legacy" : "nft";
+  const result = await host.sh(`/opt/fwcompat/iptables/${build}/bin-${other}/iptables-save 2>/dev/null`, 20_000);
+  return /^-A /m.test(result.stdout) ? result.stdout : undefined;
+}
+
 export async function dockerdLogTail(host: Host, lines = 60): Promise<string> {
   const result = await host.sh(`tail -n ${lines} /var/log/fwcompat-dockerd.log 2>/dev/null`, 10_000);
   return result.stdout;

@@ -32,7 +32,7 @@ export function debianIptablesRecipe(build: IptablesBuild & { source: { kind: "d
         `mkdir -p /tmp/debs && cd /tmp/debs; ` +
         `libs=$(apt-cache depends iptables=${version} | awk '/Depends:/ {print $2}' | grep '^lib' | grep -v '^libc6$' | sed 's|$|/${suite}|'); ` +
         `apt-get download iptables=${version} $libs; ls; ` +
-        `for deb in *.deb; do dpkg-deb -x "$deb" ${prefix}/root; done; ` +
+        `mkdir -p ${prefix}/root; for deb in *.deb; do dpkg-deb -x "$deb" ${prefix}/root; done; ` +
         `fwcompat-make-wrappers ${prefix} ${prefix}/root/usr/sbin ${lib} ${lib}/xtables | tee /tmp/versions; ${versionGate(build)}; ` +
         `printf 'package=iptables %s (Debian %s)\\nsource=debian\\n' "${version}" "${suite}" > ${prefix}/provenance; ` +
         `rm -rf /var/lib/apt/lists/* /tmp/debs`,

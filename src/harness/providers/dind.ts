@@ -51,7 +51,10 @@ export class DindProvider implements HostProvider {
               // The sandbox refuses --privileged; grant everything it can instead.
               CapAdd: ["ALL"],
               CapDrop: lacking,
-              SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"],
+              SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
+              // what the CLI's systempaths=unconfined means: /proc/sys and friends writable
+              MaskedPaths: [],
+              ReadonlyPaths: [],
               DeviceCgroupRules: ["a *:* rwm"],
             }),
       },
