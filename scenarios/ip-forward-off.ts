@@ -13,12 +13,14 @@ async function captureWarnings(ctx: ScenarioContext, when: string): Promise<void
 
 /**
  * Field report 1, second half: `net.ipv4.ip_forward=0` (a sysctl reload, a hardening
- * template) either before dockerd starts or under a running one.
+ * template). before: set before dockerd starts. after: set under a running dockerd, then
+ * probe with no further Docker action. after-run: the same, then the user's next
+ * `docker run -p` / `docker network create` (some engines turn forwarding back on there).
  */
 export const ipForwardOff: Scenario = {
   name: "ip-forward-off",
-  variants: ["before", "after"],
-  description: "set net.ipv4.ip_forward=0 before dockerd starts (before) or under a running dockerd (after)",
+  variants: ["before", "after", "after-run"],
+  description: "net.ipv4.ip_forward=0 before dockerd starts, under a running dockerd, or under it followed by docker run -p",
   async setUp(ctx, variant = "after") {
     if (variant === "before") {
       await mustStep(ctx.host, ctx.steps, "forwarding off, restart dockerd", "fwcompat-dockerd stop && sysctl -qw net.ipv4.ip_forward=0 && fwcompat-dockerd start");
@@ -28,11 +30,11 @@ export const ipForwardOff: Scenario = {
       ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
       await mustStep(ctx.host, ctx.steps, "forwarding off", "sysctl -w net.ipv4.ip_forward=0");
     }
-    await tryUserActions(ctx, "forwarding off");
+    if (variant !== "after") await tryUserActions(ctx, "forwarding off");
     await captureWarnings(ctx, "forwarding off");
   },
-  async retry(ctx) {
-    await tryUserActions(ctx, "after fix");
+  async retry(ctx, variant) {
+    if (variant !== "after") await tryUserActions(ctx, "after fix");
   },
   probes: standardProbes,
 };

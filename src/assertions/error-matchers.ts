@@ -13,35 +13,36 @@ export interface MatchedError {
   text: string;
 }
 
+/** Most specific first: each line of output is attributed to the first signature it matches. */
 export const SIGNATURES: readonly ErrorSignature[] = [
   {
     id: "no-chain",
-    summary: "driver failed programming external connectivity: iptables: No chain/target/match by that name",
-    pattern: /(driver failed programming external connectivity[^\n]*|[^\n]*)No chain\/target\/match by that name[^\n]*/,
+    summary: "iptables: No chain/target/match by that name (e.g. driver failed programming external connectivity)",
+    pattern: /No chain\/target\/match by that name/,
   },
   {
-    id: "chain-missing-on-network-create",
-    summary: "network create fails because a DOCKER chain is missing",
-    pattern: /[^\n]*(Failed to Setup IP tables|Failed to program|unable to (add|enable)[^\n]*(chain|rule))[^\n]*/i,
+    id: "chain-does-not-exist",
+    summary: "iptables (nft): Chain '...' does not exist",
+    pattern: /Chain '[^']+' does not exist/,
   },
   {
     id: "ipv4-forwarding-disabled",
     summary: "WARNING: IPv4 forwarding is disabled. Networking will not work.",
-    pattern: /[^\n]*IPv4 forwarding is disabled[^\n]*/,
+    pattern: /IPv4 forwarding is disabled/,
   },
   {
     id: "iptables-failed",
-    summary: "an iptables command run by dockerd failed",
-    pattern: /[^\n]*iptables failed[^\n]*/,
+    summary: "another failure of an iptables command run by dockerd",
+    pattern: /iptables failed|Failed to (Setup IP tables|program)/i,
   },
 ];
 
-/** Every signature found in `output`, each with the line the user would see. */
+/** Each output line that matches a signature, with the line as the user sees it. */
 export function matchErrors(step: string, output: string): MatchedError[] {
   const found: MatchedError[] = [];
-  for (const signature of SIGNATURES) {
-    const match = signature.pattern.exec(output);
-    if (match) found.push({ step, signature: signature.id, text: match[0].trim() });
+  for (const line of output.split("\n")) {
+    const signature = SIGNATURES.find((s) => s.pattern.test(line));
+    if (signature) found.push({ step, signature: signature.id, text: line.trim() });
   }
   return found;
 }

@@ -4,11 +4,10 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { SCENARIOS } from "../../scenarios/index.js";
 import { applyFilters, expandMatrix, parseFilters } from "../config/expand.js";
 import { loadMatrixFile } from "../config/load.js";
 import { matrixFileSchema } from "../config/schema.js";
-import { FIXES } from "../fixes/index.js";
+import { KNOWN_NAMES } from "../registry.js";
 import { debianMirror } from "../harness/apt-mirror.js";
 import { assertEngineReachable, connectEngine } from "../harness/engine.js";
 import type { HostProvider } from "../harness/host.js";
@@ -23,10 +22,6 @@ const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ...] [--c
        fwcompat schema       print the JSON schema of matrix files`;
 
 const DEFAULT_MATRIX = new URL("../../matrix.yaml", import.meta.url);
-export const KNOWN_NAMES = {
-  scenarios: new Map([...SCENARIOS].map(([name, s]) => [name, s.variants])),
-  fixes: new Set(FIXES.keys()),
-};
 
 const stamp = () => new Date().toISOString().slice(11, 19);
 const log = (line: string) => process.stderr.write(`[${stamp()}] ${line}\n`);

@@ -30,7 +30,9 @@ export function parseMatrixText(text: string, file: string, known: KnownNames): 
   const parsed = matrixFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    throw new UserError(`${locate(doc, lineCounter, file, issue.path)}: ${describeIssue(issue)}`);
+    // An unknown key is best shown where it is written, not where its object starts.
+    const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
+    throw new UserError(`${locate(doc, lineCounter, file, path)}: ${describeIssue(issue)}`);
   }
   const problem = crossReferenceProblems(parsed.data, known)[0];
   if (problem) throw new UserError(`${locate(doc, lineCounter, file, problem.path)}: ${problem.message}`);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what fwcompat needs on a Debian machine (run as root), starts a Docker engine if
+# none answers, and installs the Node dependencies. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! timeout 5 docker info >/dev/null 2>&1; then
+  # No systemd here: start dockerd ourselves and remember its PID so only it is stopped later.
+  echo "setup: starting dockerd"
+  nohup dockerd >/var/log/fwcompat-dockerd.log 2>&1 &
+  echo $! > .fwcompat-dockerd.pid
+  for _ in $(seq 1 60); do timeout 2 docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  timeout 5 docker info >/dev/null 2>&1 || { echo "setup: dockerd did not come up; see /var/log/fwcompat-dockerd.log" >&2; exit 1; }
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "setup: ready (engine $(docker version --format '{{.Server.Version}}'))"

@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { applyFilters, expandMatrix, parseFilters } from "../../src/config/expand.js";
+import { parseMatrixText } from "../../src/config/load.js";
+import { KNOWN_NAMES } from "../../src/registry.js";
+
+const dir = new URL("../fixtures/matrices/", import.meta.url);
+const read = (name: string) => readFileSync(new URL(name, dir), "utf8");
+const parse = (name: string) => parseMatrixText(read(name), name, KNOWN_NAMES);
+
+describe("matrix expansion", () => {
+  it("crosses each block's axes and merges fixes of a cell named twice", () => {
+    const cells = expandMatrix(parse("valid-small.yaml"));
+    expect(cells.map((c) => c.id).sort()).toEqual([
+      "curl-timeout__dind__docker-28.5.2__1.8.11-2-nft__proxy-off__3-bridges",
+      "curl-timeout__dind__docker-28.5.2__1.8.11-2-nft__proxy-on__3-bridges",
+      "curl-timeout__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges",
+      "curl-timeout__dind__docker-28.5.2__1.8.11-nft__proxy-on__3-bridges",
+      "flush-then-run+filter__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges",
+    ]);
+    const merged = cells.find((c) => c.id === "curl-timeout__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges");
+    expect(merged?.fixes).toEqual(["restart-dockerd", "userland-proxy-on"]);
+    const flush = cells.find((c) => c.scenario === "flush-then-run");
+    expect(flush?.variant).toBe("filter");
+    expect(flush?.topology.containersPerBridge).toBe(1);
+  });
+
+  it("filters: same key means either value, different keys mean both", () => {
+    const cells = expandMatrix(parse("valid-small.yaml"));
+    const picked = applyFilters(cells, parseFilters(["iptables=1.8.11", "daemon=proxy-off", "daemon=proxy-on", "scenario=curl-timeout"]));
+    expect(picked.map((c) => c.daemon.name).sort()).toEqual(["proxy-off", "proxy-on"]);
+    expect(picked.every((c) => c.iptables.name === "1.8.11")).toBe(true);
+    expect(applyFilters(cells, parseFilters(["scenario=flush-then-run:filter"]))).toHaveLength(1);
+  });
+
+  it("a filter that matches nothing, or is malformed, is a user error", () => {
+    const cells = expandMatrix(parse("valid-small.yaml"));
+    expect(() => applyFilters(cells, parseFilters(["engine=docker-99"]))).toThrow(/--filter engine=docker-99 matches none of the 5 cells/);
+    expect(() => parseFilters(["colour=blue"])).toThrow(/use key=value with key one of provider, engine/);
+    expect(() => parseFilters(["engine="])).toThrow(/use key=value/);
+  });
+
+  it("the repository's default matrix is valid", () => {
+    const text = readFileSync(new URL("../../matrix.yaml", import.meta.url), "utf8");
+    expect(expandMatrix(parseMatrixText(text, "matrix.yaml", KNOWN_NAMES)).length).toBeGreaterThan(4);
+  });
+});
+
+describe("bad matrix files", () => {
+  const expected: Record<string, RegExp> = {
+    "bad-yaml-syntax.yaml": /^bad-yaml-syntax\.yaml:\d+:\d+: YAML syntax error: /,
+    "bad-unknown-key.yaml": /^bad-unknown-key\.yaml:21:14: topologies\.0: unknown key 'bridgez'; remove it or check its spelling$/,
+    "bad-wrong-type.yaml": /^bad-wrong-type\.yaml:20:14: topologies\.0\.bridges: .*expected number/i,
+    "bad-unknown-build.yaml": /^bad-unknown-build\.yaml:\d+:\d+: unknown iptables '1\.8\.12'; declared: 1\.8\.11, 1\.8\.11-2$/,
+    "bad-bad-sha256.yaml": /^bad-bad-sha256\.yaml:5:68: iptables\.0\.source\.sha256: a sha256 is 64 lowercase hex digits$/,
+    "bad-duplicate-name.yaml": /^bad-duplicate-name\.yaml:\d+:\d+: duplicate name 'proxy-off' in daemon; names must be unique$/,
+    "bad-empty-axis.yaml": /^bad-empty-axis\.yaml:\d+:\d+: matrix\.0\.scenario: an axis needs at least one value$/,
+    "bad-zero-bridges.yaml": /^bad-zero-bridges\.yaml:20:14: topologies\.0\.bridges: a topology needs at least 1 user bridge$/,
+    "bad-port-out-of-range.yaml": /^bad-port-out-of-range\.yaml:21:15: topologies\.0\.basePort: basePort must leave room below 65535$/,
+    "bad-unknown-scenario.yaml": /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off$/,
+    "bad-unknown-fix.yaml": /^bad-unknown-fix\.yaml:\d+:\d+: unknown fix 'reboot-the-world'; known: /,
+    "bad-unknown-variant.yaml": /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all$/,
+    "bad-unknown-source-kind.yaml": /^bad-unknown-source-kind\.yaml:8:21: iptables\.1\.source\.kind: /,
+    "bad-bad-version.yaml": /^bad-bad-version\.yaml:1:10: version: /,
+  };
+  const fixtures = readdirSync(dir).filter((f) => f.startsWith("bad-"));
+
+  it("every bad fixture has an expected message", () => {
+    expect(fixtures.sort()).toEqual(Object.keys(expected).sort());
+  });
+
+  for (const [file, message] of Object.entries(expected)) {
+    it(`${file} gives one line with file:line:col`, () => {
+      let caught: Error | undefined;
+      try {
+        parse(file);
+      } catch (error) {
+        caught = error as Error;
+      }
+      expect(caught?.name).toBe("UserError");
+      expect(caught?.message).toMatch(message);
+      expect(caught?.message).not.toContain("\n");
+    });
+  }
+});

@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { missingRules, engineGeneration } from "../../src/assertions/expected-rules.js";
+import { chainExists, hasRule, parseIptablesSave, policyOf, renderRuleSet, RuleSetParseError } from "../../src/assertions/iptables-save.js";
+
+// Dumps captured from real hosts: docker 28.5.2, default bridge + 3 user bridges, one published container each.
+const dump = (name: string) => readFileSync(new URL(`../fixtures/iptables-save/${name}`, import.meta.url), "utf8");
+const buggy = dump("docker-28.5.2_1.8.11-nft_3-bridges_buggy.txt");
+const healthy = dump("docker-28.5.2_1.8.13-nft_3-bridges_healthy.txt");
+
+const targets = (ids: [string, string, string, string]) =>
+  [
+    { bridge: "docker0", subnet: "10.77.0.0/24", ip: "10.77.0.2", hostPort: 8080 },
+    { bridge: `br-${ids[1]}`, subnet: "10.78.0.0/24", ip: "10.78.0.2", hostPort: 8081 },
+    { bridge: `br-${ids[2]}`, subnet: "10.78.1.0/24", ip: "10.78.1.2", hostPort: 8082 },
+    { bridge: `br-${ids[3]}`, subnet: "10.78.2.0/24", ip: "10.78.2.2", hostPort: 8083 },
+  ];
+
+describe("iptables-save parser", () => {
+  it("reads tables, chains, policies and rules, dropping counters", () => {
+    const rules = parseIptablesSave(healthy);
+    expect([...rules.tables.keys()].sort()).toEqual(["filter", "nat", "raw"]);
+    expect(policyOf(rules, "filter", "FORWARD")).toBe("DROP");
+    expect(policyOf(rules, "filter", "DOCKER")).toBeUndefined();
+    expect(chainExists(rules, "filter", "DOCKER-BRIDGE")).toBe(true);
+    expect(hasRule(rules, "filter", "FORWARD", "-j DOCKER-FORWARD")).toBe(true);
+    expect(hasRule(rules, "nat", "DOCKER", "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.77.0.2:80")).toBe(true);
+    expect(renderRuleSet(rules)).not.toMatch(/\[\d+:\d+\]/);
+  });
+
+  it("drops the counters of `iptables-save -c` rules", () => {
+    const rules = parseIptablesSave("*filter\n:FORWARD DROP [1:2]\n[10:600] -A FORWARD -i eth0 -j ACCEPT\nCOMMIT\n");
+    expect(rules.tables.get("filter")?.chains.get("FORWARD")?.rules).toEqual(["-i eth0 -j ACCEPT"]);
+  });
+
+  it("rejects rules for undeclared chains and rules outside a table, naming the line", () => {
+    expect(() => parseIptablesSave("*filter\n-A NOPE -j ACCEPT\nCOMMIT")).toThrow(RuleSetParseError);
+    expect(() => parseIptablesSave("-A FORWARD -j ACCEPT")).toThrow(/line 1: outside a table/);
+  });
+});
+
+describe("expected rules per bridge", () => {
+  it("knows which engine generation uses DOCKER-FORWARD", () => {
+    expect(engineGeneration("28.5.2")).toBe("28+");
+    expect(engineGeneration("26.1.5")).toBe("pre-28");
+  });
+
+  it("a healthy 28.x host has every per-bridge and per-port rule", () => {
+    expect(missingRules(healthy, targets(["", "6780172fca2a", "0f7ca793265d", "6ff7c2f49110"]), "28.5.2")).toEqual([]);
+  });
+
+  it("names exactly the rules the buggy -C made dockerd skip", () => {
+    const missing = missingRules(buggy, targets(["", "d092e66e764f", "21102cf73dac", "5009bb2b158d"]), "28.5.2");
+    expect(missing).toContain("filter DOCKER-BRIDGE -o br-d092e66e764f -j DOCKER");
+    expect(missing).toContain("filter DOCKER-CT -o br-5009bb2b158d -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+    expect(missing).toContain("filter DOCKER-FORWARD -i docker0 -j ACCEPT");
+    // the first bridge's interface-only rules were added; rules that differ by address were not skipped
+    expect(missing).not.toContain("filter DOCKER-BRIDGE -o docker0 -j DOCKER");
+    expect(missing.some((r) => r.includes("MASQUERADE") || r.startsWith("filter DOCKER -d"))).toBe(false);
+    expect(missing).toHaveLength(15);
+  });
+
+  it("reports an unreadable rule set instead of claiming every rule is missing", () => {
+    expect(missingRules("garbage", targets(["", "a", "b", "c"]), "28.5.2")).toEqual([expect.stringMatching(/^\(rule set unreadable/)]);
+  });
+});

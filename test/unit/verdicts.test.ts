@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { brokenVantages, judgeFix } from "../../src/results/verdicts.js";
+import type { AttemptResult, ProbeRecord } from "../../src/results/schema.js";
+
+const probe = (vantage: ProbeRecord["vantage"], pass: boolean): ProbeRecord => ({
+  vantage,
+  target: "t",
+  expect: vantage === "cross-network" ? "blocked" : "reachable",
+  outcome: pass === (vantage !== "cross-network") ? "ok" : "timeout",
+  pass,
+  ms: 1,
+  detail: "",
+});
+const attempt = (name: string, probes: ProbeRecord[], status: AttemptResult["status"] = "done"): AttemptResult => ({
+  name, status, probes, errors: [], rules: {}, missingRules: [], dockerdLog: "", steps: [], timingsMs: {},
+});
+
+describe("fix verdicts come from traffic per vantage", () => {
+  const baseline = attempt("baseline", [probe("localhost", false), probe("external", false), probe("host-ip", true), probe("cross-network", true)]);
+
+  it("names the broken vantages of a baseline", () => {
+    expect(brokenVantages(baseline.probes)).toEqual(["localhost", "external"]);
+  });
+
+  it("repaired only where every probe now passes; a fix that leaves one vantage broken is still-broken", () => {
+    const partial = judgeFix(baseline, attempt("userland-proxy-on", [probe("localhost", true), probe("external", false), probe("host-ip", true), probe("cross-network", true)]));
+    expect(partial.vantages).toEqual({ localhost: "repaired", external: "still-broken", "host-ip": "ok", "cross-network": "ok" });
+    expect(partial.overall).toBe("still-broken");
+    const full = judgeFix(baseline, attempt("iptables-upgrade", [probe("localhost", true), probe("external", true), probe("host-ip", true), probe("cross-network", true)]));
+    expect(full.overall).toBe("repaired");
+  });
+
+  it("a fix that breaks a working vantage regressed, even if it repaired another", () => {
+    const verdict = judgeFix(baseline, attempt("x", [probe("localhost", true), probe("external", true), probe("host-ip", true), probe("cross-network", false)]));
+    expect(verdict.vantages["cross-network"]).toBe("regressed");
+    expect(verdict.overall).toBe("regressed");
+  });
+
+  it("a vantage with no probes after the fix is not counted as working", () => {
+    expect(judgeFix(baseline, attempt("x", [probe("host-ip", true)])).vantages.external).toBe("still-broken");
+  });
+
+  it("not-applicable and failed attempts are never verdicts on traffic", () => {
+    expect(judgeFix(baseline, attempt("x", [], "not-applicable")).overall).toBe("not-applicable");
+    expect(judgeFix(baseline, attempt("x", [], "error")).overall).toBe("error");
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Integration tests share one engine and build images: run files one after another.
+    fileParallelism: false,
+    testTimeout: 30_000,
+    reporters: ["default"],
+  },
+});
