@@ -83,3 +83,12 @@ describe("bad matrix files", () => {
     });
   }
 });
+
+describe("matrix.schema.json", () => {
+  it("is the one generated from the zod schema (run `npm run schema` after changing it)", async () => {
+    const { z } = await import("zod");
+    const { matrixFileSchema } = await import("../../src/config/schema.js");
+    const committed = JSON.parse(readFileSync(new URL("../../matrix.schema.json", import.meta.url), "utf8"));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(matrixFileSchema, { io: "input" }))));
+  });
+});

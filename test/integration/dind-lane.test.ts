@@ -1,0 +1,99 @@
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
+import { labelledContainers, runCli } from "./cli.js";
+
+// Real engines, real iptables binaries, real traffic: one matrix run shared by the assertions below.
+const cells = new Map<string, CellResult>();
+let runId = "";
+let exitCode: number | undefined;
+let output = "";
+
+const cell = (prefix: string): CellResult => {
+  const found = [...cells.values()].find((c) => c.cell.id.startsWith(prefix));
+  if (!found) throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
+  return found;
+};
+
+beforeAll(async () => {
+  const out = await mkdtemp(join(tmpdir(), "fwcompat-it-"));
+  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--out", out], { timeoutMs: 40 * 60_000 });
+  exitCode = run.exitCode;
+  output = `${run.stderr}\n${run.stdout}`;
+  for (const file of await readdir(join(out, "cells"))) {
+    const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", file), "utf8")));
+    cells.set(result.cell.id, result);
+  }
+  runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId;
+}, 45 * 60_000);
+
+describe("dind lane on real engines", () => {
+  it("finishes with exit 0, a result per cell, and nothing of the run left on the engine", async () => {
+    expect(exitCode, output.slice(-2000)).toBe(0);
+    expect(cells.size).toBe(3);
+    expect(await labelledContainers(runId)).toBe(0);
+    const networks = await execa("docker", ["network", "ls", "-q", "--filter", `label=io.fwcompat.run=${runId}`]);
+    expect(networks.stdout.trim()).toBe("");
+  });
+
+  it("(a) the -C self-probe tells upstream 1.8.11 from Debian 1.8.11-2", () => {
+    const buggy = cell("curl-timeout__dind__docker-28.5.2__1.8.11-nft").baseline?.evidence;
+    const fixed = cell("curl-timeout__dind__docker-28.5.2__1.8.11-2-nft").baseline?.evidence;
+    expect(buggy?.iptablesVersion).toBe("iptables v1.8.11 (nf_tables)");
+    expect(buggy?.iptablesPackage).toMatch(/^upstream tarball iptables-1\.8\.11\.tar\.xz sha256 d87303d5/);
+    expect(buggy?.checkProbe).toBe("buggy");
+    expect(fixed?.iptablesVersion).toBe("iptables v1.8.11 (nf_tables)");
+    expect(fixed?.iptablesPackage).toMatch(/^iptables 1\.8\.11-2 \(Debian trixie\)/);
+    expect(fixed?.checkProbe).toBe("correct");
+    expect(buggy?.dockerdVersion).toMatch(/^Docker version 28\.5\.2/);
+    expect(buggy?.ipForward).toEqual({ atStart: 0, afterDockerd: 1 });
+  });
+
+  it("(b) curl-timeout reproduces with 1.8.11 + userland-proxy off + 3 bridges, per vantage", () => {
+    const result = cell("curl-timeout__dind__docker-28.5.2__1.8.11-nft");
+    expect(result.status).toBe("reproduced");
+    const probes = result.baseline?.probes ?? [];
+    const at = (vantage: string, network: string) => probes.find((p) => p.vantage === vantage && p.target.startsWith(`${network}/`));
+    for (const network of ["fwc-net2", "fwc-net3"]) {
+      expect(at("external", network)?.outcome).toBe("timeout");
+      expect(at("localhost", network)?.outcome).toBe("timeout");
+      expect(at("host-ip", network)?.outcome).toBe("ok");
+    }
+    expect(probes.filter((p) => p.vantage === "cross-network").every((p) => p.pass)).toBe(true);
+    expect(result.baseline?.missingRules.some((r) => r.startsWith("filter DOCKER-BRIDGE -o br-"))).toBe(true);
+  });
+
+  it("(b) ... and not with Debian 1.8.11-2: every probe as expected, no rule missing", () => {
+    const result = cell("curl-timeout__dind__docker-28.5.2__1.8.11-2-nft");
+    expect(result.status).toBe("works");
+    expect(result.baseline?.probes.length).toBe(16);
+    expect(result.baseline?.probes.every((p) => p.pass)).toBe(true);
+    expect(result.baseline?.missingRules).toEqual([]);
+  });
+
+  it("fixes are judged by traffic: upgrading repairs, userland-proxy on repairs only loopback", () => {
+    const verdicts = Object.fromEntries(cell("curl-timeout__dind__docker-28.5.2__1.8.11-nft").fixes.map((f) => [f.verdict.fix, f.verdict]));
+    expect(verdicts["iptables-upgrade"]?.overall).toBe("repaired");
+    expect(verdicts["userland-proxy-on"]?.vantages).toMatchObject({ localhost: "repaired", external: "still-broken" });
+  });
+
+  it("(c) flush-then-run reproduces with the exact error text", () => {
+    const result = cell("flush-then-run+filter__dind__docker-28.5.2__1.8.11-2-nft");
+    expect(result.status).toBe("reproduced");
+    const run = result.baseline?.steps.find((s) => s.name.startsWith("after flush: docker run -p"));
+    expect(run?.exitCode).not.toBe(0);
+    const error = result.baseline?.errors.find((e) => e.step === "after flush: docker run -p" && e.signature === "no-chain");
+    expect(error?.text).toMatch(/driver failed programming external connectivity on endpoint late1 .*iptables: No chain\/target\/match by that name/);
+  });
+
+  it("(d) restart-dockerd repairs it: old containers reachable again and the new `docker run -p` serves", () => {
+    const fix = cell("flush-then-run+filter__dind__docker-28.5.2__1.8.11-2-nft").fixes.find((f) => f.verdict.fix === "restart-dockerd");
+    expect(fix?.verdict.overall).toBe("repaired");
+    const late = fix?.attempt.probes.filter((p) => p.vantage !== "cross-network" && p.target.startsWith("bridge/late1 ")) ?? [];
+    expect(late.map((p) => p.vantage).sort()).toEqual(["external", "host-ip", "localhost"]);
+    expect(late.every((p) => p.outcome === "ok")).toBe(true);
+  });
+});
