@@ -60,6 +60,20 @@ describe("expected rules per bridge", () => {
     expect(missing).toHaveLength(15);
   });
 
+  it("a healthy 26.x host (FORWARD-based generation) has every expected rule", () => {
+    const healthy26 = dump("docker-26.1.5_1.8.11-2-nft_3-bridges_healthy.txt");
+    expect(missingRules(healthy26, targets(["", "17fd780353e4", "8de3bef279a0", "e483e28a3010"]), "26.1.5")).toEqual([]);
+    // the same dump judged by 28.x expectations lacks the newer chains: generations matter
+    expect(missingRules(healthy26, targets(["", "17fd780353e4", "8de3bef279a0", "e483e28a3010"]), "28.5.2").length).toBeGreaterThan(0);
+  });
+
+  it("after flushing filter on 26.x, every filter rule is named missing and nat rules are not", () => {
+    const flushed = dump("docker-26.1.5_1.8.11-2-nft_after-flush-filter.txt");
+    const missing = missingRules(flushed, targets(["", "903b20d868ef", "6e4bf21abe9d", "d02998ae16ff"]), "26.1.5");
+    expect(missing).toHaveLength(4 * 6 + 4);
+    expect(missing.every((r) => r.startsWith("filter "))).toBe(true);
+  });
+
   it("reports an unreadable rule set instead of claiming every rule is missing", () => {
     expect(missingRules("garbage", targets(["", "a", "b", "c"]), "28.5.2")).toEqual([expect.stringMatching(/^\(rule set unreadable/)]);
   });
