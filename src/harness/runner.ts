@@ -6,6 +6,7 @@ import type { MatrixFile } from "../config/schema.js";
 import { FIXES } from "../fixes/index.js";
 import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
 import { brokenVantages, judgeFix } from "../results/verdicts.js";
+import { combineRepeats } from "../results/repeats.js";
 import { runAttempt } from "./attempt.js";
 import { prepareImages, type PreparedImages } from "./images/prepare.js";
 import { DindProvider } from "./providers/dind.js";
@@ -18,6 +19,12 @@ export interface RunOptions {
   cells: Cell[];
   mirror: string;
   concurrency: number;
+  /** run each cell this many times; disagreeing repeats make it flaky */
+  repeat: number;
+  /** skip every fix: baseline attempts only */
+  baselineOnly: boolean;
+  /** results of cells already finished (--resume): they are not run again */
+  finished: ReadonlyMap<string, CellResult>;
   log: (line: string) => void;
   /** called the moment a cell is finished, so nothing finished is lost */
   onCell: (result: CellResult) => Promise<void>;
@@ -37,11 +44,13 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
   try {
     const results = await Promise.all(
       cells.map(async (cell) => {
+        const earlier = options.finished.get(cell.id);
+        if (earlier) return earlier;
         const started = new Date();
         const unrunnable = whyNotRunnable(cell, images);
         const result = unrunnable
           ? finish(options.runId, cell, started, unrunnable.status, unrunnable.reason)
-          : await runCell(cell, started);
+          : combineRepeats(await Promise.all(Array.from({ length: options.repeat }, () => runCell(cell, new Date()))));
         await options.onCell(result);
         log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}`);
         return result;
@@ -70,7 +79,8 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
         });
       });
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
-    const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...cell.fixes.map((fix) => attempt(fix))]);
+    const fixes = options.baselineOnly ? [] : cell.fixes;
+    const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
     return assemble(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
   }
 }

@@ -14,6 +14,7 @@ export class DindProvider implements HostProvider {
   private network: Promise<Docker.Network> | undefined;
   private peerContainer: Promise<Docker.Container> | undefined;
   private readonly hosts = new Set<Docker.Container>();
+  private closed = false;
 
   constructor(
     private readonly docker: Docker,
@@ -32,6 +33,7 @@ export class DindProvider implements HostProvider {
   }
 
   async start(spec: HostSpec): Promise<Host> {
+    if (this.closed) throw new Error("the run is shutting down");
     const network = await this.ensureNetwork();
     const lacking = await capabilitiesTheEngineLacks();
     const privileged = lacking.length === 0;
@@ -62,6 +64,8 @@ export class DindProvider implements HostProvider {
     } as unknown as Docker.ContainerCreateOptions);
     this.hosts.add(container);
     try {
+      // close() may have run while the engine was creating this container.
+      if (this.closed) throw new Error("the run is shutting down");
       await container.start();
       await waitForHostd(container);
       const info = await container.inspect();
@@ -98,6 +102,7 @@ export class DindProvider implements HostProvider {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.hosts].map((host) => this.removeHost(host)));
     const peer = await this.peerContainer?.catch(() => undefined);
     await peer?.remove({ force: true }).catch(() => {});

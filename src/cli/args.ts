@@ -1,0 +1,62 @@
+import { parseArgs } from "node:util";
+import { UserError } from "./user-error.js";
+
+export const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ...] [--concurrency N] [--out DIR]
+                    [--repeat N] [--resume DIR] [--baseline-only] [--debug]
+       fwcompat clean        remove everything left by runs that were killed
+       fwcompat schema       print the JSON schema of matrix files`;
+
+export interface CliArgs {
+  command: string;
+  matrix: string | undefined;
+  filters: string[];
+  concurrency: number | undefined;
+  out: string | undefined;
+  repeat: number;
+  resume: string | undefined;
+  baselineOnly: boolean;
+  help: boolean;
+}
+
+function wholeNumber(option: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`--${option} '${value}': use a whole number from 1 to ${max}`);
+  return n;
+}
+
+export function parseCliArgs(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        matrix: { type: "string" },
+        filter: { type: "string", multiple: true, default: [] },
+        concurrency: { type: "string" },
+        out: { type: "string" },
+        repeat: { type: "string" },
+        resume: { type: "string" },
+        "baseline-only": { type: "boolean", default: false },
+        debug: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.split("\n")[0]}; ${USAGE.split("\n")[0]}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.resume && values.out && values.resume !== values.out) throw new UserError("--resume DIR already names the output directory; drop --out");
+  return {
+    command: positionals[0] ?? "run",
+    matrix: values.matrix,
+    filters: values.filter ?? [],
+    concurrency: wholeNumber("concurrency", values.concurrency, 16),
+    out: values.resume ?? values.out,
+    repeat: wholeNumber("repeat", values.repeat, 20) ?? 1,
+    resume: values.resume,
+    baselineOnly: values["baseline-only"] ?? false,
+    help: values.help ?? false,
+  };
+}

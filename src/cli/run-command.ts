@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type Docker from "dockerode";
+import { applyFilters, expandMatrix, parseFilters } from "../config/expand.js";
+import { loadMatrixFile } from "../config/load.js";
+import { debianMirror } from "../harness/apt-mirror.js";
+import { assertEngineReachable } from "../harness/engine.js";
+import type { HostProvider } from "../harness/host.js";
+import { runMatrix } from "../harness/runner.js";
+import { sweep } from "../harness/sweep.js";
+import { renderSummary } from "../results/markdown.js";
+import { cellResultSchema, type CellResult } from "../results/schema.js";
+import { writeAtomically, writeCellResult } from "../results/write.js";
+import { KNOWN_NAMES } from "../registry.js";
+import type { CliArgs } from "./args.js";
+
+const DEFAULT_MATRIX = new URL("../../matrix.yaml", import.meta.url).pathname;
+
+/** Results of a previous run that finished without a harness error; --resume does not run them again. */
+async function finishedCells(outDir: string): Promise<Map<string, CellResult>> {
+  const dir = join(outDir, "cells");
+  const finished = new Map<string, CellResult>();
+  for (const file of await readdir(dir).catch(() => [] as string[])) {
+    if (!file.endsWith(".json")) continue;
+    const parsed = cellResultSchema.safeParse(JSON.parse(await readFile(join(dir, file), "utf8").catch(() => "null")));
+    if (parsed.success && parsed.data.status !== "error") finished.set(parsed.data.cell.id, parsed.data);
+  }
+  return finished;
+}
+
+export async function runCommand(args: CliArgs, docker: Docker, log: (line: string) => void): Promise<number> {
+  // Everything the user typed is checked before anything starts.
+  const matrixFile = args.matrix ?? (existsSync("matrix.yaml") ? "matrix.yaml" : DEFAULT_MATRIX);
+  const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
+  const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
+  const concurrency = args.concurrency ?? matrix.settings.concurrency;
+  await assertEngineReachable(docker);
+  const mirror = await debianMirror();
+
+  const runId = `${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${randomBytes(3).toString("hex")}`;
+  const outDir = resolve(args.out ?? join("results", runId));
+  await mkdir(outDir, { recursive: true });
+  const finished = args.resume ? await finishedCells(outDir) : new Map<string, CellResult>();
+  const swept = await sweep(docker);
+  if (swept.containers + swept.networks + swept.volumes > 0) log(`swept ${swept.containers} containers and ${swept.networks} networks left by killed runs`);
+
+  let provider: HostProvider | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    log(`${signal}: removing this run's hosts`);
+    // A second sweep catches a container the engine was still creating during the first.
+    const cleanup = async () => {
+      await Promise.allSettled([provider?.close(), sweep(docker, runId)]);
+      await new Promise((r) => setTimeout(r, 500));
+      await sweep(docker, runId).catch(() => undefined);
+    };
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+
+  const runInfo = { runId, matrixFile, filters: args.filters, repeat: args.repeat, cells: cells.length, resumed: finished.size };
+  await writeAtomically(join(outDir, "run.json"), `${JSON.stringify({ ...runInfo, state: "running" }, null, 2)}\n`);
+  log(`run ${runId}: ${cells.length} cell(s)${finished.size ? ` (${finished.size} already finished)` : ""}, concurrency ${concurrency}, results in ${outDir}`);
+  const started = performance.now();
+  const { results, images } = await runMatrix({
+    docker,
+    runId,
+    matrix,
+    cells,
+    mirror,
+    concurrency,
+    repeat: args.repeat,
+    baselineOnly: args.baselineOnly,
+    finished,
+    log,
+    onProvider: (p) => (provider = p),
+    onCell: async (result) => void (await writeCellResult(outDir, result)),
+  });
+  const summary = renderSummary(results);
+  await writeAtomically(join(outDir, "summary.md"), `${summary}\n`);
+  const wallMs = Math.round(performance.now() - started);
+  await writeAtomically(join(outDir, "run.json"), `${JSON.stringify({ ...runInfo, state: "finished", wallMs, imageTimingsMs: images.timingsMs }, null, 2)}\n`);
+  process.stdout.write(`${summary}\n`);
+  log(`done in ${(wallMs / 1000).toFixed(0)}s; results in ${outDir}`);
+  // A reproduced failure is a result; only the harness failing makes the exit non-zero.
+  return results.some((r) => r.status === "error") ? 1 : 0;
+}

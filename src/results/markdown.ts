@@ -1,0 +1,34 @@
+import type { CellResult, FixVerdict } from "./schema.js";
+
+const VANTAGES = ["localhost", "host-ip", "external", "cross-network"] as const;
+
+/** Escapes what a Markdown table cell must not contain (output of containers included). */
+export function escapeCell(text: string): string {
+  return text.replace(/[\\|`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
+}
+
+function vantageCell(result: CellResult, vantage: string): string {
+  const probes = result.baseline?.probes.filter((p) => p.vantage === vantage) ?? [];
+  if (probes.length === 0) return "–";
+  const failed = probes.filter((p) => !p.pass);
+  if (failed.length === 0) return `ok ${probes.length}/${probes.length}`;
+  const outcomes = [...new Set(failed.map((p) => p.outcome))].join("/");
+  return `**${outcomes} ${failed.length}/${probes.length}**`;
+}
+
+const fixCell = (verdict: FixVerdict) => `${verdict.fix}: ${verdict.overall}`;
+
+/** The end-of-run table: one row per cell, baseline outcome per vantage, then each fix's verdict. */
+export function renderSummary(results: readonly CellResult[]): string {
+  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", ...VANTAGES, "fixes"];
+  const rows = [...results]
+    .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
+    .map((r) => {
+      const scenario = r.cell.variant ? `${r.cell.scenario}:${r.cell.variant}` : r.cell.scenario;
+      const status = r.reason && r.status !== "works" && r.status !== "reproduced" ? `${r.status}: ${r.reason.split("\n")[0]}` : r.status;
+      const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status];
+      return [...data.map(escapeCell), ...VANTAGES.map((v) => vantageCell(r, v)), escapeCell(r.fixes.map((f) => fixCell(f.verdict)).join("; ") || "–")];
+    });
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n");
+}

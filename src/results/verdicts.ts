@@ -1,0 +1,31 @@
+import type { AttemptResult, FixVerdict, ProbeRecord } from "./schema.js";
+
+/** Vantages where at least one probe did not meet its expectation. */
+export function brokenVantages(probes: readonly ProbeRecord[]): string[] {
+  return [...new Set(probes.filter((p) => !p.pass).map((p) => p.vantage))];
+}
+
+/**
+ * Judges a fix by traffic only: per vantage, compare the broken baseline with the probes
+ * taken after the fix. A command exiting 0 proves nothing here.
+ */
+export function judgeFix(baseline: AttemptResult, after: AttemptResult): FixVerdict {
+  if (after.status !== "done") return { fix: after.name, vantages: {}, overall: after.status === "not-applicable" ? "not-applicable" : "error" };
+  const vantages: FixVerdict["vantages"] = {};
+  const names = new Set([...baseline.probes, ...after.probes].map((p) => p.vantage));
+  for (const vantage of names) {
+    const wasOk = baseline.probes.filter((p) => p.vantage === vantage).every((p) => p.pass);
+    const afterProbes = after.probes.filter((p) => p.vantage === vantage);
+    const isOk = afterProbes.length > 0 && afterProbes.every((p) => p.pass);
+    vantages[vantage] = wasOk ? (isOk ? "ok" : "regressed") : isOk ? "repaired" : "still-broken";
+  }
+  const values = Object.values(vantages);
+  const overall = values.includes("regressed")
+    ? "regressed"
+    : values.includes("still-broken")
+      ? "still-broken"
+      : values.includes("repaired")
+        ? "repaired"
+        : "ok";
+  return { fix: after.name, vantages, overall };
+}
