@@ -1,20 +1,48 @@
-import { execa } from "execa";
+import { execa, type ResultPromise } from "execa";
 
+const ROOT = new URL("../../", import.meta.url).pathname;
 const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
 /** Runs the real CLI in a child process, as a user would. */
 export function runCli(args: string[], options: { timeoutMs: number; env?: Record<string, string> }) {
-  return execa(process.execPath, ["--import", "tsx", CLI, ...args], {
-    reject: false,
-    timeout: options.timeoutMs,
-    env: options.env,
-    cwd: new URL("../../", import.meta.url).pathname,
-  });
+  return execa(process.execPath, ["--import", "tsx", CLI, ...args], { reject: false, timeout: options.timeoutMs, env: options.env, cwd: ROOT });
 }
 
-/** Containers on the outer engine carrying fwcompat's run label (optionally one run's). */
-export async function labelledContainers(runId?: string): Promise<number> {
+/** Starts the CLI and resolves the run id as soon as the run announces it. */
+export function startRun(args: string[]): { child: ResultPromise; runId: Promise<string>; output: () => string } {
+  const child = execa(process.execPath, ["--import", "tsx", CLI, ...args], { reject: false, cwd: ROOT, timeout: 30 * 60_000 });
+  let output = "";
+  const runId = new Promise<string>((resolve, reject) => {
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /\brun (\d{14}-[0-9a-f]{6}):/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    void child.then(() => reject(new Error(`run ended before announcing its id:\n${output}`)));
+  });
+  return { child, runId, output: () => output };
+}
+
+/** fwcompat's resources on the outer engine, counted by label (optionally one run's). */
+export async function labelled(kind: "ps -a" | "network ls" | "volume ls", runId?: string): Promise<number> {
   const label = runId ? `io.fwcompat.run=${runId}` : "io.fwcompat.run";
-  const out = await execa("docker", ["ps", "-aq", "--filter", `label=${label}`]);
+  const out = await execa("docker", [...kind.split(" "), "-q", "--filter", `label=${label}`]);
   return out.stdout.split("\n").filter(Boolean).length;
+}
+
+export const labelledContainers = (runId?: string) => labelled("ps -a", runId);
+
+export async function leftovers(runId: string): Promise<{ containers: number; networks: number; volumes: number }> {
+  const [containers, networks, volumes] = await Promise.all([labelled("ps -a", runId), labelled("network ls", runId), labelled("volume ls", runId)]);
+  return { containers, networks, volumes };
+}
+
+/** Polls until `check` holds, at most `ms`. */
+export async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }

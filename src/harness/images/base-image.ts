@@ -15,20 +15,46 @@ export type BaseImageMode = "auto" | "registry" | "debootstrap";
 export interface BaseImageOptions {
   suite: string;
   mirror: string;
-  mode: BaseImageMode;
   log: (line: string) => void;
 }
 
+export type BasePlan = { suite: string; tag: string; route: "cached" | "registry" | "debootstrap" };
+
+function baseKey(suite: string, mirror: string): string {
+  return createHash("sha256").update(`${suite}\0${mirror}\0${BASE_PACKAGES.join(",")}`).digest("hex").slice(0, 16);
+}
+
 /**
- * A Debian rootfs of `suite` with BASE_PACKAGES, as a local image. From a registry's
- * debian:<suite> where one is present (or forced), else from debootstrap.
+ * Decides, before anything is built, how each suite's base image will be had, and fails
+ * at once with the remedy when that needs a tool this machine lacks.
  */
-export async function ensureBaseImage(docker: Docker, options: BaseImageOptions): Promise<string> {
-  const { suite, mirror, mode } = options;
-  const key = createHash("sha256").update(`${suite}\0${mirror}\0${BASE_PACKAGES.join(",")}`).digest("hex").slice(0, 16);
-  const registryImage = `debian:${suite}`;
-  const useRegistry = mode === "registry" || (mode === "auto" && (await imageExists(docker, registryImage)));
-  if (useRegistry) {
+export async function planBaseImages(docker: Docker, suites: readonly string[], mirror: string, mode: BaseImageMode): Promise<BasePlan[]> {
+  const plans: BasePlan[] = [];
+  for (const suite of suites) {
+    const registryImage = `debian:${suite}`;
+    const useRegistry = mode === "registry" || (mode === "auto" && (await imageExists(docker, registryImage)));
+    const tag = useRegistry ? "" : `fwcompat/base:${suite}-debootstrap-${baseKey(suite, mirror)}`;
+    const route = useRegistry ? "registry" : (await imageExists(docker, tag)) ? "cached" : "debootstrap";
+    plans.push({ suite, tag, route });
+  }
+  if (plans.some((p) => p.route === "debootstrap")) {
+    const which = await execa("sh", ["-c", "command -v debootstrap"], { reject: false });
+    if (which.exitCode !== 0) {
+      const suitesNeeding = plans.filter((p) => p.route === "debootstrap").map((p) => p.suite);
+      throw new UserError(
+        `debootstrap is needed to build base images for ${suitesNeeding.join(", ")} (no debian:<suite> image in the local engine); install it: apt-get install -y debootstrap`,
+      );
+    }
+  }
+  return plans;
+}
+
+/** A Debian rootfs of the plan's suite with BASE_PACKAGES, as a local image; returns its tag. */
+export async function ensureBaseImage(docker: Docker, plan: BasePlan, options: BaseImageOptions): Promise<string> {
+  const { suite, mirror } = options;
+  if (plan.route === "cached") return plan.tag;
+  if (plan.route === "registry") {
+    const registryImage = `debian:${suite}`;
     if (!(await imageExists(docker, registryImage))) await pull(docker, registryImage);
     const { tag } = await ensureImage(docker, {
       repo: "fwcompat/base",
@@ -37,21 +63,15 @@ export async function ensureBaseImage(docker: Docker, options: BaseImageOptions)
         `FROM ${registryImage}`,
         `RUN apt-get -o Acquire::Check-Valid-Until=false update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${BASE_PACKAGES.join(" ")} && rm -rf /var/lib/apt/lists/*`,
       ].join("\n"),
-      extraKeys: [key],
+      extraKeys: [baseKey(suite, mirror)],
     }, options.log);
     return tag;
   }
-  const tag = `fwcompat/base:${suite}-debootstrap-${key}`;
-  if (await imageExists(docker, tag)) return tag;
-  await debootstrapImport(tag, options);
-  return tag;
+  await debootstrapImport(plan.tag, options);
+  return plan.tag;
 }
 
 async function debootstrapImport(tag: string, { suite, mirror, log }: BaseImageOptions): Promise<void> {
-  const which = await execa("sh", ["-c", "command -v debootstrap"], { reject: false });
-  if (which.exitCode !== 0) {
-    throw new UserError("debootstrap is needed to build base images here (no debian image in the local engine); install it: apt-get install -y debootstrap");
-  }
   const dir = await mkdtemp(join(tmpdir(), "fwcompat-rootfs-"));
   const rootfs = join(dir, "rootfs");
   try {

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
-import { ensureBaseImage } from "./base-image.js";
+import { ensureBaseImage, planBaseImages } from "./base-image.js";
 import { ensureImage, ImageBuildError } from "./build-image.js";
 import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
 import { obtainTarball, tarballDir } from "./tarball-source.js";
@@ -42,11 +42,12 @@ export async function prepareImages(
       timingsMs[key] = Math.round(performance.now() - started);
     }
   };
-  const suites = new Set<string>([TOOLCHAIN_SUITE, ...input.engines.map((e) => e.source.suite)]);
+  const suites = [...new Set<string>([TOOLCHAIN_SUITE, ...input.engines.map((e) => e.source.suite)])];
+  const plans = await planBaseImages(docker, suites, mirror, settings.baseImage);
   const bases = new Map<string, string>();
   await Promise.all(
-    [...suites].map(async (suite) => {
-      bases.set(suite, await timed(`base:${suite}`, () => ensureBaseImage(docker, { suite, mirror, mode: settings.baseImage, log })));
+    plans.map(async (plan) => {
+      bases.set(plan.suite, await timed(`base:${plan.suite}`, () => ensureBaseImage(docker, plan, { suite: plan.suite, mirror, log })));
     }),
   );
   const toolchainBase = bases.get(TOOLCHAIN_SUITE) as string;

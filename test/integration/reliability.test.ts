@@ -1,0 +1,94 @@
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
+import { labelledContainers, runCli } from "./cli.js";
+
+async function resultsIn(dir: string): Promise<CellResult[]> {
+  const cells = join(dir, "cells");
+  return Promise.all((await readdir(cells)).map(async (f) => cellResultSchema.parse(JSON.parse(await readFile(join(cells, f), "utf8")))));
+}
+const outDir = () => mkdtemp(join(tmpdir(), "fwcompat-rel-"));
+const INTEGRATION = ["--matrix", "test/fixtures/matrices/integration.yaml"];
+const BROKEN = ["--matrix", "test/fixtures/matrices/broken-daemon.yaml"];
+
+describe("deterministic verdicts", () => {
+  it("three repeats of a small real matrix agree on every verdict", async () => {
+    const out = await outDir();
+    const run = await runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--repeat", "3", "--out", out], { timeoutMs: 20 * 60_000 });
+    expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
+    const results = await resultsIn(out);
+    expect(results).toHaveLength(2);
+    for (const result of results) {
+      expect(result.repeats).toMatchObject({ count: 3, agreeing: 3 });
+      expect(result.repeats?.outcomes).toHaveLength(1);
+    }
+    expect(results.map((r) => [r.cell.iptables, r.status]).sort()).toEqual([
+      ["1.8.11", "reproduced"],
+      ["1.8.11-2", "works"],
+    ]);
+  }, 1_300_000);
+});
+
+describe("one broken cell never sinks the others", () => {
+  it("a dockerd that cannot start ends its cell as error with the reason and logs; the rest completes; --resume re-runs only it", async () => {
+    const out = await outDir();
+    const run = await runCli(["run", ...BROKEN, "--out", out], { timeoutMs: 10 * 60_000 });
+    expect(run.exitCode).toBe(1);
+    const results = await resultsIn(out);
+    const broken = results.find((r) => r.cell.daemon === "broken");
+    const healthy = results.find((r) => r.cell.daemon === "proxy-off");
+    expect(healthy?.status).toBe("works");
+    expect(broken?.status).toBe("error");
+    expect(broken?.reason).toMatch(/start dockerd failed .*dockerd exited during start/s);
+    expect(broken?.baseline?.dockerdLog).toMatch(/no-such-daemon-option/);
+
+    const resumed = await runCli(["run", ...BROKEN, "--resume", out], { timeoutMs: 10 * 60_000 });
+    expect(resumed.stderr).toMatch(/2 cell\(s\) \(1 already finished\)/);
+    const after = await resultsIn(out);
+    expect(after.find((r) => r.cell.daemon === "proxy-off")?.startedAt).toBe(healthy?.startedAt);
+    expect(after.find((r) => r.cell.daemon === "broken")?.startedAt).not.toBe(broken?.startedAt);
+    await rm(out, { recursive: true, force: true });
+  }, 1_300_000);
+});
+
+describe("two runs at once on one engine", () => {
+  it("never collide: both finish with their own results", async () => {
+    const [outA, outB] = [await outDir(), await outDir()];
+    const [a, b] = await Promise.all([
+      runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outA], { timeoutMs: 20 * 60_000 }),
+      runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outB], { timeoutMs: 20 * 60_000 }),
+    ]);
+    expect(a.exitCode, a.stderr.slice(-1500)).toBe(0);
+    expect(b.exitCode, b.stderr.slice(-1500)).toBe(0);
+    for (const out of [outA, outB]) {
+      const statuses = (await resultsIn(out)).map((r) => `${r.cell.iptables}=${r.status}`).sort();
+      expect(statuses).toEqual(["1.8.11-2=works", "1.8.11=reproduced"]);
+    }
+  }, 1_300_000);
+});
+
+describe("environment errors are explained fast", () => {
+  const quick = async (args: string[], env: Record<string, string>) => {
+    const started = Date.now();
+    const run = await runCli(args, { timeoutMs: 30_000, env });
+    return { ...run, ms: Date.now() - started };
+  };
+
+  it("an engine that refuses connections", async () => {
+    const run = await quick(["run"], { DOCKER_HOST: "tcp://127.0.0.1:1" });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toBe("fwcompat: no Docker engine at tcp://127.0.0.1:1 (ECONNREFUSED); start dockerd (see README: .ci/run does it) or set DOCKER_HOST");
+    expect(run.ms).toBeLessThan(5000);
+  });
+
+  it("debootstrap missing when a base image must be built", async () => {
+    const before = await labelledContainers();
+    const run = await quick(["run", "--matrix", "test/fixtures/matrices/bookworm-engine.yaml"], { PATH: "/usr/local/bin:/usr/bin:/bin" });
+    expect(run.exitCode, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/^fwcompat: debootstrap is needed to build base images for bookworm .*install it: apt-get install -y debootstrap\n$/);
+    expect(run.ms).toBeLessThan(5000);
+    expect(await labelledContainers()).toBe(before);
+  });
+});
