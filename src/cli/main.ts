@@ -4,6 +4,7 @@ import { assertEngineReachable, connectEngine } from "../harness/engine.js";
 import { sweep } from "../harness/sweep.js";
 import { parseCliArgs, USAGE } from "./args.js";
 import { runCommand } from "./run-command.js";
+import { exitWith, installSignalHandlers } from "./shutdown.js";
 import { UserError } from "./user-error.js";
 
 const stamp = () => new Date().toISOString().slice(11, 19);
@@ -26,19 +27,22 @@ async function main(argv: string[]): Promise<number> {
     log(`removed ${count.containers} containers, ${count.networks} networks, ${count.volumes} volumes left by killed runs`);
     return 0;
   }
-  if (args.command === "run") return runCommand(args, docker, log);
+  if (args.command === "run") {
+    installSignalHandlers(log);
+    return runCommand(args, docker, log);
+  }
   throw new UserError(`unknown command '${args.command}'; ${USAGE.split("\n")[0]}`);
 }
 
 const debug = process.argv.includes("--debug");
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWith(code),
   (error: unknown) => {
     if (error instanceof UserError && !debug) {
       process.stderr.write(`fwcompat: ${error.message}\n`);
-      process.exit(2);
+      return exitWith(2);
     }
     process.stderr.write(`fwcompat: internal error: ${debug ? (error as Error).stack : (error as Error).message} (run with --debug for details)\n`);
-    process.exit(error instanceof UserError ? 2 : 1);
+    exitWith(error instanceof UserError ? 2 : 1);
   },
 );

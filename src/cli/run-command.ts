@@ -15,6 +15,9 @@ import { cellResultSchema, type CellResult } from "../results/schema.js";
 import { writeAtomically, writeCellResult } from "../results/write.js";
 import { KNOWN_NAMES } from "../registry.js";
 import type { CliArgs } from "./args.js";
+import { onShutdown } from "./shutdown.js";
+import { planBaseImages } from "../harness/images/base-image.js";
+import { suitesNeeded } from "../harness/images/prepare.js";
 
 const DEFAULT_MATRIX = new URL("../../matrix.yaml", import.meta.url).pathname;
 
@@ -38,6 +41,8 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
   const concurrency = args.concurrency ?? matrix.settings.concurrency;
   await assertEngineReachable(docker);
   const mirror = await debianMirror();
+  const engines = matrix.engines.filter((e) => cells.some((c) => c.engine.name === e.name));
+  const basePlans = await planBaseImages(docker, suitesNeeded(engines), mirror, matrix.settings.baseImage);
 
   const runId = `${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${randomBytes(3).toString("hex")}`;
   const outDir = resolve(args.out ?? join("results", runId));
@@ -47,18 +52,12 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
   if (swept.containers + swept.networks + swept.volumes > 0) log(`swept ${swept.containers} containers and ${swept.networks} networks left by killed runs`);
 
   let provider: HostProvider | undefined;
-  const stop = (signal: NodeJS.Signals) => {
-    log(`${signal}: removing this run's hosts`);
+  onShutdown(async () => {
+    await Promise.allSettled([provider?.close(), sweep(docker, runId)]);
     // A second sweep catches a container the engine was still creating during the first.
-    const cleanup = async () => {
-      await Promise.allSettled([provider?.close(), sweep(docker, runId)]);
-      await new Promise((r) => setTimeout(r, 500));
-      await sweep(docker, runId).catch(() => undefined);
-    };
-    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+    await new Promise((r) => setTimeout(r, 500));
+    await sweep(docker, runId).catch(() => undefined);
+  });
 
   const runInfo = { runId, matrixFile, filters: args.filters, repeat: args.repeat, cells: cells.length, resumed: finished.size };
   await writeAtomically(join(outDir, "run.json"), `${JSON.stringify({ ...runInfo, state: "running" }, null, 2)}\n`);
@@ -69,6 +68,8 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
     runId,
     matrix,
     cells,
+    engines,
+    basePlans,
     mirror,
     concurrency,
     repeat: args.repeat,

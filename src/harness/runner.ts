@@ -2,7 +2,8 @@ import type Docker from "dockerode";
 import pLimit from "p-limit";
 import { SCENARIOS } from "../../scenarios/index.js";
 import type { Cell } from "../config/expand.js";
-import type { MatrixFile } from "../config/schema.js";
+import type { Engine, MatrixFile } from "../config/schema.js";
+import type { BasePlan } from "./images/base-image.js";
 import { FIXES } from "../fixes/index.js";
 import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
 import { brokenVantages, judgeFix } from "../results/verdicts.js";
@@ -17,6 +18,9 @@ export interface RunOptions {
   runId: string;
   matrix: MatrixFile;
   cells: Cell[];
+  /** the engines the cells use, and how their base images will be had (planned before the run starts) */
+  engines: Engine[];
+  basePlans: BasePlan[];
   mirror: string;
   concurrency: number;
   /** run each cell this many times; disagreeing repeats make it flaky */
@@ -33,10 +37,16 @@ export interface RunOptions {
 }
 
 export async function runMatrix(options: RunOptions): Promise<{ results: CellResult[]; images: PreparedImages }> {
-  const { docker, matrix, cells, log } = options;
-  const engines = matrix.engines.filter((e) => cells.some((c) => c.engine.name === e.name));
+  const { docker, matrix, cells, engines, log } = options;
   log(`preparing images for ${engines.length} engine(s) and ${matrix.iptables.length} iptables build(s)`);
-  const images = await prepareImages(docker, { engines, builds: matrix.iptables, settings: matrix.settings, mirror: options.mirror, log });
+  const images = await prepareImages(docker, {
+    engines,
+    builds: matrix.iptables,
+    basePlans: options.basePlans,
+    settings: matrix.settings,
+    mirror: options.mirror,
+    log,
+  });
   const provider = new DindProvider(docker, options.runId, images.peerTag);
   options.onProvider?.(provider);
   const limit = pLimit(options.concurrency);

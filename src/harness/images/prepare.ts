@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
-import { ensureBaseImage, planBaseImages } from "./base-image.js";
+import { ensureBaseImage, type BasePlan } from "./base-image.js";
 import { ensureImage, ImageBuildError } from "./build-image.js";
 import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
 import { obtainTarball, tarballDir } from "./tarball-source.js";
@@ -27,10 +27,15 @@ export async function readHostFiles(): Promise<Record<string, string>> {
   return files;
 }
 
+/** Debian suites whose base images a run needs: the engines' and the toolchain's. */
+export function suitesNeeded(engines: readonly Engine[]): string[] {
+  return [...new Set<string>([TOOLCHAIN_SUITE, ...engines.map((e) => e.source.suite)])];
+}
+
 /** Builds (or finds cached) every image the cells need; sources that cannot be had become reasons, not crashes. */
 export async function prepareImages(
   docker: Docker,
-  input: { engines: Engine[]; builds: IptablesBuild[]; settings: Settings; mirror: string; log: (line: string) => void },
+  input: { engines: Engine[]; builds: IptablesBuild[]; basePlans: BasePlan[]; settings: Settings; mirror: string; log: (line: string) => void },
 ): Promise<PreparedImages> {
   const { settings, mirror, log } = input;
   const timingsMs: Record<string, number> = {};
@@ -42,11 +47,9 @@ export async function prepareImages(
       timingsMs[key] = Math.round(performance.now() - started);
     }
   };
-  const suites = [...new Set<string>([TOOLCHAIN_SUITE, ...input.engines.map((e) => e.source.suite)])];
-  const plans = await planBaseImages(docker, suites, mirror, settings.baseImage);
   const bases = new Map<string, string>();
   await Promise.all(
-    plans.map(async (plan) => {
+    input.basePlans.map(async (plan) => {
       bases.set(plan.suite, await timed(`base:${plan.suite}`, () => ensureBaseImage(docker, plan, { suite: plan.suite, mirror, log })));
     }),
   );
