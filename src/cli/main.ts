@@ -38,11 +38,11 @@ const debug = process.argv.includes("--debug");
 main(process.argv.slice(2)).then(
   (code) => exitWith(code),
   (error: unknown) => {
-    if (error instanceof UserError && !debug) {
-      process.stderr.write(`fwcompat: ${error.message}\n`);
+    if (error instanceof UserError) {
+      process.stderr.write(`fwcompat: ${error.message}\n${debug ? `${error.stack}\n` : ""}`);
       return exitWith(2);
     }
     process.stderr.write(`fwcompat: internal error: ${debug ? (error as Error).stack : (error as Error).message} (run with --debug for details)\n`);
-    exitWith(error instanceof UserError ? 2 : 1);
+    exitWith(1);
   },
 );
