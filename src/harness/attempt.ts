@@ -3,10 +3,14 @@ import { runProbes } from "../../scenarios/lib/probes.js";
 import { missingRules } from "../assertions/expected-rules.js";
 import type { Cell } from "../config/expand.js";
 import type { IptablesBuild, Settings } from "../config/schema.js";
-import type { AttemptResult, Evidence } from "../results/schema.js";
+import type { AttemptResult, Evidence, TraceAnalysisRecord } from "../results/schema.js";
+import { analyseTrace } from "../assertions/attribution.js";
+import { nameBridges } from "../assertions/bridge-names.js";
+import { parseIptablesSave } from "../assertions/iptables-save.js";
+import { parseTrace } from "../assertions/trace.js";
 import { withDeadline } from "./engine.js";
 import type { Host, HostProvider } from "./host.js";
-import { dockerdLogTail, iptablesSave, mustStep, otherBackendRules, readIpForward, writeDaemonJson, type Step } from "./host-ops.js";
+import { dockerdLogTail, iptablesSave, iptablesTrace, mustStep, otherBackendRules, readIpForward, writeDaemonJson, type Step } from "./host-ops.js";
 
 export interface AttemptInput {
   provider: HostProvider;
@@ -23,7 +27,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const name = input.fix?.name ?? "baseline";
   const timingsMs: Record<string, number> = {};
   const steps: Step[] = [];
-  const result: AttemptResult = { name, status: "done", probes: [], errors: [], rules: {}, missingRules: [], dockerdLog: "", steps, timingsMs };
+  const result: AttemptResult = { name, status: "done", probes: [], errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps, timingsMs };
   const timed = async <T>(key: string, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -67,6 +71,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           otherBackend: await otherBackendRules(ctx.host, ctx.current.build.name, ctx.current.backend),
         };
         result.missingRules = missingRules(result.rules.final ?? "", ctx.targets, input.cell.engine.version);
+        result.targets = ctx.targets;
+        result.traceLog = await iptablesTrace(ctx.host);
+        result.trace = traceEvidence(result.traceLog, result.rules.final, steps, ctx.targets);
       })(),
       input.settings.attemptTimeoutMs,
       `attempt '${name}' exceeded its ${input.settings.attemptTimeoutMs / 1000}s deadline`,
@@ -82,6 +89,22 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     }
   }
   return result;
+}
+
+/** Attributes the trace: which checks lied, which rules that cost, which calls failed in which step. */
+function traceEvidence(log: string, finalRules: string | undefined, steps: Step[], targets: ScenarioContext["targets"]): TraceAnalysisRecord {
+  let rules;
+  try {
+    rules = finalRules ? parseIptablesSave(finalRules) : undefined;
+  } catch {
+    rules = undefined;
+  }
+  const analysis = analyseTrace(parseTrace(log), { finalRules: rules, steps });
+  return {
+    ...analysis,
+    skippedRules: analysis.skippedRules.map((s) => ({ ...s, rule: nameBridges(s.rule, targets) })),
+    explanation: nameBridges(analysis.explanation, targets),
+  };
 }
 
 /** Puts the cell's iptables build first on PATH, writes daemon.json, sets forwarding, starts dockerd, records versions. */

@@ -4,6 +4,8 @@ import type { ExecResult } from "./engine.js";
 /** One command run inside a host as part of a scenario, kept as evidence. */
 export interface Step {
   name: string;
+  /** epoch milliseconds; the host shares this machine's clock, so trace calls can be placed in a step */
+  startedAtMs: number;
   command: string;
   exitCode: number;
   stdout: string;
@@ -14,8 +16,9 @@ export interface Step {
 const trim = (text: string, max = 4000) => (text.length > max ? `${text.slice(0, max)}…[${text.length - max} more]` : text);
 
 export async function runStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
+  const startedAtMs = Date.now();
   const result = await host.sh(script, timeoutMs);
-  steps.push({ name, command: script, exitCode: result.exitCode, stdout: trim(result.stdout), stderr: trim(result.stderr), ms: result.ms });
+  steps.push({ name, startedAtMs, command: script, exitCode: result.exitCode, stdout: trim(result.stdout), stderr: trim(result.stderr), ms: result.ms });
   return result;
 }
 
@@ -52,6 +55,12 @@ export async function otherBackendRules(host: Host, build: string, backend: "nft
   const other = backend === "nft" ? "legacy" : "nft";
   const result = await host.sh(`/opt/fwcompat/iptables/${build}/bin-${other}/iptables-save 2>/dev/null`, 20_000);
   return /^-A /m.test(result.stdout) ? result.stdout : undefined;
+}
+
+/** The shim's record of every iptables call made on the host so far. */
+export async function iptablesTrace(host: Host): Promise<string> {
+  const result = await host.sh("cat /run/fwcompat/iptables-trace 2>/dev/null", 20_000);
+  return result.stdout;
 }
 
 export async function dockerdLogTail(host: Host, lines = 60): Promise<string> {

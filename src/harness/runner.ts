@@ -8,6 +8,8 @@ import { FIXES } from "../fixes/index.js";
 import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
 import { brokenVantages, judgeFix } from "../results/verdicts.js";
 import { combineRepeats } from "../results/repeats.js";
+import { unnameBridges } from "../assertions/bridge-names.js";
+import { hasRule, parseIptablesSave } from "../assertions/iptables-save.js";
 import { runAttempt } from "./attempt.js";
 import { prepareImages, type PreparedImages } from "./images/prepare.js";
 import { DindProvider } from "./providers/dind.js";
@@ -95,6 +97,24 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
   }
 }
 
+/** Which of the rules the baseline's wrong checks skipped are present after the fix. */
+function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] | undefined {
+  const skipped = baseline.trace?.skippedRules ?? [];
+  if (skipped.length === 0 || !after.rules.final) return undefined;
+  let rules;
+  try {
+    rules = parseIptablesSave(after.rules.final);
+  } catch {
+    return undefined;
+  }
+  return skipped
+    .map((s) => s.rule)
+    .filter((rule) => {
+      const [table = "", chain = "", ...spec] = unnameBridges(rule, after.targets).split(" ");
+      return hasRule(rules, table, chain, spec.join(" "));
+    });
+}
+
 function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResult["status"]; reason: string } | undefined {
   if (cell.provider !== "dind") {
     return { status: "unsupported", reason: `provider '${cell.provider}' is not implemented in this version; only dind runs` };
@@ -144,7 +164,8 @@ function assemble(runId: string, cell: Cell, started: Date, baseline: AttemptRes
     status: broken.length > 0 ? "reproduced" : "works",
     reason: undefined,
     brokenVantages: broken,
+    explanation: baseline.trace?.explanation,
     baseline,
-    fixes: fixAttempts.map((attempt) => ({ verdict: judgeFix(baseline, attempt), attempt })),
+    fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt })),
   };
 }

@@ -16,18 +16,24 @@ function vantageCell(result: CellResult, vantage: string): string {
   return `**${outcomes} ${failed.length}/${probes.length}**`;
 }
 
-const fixCell = (verdict: FixVerdict) => `${verdict.fix}: ${verdict.overall}`;
+const fixCell = (verdict: FixVerdict) =>
+  `${verdict.fix}: ${verdict.overall}${verdict.restoredRules ? ` (restored ${verdict.restoredRules.length} skipped rule(s))` : ""}`;
 
 /** The end-of-run table: one row per cell, baseline outcome per vantage, then each fix's verdict. */
 export function renderSummary(results: readonly CellResult[]): string {
-  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", ...VANTAGES, "fixes"];
+  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", ...VANTAGES, "fixes", "why (iptables call trace)"];
   const rows = [...results]
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .map((r) => {
       const scenario = r.cell.variant ? `${r.cell.scenario}:${r.cell.variant}` : r.cell.scenario;
       const status = r.reason && r.status !== "works" && r.status !== "reproduced" ? `${r.status}: ${r.reason.split("\n")[0]}` : r.status;
       const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status];
-      return [...data.map(escapeCell), ...VANTAGES.map((v) => vantageCell(r, v)), escapeCell(r.fixes.map((f) => fixCell(f.verdict)).join("; ") || "–")];
+      return [
+        ...data.map(escapeCell),
+        ...VANTAGES.map((v) => vantageCell(r, v)),
+        escapeCell(r.fixes.map((f) => fixCell(f.verdict)).join("; ") || "–"),
+        escapeCell(r.status === "works" ? "–" : (r.explanation ?? "–")),
+      ];
     });
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n");

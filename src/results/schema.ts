@@ -12,7 +12,38 @@ const probe = z.object({
   detail: z.string(),
 });
 
-const step = z.object({ name: z.string(), command: z.string(), exitCode: z.number(), stdout: z.string(), stderr: z.string(), ms: z.number() });
+const step = z.object({ name: z.string(), startedAtMs: z.number(), command: z.string(), exitCode: z.number(), stdout: z.string(), stderr: z.string(), ms: z.number() });
+
+const finding = z.object({
+  kind: z.enum(["false-positive", "false-negative", "delete-mismatch", "failed-call"]),
+  rule: z.string(),
+  call: z.string(),
+  atMs: z.number(),
+  stderr: z.string().optional(),
+  step: z.string().optional(),
+});
+
+export const traceAnalysisSchema = z.object({
+  calls: z.number(),
+  dockerdCalls: z.number(),
+  falsePositives: z.array(finding),
+  falseNegatives: z.array(finding),
+  deleteMismatches: z.array(finding),
+  failedCalls: z.array(finding),
+  /** rules (with bridges named by their network, e.g. br-{fwc-net2}) a wrong check made dockerd skip */
+  skippedRules: z.array(z.object({ rule: z.string(), confirmedMissing: z.boolean() })),
+  explanation: z.string(),
+});
+
+const target = z.object({
+  container: z.string(),
+  network: z.string(),
+  bridge: z.string(),
+  subnet: z.string(),
+  ip: z.string(),
+  hostPort: z.number().optional(),
+  late: z.boolean().optional(),
+});
 
 const evidence = z.object({
   hostMode: z.string(),
@@ -42,6 +73,11 @@ export const attemptSchema = z.object({
     otherBackend: z.string().optional(),
   }),
   missingRules: z.array(z.string()),
+  /** what the scenario deployed (bridges, addresses, ports) */
+  targets: z.array(target),
+  /** every iptables call on the host, analysed; traceLog is the shim's raw record */
+  trace: traceAnalysisSchema.optional(),
+  traceLog: z.string().optional(),
   dockerdLog: z.string(),
   steps: z.array(step),
   timingsMs: z.record(z.string(), z.number()),
@@ -52,6 +88,8 @@ export const fixVerdictSchema = z.object({
   /** per vantage: what the fix did to traffic there */
   vantages: z.record(z.string(), z.enum(["repaired", "still-broken", "regressed", "ok"])),
   overall: z.enum(["repaired", "still-broken", "regressed", "ok", "not-applicable", "error"]),
+  /** of the rules the baseline's wrong checks skipped, those present after this fix */
+  restoredRules: z.array(z.string()).optional(),
 });
 
 export const cellResultSchema = z.object({
@@ -78,6 +116,8 @@ export const cellResultSchema = z.object({
   reason: z.string().optional(),
   /** vantages whose probes did not meet expectations in the baseline */
   brokenVantages: z.array(z.string()),
+  /** one line on why, from the iptables call trace of the baseline */
+  explanation: z.string().optional(),
   baseline: attemptSchema.optional(),
   fixes: z.array(z.object({ verdict: fixVerdictSchema, attempt: attemptSchema })),
   /** with --repeat N: how many repeats agreed with the first, and every distinct verdict seen */
@@ -97,3 +137,4 @@ export type AttemptResult = z.infer<typeof attemptSchema>;
 export type FixVerdict = z.infer<typeof fixVerdictSchema>;
 export type CellResult = z.infer<typeof cellResultSchema>;
 export type Evidence = z.infer<typeof evidence>;
+export type TraceAnalysisRecord = z.infer<typeof traceAnalysisSchema>;

@@ -74,6 +74,30 @@ describe("dind lane on real engines", () => {
     expect(result.baseline?.missingRules).toEqual([]);
   });
 
+  it("the call trace names the checks that lied and the rules they cost (upstream 1.8.11), and none on 1.8.11-2", () => {
+    const buggy = cell("curl-timeout__dind__docker-28.5.2__1.8.11-nft");
+    const trace = buggy.baseline?.trace;
+    expect(trace?.falsePositives.length).toBeGreaterThan(0);
+    const skipped = trace?.skippedRules.map((s) => s.rule) ?? [];
+    for (const net of ["fwc-net2", "fwc-net3"]) expect(skipped).toContain(`filter DOCKER-BRIDGE -o br-{${net}} -j DOCKER`);
+    expect(trace?.skippedRules.every((s) => s.confirmedMissing)).toBe(true);
+    expect(buggy.explanation).toMatch(/iptables -C check\(s\) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-\{fwc-net/);
+    const upgrade = buggy.fixes.find((f) => f.verdict.fix === "iptables-upgrade")?.verdict;
+    expect(upgrade?.restoredRules).toContain("filter DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER");
+    expect(buggy.fixes.find((f) => f.verdict.fix === "userland-proxy-on")?.verdict.restoredRules).toEqual([]);
+    const fixed = cell("curl-timeout__dind__docker-28.5.2__1.8.11-2-nft").baseline?.trace;
+    expect(fixed?.dockerdCalls).toBeGreaterThan(100);
+    expect(fixed?.falsePositives).toEqual([]);
+    expect(fixed?.skippedRules).toEqual([]);
+  });
+
+  it("the flush scenario's trace shows the failing call, its error and the step that caused it", () => {
+    const failed = cell("flush-then-run+filter__dind__docker-28.5.2__1.8.11-2-nft").baseline?.trace?.failedCalls ?? [];
+    const duringRun = failed.find((f) => f.step?.startsWith("after flush: docker run -p"));
+    expect(duringRun?.stderr).toMatch(/No chain\/target\/match by that name/);
+    expect(duringRun?.call).toMatch(/-t filter -[AI] DOCKER /);
+  });
+
   it("fixes are judged by traffic: upgrading repairs, userland-proxy on repairs only loopback", () => {
     const verdicts = Object.fromEntries(cell("curl-timeout__dind__docker-28.5.2__1.8.11-nft").fixes.map((f) => [f.verdict.fix, f.verdict]));
     expect(verdicts["iptables-upgrade"]?.overall).toBe("repaired");

@@ -12,7 +12,7 @@ const probe = (vantage: ProbeRecord["vantage"], pass: boolean): ProbeRecord => (
   detail: "",
 });
 const attempt = (name: string, probes: ProbeRecord[], status: AttemptResult["status"] = "done"): AttemptResult => ({
-  name, status, probes, errors: [], rules: {}, missingRules: [], dockerdLog: "", steps: [], timingsMs: {},
+  name, status, probes, errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps: [], timingsMs: {},
 });
 
 describe("fix verdicts come from traffic per vantage", () => {

@@ -1,0 +1,173 @@
+import { hasRule, type RuleSet } from "./iptables-save.js";
+import { canonicalSpec, parseCall, type TraceCall } from "./trace.js";
+
+export interface TimedStep {
+  name: string;
+  startedAtMs: number;
+  ms: number;
+}
+
+export interface Finding {
+  kind: "false-positive" | "false-negative" | "delete-mismatch" | "failed-call";
+  /** "table CHAIN spec" in iptables-save form */
+  rule: string;
+  /** the argv dockerd passed */
+  call: string;
+  atMs: number;
+  stderr?: string;
+  /** the scenario step running when it happened */
+  step?: string;
+}
+
+export interface SkippedRule {
+  rule: string;
+  /** absent from the rule set captured at probe time */
+  confirmedMissing: boolean;
+}
+
+export interface TraceAnalysis {
+  calls: number;
+  dockerdCalls: number;
+  falsePositives: Finding[];
+  falseNegatives: Finding[];
+  deleteMismatches: Finding[];
+  failedCalls: Finding[];
+  skippedRules: SkippedRule[];
+  explanation: string;
+}
+
+type Chains = Map<string, string[]>;
+
+/**
+ * Replays every rule-changing call (dockerd's and the scenario's own) on a model of the
+ * tables, per address family and backend, and judges each of dockerd's checks against it:
+ * a check that answered "exists" for a rule the model does not hold is a false positive,
+ * and when no add of that rule follows, the rule was skipped.
+ */
+export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?: RuleSet; steps?: readonly TimedStep[] }): TraceAnalysis {
+  const tables = new Map<string, Chains>();
+  const chainsOf = (call: TraceCall, table: string): Chains => {
+    const family = call.tool.startsWith("ip6") ? "v6" : "v4";
+    const backend = call.buildDir.endsWith("legacy") ? "legacy" : "nft";
+    const key = `${family}/${backend}/${table}`;
+    let chains = tables.get(key);
+    if (!chains) tables.set(key, (chains = new Map()));
+    return chains;
+  };
+  const stepAt = (ms: number) => options.steps?.find((s) => ms >= s.startedAtMs && ms <= s.startedAtMs + s.ms)?.name;
+  const analysis: TraceAnalysis = { calls: calls.length, dockerdCalls: 0, falsePositives: [], falseNegatives: [], deleteMismatches: [], failedCalls: [], skippedRules: [], explanation: "" };
+  const parsed = calls.map((call) => ({ call, ...parseCall(call.args), canonical: canonicalSpec(parseCall(call.args).spec) }));
+
+  parsed.forEach(({ call, table, operation, chain, canonical }, index) => {
+    const byDockerd = call.caller === "dockerd";
+    if (byDockerd) analysis.dockerdCalls++;
+    const chains = chainsOf(call, table);
+    const rules = chain ? chains.get(chain) : undefined;
+    const finding = (kind: Finding["kind"]): Finding => ({
+      kind,
+      rule: `${table} ${chain ?? ""} ${canonical}`.replace(/\s+/g, " ").trim(),
+      call: call.args.join(" "),
+      atMs: call.startMs,
+      ...(call.stderr ? { stderr: call.stderr } : {}),
+      ...(stepAt(call.startMs) ? { step: stepAt(call.startMs) } : {}),
+    });
+    if (operation === "check") {
+      // An erroring check (exit 2: no such chain) is dockerd probing for leftovers of an earlier run.
+      if (!byDockerd) return;
+      const present = rules?.includes(canonical) ?? false;
+      if (call.exitCode === 0 && !present) {
+        analysis.falsePositives.push(finding("false-positive"));
+        const addedLater = parsed
+          .slice(index + 1)
+          .some((p) => p.call.caller === "dockerd" && p.table === table && p.chain === chain && p.canonical === canonical && (p.operation === "append" || p.operation === "insert") && p.call.exitCode === 0);
+        if (!addedLater) {
+          const rule = `${table} ${chain} ${canonical}`;
+          const confirmedMissing = options.finalRules ? !hasRule(options.finalRules, table, chain ?? "", canonical) : false;
+          if (!analysis.skippedRules.some((s) => s.rule === rule)) analysis.skippedRules.push({ rule, confirmedMissing });
+        }
+      } else if (call.exitCode === 1 && present) {
+        analysis.falseNegatives.push(finding("false-negative"));
+      }
+      return;
+    }
+    if (call.exitCode !== 0) {
+      if (byDockerd && isRealFailure(operation, call)) analysis.failedCalls.push(finding("failed-call"));
+      return;
+    }
+    switch (operation) {
+      case "new-chain":
+        if (chain && !chains.has(chain)) chains.set(chain, []);
+        break;
+      case "delete-chain":
+        if (chain) chains.delete(chain);
+        else for (const name of [...chains.keys()]) if (!isBuiltin(name)) chains.delete(name);
+        break;
+      case "flush":
+        if (chain) chains.set(chain, []);
+        else for (const name of chains.keys()) chains.set(name, []);
+        break;
+      case "append":
+      case "insert": {
+        if (!chain) break;
+        const list = chains.get(chain) ?? [];
+        if (operation === "append") list.push(canonical);
+        else list.unshift(canonical);
+        chains.set(chain, list);
+        break;
+      }
+      case "delete": {
+        const at = rules?.indexOf(canonical) ?? -1;
+        if (rules && at >= 0) rules.splice(at, 1);
+        else if (byDockerd && canonical !== "") analysis.deleteMismatches.push(finding("delete-mismatch"));
+        break;
+      }
+      default:
+        break;
+    }
+  });
+  analysis.explanation = explain(analysis);
+  return analysis;
+}
+
+/**
+ * dockerd's failed removals are its routine clean-up of rules and chains that may not
+ * exist (every start does dozens), and "already exists" answers to -N are expected;
+ * a failed add is what costs a rule.
+ */
+function isRealFailure(operation: string, call: TraceCall): boolean {
+  if (operation === "append" || operation === "insert") return true;
+  return operation === "new-chain" && !/already exists/i.test(call.stderr);
+}
+
+/** Rules that carry published-port traffic first: they explain a timeout best. */
+const CHAIN_WEIGHT = ["DOCKER-BRIDGE", "DOCKER-CT", "FORWARD", "DOCKER"];
+const weight = (rule: string) => {
+  const chain = rule.split(" ")[1] ?? "";
+  const at = CHAIN_WEIGHT.indexOf(chain);
+  return at < 0 ? CHAIN_WEIGHT.length : at;
+};
+
+const isBuiltin = (chain: string) => ["INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"].includes(chain);
+
+function explain(a: TraceAnalysis): string {
+  const parts: string[] = [];
+  if (a.falsePositives.length > 0) {
+    const shown = [...a.skippedRules]
+      .sort((x, y) => weight(x.rule) - weight(y.rule))
+      .slice(0, 3)
+      .map((s) => s.rule.replace(/^filter /, ""));
+    const more = a.skippedRules.length > 3 ? `, and ${a.skippedRules.length - 3} more` : "";
+    parts.push(
+      `${a.falsePositives.length} iptables -C check(s) answered "exists" for rules that were not there` +
+        (a.skippedRules.length ? ` → skipped: ${shown.join("; ")}${more}` : ""),
+    );
+  }
+  if (a.falseNegatives.length > 0) parts.push(`${a.falseNegatives.length} check(s) answered "missing" for rules that were there`);
+  if (a.deleteMismatches.length > 0) parts.push(`${a.deleteMismatches.length} -D call(s) succeeded for rules that were never added (another rule was removed)`);
+  if (a.failedCalls.length > 0) {
+    const first = a.failedCalls[0] as Finding;
+    const steps = [...new Set(a.failedCalls.map((f) => f.step ?? "dockerd's own work"))];
+    parts.push(`${a.failedCalls.length} iptables call(s) by dockerd failed during ${steps.join(", ")} (first: "${(first.stderr ?? "").split("\n")[0]}")`);
+  }
+  return parts.length ? parts.join("; ") : `no wrong answers: ${a.dockerdCalls} iptables calls by dockerd, none failed`;
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { analyseTrace } from "../../src/assertions/attribution.js";
+import { nameBridges, unnameBridges } from "../../src/assertions/bridge-names.js";
+import { parseIptablesSave } from "../../src/assertions/iptables-save.js";
+import { canonicalSpec, parseCall, parseTrace } from "../../src/assertions/trace.js";
+
+// Traces recorded by the in-host shim on real hosts (docker 28.5.2, default bridge + 3 user bridges).
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/traces/${name}`, import.meta.url), "utf8");
+const analyse = (prefix: string, steps?: string) =>
+  analyseTrace(parseTrace(fixture(`${prefix}.trace`)), {
+    finalRules: steps ? undefined : parseIptablesSave(fixture(`${prefix}.final.txt`)),
+    steps: steps ? JSON.parse(fixture(steps)) : undefined,
+  });
+
+describe("iptables call parsing", () => {
+  it("splits table, operation, chain and spec; drops --wait and -I's position", () => {
+    expect(parseCall(["--wait", "-t", "nat", "-I", "DOCKER", "1", "-i", "docker0", "-j", "RETURN"])).toEqual({
+      table: "nat", operation: "insert", chain: "DOCKER", spec: ["-i", "docker0", "-j", "RETURN"],
+    });
+    expect(parseCall(["-w", "-C", "FORWARD", "-j", "DOCKER-USER"]).operation).toBe("check");
+    expect(parseCall(["--version"]).operation).toBe("other");
+  });
+
+  it("puts a spec in iptables-save form", () => {
+    expect(canonicalSpec(["!", "-i", "docker0", "-o", "docker0", "-p", "tcp", "-d", "172.17.0.2", "--dport", "80", "-j", "ACCEPT"])).toBe(
+      "-d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT",
+    );
+    expect(canonicalSpec(["-o", "br-1", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"])).toBe(
+      "-o br-1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    );
+    expect(canonicalSpec(["-p", "tcp", "-m", "tcp", "--dport", "80", "-j", "DNAT"])).toBe("-p tcp -m tcp --dport 80 -j DNAT");
+  });
+
+  it("reads the shim's lines: times, caller, argv and multi-line stderr", () => {
+    const calls = parseTrace(fixture("docker-28.5.2_1.8.11-nft_3-bridges.trace"));
+    expect(calls.length).toBeGreaterThan(200);
+    expect(calls.filter((c) => c.caller === "dockerd").length).toBeGreaterThan(200);
+    const failed = calls.find((c) => c.exitCode === 2 && c.caller === "dockerd");
+    expect(failed?.stderr).toMatch(/does not exist\.?\nTry `iptables -h'/);
+    expect(calls.every((c, i) => i === 0 || c.startMs >= (calls[i - 1]?.startMs ?? 0))).toBe(true);
+  });
+});
+
+describe("attribution on recorded traces", () => {
+  it("upstream 1.8.11: checks that lied, and the rules they cost, confirmed absent from the rule set", () => {
+    const a = analyse("docker-28.5.2_1.8.11-nft_3-bridges");
+    expect(a.falsePositives.length).toBeGreaterThan(0);
+    const targets = JSON.parse(fixture("docker-28.5.2_1.8.11-nft_3-bridges.targets.json"));
+    const skipped = a.skippedRules.map((s) => nameBridges(s.rule, targets));
+    for (const net of ["fwc-net1", "fwc-net2", "fwc-net3"]) expect(skipped).toContain(`filter DOCKER-BRIDGE -o br-{${net}} -j DOCKER`);
+    expect(skipped.some((r) => r.includes("docker0"))).toBe(false);
+    expect(a.skippedRules.every((s) => s.confirmedMissing)).toBe(true);
+    expect(a.explanation).toMatch(/^\d+ iptables -C check\(s\) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-/);
+  });
+
+  it("Debian 1.8.11-2: the same deployment shows no wrong answer", () => {
+    const a = analyse("docker-28.5.2_1.8.11-2-nft_3-bridges");
+    expect(a.falsePositives).toEqual([]);
+    expect(a.falseNegatives).toEqual([]);
+    expect(a.deleteMismatches).toEqual([]);
+    expect(a.skippedRules).toEqual([]);
+    expect(a.failedCalls).toEqual([]);
+    expect(a.explanation).toMatch(/^no wrong answers: \d+ iptables calls by dockerd, none failed$/);
+  });
+
+  it("flush-then-run: the failing calls, their error, and the scenario steps they belong to", () => {
+    const a = analyse("docker-28.5.2_1.8.11-2-nft_flush-filter", "docker-28.5.2_1.8.11-2-nft_flush-filter.steps.json");
+    expect(a.falsePositives).toEqual([]);
+    const run = a.failedCalls.filter((f) => f.step?.startsWith("after flush: docker run -p"));
+    expect(run.length).toBeGreaterThan(0);
+    expect(run[0]?.stderr).toMatch(/No chain\/target\/match by that name/);
+    expect(a.failedCalls.some((f) => f.step === "after flush: docker network create")).toBe(true);
+    expect(a.failedCalls.every((f) => f.step !== undefined && f.step !== "start dockerd")).toBe(true);
+  });
+
+  it("bridge names by network round-trip", () => {
+    const targets = [{ network: "fwc-net1", bridge: "br-0123456789ab" }, { network: "bridge", bridge: "docker0" }];
+    const named = nameBridges("filter DOCKER-BRIDGE -o br-0123456789ab -j DOCKER", targets);
+    expect(named).toBe("filter DOCKER-BRIDGE -o br-{fwc-net1} -j DOCKER");
+    expect(unnameBridges(named, [{ network: "fwc-net1", bridge: "br-ba9876543210" }])).toBe("filter DOCKER-BRIDGE -o br-ba9876543210 -j DOCKER");
+  });
+});
