@@ -6,6 +6,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
 import type { CellResult } from "../src/results/schema.js";
+import { loadMatrixFile } from "../src/config/load.js";
+import { KNOWN_NAMES } from "../src/registry.js";
+import { connectEngine } from "../src/harness/engine.js";
+import { debianMirror } from "../src/harness/apt-mirror.js";
+import { planBaseImages } from "../src/harness/images/base-image.js";
+import { prepareImages, suitesNeeded } from "../src/harness/images/prepare.js";
+import { DindProvider } from "../src/harness/providers/dind.js";
 
 const { values } = parseArgs({ options: { repeat: { type: "string", default: "3" }, "skip-matrix": { type: "boolean", default: false } } });
 const repeat = Number(values.repeat);
@@ -38,8 +45,36 @@ for (let i = 0; i < repeat; i++) {
 }
 console.log(`\nwarm single attempt (curl-timeout, docker-28.5.2, 1.8.11-2 nft, 3 bridges), median of ${repeat}:`);
 for (const [key, xs] of Object.entries(samples)) console.log(`  ${key.padEnd(13)} ${(median(xs) / 1000).toFixed(2)} s   [${xs.map((x) => (x / 1000).toFixed(2)).join(", ")}]`);
+await shimOverhead();
+
 if (!values["skip-matrix"]) {
   const { wallMs, cells } = await runOnce([]);
   const attempts = cells.reduce((n, c) => n + (c.baseline ? 1 : 0) + c.fixes.length, 0);
   console.log(`\ndefault matrix: ${cells.length} cells, ${attempts} host attempts, wall ${(wallMs / 1000).toFixed(1)} s`);
+}
+
+/** Cost of the tracing shim: the same iptables calls through the shim and straight to the build. */
+async function shimOverhead(): Promise<void> {
+  const matrix = await loadMatrixFile("matrix.yaml", KNOWN_NAMES);
+  const docker = connectEngine();
+  const mirror = await debianMirror();
+  const engines = matrix.engines.filter((e) => e.name === "docker-28.5.2");
+  const basePlans = await planBaseImages(docker, suitesNeeded(engines), mirror, matrix.settings.baseImage);
+  const images = await prepareImages(docker, { engines, builds: matrix.iptables, basePlans, settings: matrix.settings, mirror, log: () => {} });
+  const host = images.hosts.get("docker-28.5.2");
+  if (!host?.ok) throw new Error("no host image for the shim benchmark");
+  const provider = new DindProvider(docker, `bench-${process.pid}`, images.peerTag);
+  try {
+    const h = await provider.start({ image: host.tag, label: "shim-bench" });
+    const calls = 300;
+    const loop = (bin: string) =>
+      `${bin} -N B; ${bin} -A B -i eth0 -j RETURN; s=$(date +%s%N); i=0; while [ $i -lt ${calls} ]; do ${bin} -C B -i eth0 -j RETURN; i=$((i+1)); done; e=$(date +%s%N); ${bin} -F B; ${bin} -X B; echo $(( (e - s) / 1000 ))`;
+    await h.sh("fwcompat-select-iptables 1.8.11-2 nft >/dev/null");
+    const direct = Number((await h.sh(loop("/opt/fwcompat/iptables/1.8.11-2/bin-nft/iptables"), 120_000)).stdout.trim());
+    const shimmed = Number((await h.sh(loop("iptables"), 120_000)).stdout.trim());
+    const per = (us: number) => (us / calls / 1000).toFixed(2);
+    console.log(`\ntracing shim, ${calls} x iptables -C (1.8.11-2 nft): direct ${per(direct)} ms/call, through the shim ${per(shimmed)} ms/call (+${per(shimmed - direct)} ms)`);
+  } finally {
+    await provider.close();
+  }
 }
