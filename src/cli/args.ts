@@ -3,6 +3,10 @@ import { UserError } from "./user-error.js";
 
 export const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ...] [--concurrency N] [--out DIR]
                     [--repeat N] [--resume DIR] [--baseline-only] [--debug]
+       fwcompat report DIR... [--out DIR] [--update-goldens] [--goldens DIR]
+       fwcompat gate --expect FILE [--candidate key=value ...] [--results DIR | --matrix FILE --out DIR]
+       fwcompat compare OLD_DIR NEW_DIR [--fail-on-change]
+       fwcompat plan [--matrix FILE] [--filter key=value ...] [--format gha|json|text]
        fwcompat clean        remove everything left by runs that were killed
        fwcompat schema       print the JSON schema of matrix files`;
 
@@ -16,6 +20,15 @@ export interface CliArgs {
   resume: string | undefined;
   baselineOnly: boolean;
   help: boolean;
+  /** positional arguments after the command (result directories) */
+  paths: string[];
+  updateGoldens: boolean;
+  goldens: string | undefined;
+  expect: string | undefined;
+  results: string | undefined;
+  candidates: string[];
+  format: "gha" | "json" | "text";
+  failOnChange: boolean;
 }
 
 function wholeNumber(option: string, value: string | undefined, max: number): number | undefined {
@@ -39,6 +52,13 @@ export function parseCliArgs(argv: string[]): CliArgs {
         repeat: { type: "string" },
         resume: { type: "string" },
         "baseline-only": { type: "boolean", default: false },
+        "update-goldens": { type: "boolean", default: false },
+        goldens: { type: "string" },
+        expect: { type: "string" },
+        results: { type: "string" },
+        candidate: { type: "string", multiple: true, default: [] },
+        format: { type: "string", default: "text" },
+        "fail-on-change": { type: "boolean", default: false },
         debug: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -48,8 +68,18 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   const { values, positionals } = parsed;
   if (values.resume && values.out && values.resume !== values.out) throw new UserError("--resume DIR already names the output directory; drop --out");
+  const format = values.format ?? "text";
+  if (format !== "gha" && format !== "json" && format !== "text") throw new UserError(`--format '${format}': use gha, json or text`);
   return {
     command: positionals[0] ?? "run",
+    paths: positionals.slice(1),
+    updateGoldens: values["update-goldens"] ?? false,
+    goldens: values.goldens,
+    expect: values.expect,
+    results: values.results,
+    candidates: values.candidate ?? [],
+    format,
+    failOnChange: values["fail-on-change"] ?? false,
     matrix: values.matrix,
     filters: values.filter ?? [],
     concurrency: wholeNumber("concurrency", values.concurrency, 16),

@@ -4,6 +4,7 @@ import { assertEngineReachable, connectEngine } from "../harness/engine.js";
 import { sweep } from "../harness/sweep.js";
 import { parseCliArgs, USAGE } from "./args.js";
 import { runCommand } from "./run-command.js";
+import { compareCommand, gateCommand, planCommand, reportCommand } from "./report-commands.js";
 import { exitWith, installSignalHandlers } from "./shutdown.js";
 import { UserError } from "./user-error.js";
 
@@ -20,6 +21,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(z.toJSONSchema(matrixFileSchema, { io: "input" }), null, 2)}\n`);
     return 0;
   }
+  if (args.command === "report") return reportCommand(args, log);
+  if (args.command === "compare") return compareCommand(args);
+  if (args.command === "plan") return planCommand(args);
   const docker = connectEngine();
   if (args.command === "clean") {
     await assertEngineReachable(docker);
@@ -27,9 +31,9 @@ async function main(argv: string[]): Promise<number> {
     log(`removed ${count.containers} containers, ${count.networks} networks, ${count.volumes} volumes left by killed runs`);
     return 0;
   }
-  if (args.command === "run") {
+  if (args.command === "run" || args.command === "gate") {
     installSignalHandlers(log);
-    return runCommand(args, docker, log);
+    return args.command === "run" ? runCommand(args, docker, log) : gateCommand(args, docker, log);
   }
   throw new UserError(`unknown command '${args.command}'; ${USAGE.split("\n")[0]}`);
 }

@@ -15,7 +15,7 @@ export interface Cell {
   fixes: string[];
 }
 
-export const filterKeys = ["provider", "engine", "iptables", "backend", "daemon", "topology", "scenario"] as const;
+export const filterKeys = ["cell", "provider", "engine", "iptables", "backend", "daemon", "topology", "scenario"] as const;
 export type FilterKey = (typeof filterKeys)[number];
 export type Filters = Map<FilterKey, Set<string>>;
 
@@ -89,17 +89,38 @@ export function applyFilters(cells: Cell[], filters: Filters): Cell[] {
   return selected;
 }
 
-function cellMatches(cell: Cell, key: FilterKey, value: string): boolean {
-  switch (key) {
-    case "provider":
-    case "backend":
-      return cell[key] === value;
-    case "scenario":
-      return cell.scenario === value || `${cell.scenario}:${cell.variant ?? ""}` === value;
-    default:
-      return cell[key].name === value;
-  }
+/** The names a cell is selected by, as filters and gate expectations write them. */
+export interface CellNames {
+  id: string;
+  provider: string;
+  engine: string;
+  iptables: string;
+  backend: string;
+  daemon: string;
+  topology: string;
+  scenario: string;
+  variant?: string | undefined;
 }
+
+export const namesOf = (cell: Cell): CellNames => ({
+  id: cell.id,
+  provider: cell.provider,
+  engine: cell.engine.name,
+  iptables: cell.iptables.name,
+  backend: cell.backend,
+  daemon: cell.daemon.name,
+  topology: cell.topology.name,
+  scenario: cell.scenario,
+  variant: cell.variant,
+});
+
+export function namesMatch(names: CellNames, key: FilterKey, value: string): boolean {
+  if (key === "cell") return names.id === value;
+  if (key === "scenario") return names.scenario === value || `${names.scenario}:${names.variant ?? ""}` === value;
+  return names[key] === value;
+}
+
+const cellMatches = (cell: Cell, key: FilterKey, value: string) => namesMatch(namesOf(cell), key, value);
 
 function must<T>(value: T | undefined): T {
   if (value === undefined) throw new Error("matrix references were not validated before expansion");

@@ -36,7 +36,7 @@ describe("matrix expansion", () => {
   it("a filter that matches nothing, or is malformed, is a user error", () => {
     const cells = expandMatrix(parse("valid-small.yaml"));
     expect(() => applyFilters(cells, parseFilters(["engine=docker-99"]))).toThrow(/--filter engine=docker-99 matches none of the 5 cells/);
-    expect(() => parseFilters(["colour=blue"])).toThrow(/use key=value with key one of provider, engine/);
+    expect(() => parseFilters(["colour=blue"])).toThrow(/use key=value with key one of cell, provider, engine/);
     expect(() => parseFilters(["engine="])).toThrow(/use key=value/);
   });
 

@@ -1,0 +1,81 @@
+import { dirname, join, resolve } from "node:path";
+import type Docker from "dockerode";
+import { applyFilters, expandMatrix, namesOf, parseFilters } from "../config/expand.js";
+import { loadMatrixFile } from "../config/load.js";
+import { parseYamlWithSchema, readUserFile } from "../config/yaml-schema.js";
+import { KNOWN_NAMES } from "../registry.js";
+import { compareResults } from "../report/compare.js";
+import { evaluateGate, expectationMatches, expectationsFileSchema } from "../report/gate.js";
+import { mergeResults } from "../report/merge.js";
+import { writeReport } from "../report/report.js";
+import type { CliArgs } from "./args.js";
+import { runCommand } from "./run-command.js";
+import { UserError } from "./user-error.js";
+
+type Log = (line: string) => void;
+
+export async function reportCommand(args: CliArgs, log: Log): Promise<number> {
+  if (args.paths.length === 0) throw new UserError("report needs at least one result directory: fwcompat report DIR... [--out DIR]");
+  const out = resolve(args.out ?? "report");
+  const written = await writeReport(args.paths, { out, updateGoldens: args.updateGoldens, goldensDir: args.goldens });
+  if (written.goldensWritten.length) log(`goldens updated: ${written.goldensWritten.join(", ")}`);
+  log(`report of ${written.cells} cell(s): ${written.files.join(", ")}`);
+  return 0;
+}
+
+/** Prints the cells a matrix would run, e.g. as a GitHub Actions matrix (one shard per cell). */
+export async function planCommand(args: CliArgs): Promise<number> {
+  const matrix = await loadMatrixFile(args.matrix ?? "matrix.yaml", KNOWN_NAMES);
+  const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
+  const include = cells.map((c) => ({ cell: c.id, provider: c.provider, name: `${c.scenario}${c.variant ? `:${c.variant}` : ""} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}` }));
+  if (args.format === "gha") process.stdout.write(`${JSON.stringify({ include })}\n`);
+  else if (args.format === "json") process.stdout.write(`${JSON.stringify(include, null, 2)}\n`);
+  else process.stdout.write(`${include.map((c) => c.cell).join("\n")}\n`);
+  return 0;
+}
+
+export async function compareCommand(args: CliArgs): Promise<number> {
+  const [before, after] = args.paths;
+  if (!before || !after || args.paths.length !== 2) throw new UserError("compare needs two result directories: fwcompat compare OLD NEW");
+  const lines = compareResults((await mergeResults([before])).cells, (await mergeResults([after])).cells);
+  process.stdout.write(lines.length ? `${lines.join("\n")}\n` : "no differences\n");
+  return args.failOnChange && lines.length > 0 ? 1 : 0;
+}
+
+/**
+ * Runs only the cells the expectations (and the candidate filters) select, unless given
+ * results to judge, and fails with one exact line per regression.
+ */
+export async function gateCommand(args: CliArgs, docker: Docker, log: Log): Promise<number> {
+  if (!args.expect) throw new UserError("gate needs --expect FILE (the expectations committed in your repository)");
+  const { data: file } = parseYamlWithSchema(await readUserFile(args.expect, "expectations file", "--expect"), args.expect, expectationsFileSchema);
+  const candidates = parseFilters(args.candidates);
+  let resultsDir = args.results;
+  if (!resultsDir) {
+    const matrixFile = args.matrix ?? join(dirname(args.expect), file.matrix);
+    const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
+    const cells = applyFilters(expandMatrix(matrix), candidates).filter((c) => file.expectations.some((e) => expectationMatches(e, namesOf(c))));
+    if (cells.length === 0) throw new UserError(`${args.expect}: no cell of ${matrixFile} matches both the expectations and the candidate`);
+    resultsDir = resolve(args.out ?? join("results", `gate-${Date.now()}`));
+    log(`gate: running ${cells.length} cell(s) the expectations need`);
+    const code = await runCommand({ ...args, command: "run", matrix: matrixFile, filters: cells.map((c) => `cell=${c.id}`), out: resultsDir }, docker, log);
+    if (code !== 0) log("gate: some cells ended in error; they count as regressions");
+  }
+  const results = (await mergeResults([resultsDir])).cells.filter((r) =>
+    [...candidates].every(([key, values]) => [...values].some((v) => expectationMatches({ name: "", match: { [key]: v } }, { ...r.cell }))),
+  );
+  const outcome = evaluateGate(file.expectations, results);
+  for (const line of outcome.regressions) process.stdout.write(`REGRESSION ${line}\n`);
+  // With a candidate, expectations about other cells are simply not this gate's business.
+  const unchecked = candidates.size > 0 ? [] : outcome.unmatched;
+  for (const name of unchecked) process.stdout.write(`UNCHECKED ${name}: no result matches this expectation\n`);
+  if (candidates.size > 0) for (const name of outcome.unmatched) process.stdout.write(`OUTSIDE THE CANDIDATE ${name}\n`);
+  const failed = outcome.regressions.length + unchecked.length;
+  const held = file.expectations.length - outcome.unmatched.length;
+  process.stdout.write(
+    failed
+      ? `gate failed: ${outcome.regressions.length} regression(s), ${unchecked.length} unchecked expectation(s) over ${outcome.checkedCells} cell(s)\n`
+      : `gate passed: ${held} expectation(s) held over ${outcome.checkedCells} cell(s)\n`,
+  );
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,61 @@
+import { readFile } from "node:fs/promises";
+import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { UserError } from "../cli/user-error.js";
+
+type Path = ReadonlyArray<PropertyKey>;
+
+/** A parsed YAML file that can point at any of its nodes by path, as file:line:col. */
+export interface LocatedYaml {
+  doc: Document;
+  locate(path: Path): string;
+}
+
+export async function readUserFile(file: string, what: string, option: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new UserError(`${file}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? "error"}); pass an existing file with ${option}`);
+  }
+}
+
+/** Parses YAML and validates it with a zod schema; the first problem becomes one UserError with file:line:col. */
+export function parseYamlWithSchema<T extends z.ZodTypeAny>(text: string, file: string, schema: T): { data: z.infer<T>; located: LocatedYaml } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const syntaxError = doc.errors[0];
+  if (syntaxError) {
+    const at = lineCounter.linePos(syntaxError.pos[0]);
+    const message = syntaxError.message.split("\n")[0] ?? "YAML syntax error";
+    throw new UserError(`${file}:${at.line}:${at.col}: YAML syntax error: ${message}; fix the YAML and run again`);
+  }
+  const locate = (path: Path): string => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth) as unknown[], true);
+      if (isNode(node) && node.range) {
+        const at = lineCounter.linePos(node.range[0]);
+        return `${file}:${at.line}:${at.col}`;
+      }
+    }
+    return `${file}:1:1`;
+  };
+  const parsed = schema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    // An unknown key is best shown where it is written, not where its object starts.
+    const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
+    throw new UserError(`${locate(path)}: ${describeIssue(issue)}`);
+  }
+  return { data: parsed.data, located: { doc, locate } };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+  if (issue.code === "unrecognized_keys") {
+    return `${where}unknown key ${issue.keys.map((k) => `'${k}'`).join(", ")}; remove it or check its spelling`;
+  }
+  if (issue.code === "invalid_union" && "discriminator" in issue) {
+    return `${where}unknown or missing 'kind'; use one of the documented source kinds`;
+  }
+  return `${where}${issue.message}`;
+}

@@ -1,0 +1,70 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { nameBridges } from "../assertions/bridge-names.js";
+import { engineGeneration } from "../assertions/expected-rules.js";
+import { parseIptablesSave, renderRuleSet } from "../assertions/iptables-save.js";
+import type { CellResult } from "../results/schema.js";
+
+export const DEFAULT_GOLDENS_DIR = new URL("../../goldens/", import.meta.url).pathname;
+
+export interface GoldenDiff {
+  golden: string;
+  missing: string[];
+  extra: string[];
+}
+
+/** engine generation × backend × scenario, e.g. 28+/nft/curl-timeout */
+export function goldenKey(result: CellResult): string | undefined {
+  const version = /version (\d+\.\d+\.\d+)/.exec(result.baseline?.evidence?.dockerdVersion ?? "")?.[1];
+  if (!version) return undefined;
+  return `${engineGeneration(version)}/${result.cell.backend}/${result.cell.scenario}`;
+}
+
+/**
+ * A rule set in a form that is the same on every healthy host of a kind: canonical
+ * iptables-save text, bridges named by network, and the per-start ports of Docker's
+ * embedded DNS replaced.
+ */
+export function normaliseRules(text: string, targets: CellResult["fixes"][number]["attempt"]["targets"]): string[] {
+  const rendered = renderRuleSet(parseIptablesSave(text));
+  return nameBridges(rendered, targets)
+    .replace(/127\.0\.0\.11:\d+/g, "127.0.0.11:<dns-port>")
+    .replace(/--sport \d+ -j SNAT --to-source :53/g, "--sport <dns-port> -j SNAT --to-source :53")
+    .split("\n");
+}
+
+/** The healthy state a cell saw: the rules before its scenario broke the host, or its final rules if it works. */
+function healthyRules(result: CellResult): string[] | undefined {
+  const baseline = result.baseline;
+  if (!baseline) return undefined;
+  const text = baseline.rules.beforeBreak ?? (result.status === "works" ? baseline.rules.final : undefined);
+  return text ? normaliseRules(text, baseline.targets) : undefined;
+}
+
+export async function diffAgainstGolden(result: CellResult, dir = DEFAULT_GOLDENS_DIR): Promise<GoldenDiff | undefined> {
+  const key = goldenKey(result);
+  const final = result.baseline?.rules.final;
+  if (!key || !final) return undefined;
+  const file = join(dir, `${key}.rules`);
+  if (!existsSync(file)) return undefined;
+  const golden = new Set((await readFile(file, "utf8")).split("\n").filter(Boolean));
+  const actual = new Set(normaliseRules(final, result.baseline?.targets ?? []));
+  return { golden: key, missing: [...golden].filter((l) => !actual.has(l)), extra: [...actual].filter((l) => !golden.has(l)) };
+}
+
+/** Writes one golden per key from the first cell that shows a healthy state for it; returns the keys written. */
+export async function updateGoldens(results: readonly CellResult[], dir = DEFAULT_GOLDENS_DIR): Promise<string[]> {
+  const written = new Map<string, string[]>();
+  for (const result of results) {
+    const key = goldenKey(result);
+    const rules = healthyRules(result);
+    if (key && rules && !written.has(key)) written.set(key, rules);
+  }
+  for (const [key, rules] of written) {
+    const file = join(dir, `${key}.rules`);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${rules.join("\n")}\n`);
+  }
+  return [...written.keys()];
+}

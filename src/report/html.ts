@@ -1,0 +1,121 @@
+import type { CellResult } from "../results/schema.js";
+import type { GoldenDiff } from "./goldens.js";
+import { SCRIPT, STYLE } from "./html-assets.js";
+
+/** Everything rendered passes through here: container output and rule text are data, never markup. */
+export function esc(value: unknown): string {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+}
+
+const VANTAGE_LETTERS: Record<string, string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X" };
+const VANTAGE_ORDER = Object.keys(VANTAGE_LETTERS);
+const scenarioOf = (r: CellResult) => (r.cell.variant ? `${r.cell.scenario}:${r.cell.variant}` : r.cell.scenario);
+const anchor = (r: CellResult) => `cell-${r.cell.id}`;
+const uniq = (xs: string[]) => [...new Set(xs)].sort();
+
+function vantageBadges(r: CellResult): string {
+  const probes = r.baseline?.probes ?? [];
+  return VANTAGE_ORDER.filter((v) => probes.some((p) => p.vantage === v))
+    .map((v) => {
+      const pass = probes.filter((p) => p.vantage === v).every((p) => p.pass);
+      return `<span class="v ${pass ? "pass" : "fail"}" title="${esc(v)}: ${pass ? "as expected" : "not as expected"}">${esc(VANTAGE_LETTERS[v] ?? v)}</span>`;
+    })
+    .join("");
+}
+
+function matrixCell(r: CellResult | undefined): string {
+  if (!r) return `<td class="cell"></td>`;
+  const fixes = r.fixes.map((f) => `<span class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.fix)}: ${esc(f.verdict.overall)}</span>`).join("");
+  const why = r.status !== "works" && (r.explanation || r.reason) ? `<div class="why">${esc((r.explanation || r.reason || "").slice(0, 220))}</div>` : "";
+  return (
+    `<td class="cell" data-col data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">` +
+    `<a class="cell-link ${esc(r.status)}" href="#${esc(anchor(r))}"><span class="status">${esc(r.status)}</span> ${vantageBadges(r)}${fixes}${why}</a></td>`
+  );
+}
+
+/** Rows: engine × iptables build × backend. Columns: scenario × daemon option. */
+function matrixTable(results: readonly CellResult[]): string {
+  const rowKey = (r: CellResult) => `${r.cell.engine}\0${r.cell.iptables}\0${r.cell.backend}`;
+  const colKey = (r: CellResult) => `${scenarioOf(r)}\0${r.cell.daemon}`;
+  const rows = uniq(results.map(rowKey));
+  const cols = uniq(results.map(colKey));
+  const byKey = new Map(results.map((r) => [`${rowKey(r)}\x01${colKey(r)}`, r]));
+  const head = cols
+    .map((c) => {
+      const [scenario = "", daemon = ""] = c.split("\0");
+      return `<th data-col data-scenario="${esc(scenario)}" data-daemon="${esc(daemon)}">${esc(scenario)}<br><small>${esc(daemon)}</small></th>`;
+    })
+    .join("");
+  const body = rows
+    .map((row) => {
+      const [engine = "", iptables = "", backend = ""] = row.split("\0");
+      const cells = cols.map((c) => matrixCell(byKey.get(`${row}\x01${c}`))).join("");
+      return `<tr data-row data-engine="${esc(engine)}" data-iptables="${esc(iptables)}" data-backend="${esc(backend)}"><th>${esc(engine)}<br><small>iptables ${esc(iptables)} (${esc(backend)})</small></th>${cells}</tr>`;
+    })
+    .join("\n");
+  return `<table class="matrix"><thead><tr><th>engine / iptables</th>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function filters(results: readonly CellResult[]): string {
+  const select = (name: string, values: string[]) =>
+    `<label>${esc(name)}<select name="${esc(name)}"><option value="">all</option>${values.map((v) => `<option>${esc(v)}</option>`).join("")}</select></label>`;
+  return `<div class="filters">${[
+    select("engine", uniq(results.map((r) => r.cell.engine))),
+    select("iptables", uniq(results.map((r) => r.cell.iptables))),
+    select("backend", uniq(results.map((r) => r.cell.backend))),
+    select("scenario", uniq(results.map(scenarioOf))),
+    select("daemon", uniq(results.map((r) => r.cell.daemon))),
+    select("status", uniq(results.map((r) => r.status))),
+  ].join("")}</div>`;
+}
+
+const pre = (text: string | undefined, max = 20_000) => `<pre>${esc((text ?? "").slice(-max) || "(none)")}</pre>`;
+
+function detail(r: CellResult, golden: GoldenDiff | undefined): string {
+  const b = r.baseline;
+  const ev = b?.evidence;
+  const kv = (pairs: Array<[string, unknown]>) => `<table class="kv">${pairs.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("")}</table>`;
+  const probes = (b?.probes ?? [])
+    .map((p) => `<tr class="${p.pass ? "" : "reproduced"}"><td>${esc(p.vantage)}</td><td>${esc(p.target)}</td><td>${esc(p.expect)}</td><td>${esc(p.outcome)}</td><td>${esc(p.ms)} ms</td><td>${esc(p.detail)}</td></tr>`)
+    .join("");
+  const fixes = r.fixes
+    .map(
+      (f) =>
+        `<tr><td>${esc(f.verdict.fix)}</td><td class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.overall)}</td><td>${esc(Object.entries(f.verdict.vantages).map(([v, x]) => `${v}: ${x}`).join(", "))}</td>` +
+        `<td>${esc(f.attempt.fixNote ?? f.attempt.reason ?? "")}</td><td>${esc(f.verdict.restoredRules?.length ?? "–")}</td></tr>`,
+    )
+    .join("");
+  const goldenDiff = golden
+    ? `<h3>Diff against golden ${esc(golden.golden)}</h3><pre>${[...golden.missing.map((l) => `<span class="missing">- ${esc(l)}</span>`), ...golden.extra.map((l) => `<span class="extra">+ ${esc(l)}</span>`)].join("\n") || "identical"}</pre>`
+    : "";
+  const errors = (b?.errors ?? []).map((e) => `${e.step} [${e.signature}]: ${e.text}`).join("\n");
+  return `<details class="cell-detail" id="${esc(anchor(r))}" data-engine="${esc(r.cell.engine)}" data-iptables="${esc(r.cell.iptables)}" data-backend="${esc(r.cell.backend)}" data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">
+<summary><span class="status ${esc(r.status)}">${esc(r.status)}</span> ${esc(scenarioOf(r))} · ${esc(r.cell.engine)} · iptables ${esc(r.cell.iptables)} (${esc(r.cell.backend)}) · ${esc(r.cell.daemon)} · ${esc(r.cell.topology)}</summary>
+${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
+${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}`).join(" | "))}` : ""}</p>` : ""}
+${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
+${probes ? `<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
+${fixes ? `<h3>Fixes</h3><table><tr><th>fix</th><th>verdict</th><th>per vantage</th><th>note</th><th>skipped rules restored</th></tr>${fixes}</table>` : ""}
+${b?.missingRules.length ? `<h3>Missing rules</h3><pre>${b.missingRules.map((m) => `<span class="missing">${esc(m)}</span>`).join("\n")}</pre>` : ""}
+${b?.trace?.skippedRules.length ? `<h3>Rules skipped after a wrong -C answer</h3>${pre(b.trace.skippedRules.map((s) => `${s.rule}${s.confirmedMissing ? "" : "  (present at probe time)"}`).join("\n"))}` : ""}
+${errors ? `<h3>Captured errors</h3>${pre(errors)}` : ""}
+${goldenDiff}
+${b ? `<h3>Rules before the break</h3>${pre(b.rules.beforeBreak)}<h3>Rules at probe time</h3>${pre(b.rules.final)}` : ""}
+${b ? `<h3>dockerd log (tail)</h3>${pre(b.dockerdLog)}` : ""}
+</details>`;
+}
+
+export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<string, GoldenDiff>, generatedAt: string): string {
+  const counts = uniq(results.map((r) => r.status)).map((s) => `${results.filter((r) => r.status === s).length} ${s}`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>
+<body>
+<h1>Docker × iptables compatibility</h1>
+<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · L localhost, H host-ip, E external, X cross-network (must be blocked)</div>
+${filters(results)}
+${matrixTable(results)}
+<h2>Cells</h2>
+${results.map((r) => detail(r, goldens.get(r.cell.id))).join("\n")}
+<script>${SCRIPT}</script>
+</body></html>`;
+}

@@ -1,0 +1,57 @@
+import junit, { type Builder } from "junit-report-builder";
+
+// A CommonJS package: depending on the loader its builder is the import itself or its `default`.
+type Factory = { newBuilder(): Builder };
+const factory = (junit as unknown as Partial<Factory> & { default?: Factory }).newBuilder
+  ? (junit as unknown as Factory)
+  : ((junit as unknown as { default: Factory }).default);
+import type { CellResult } from "../results/schema.js";
+
+const scenarioOf = (r: CellResult) => (r.cell.variant ? `${r.cell.scenario}:${r.cell.variant}` : r.cell.scenario);
+
+/**
+ * One suite per scenario; one test case per cell × vantage (the baseline's traffic) and per
+ * cell × fix. A reproduced failure is a failing case; unavailable/unsupported cells are
+ * skipped with their reason; harness errors are errors.
+ */
+export function renderJunit(results: readonly CellResult[]): string {
+  const builder = factory.newBuilder();
+  const suites = new Map<string, ReturnType<typeof builder.testSuite>>();
+  for (const r of results) {
+    const name = scenarioOf(r);
+    let suite = suites.get(name);
+    if (!suite) suites.set(name, (suite = builder.testSuite().name(`fwcompat ${name}`)));
+    const className = `${r.cell.engine}.${r.cell.iptables}-${r.cell.backend}.${r.cell.daemon}.${r.cell.topology}`;
+    if (!r.baseline || r.status === "unavailable" || r.status === "unsupported" || r.status === "error") {
+      const test = suite.testCase().className(className).name(`${name} baseline`);
+      if (r.status === "error") test.error(r.reason ?? "harness error", "error");
+      else test.skipped().standardOutput(`${r.status}: ${r.reason ?? ""}`);
+      continue;
+    }
+    const vantages = [...new Set(r.baseline.probes.map((p) => p.vantage))];
+    for (const vantage of vantages) {
+      const probes = r.baseline.probes.filter((p) => p.vantage === vantage);
+      const failed = probes.filter((p) => !p.pass);
+      const test = suite
+        .testCase()
+        .className(className)
+        .name(`${name} ${vantage}`)
+        .time(probes.reduce((max, p) => Math.max(max, p.ms), 0) / 1000);
+      if (failed.length > 0) {
+        test.failure(
+          `${failed.length}/${probes.length} probes not as expected: ${failed.map((p) => `${p.target} ${p.outcome}`).join("; ")}${r.explanation ? ` — ${r.explanation}` : ""}`,
+          r.status === "flaky" ? "flaky" : "reproduced",
+        );
+      }
+    }
+    for (const { verdict, attempt } of r.fixes) {
+      const test = suite.testCase().className(className).name(`${name} fix ${verdict.fix}`);
+      if (verdict.overall === "not-applicable") test.skipped().standardOutput(attempt.reason ?? "not applicable");
+      else if (verdict.overall === "error") test.error(attempt.reason ?? "fix attempt failed", "error");
+      else if (verdict.overall !== "repaired" && verdict.overall !== "ok") {
+        test.failure(`${verdict.overall}: ${Object.entries(verdict.vantages).map(([v, x]) => `${v} ${x}`).join(", ")}`, verdict.overall);
+      }
+    }
+  }
+  return builder.build();
+}

@@ -1,0 +1,53 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { UserError } from "../cli/user-error.js";
+import { cellResultSchema, RESULT_SCHEMA_VERSION, type CellResult } from "../results/schema.js";
+
+export const mergedResultsSchema = z.object({
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  generatedAt: z.string(),
+  sources: z.array(z.string()),
+  cells: z.array(cellResultSchema),
+});
+export type MergedResults = z.infer<typeof mergedResultsSchema>;
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new UserError(`${file}: not readable JSON (${(error as Error).message.split("\n")[0]})`);
+  }
+}
+
+function validated<T extends z.ZodTypeAny>(schema: T, value: unknown, file: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new UserError(`${file}: not a fwcompat result of schema version ${RESULT_SCHEMA_VERSION} (${issue?.path.join(".") || "root"}: ${issue?.message})`);
+}
+
+/** Cells of one result directory: a merged results.json, or the per-cell files of a run or shard. */
+async function cellsOf(dir: string): Promise<CellResult[]> {
+  const merged = join(dir, "results.json");
+  if (existsSync(merged)) return validated(mergedResultsSchema, await readJson(merged), merged).cells;
+  const cellsDir = join(dir, "cells");
+  const files = (await readdir(cellsDir).catch(() => {
+    throw new UserError(`${dir}: no results.json and no cells/ directory; pass a run's output directory`);
+  })).filter((f) => f.endsWith(".json"));
+  return Promise.all(files.map(async (f) => validated(cellResultSchema, await readJson(join(cellsDir, f)), join(cellsDir, f))));
+}
+
+/** Merges shards; when two hold the same cell, the one that started later wins. */
+export async function mergeResults(dirs: readonly string[]): Promise<MergedResults> {
+  const byId = new Map<string, CellResult>();
+  for (const dir of dirs) {
+    for (const cell of await cellsOf(dir)) {
+      const earlier = byId.get(cell.cell.id);
+      if (!earlier || earlier.startedAt < cell.startedAt) byId.set(cell.cell.id, cell);
+    }
+  }
+  const cells = [...byId.values()].sort((a, b) => a.cell.id.localeCompare(b.cell.id));
+  return { schemaVersion: RESULT_SCHEMA_VERSION, generatedAt: new Date().toISOString(), sources: [...dirs], cells };
+}

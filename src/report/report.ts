@@ -1,0 +1,54 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { renderSummary } from "../results/markdown.js";
+import type { CellResult } from "../results/schema.js";
+import { writeAtomically } from "../results/write.js";
+import { DEFAULT_GOLDENS_DIR, diffAgainstGolden, updateGoldens, type GoldenDiff } from "./goldens.js";
+import { renderHtml } from "./html.js";
+import { renderJunit } from "./junit.js";
+import { mergeResults } from "./merge.js";
+
+const MARKDOWN_LIMIT = 1024 * 1024 - 4096;
+
+/** report.md: the summary table, fit for a README or $GITHUB_STEP_SUMMARY; details stay in index.html. */
+export function renderMarkdownReport(results: readonly CellResult[], generatedAt: string): string {
+  const counts = [...new Set(results.map((r) => r.status))].map((s) => `${results.filter((r) => r.status === s).length} ${s}`).join(", ");
+  const head = `# fwcompat compatibility report\n\n${results.length} cells (${counts}), generated ${generatedAt}. Per-cell evidence: \`index.html#cell-<id>\`.\n\n`;
+  const table = renderSummary(results);
+  if (Buffer.byteLength(head + table) <= MARKDOWN_LIMIT) return `${head}${table}\n`;
+  const lines = table.split("\n");
+  const kept: string[] = [];
+  let bytes = Buffer.byteLength(head);
+  for (const line of lines) {
+    bytes += Buffer.byteLength(line) + 1;
+    if (bytes > MARKDOWN_LIMIT) break;
+    kept.push(line);
+  }
+  return `${head}${kept.join("\n")}\n\n_${lines.length - kept.length} more rows in index.html (GitHub's summary limit is 1 MiB)._\n`;
+}
+
+export interface ReportOptions {
+  out: string;
+  updateGoldens: boolean;
+  goldensDir?: string;
+}
+
+export async function writeReport(dirs: readonly string[], options: ReportOptions): Promise<{ cells: number; goldensWritten: string[]; files: string[] }> {
+  const merged = await mergeResults(dirs);
+  const goldensDir = options.goldensDir ?? DEFAULT_GOLDENS_DIR;
+  const goldensWritten = options.updateGoldens ? await updateGoldens(merged.cells, goldensDir) : [];
+  const diffs = new Map<string, GoldenDiff>();
+  for (const cell of merged.cells) {
+    const diff = await diffAgainstGolden(cell, goldensDir);
+    if (diff) diffs.set(cell.cell.id, diff);
+  }
+  await mkdir(options.out, { recursive: true });
+  const files = {
+    "results.json": `${JSON.stringify(merged, null, 2)}\n`,
+    "index.html": renderHtml(merged.cells, diffs, merged.generatedAt),
+    "report.md": renderMarkdownReport(merged.cells, merged.generatedAt),
+    "junit.xml": renderJunit(merged.cells),
+  };
+  for (const [name, content] of Object.entries(files)) await writeAtomically(join(options.out, name), content);
+  return { cells: merged.cells.length, goldensWritten, files: Object.keys(files).map((f) => join(options.out, f)) };
+}

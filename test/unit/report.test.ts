@@ -1,0 +1,105 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { compareResults } from "../../src/report/compare.js";
+import { evaluateGate, type Expectation } from "../../src/report/gate.js";
+import { normaliseRules } from "../../src/report/goldens.js";
+import { esc, renderHtml } from "../../src/report/html.js";
+import { renderJunit } from "../../src/report/junit.js";
+import { renderMarkdownReport } from "../../src/report/report.js";
+import { attempt, cell, probe } from "./fake-results.js";
+
+const broken = cell("1.8.11", "reproduced", [probe("external", false), probe("localhost", true), probe("cross-network", true)], {
+  explanation: '3 iptables -C check(s) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER',
+  fixes: [
+    { verdict: { fix: "iptables-upgrade", vantages: { external: "repaired" }, overall: "repaired" }, attempt: attempt("iptables-upgrade", []) },
+    { verdict: { fix: "userland-proxy-on", vantages: { external: "still-broken" }, overall: "still-broken" }, attempt: attempt("userland-proxy-on", []) },
+  ],
+});
+const healthy = cell("1.8.11-2", "works", [probe("external", true), probe("localhost", true), probe("cross-network", true)]);
+const missing = cell("1.8.10", "unavailable", [], { baseline: undefined, reason: "iptables-1.8.10.tar.xz unobtainable" });
+
+describe("HTML report", () => {
+  it("escapes everything a container or a rule can print", () => {
+    expect(esc(`<script>alert("x")</script>&'`)).toBe("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+    const hostile = cell("1.8.11", "reproduced", [probe("external", false, "<img src=x onerror=alert(1)>")]);
+    const html = renderHtml([hostile], new Map(), "now");
+    expect(html).not.toContain("<img src=x");
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+  });
+
+  it("puts each cell in the matrix with its vantages, fixes and a link to its drill-down", () => {
+    const html = renderHtml([broken, healthy, missing], new Map(), "now");
+    expect(html).toContain(`href="#cell-${broken.cell.id}"`);
+    expect(html).toContain(`id="cell-${broken.cell.id}"`);
+    expect(html).toMatch(/class="fix repaired">iptables-upgrade: repaired/);
+    expect(html).toContain("3 cells: 1 reproduced, 1 unavailable, 1 works");
+    expect(html).not.toMatch(/<(link|script) [^>]*src=/);
+  });
+});
+
+describe("JUnit", () => {
+  it("a case per cell × vantage and per fix: failures for reproduced traffic and broken fixes, skips for unavailable", () => {
+    const xml = renderJunit([broken, healthy, missing]);
+    expect(xml).toMatch(/<testsuites tests="9" failures="2" errors="0" skipped="1">/);
+    expect(xml).toContain('name="curl-timeout external"');
+    expect(xml).toMatch(/<failure message="1\/1 probes not as expected: fwc-net1\/n1c1 :8081 timeout — 3 iptables -C check/);
+    expect(xml).toMatch(/name="curl-timeout fix userland-proxy-on">\s*<failure message="still-broken: external still-broken"/);
+  });
+});
+
+describe("Markdown report", () => {
+  it("stays under GitHub's 1 MiB step-summary limit", () => {
+    const many = Array.from({ length: 6000 }, (_, i) => ({ ...broken, cell: { ...broken.cell, id: `${broken.cell.id}-${i}` } }));
+    const md = renderMarkdownReport(many, "now");
+    expect(Buffer.byteLength(md)).toBeLessThan(1024 * 1024);
+    expect(md).toMatch(/_\d+ more rows in index\.html/);
+  });
+});
+
+describe("gate", () => {
+  const expectations: Expectation[] = [
+    { name: "fixed build works", match: { iptables: "1.8.11-2" }, expect: "works" },
+    { name: "known failure", match: { iptables: "1.8.11" }, expect: "reproduced", fixes: { "iptables-upgrade": "repaired" } },
+  ];
+
+  it("passes when every expectation holds", () => {
+    expect(evaluateGate(expectations, [broken, healthy])).toEqual({ checkedCells: 2, regressions: [], unmatched: [] });
+  });
+
+  it("names each regression exactly, with the broken vantages and the why", () => {
+    const regressed = { ...healthy, status: "reproduced" as const, baseline: attempt("baseline", [probe("external", false), probe("external", true)]), explanation: "why text" };
+    const outcome = evaluateGate([...expectations, { name: "proxy fixes it", match: { iptables: "1.8.11" }, fixes: { "userland-proxy-on": "repaired" } }], [broken, regressed]);
+    expect(outcome.regressions).toEqual([
+      `fixed build works: ${healthy.cell.id}: expected works, got reproduced (external: timeout 1/2) — why: why text`,
+      `proxy fixes it: ${broken.cell.id}: fix userland-proxy-on expected repaired, got still-broken (external still-broken)`,
+    ]);
+  });
+
+  it("an expectation no result matches is reported, not silently passed", () => {
+    expect(evaluateGate([{ name: "engine 29", match: { engine: "docker-29" }, expect: "works" }], [healthy]).unmatched).toEqual(["engine 29"]);
+  });
+});
+
+describe("compare", () => {
+  it("lists status, vantage and fix changes", () => {
+    const after = { ...broken, status: "works" as const, baseline: attempt("baseline", [probe("external", true), probe("localhost", true), probe("cross-network", true)]), fixes: [] };
+    expect(compareResults([broken, healthy], [after, missing])).toEqual([
+      `+ ${missing.cell.id}: new cell, unavailable`,
+      `- ${healthy.cell.id}: no longer in the results (was works)`,
+      `~ ${broken.cell.id}: reproduced -> works`,
+      `~ ${broken.cell.id}: external broken -> ok`,
+      `~ ${broken.cell.id}: fix iptables-upgrade repaired -> -`,
+      `~ ${broken.cell.id}: fix userland-proxy-on still-broken -> -`,
+    ]);
+  });
+});
+
+describe("goldens", () => {
+  it("normalise a real dump: bridges by network, DNS proxy ports, counters", () => {
+    const dump = readFileSync(new URL("../fixtures/iptables-save/docker-28.5.2_1.8.13-nft_3-bridges_healthy.txt", import.meta.url), "utf8");
+    const lines = normaliseRules(dump, [{ network: "fwc-net1", bridge: "br-6780172fca2a", container: "", subnet: "", ip: "" }]);
+    expect(lines).toContain("-A DOCKER-BRIDGE -o br-{fwc-net1} -j DOCKER");
+    expect(lines.join("\n")).not.toMatch(/127\.0\.0\.11:\d+|\[\d+:\d+\]|br-6780172fca2a/);
+    expect(lines.join("\n")).toContain("127.0.0.11:<dns-port>");
+  });
+});
