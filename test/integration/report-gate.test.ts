@@ -32,6 +32,15 @@ describe("report from a real run", () => {
     expect(junit).toMatch(/classname="docker-28\.5\.2\.1\.8\.11-nft\.proxy-off\.3-bridges" name="curl-timeout external"[^>]*>\s*<failure message="4\/4 probes not as expected/);
   });
 
+  it("diffs every cell against the committed golden: the healthy cell matches, the buggy one lacks exactly its skipped rules", () => {
+    const html = readFileSync(join(report, "index.html"), "utf8");
+    const section = (id: string) => html.slice(html.indexOf(`id="cell-${id}"`), html.indexOf("</details>", html.indexOf(`id="cell-${id}"`)));
+    const healthy = section("curl-timeout__dind__docker-28.5.2__1.8.11-2-nft__proxy-off__3-bridges");
+    expect(healthy).toMatch(/Diff against golden 28\+\/nft\/curl-timeout<\/h3><pre>identical<\/pre>/);
+    const buggy = section(ID_BUGGY);
+    expect(buggy).toContain('<span class="missing">- -A DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER</span>');
+  });
+
   it("renders in headless Chromium: the matrix and a drill-down show real cell data", async () => {
     expect(existsSync("/usr/bin/chromium"), "Debian's chromium is installed by scripts/setup.sh").toBe(true);
     const browser = await chromium.launch({
