@@ -2,6 +2,7 @@ import { z } from "zod";
 import { matrixFileSchema } from "../config/schema.js";
 import { assertEngineReachable, connectEngine } from "../harness/engine.js";
 import { sweep } from "../harness/sweep.js";
+import { sweepVagrant } from "../harness/providers/vagrant.js";
 import { parseCliArgs, USAGE } from "./args.js";
 import { runCommand } from "./run-command.js";
 import { compareCommand, gateCommand, planCommand, reportCommand } from "./report-commands.js";
@@ -28,7 +29,8 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === "clean") {
     await assertEngineReachable(docker);
     const count = await sweep(docker);
-    log(`removed ${count.containers} containers, ${count.networks} networks, ${count.volumes} volumes left by killed runs`);
+    const vms = await sweepVagrant();
+    log(`removed ${count.containers} containers, ${count.networks} networks, ${count.volumes} volumes and ${vms} VMs left by killed runs`);
     return 0;
   }
   if (args.command === "run" || args.command === "gate") {

@@ -10,6 +10,7 @@ import { assertEngineReachable } from "../harness/engine.js";
 import type { HostProvider } from "../harness/host.js";
 import { runMatrix } from "../harness/runner.js";
 import { sweep } from "../harness/sweep.js";
+import { sweepVagrant } from "../harness/providers/vagrant.js";
 import { renderSummary } from "../results/markdown.js";
 import { cellResultSchema, type CellResult } from "../results/schema.js";
 import { writeAtomically, writeCellResult } from "../results/write.js";
@@ -49,11 +50,14 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
   await mkdir(outDir, { recursive: true });
   const finished = args.resume ? await finishedCells(outDir) : new Map<string, CellResult>();
   const swept = await sweep(docker);
-  if (swept.containers + swept.networks + swept.volumes > 0) log(`swept ${swept.containers} containers and ${swept.networks} networks left by killed runs`);
+  const sweptVms = await sweepVagrant();
+  if (swept.containers + swept.networks + swept.volumes + sweptVms > 0) {
+    log(`swept ${swept.containers} containers, ${swept.networks} networks and ${sweptVms} VMs left by killed runs`);
+  }
 
-  let provider: HostProvider | undefined;
+  const providers: HostProvider[] = [];
   onShutdown(async () => {
-    await Promise.allSettled([provider?.close(), sweep(docker, runId)]);
+    await Promise.allSettled([...providers.map((p) => p.close()), sweep(docker, runId), sweepVagrant(runId)]);
     // A second sweep catches a container the engine was still creating during the first.
     await new Promise((r) => setTimeout(r, 500));
     await sweep(docker, runId).catch(() => undefined);
@@ -76,7 +80,7 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
     baselineOnly: args.baselineOnly,
     finished,
     log,
-    onProvider: (p) => (provider = p),
+    onProvider: (p) => providers.push(p),
     onCell: async (result) => void (await writeCellResult(outDir, result)),
   });
   const summary = renderSummary(results);

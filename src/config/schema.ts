@@ -95,6 +95,10 @@ export const settingsSchema = z.strictObject({
   baseImage: z.enum(["auto", "registry", "debootstrap"]).default("auto"),
   /** deadline of one attempt (host start to teardown) */
   attemptTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(240_000),
+  /** the same for a VM attempt: booting under software emulation takes about a minute */
+  vmAttemptTimeoutMs: z.number().int().min(60_000).max(7_200_000).default(1_200_000),
+  /** VMs at once (each takes a core and about 1.5 GiB under emulation) */
+  vmConcurrency: z.number().int().min(1).max(8).default(1),
 });
 
 export const matrixFileSchema = z.strictObject({

@@ -127,7 +127,7 @@ async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
       `sed -n 's/^package=//p' /opt/fwcompat/iptables/${cell.iptables.name}/provenance`,
       "dockerd --version",
       "fwcompat-cprobe",
-      "cat /run/fwcompat/cgroup",
+      "cat /run/fwcompat/cgroup 2>/dev/null || { test -e /sys/fs/cgroup/cgroup.controllers && echo v2 || echo v1; }",
     ].join("; "),
   );
   const [kernel = "", iptablesVersion = "", iptablesPackage = "", dockerdVersion = "", probe = "", cgroup = ""] = facts.stdout.split("\n");

@@ -14,6 +14,8 @@ import { runAttempt } from "./attempt.js";
 import { prepareImages, type PreparedImages } from "./images/prepare.js";
 import { DindProvider } from "./providers/dind.js";
 import type { HostProvider } from "./host.js";
+import { BOX_SUITE } from "./vagrant/box.js";
+import { startVmLane } from "./vagrant/lane.js";
 
 export interface RunOptions {
   docker: Docker;
@@ -34,7 +36,7 @@ export interface RunOptions {
   log: (line: string) => void;
   /** called the moment a cell is finished, so nothing finished is lost */
   onCell: (result: CellResult) => Promise<void>;
-  /** the provider is handed out so a signal handler can close it */
+  /** every provider is handed out so a signal handler can close it */
   onProvider?: (provider: HostProvider) => void;
 }
 
@@ -49,17 +51,22 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
     mirror: options.mirror,
     log,
   });
-  const provider = new DindProvider(docker, options.runId, images.peerTag);
-  options.onProvider?.(provider);
+  const dind = new DindProvider(docker, options.runId, images.peerTag);
+  options.onProvider?.(dind);
   const limit = pLimit(options.concurrency);
+  // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
+  const vmLimit = pLimit(matrix.settings.vmConcurrency);
   const availableBuilds = matrix.iptables.filter((b) => images.builds.get(b.name)?.ok);
+  const vmCells = cells.filter((c) => c.provider === "vagrant" && !whyNotRunnable(c, images) && !options.finished.has(c.id));
+  const vm = vmCells.length > 0 ? await startVmLane(options, images, availableBuilds) : undefined;
+  if (vm?.ok) options.onProvider?.(vm.provider);
   try {
     const results = await Promise.all(
       cells.map(async (cell) => {
         const earlier = options.finished.get(cell.id);
         if (earlier) return earlier;
         const started = new Date();
-        const unrunnable = whyNotRunnable(cell, images);
+        const unrunnable = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
         const result = unrunnable
           ? finish(options.runId, cell, started, unrunnable.status, unrunnable.reason)
           : combineRepeats(await Promise.all(Array.from({ length: options.repeat }, () => runCell(cell, new Date()))));
@@ -70,21 +77,26 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
     );
     return { results, images };
   } finally {
-    await provider.close();
+    await dind.close();
+    if (vm?.ok) {
+      await vm.provider.close();
+      await vm.libvirt.stop();
+    }
   }
 
   async function runCell(cell: Cell, started: Date): Promise<CellResult> {
     const scenario = SCENARIOS.get(cell.scenario);
     const host = images.hosts.get(cell.engine.name);
     if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
+    const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;
     const attempt = (fixName: string | undefined) =>
-      limit(() => {
+      (onVm ? vmLimit : limit)(() => {
         log(`${cell.id}: ${fixName ?? "baseline"} started`);
         return runAttempt({
-          provider,
+          provider: onVm?.provider ?? dind,
           cell,
-          settings: matrix.settings,
-          hostImage: host.tag,
+          settings: onVm ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs } : matrix.settings,
+          hostImage: onVm?.box ?? host.tag,
           builds: availableBuilds,
           scenario,
           fix: fixName ? FIXES.get(fixName) : undefined,
@@ -116,8 +128,8 @@ function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] 
 }
 
 function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResult["status"]; reason: string } | undefined {
-  if (cell.provider !== "dind") {
-    return { status: "unsupported", reason: `provider '${cell.provider}' is not implemented in this version; only dind runs` };
+  if (cell.provider === "vagrant" && !(cell.engine.source.kind === "debian" && cell.engine.source.suite === BOX_SUITE)) {
+    return { status: "unsupported", reason: `the VM box is Debian ${BOX_SUITE} with its own docker.io; engine ${cell.engine.name} would need a box of its own` };
   }
   const build = images.builds.get(cell.iptables.name);
   if (build && !build.ok) return { status: build.status, reason: `iptables ${cell.iptables.name}: ${build.reason}` };

@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { UserError } from "../../cli/user-error.js";
+import { buildPrefix } from "../images/recipes.js";
+import type { IptablesBuild } from "../../config/schema.js";
+
+export const BOX_SUITE = "trixie";
+const BUILD_SCRIPT = new URL("../../../vagrant/build-box.sh", import.meta.url).pathname;
+const CACHE = join(homedir(), ".cache", "fwcompat");
+export const VAGRANT_HOME = process.env.FWCOMPAT_VAGRANT_HOME ?? join(CACHE, "vagrant-home");
+
+export async function vagrantPublicKey(): Promise<string> {
+  const found = await execa("sh", ["-c", "dpkg -L vagrant 2>/dev/null | grep 'keys/vagrant.pub$' | head -1"], { reject: false });
+  const path = found.stdout.trim();
+  if (!path) throw new UserError("Vagrant's insecure public key (keys/vagrant.pub in the vagrant package) was not found; install vagrant with scripts/setup.sh --vm");
+  return path;
+}
+
+/**
+ * A libvirt box of Debian trixie with every available iptables build and fwcompat's
+ * in-host tools, cached by a hash of everything that goes in: an unchanged recipe rebuilds nothing.
+ */
+export async function ensureBox(
+  input: { mirror: string; builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>; hostFiles: Record<string, string> },
+  log: (line: string) => void,
+): Promise<{ name: string; built: boolean; ms: number }> {
+  const started = performance.now();
+  const pubkey = await vagrantPublicKey();
+  const hash = createHash("sha256").update(await readFile(BUILD_SCRIPT)).update(BOX_SUITE).update(input.mirror).update(await readFile(pubkey));
+  for (const { build, tag } of input.builds) hash.update(`${build.name}=${tag}`);
+  for (const [name, content] of Object.entries(input.hostFiles).sort()) hash.update(name).update(content);
+  const name = `fwcompat/${BOX_SUITE}-${hash.digest("hex").slice(0, 16)}`;
+  const env = { VAGRANT_HOME };
+  const list = await execa("vagrant", ["box", "list"], { env, reject: false });
+  if (list.stdout.split("\n").some((line) => line.startsWith(`${name} `))) return { name, built: false, ms: Math.round(performance.now() - started) };
+
+  const work = await mkdtemp(join(CACHE, "box-"));
+  try {
+    const overlay = join(work, "overlay");
+    for (const { build, tag } of input.builds) {
+      const created = await execa("docker", ["create", tag, "/none"]);
+      const id = created.stdout.trim();
+      try {
+        await mkdir(join(overlay, "opt/fwcompat/iptables"), { recursive: true });
+        await execa("docker", ["cp", `${id}:${buildPrefix(build)}`, join(overlay, "opt/fwcompat/iptables/")]);
+      } finally {
+        await execa("docker", ["rm", id], { reject: false });
+      }
+    }
+    const sbin = join(overlay, "usr/local/sbin");
+    await mkdir(sbin, { recursive: true });
+    for (const [file, content] of Object.entries(input.hostFiles)) {
+      const target = join(sbin, file.replace(/^bin\//, ""));
+      await writeFile(target, content);
+      await chmod(target, 0o755);
+    }
+    log(`building VM box ${name} (debootstrap + kernel, about 2 minutes)`);
+    const boxFile = join(work, "fwcompat.box");
+    const build = await execa("bash", [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey], { reject: false, all: true, timeout: 1_200_000 });
+    if (build.exitCode !== 0) throw new Error(`box build failed: ${(build.all ?? "").split("\n").slice(-10).join("\n")}`);
+    const add = await execa("vagrant", ["box", "add", "--force", "--name", name, boxFile], { env, reject: false, all: true, timeout: 600_000 });
+    if (add.exitCode !== 0) throw new Error(`vagrant box add failed: ${(add.all ?? "").split("\n").slice(-5).join("\n")}`);
+    return { name, built: true, ms: Math.round(performance.now() - started) };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,34 @@
+import type { IptablesBuild } from "../../config/schema.js";
+import { readHostFiles, type PreparedImages } from "../images/prepare.js";
+import { VagrantProvider } from "../providers/vagrant.js";
+import { ensureBox } from "./box.js";
+import { startLibvirt, type LibvirtSession } from "./libvirt.js";
+
+export type VmLane =
+  | { ok: true; provider: VagrantProvider; box: string; libvirt: LibvirtSession }
+  | { ok: false; status: "unsupported" | "error"; reason: string };
+
+/** Starts libvirt, builds (or finds) the box, and hands out the VM provider; failures become the VM cells' reason. */
+export async function startVmLane(
+  options: { runId: string; mirror: string; log: (line: string) => void },
+  images: PreparedImages,
+  builds: readonly IptablesBuild[],
+): Promise<VmLane> {
+  let libvirt: LibvirtSession | undefined;
+  try {
+    libvirt = await startLibvirt(options.log);
+    options.log(`VM lane: libvirt ${libvirt.driver === "kvm" ? "with KVM" : "with software emulation (no usable KVM)"}`);
+    const withTags = builds.flatMap((build) => {
+      const state = images.builds.get(build.name);
+      return state?.ok ? [{ build, tag: state.tag }] : [];
+    });
+    const box = await ensureBox({ mirror: options.mirror, builds: withTags, hostFiles: await readHostFiles() }, options.log);
+    images.timingsMs[`box:${box.name}`] = box.ms;
+    options.log(`VM box ${box.name}: ${box.built ? "built" : "cached"} in ${(box.ms / 1000).toFixed(0)}s`);
+    return { ok: true, provider: new VagrantProvider(options.runId, libvirt.driver), box: box.name, libvirt };
+  } catch (error) {
+    await libvirt?.stop();
+    const message = (error as Error).message;
+    return { ok: false, status: (error as Error).name === "UserError" ? "unsupported" : "error", reason: `VM lane: ${message}` };
+  }
+}

@@ -1,0 +1,69 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { execa } from "execa";
+import { UserError } from "../../cli/user-error.js";
+
+const QEMU_CONF = "/etc/libvirt/qemu.conf";
+const ROOT_SETTINGS = `\n# fwcompat: run QEMU as root so libvirt does not re-probe it on every call\nuser = "root"\ngroup = "root"\n`;
+
+export interface LibvirtSession {
+  /** "kvm" where /dev/kvm really works, else "qemu" (software emulation) */
+  driver: "kvm" | "qemu";
+  stop(): Promise<void>;
+}
+
+const virshWorks = async () => (await execa("virsh", ["-c", "qemu:///system", "version"], { reject: false, timeout: 10_000 })).exitCode === 0;
+
+/** /dev/kvm can exist without working (nested sandboxes); ask QEMU itself. */
+export async function kvmUsable(): Promise<boolean> {
+  if (!existsSync("/dev/kvm")) return false;
+  const probe = await execa("qemu-system-x86_64", ["-accel", "kvm", "-M", "none", "-display", "none", "-nodefaults", "-monitor", "stdio"], {
+    input: "quit\n",
+    reject: false,
+    timeout: 15_000,
+  });
+  return probe.exitCode === 0;
+}
+
+/**
+ * Makes libvirt usable: starts virtlogd and libvirtd when none answers (there is no init to
+ * ask here) with QEMU running as root, and undoes exactly what it did when stopped.
+ */
+export async function startLibvirt(log: (line: string) => void): Promise<LibvirtSession> {
+  for (const tool of ["vagrant", "virsh", "libvirtd", "qemu-system-x86_64", "qemu-img", "debootstrap"]) {
+    const found = await execa("sh", ["-c", `command -v ${tool}`], { reject: false });
+    if (found.exitCode !== 0) throw new UserError(`the VM lane needs ${tool}; install it with: bash scripts/setup.sh --vm`);
+  }
+  const started: number[] = [];
+  let originalConf: string | undefined;
+  if (!(await virshWorks())) {
+    originalConf = await readFile(QEMU_CONF, "utf8").catch(() => undefined);
+    if (originalConf !== undefined && !/^user = "root"/m.test(originalConf)) await writeFile(QEMU_CONF, originalConf + ROOT_SETTINGS);
+    else originalConf = undefined;
+    log("starting virtlogd and libvirtd");
+    for (const daemon of ["virtlogd", "libvirtd"]) {
+      const child = execa(daemon, [], { detached: true, stdio: "ignore", reject: false });
+      child.unref();
+      if (child.pid) started.push(child.pid);
+    }
+    const deadline = Date.now() + 60_000;
+    while (!(await virshWorks())) {
+      if (Date.now() > deadline) throw new UserError("libvirtd did not answer within 60 s; see its log in /var/log/libvirt");
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  const driver = (await kvmUsable()) ? "kvm" : "qemu";
+  return {
+    driver,
+    async stop() {
+      for (const pid of started.reverse()) {
+        try {
+          process.kill(pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+      if (originalConf !== undefined) await writeFile(QEMU_CONF, originalConf);
+    },
+  };
+}
