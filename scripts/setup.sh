@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what fwcompat needs on a Debian machine (run as root), starts a Docker engine if
 # none answers, and installs the Node dependencies. Safe to run again.
+# --vm also installs the VM lane's Vagrant + libvirt + QEMU (libvirtd is started by the harness).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+vm=false
+[ "${1:-}" = "--vm" ] && vm=true
 
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
@@ -10,6 +13,12 @@ command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # the report test looks at the HTML report in a real browser
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)
+if $vm; then
+  # dnsmasq-base is only a Recommends of libvirt, but its networks fail without it
+  for pkg in vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   apt-get update -qq

@@ -33,6 +33,8 @@ for unit in docker.service docker.socket containerd.service apt-daily.timer apt-
 done
 echo "/dev/vda / ext4 defaults 0 1" > "$root/etc/fstab"
 echo fwcompat-vm > "$root/etc/hostname"
+# sudo resolves the hostname on every call; without this line each call waits for DNS to time out
+printf '127.0.1.1\tfwcompat-vm\n' >> "$root/etc/hosts"
 : > "$root/etc/machine-id"
 chroot "$root" useradd -m -s /bin/bash vagrant
 install -d -m 700 -o 1000 -g 1000 "$root/home/vagrant/.ssh"

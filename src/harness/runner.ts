@@ -78,10 +78,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
     return { results, images };
   } finally {
     await dind.close();
-    if (vm?.ok) {
-      await vm.provider.close();
-      await vm.libvirt.stop();
-    }
+    if (vm?.ok) await vm.provider.close();
   }
 
   async function runCell(cell: Cell, started: Date): Promise<CellResult> {

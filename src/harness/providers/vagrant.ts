@@ -7,6 +7,7 @@ import type { ExecResult } from "../engine.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
 import { daemonJson } from "../host-ops.js";
 import { VAGRANT_HOME } from "../vagrant/box.js";
+import type { LibvirtSession } from "../vagrant/libvirt.js";
 
 const TEMPLATE = new URL("../../../vagrant/Vagrantfile", import.meta.url).pathname;
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
@@ -33,8 +34,12 @@ export class VagrantProvider implements HostProvider {
 
   constructor(
     private readonly runId: string,
-    private readonly driver: "kvm" | "qemu",
+    private readonly libvirt: LibvirtSession,
   ) {}
+
+  private get driver(): "kvm" | "qemu" {
+    return this.libvirt.driver;
+  }
 
   private get runDir(): string {
     return join(VAGRANT_RUNS, this.runId);
@@ -68,7 +73,11 @@ export class VagrantProvider implements HostProvider {
     const env = { VAGRANT_HOME, VAGRANT_CWD: dir, VAGRANT_DEFAULT_PROVIDER: "libvirt" };
     try {
       const up = await execa("vagrant", ["up", "--provider=libvirt"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
-      if (up.exitCode !== 0) throw new Error(`vagrant up failed: ${(up.all ?? "").split("\n").slice(-8).join("\n")}`);
+      if (up.exitCode !== 0) {
+        // Ruby's backtrace lines ("from ...") hide the message that matters.
+        const message = (up.all ?? "").split("\n").filter((l) => !/^\s+from /.test(l)).slice(-4).join("\n");
+        throw new Error(`vagrant up failed: ${message}`);
+      }
       const sshConfig = await execa("vagrant", ["ssh-config"], { env });
       await writeFile(join(dir, "ssh-config"), sshConfig.stdout);
       const address = /^\s*HostName\s+(\S+)/m.exec(sshConfig.stdout)?.[1];
@@ -93,11 +102,22 @@ export class VagrantProvider implements HostProvider {
     };
   }
 
+  /** Destroys every VM of the run, the box volume libvirt copied from the box, and stops what libvirt session started. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.dirs].map((dir) => this.destroy(dir)));
     await rm(this.runDir, { recursive: true, force: true });
+    await deleteBoxVolumes();
+    await this.libvirt.stop();
   }
+}
+
+/** vagrant-libvirt uploads the box into the default pool once; it is ours to remove when the run ends. */
+async function deleteBoxVolumes(): Promise<void> {
+  const virsh = (...args: string[]) => execa("virsh", ["-c", "qemu:///system", ...args], { reject: false, timeout: 60_000 });
+  const volumes = (await virsh("vol-list", "default", "--name")).stdout.split("\n").map((v) => v.trim());
+  for (const volume of volumes.filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh("vol-delete", volume, "--pool", "default");
 }
 
 /** `vagrant destroy -f`, then whatever libvirt still holds under the VM's name. */

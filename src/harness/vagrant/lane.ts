@@ -5,7 +5,7 @@ import { ensureBox } from "./box.js";
 import { startLibvirt, type LibvirtSession } from "./libvirt.js";
 
 export type VmLane =
-  | { ok: true; provider: VagrantProvider; box: string; libvirt: LibvirtSession }
+  | { ok: true; provider: VagrantProvider; box: string }
   | { ok: false; status: "unsupported" | "error"; reason: string };
 
 /** Starts libvirt, builds (or finds) the box, and hands out the VM provider; failures become the VM cells' reason. */
@@ -25,7 +25,7 @@ export async function startVmLane(
     const box = await ensureBox({ mirror: options.mirror, builds: withTags, hostFiles: await readHostFiles() }, options.log);
     images.timingsMs[`box:${box.name}`] = box.ms;
     options.log(`VM box ${box.name}: ${box.built ? "built" : "cached"} in ${(box.ms / 1000).toFixed(0)}s`);
-    return { ok: true, provider: new VagrantProvider(options.runId, libvirt.driver), box: box.name, libvirt };
+    return { ok: true, provider: new VagrantProvider(options.runId, libvirt), box: box.name };
   } catch (error) {
     await libvirt?.stop();
     const message = (error as Error).message;

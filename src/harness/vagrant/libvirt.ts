@@ -14,15 +14,18 @@ export interface LibvirtSession {
 
 const virshWorks = async () => (await execa("virsh", ["-c", "qemu:///system", "version"], { reject: false, timeout: 10_000 })).exitCode === 0;
 
-/** /dev/kvm can exist without working (nested sandboxes); ask QEMU itself. */
+/**
+ * /dev/kvm can exist and even open without working (nested sandboxes: QEMU then aborts
+ * when the first vCPU runs). So run a vCPU for real for two seconds, then ask QEMU to quit.
+ */
 export async function kvmUsable(): Promise<boolean> {
   if (!existsSync("/dev/kvm")) return false;
-  const probe = await execa("qemu-system-x86_64", ["-accel", "kvm", "-M", "none", "-display", "none", "-nodefaults", "-monitor", "stdio"], {
-    input: "quit\n",
+  const probe = execa("qemu-system-x86_64", ["-accel", "kvm", "-M", "pc", "-cpu", "host", "-m", "64", "-display", "none", "-nodefaults", "-monitor", "stdio"], {
     reject: false,
-    timeout: 15_000,
+    timeout: 20_000,
   });
-  return probe.exitCode === 0;
+  setTimeout(() => probe.stdin?.end("quit\n"), 2000);
+  return (await probe).exitCode === 0;
 }
 
 /**
