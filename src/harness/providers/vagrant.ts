@@ -116,7 +116,8 @@ export class VagrantProvider implements HostProvider {
 /** vagrant-libvirt uploads the box into the default pool once; it is ours to remove when the run ends. */
 async function deleteBoxVolumes(): Promise<void> {
   const virsh = (...args: string[]) => execa("virsh", ["-c", "qemu:///system", ...args], { reject: false, timeout: 60_000 });
-  const volumes = (await virsh("vol-list", "default", "--name")).stdout.split("\n").map((v) => v.trim());
+  // this virsh has no `vol-list --name`: take the first column of the table
+  const volumes = (await virsh("vol-list", "default")).stdout.split("\n").map((line) => line.trim().split(/\s+/)[0] ?? "");
   for (const volume of volumes.filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh("vol-delete", volume, "--pool", "default");
 }
 

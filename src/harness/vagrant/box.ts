@@ -63,6 +63,11 @@ export async function ensureBox(
     if (build.exitCode !== 0) throw new Error(`box build failed: ${(build.all ?? "").split("\n").slice(-10).join("\n")}`);
     const add = await execa("vagrant", ["box", "add", "--force", "--name", name, boxFile], { env, reject: false, all: true, timeout: 600_000 });
     if (add.exitCode !== 0) throw new Error(`vagrant box add failed: ${(add.all ?? "").split("\n").slice(-5).join("\n")}`);
+    // Older fwcompat boxes are superseded (about 650 MB each): keep only this one.
+    for (const line of list.stdout.split("\n")) {
+      const old = line.split(" ")[0];
+      if (old?.startsWith("fwcompat/") && old !== name) await execa("vagrant", ["box", "remove", "--force", "--all", old], { env, reject: false });
+    }
     return { name, built: true, ms: Math.round(performance.now() - started) };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -1,0 +1,64 @@
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
+import { runCli } from "./cli.js";
+
+// Real VMs under libvirt (software emulation here): the curl-timeout cell with a buggy and a
+// fixed iptables, each beside its dind twin. Slow (a VM boots in about a minute), so baseline only.
+const cells = new Map<string, CellResult>();
+let output = "";
+let exitCode: number | undefined;
+
+beforeAll(async () => {
+  const out = await mkdtemp(join(tmpdir(), "fwcompat-vm-"));
+  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/vm.yaml", "--baseline-only", "--out", out], { timeoutMs: 50 * 60_000 });
+  exitCode = run.exitCode;
+  output = run.stderr;
+  for (const file of await readdir(join(out, "cells"))) {
+    const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", file), "utf8")));
+    cells.set(result.cell.id, result);
+  }
+}, 55 * 60_000);
+
+const cell = (provider: string, iptables: string) => {
+  const found = cells.get(`curl-timeout__${provider}__docker-26.1.5__${iptables}-nft__proxy-off__3-bridges`);
+  if (!found) throw new Error(`no ${provider} ${iptables} cell; run output:\n${output.slice(-3000)}`);
+  return found;
+};
+const verdict = (r: CellResult) =>
+  [...new Set((r.baseline?.probes ?? []).map((p) => p.vantage))].map((v) => `${v}:${(r.baseline?.probes ?? []).filter((p) => p.vantage === v).every((p) => p.pass)}`);
+
+describe("VM lane on real VMs", () => {
+  it("runs in VMs with their own kernel and reproduces the -C bug with upstream 1.8.11", () => {
+    expect(exitCode, output.slice(-3000)).toBe(0);
+    const buggy = cell("vagrant", "1.8.11");
+    expect(buggy.baseline?.evidence?.hostMode).toMatch(/^vagrant\/libvirt VM/);
+    expect(buggy.baseline?.evidence?.kernel).toMatch(/\+deb13-amd64$/);
+    expect(buggy.baseline?.evidence?.kernel).not.toBe(cell("dind", "1.8.11").baseline?.evidence?.kernel);
+    expect(buggy.baseline?.evidence?.checkProbe).toBe("buggy");
+    expect(buggy.status).toBe("reproduced");
+    expect(buggy.baseline?.trace?.skippedRules.length).toBeGreaterThan(0);
+  });
+
+  it("does not reproduce it with Debian 1.8.11-2", () => {
+    const fixed = cell("vagrant", "1.8.11-2");
+    expect(fixed.baseline?.evidence?.checkProbe).toBe("correct");
+    expect(fixed.status).toBe("works");
+  });
+
+  it("each VM cell agrees with its dind twin on the published-port vantages", () => {
+    // cross-network is compared in the report, not asserted: with upstream 1.8.11 it has differed between the lanes
+    const published = (r: CellResult) => verdict(r).filter((v) => !v.startsWith("cross-network")).sort();
+    for (const iptables of ["1.8.11", "1.8.11-2"]) expect(published(cell("vagrant", iptables))).toEqual(published(cell("dind", iptables)));
+  });
+
+  it("leaves no libvirt domain, network or volume behind (checked on disk: libvirtd may be stopped by now)", async () => {
+    const names = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((f) => /^fwc-|^fwcompat-/.test(f));
+    expect(await names("/etc/libvirt/qemu")).toEqual([]);
+    expect(await names("/etc/libvirt/qemu/networks")).toEqual([]);
+    expect(await names("/var/lib/libvirt/images")).toEqual([]);
+    expect(await names("/run/libvirt/qemu")).toEqual([]);
+  });
+});
