@@ -9,6 +9,7 @@ import { nameBridges } from "../assertions/bridge-names.js";
 import { parseIptablesSave } from "../assertions/iptables-save.js";
 import { parseTrace } from "../assertions/trace.js";
 import { withDeadline } from "./engine.js";
+import { timerInto } from "./timing.js";
 import type { Host, HostProvider } from "./host.js";
 import { dockerdLogTail, iptablesSave, iptablesTrace, mustStep, otherBackendRules, readIpForward, writeDaemonJson, type Step } from "./host-ops.js";
 
@@ -28,14 +29,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const timingsMs: Record<string, number> = {};
   const steps: Step[] = [];
   const result: AttemptResult = { name, status: "done", probes: [], errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps, timingsMs };
-  const timed = async <T>(key: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      timingsMs[key] = Math.round(performance.now() - started);
-    }
-  };
+  const timed = timerInto(timingsMs);
   let host: Host | undefined;
   try {
     await withDeadline(

@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import { SCENARIOS } from "../../scenarios/index.js";
-import type { Cell } from "../config/expand.js";
+import { namesOf, type Cell } from "../config/expand.js";
 import type { Engine, MatrixFile } from "../config/schema.js";
 import type { BasePlan } from "./images/base-image.js";
 import { FIXES } from "../fixes/index.js";
@@ -136,18 +136,7 @@ function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResul
 }
 
 function cellHeader(cell: Cell) {
-  return {
-    id: cell.id,
-    provider: cell.provider,
-    engine: cell.engine.name,
-    iptables: cell.iptables.name,
-    backend: cell.backend,
-    daemon: cell.daemon.name,
-    topology: cell.topology.name,
-    scenario: cell.scenario,
-    variant: cell.variant,
-    fixes: cell.fixes,
-  };
+  return { ...namesOf(cell), fixes: cell.fixes };
 }
 
 function finish(runId: string, cell: Cell, started: Date, status: CellResult["status"], reason: string): CellResult {

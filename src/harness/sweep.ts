@@ -1,15 +1,7 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { HOSTNAME_LABEL, PID_LABEL, RUN_LABEL } from "./engine.js";
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import { processAlive } from "./process-alive.js";
 
 export interface SweepCount {
   containers: number;

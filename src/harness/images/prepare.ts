@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
+import { timerInto } from "../timing.js";
 import { ensureBaseImage, type BasePlan } from "./base-image.js";
 import { ensureImage, ImageBuildError } from "./build-image.js";
 import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
@@ -39,14 +40,7 @@ export async function prepareImages(
 ): Promise<PreparedImages> {
   const { settings, mirror, log } = input;
   const timingsMs: Record<string, number> = {};
-  const timed = async <T>(key: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      timingsMs[key] = Math.round(performance.now() - started);
-    }
-  };
+  const timed = timerInto(timingsMs);
   const bases = new Map<string, string>();
   await Promise.all(
     input.basePlans.map(async (plan) => {

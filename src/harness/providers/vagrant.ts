@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from "node:crypto";
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -8,6 +8,7 @@ import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
 import { daemonJson } from "../host-ops.js";
 import { VAGRANT_HOME } from "../vagrant/box.js";
 import type { LibvirtSession } from "../vagrant/libvirt.js";
+import { processAlive } from "../process-alive.js";
 
 const TEMPLATE = new URL("../../../vagrant/Vagrantfile", import.meta.url).pathname;
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
@@ -170,7 +171,6 @@ class VagrantHost implements Host {
 
 /** Destroys the VMs of `runId`, or (without it) of runs on this machine whose process is gone. */
 export async function sweepVagrant(runId?: string): Promise<number> {
-  const { readdir } = await import("node:fs/promises");
   let removed = 0;
   for (const run of await readdir(VAGRANT_RUNS).catch(() => [] as string[])) {
     if (runId && run !== runId) continue;
@@ -187,13 +187,4 @@ export async function sweepVagrant(runId?: string): Promise<number> {
     await rm(runDir, { recursive: true, force: true });
   }
   return removed;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
