@@ -40,9 +40,16 @@ describe("matrix expansion", () => {
     expect(() => parseFilters(["engine="])).toThrow(/use key=value/);
   });
 
-  it("the repository's default matrix is valid", () => {
+  it("the repository's matrices and expectations are valid", async () => {
     const text = readFileSync(new URL("../../matrix.yaml", import.meta.url), "utf8");
-    expect(expandMatrix(parseMatrixText(text, "matrix.yaml", KNOWN_NAMES)).length).toBeGreaterThan(4);
+    const cells = expandMatrix(parseMatrixText(text, "matrix.yaml", KNOWN_NAMES));
+    expect(cells.filter((c) => c.provider === "vagrant").map((c) => c.iptables.name).sort()).toEqual(["1.8.11", "1.8.11-2"]);
+    const wide = readFileSync(new URL("../../matrix.vm-wide.yaml", import.meta.url), "utf8");
+    expect(expandMatrix(parseMatrixText(wide, "matrix.vm-wide.yaml", KNOWN_NAMES)).every((c) => c.provider === "vagrant")).toBe(true);
+    const { parseYamlWithSchema } = await import("../../src/config/yaml-schema.js");
+    const { expectationsFileSchema } = await import("../../src/report/gate.js");
+    const expectations = readFileSync(new URL("../../expectations.yaml", import.meta.url), "utf8");
+    expect(parseYamlWithSchema(expectations, "expectations.yaml", expectationsFileSchema).data.expectations.length).toBe(4);
   });
 });
 
