@@ -6,6 +6,7 @@ export default defineConfig({
     // Integration tests share one engine and build images: run files one after another.
     fileParallelism: false,
     testTimeout: 30_000,
-    reporters: ["default"],
+    reporters: ["default", "junit"],
+    outputFile: { junit: "test-results/junit.xml" },
   },
 });
