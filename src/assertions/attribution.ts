@@ -56,7 +56,10 @@ export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?
   };
   const stepAt = (ms: number) => options.steps?.find((s) => ms >= s.startedAtMs && ms <= s.startedAtMs + s.ms)?.name;
   const analysis: TraceAnalysis = { calls: calls.length, dockerdCalls: 0, falsePositives: [], falseNegatives: [], deleteMismatches: [], failedCalls: [], skippedRules: [], explanation: "" };
-  const parsed = calls.map((call) => ({ call, ...parseCall(call.args), canonical: canonicalSpec(parseCall(call.args).spec) }));
+  const parsed = calls.map((call) => {
+    const split = parseCall(call.args);
+    return { call, ...split, canonical: canonicalSpec(split.spec) };
+  });
 
   parsed.forEach(({ call, table, operation, chain, canonical }, index) => {
     const byDockerd = call.caller === "dockerd";
