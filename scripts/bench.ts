@@ -31,7 +31,7 @@ async function runOnce(args: string[]): Promise<{ wallMs: number; cells: CellRes
   return { wallMs, cells };
 }
 
-const single = ["--filter", "scenario=curl-timeout", "--filter", "iptables=1.8.11-2", "--filter", "daemon=proxy-off", "--concurrency", "1", "--baseline-only"];
+const single = ["--filter", "provider=dind", "--filter", "scenario=curl-timeout", "--filter", "iptables=1.8.11-2", "--filter", "daemon=proxy-off", "--concurrency", "1", "--baseline-only"];
 console.log("warming the image cache (first run may build images)...");
 await runOnce([...single]);
 const samples: Record<string, number[]> = { wall: [], total: [] };
