@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import type Docker from "dockerode";
-import { applyFilters, expandMatrix, namesOf, parseFilters } from "../config/expand.js";
+import { applyFilters, expandMatrix, namesMatch, namesOf, parseFilters } from "../config/expand.js";
 import { loadMatrixFile } from "../config/load.js";
 import { parseYamlWithSchema, readUserFile } from "../config/yaml-schema.js";
 import { KNOWN_NAMES } from "../registry.js";
@@ -62,7 +62,7 @@ export async function gateCommand(args: CliArgs, docker: Docker, log: Log): Prom
     if (code !== 0) log("gate: some cells ended in error; they count as regressions");
   }
   const results = (await mergeResults([resultsDir])).cells.filter((r) =>
-    [...candidates].every(([key, values]) => [...values].some((v) => expectationMatches({ name: "", match: { [key]: v } }, { ...r.cell }))),
+    [...candidates].every(([key, values]) => [...values].some((value) => namesMatch(r.cell, key, value))),
   );
   const outcome = evaluateGate(file.expectations, results);
   for (const line of outcome.regressions) process.stdout.write(`REGRESSION ${line}\n`);
