@@ -1,7 +1,7 @@
 import { matchErrors } from "../../src/assertions/error-matchers.js";
 import { runStep } from "../../src/harness/host-ops.js";
 import type { ScenarioContext } from "../api.js";
-import { describeTarget, nextPort } from "./topology.js";
+import { describeTarget, nextPort, workloadRunCommand } from "./topology.js";
 
 export const LATE_CONTAINER = "late1";
 export const LATE_NETWORK = "fwc-late";
@@ -16,7 +16,7 @@ export async function tryUserActions(ctx: ScenarioContext, attempt: string): Pro
     ctx.host,
     ctx.steps,
     `${attempt}: docker run -p ${port}:80`,
-    `docker rm -f ${LATE_CONTAINER} >/dev/null 2>&1; docker run -d --restart unless-stopped --stop-timeout 1 --name ${LATE_CONTAINER} --hostname ${LATE_CONTAINER} -p ${port}:80 fwcompat/workload`,
+    `docker rm -f ${LATE_CONTAINER} >/dev/null 2>&1; ${workloadRunCommand(LATE_CONTAINER, undefined, port)}`,
   );
   ctx.errors.push(...matchErrors(`${attempt}: docker run -p`, run.stderr + run.stdout));
   const index = ctx.targets.findIndex((t) => t.container === LATE_CONTAINER);

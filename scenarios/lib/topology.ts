@@ -5,20 +5,19 @@ import type { ScenarioContext, Target } from "../api.js";
 export const networkName = (i: number) => `fwc-net${i}`;
 export const containerName = (network: number, index: number) => `n${network}c${index}`;
 
-/** Runs a published workload container and returns it as a probe target. */
-export async function runWorkload(
-  ctx: ScenarioContext,
-  spec: { name: string; network: string | undefined; hostPort: number; late?: boolean },
-): Promise<void> {
-  // busybox httpd as PID 1 ignores SIGTERM: a 1 s stop timeout keeps dockerd restarts from waiting 10 s per container.
-  const net = spec.network ? `--network ${spec.network}` : "";
-  await mustStep(
-    ctx.host,
-    ctx.steps,
-    `run ${spec.name}`,
-    `docker run -d --restart unless-stopped --stop-timeout 1 --name ${spec.name} --hostname ${spec.name} ${net} -p ${spec.hostPort}:80 fwcompat/workload`,
-  );
-  ctx.targets.push(await describeTarget(ctx, spec.name, spec.hostPort, spec.late));
+/**
+ * `docker run` of a published workload container, as a user would type it.
+ * busybox httpd as PID 1 ignores SIGTERM: a 1 s stop timeout keeps dockerd restarts from waiting 10 s per container.
+ */
+export function workloadRunCommand(name: string, network: string | undefined, hostPort: number): string {
+  const net = network ? ` --network ${network}` : "";
+  return `docker run -d --restart unless-stopped --stop-timeout 1 --name ${name} --hostname ${name}${net} -p ${hostPort}:80 fwcompat/workload`;
+}
+
+/** Runs a published workload container and records it as a probe target. */
+export async function runWorkload(ctx: ScenarioContext, spec: { name: string; network: string | undefined; hostPort: number }): Promise<void> {
+  await mustStep(ctx.host, ctx.steps, `run ${spec.name}`, workloadRunCommand(spec.name, spec.network, spec.hostPort));
+  ctx.targets.push(await describeTarget(ctx, spec.name, spec.hostPort));
 }
 
 export async function describeTarget(ctx: ScenarioContext, container: string, hostPort: number | undefined, late?: boolean): Promise<Target> {
