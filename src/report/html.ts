@@ -1,6 +1,7 @@
 import type { CellResult } from "../results/schema.js";
 import type { GoldenDiff } from "./goldens.js";
 import { SCRIPT, STYLE } from "./html-assets.js";
+import { twinAgreement, twinOf } from "./twins.js";
 
 /** Everything rendered passes through here: container output and rule text are data, never markup. */
 export function esc(value: unknown): string {
@@ -35,7 +36,8 @@ function matrixCell(r: CellResult | undefined): string {
 
 /** Rows: engine × iptables build × backend. Columns: scenario × daemon option. */
 function matrixTable(results: readonly CellResult[]): string {
-  const rowKey = (r: CellResult) => `${r.cell.engine}\0${r.cell.iptables}\0${r.cell.backend}`;
+  // the provider is part of the row: a VM cell and its dind twin must not share a table cell
+  const rowKey = (r: CellResult) => `${r.cell.engine}\0${r.cell.iptables}\0${r.cell.backend}\0${r.cell.provider}`;
   const colKey = (r: CellResult) => `${scenarioOf(r)}\0${r.cell.daemon}`;
   const rows = uniq(results.map(rowKey));
   const cols = uniq(results.map(colKey));
@@ -48,9 +50,10 @@ function matrixTable(results: readonly CellResult[]): string {
     .join("");
   const body = rows
     .map((row) => {
-      const [engine = "", iptables = "", backend = ""] = row.split("\0");
+      const [engine = "", iptables = "", backend = "", provider = ""] = row.split("\0");
       const cells = cols.map((c) => matrixCell(byKey.get(`${row}\x01${c}`))).join("");
-      return `<tr data-row data-engine="${esc(engine)}" data-iptables="${esc(iptables)}" data-backend="${esc(backend)}"><th>${esc(engine)}<br><small>iptables ${esc(iptables)} (${esc(backend)})</small></th>${cells}</tr>`;
+      const lane = provider === "dind" ? "" : ` <small>[${esc(provider)} VM]</small>`;
+      return `<tr data-row data-engine="${esc(engine)}" data-iptables="${esc(iptables)}" data-backend="${esc(backend)}"><th>${esc(engine)}${lane}<br><small>iptables ${esc(iptables)} (${esc(backend)})</small></th>${cells}</tr>`;
     })
     .join("\n");
   return `<table class="matrix"><thead><tr><th>engine / iptables</th>${head}</tr></thead><tbody>${body}</tbody></table>`;
@@ -71,7 +74,15 @@ function filters(results: readonly CellResult[]): string {
 
 const pre = (text: string | undefined, max = 20_000) => `<pre>${esc((text ?? "").slice(-max) || "(none)")}</pre>`;
 
-function detail(r: CellResult, golden: GoldenDiff | undefined): string {
+function twinLine(r: CellResult, all: readonly CellResult[]): string {
+  const twin = twinOf(r, all);
+  if (!twin) return "";
+  const { agrees, differing } = twinAgreement(r, twin);
+  const verdict = agrees ? "agrees" : `differs (${differing.length ? `vantages: ${differing.join(", ")}` : `status ${r.status} vs ${twin.status}`})`;
+  return `<p><b>${esc(twin.cell.provider)} twin:</b> <a href="#${esc(anchor(twin))}">${esc(twin.status)}</a> — ${esc(verdict)}</p>`;
+}
+
+function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly CellResult[]): string {
   const b = r.baseline;
   const ev = b?.evidence;
   const kv = (pairs: Array<[string, unknown]>) => `<table class="kv">${pairs.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("")}</table>`;
@@ -90,8 +101,9 @@ function detail(r: CellResult, golden: GoldenDiff | undefined): string {
     : "";
   const errors = (b?.errors ?? []).map((e) => `${e.step} [${e.signature}]: ${e.text}`).join("\n");
   return `<details class="cell-detail" id="${esc(anchor(r))}" data-engine="${esc(r.cell.engine)}" data-iptables="${esc(r.cell.iptables)}" data-backend="${esc(r.cell.backend)}" data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">
-<summary><span class="status ${esc(r.status)}">${esc(r.status)}</span> ${esc(scenarioOf(r))} · ${esc(r.cell.engine)} · iptables ${esc(r.cell.iptables)} (${esc(r.cell.backend)}) · ${esc(r.cell.daemon)} · ${esc(r.cell.topology)}</summary>
+<summary><span class="status ${esc(r.status)}">${esc(r.status)}</span> ${esc(scenarioOf(r))} · ${esc(r.cell.provider)} · ${esc(r.cell.engine)} · iptables ${esc(r.cell.iptables)} (${esc(r.cell.backend)}) · ${esc(r.cell.daemon)} · ${esc(r.cell.topology)}</summary>
 ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
+${twinLine(r, all)}
 ${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}`).join(" | "))}` : ""}</p>` : ""}
 ${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
 ${probes ? `<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
@@ -115,7 +127,7 @@ export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<
 ${filters(results)}
 ${matrixTable(results)}
 <h2>Cells</h2>
-${results.map((r) => detail(r, goldens.get(r.cell.id))).join("\n")}
+${results.map((r) => detail(r, goldens.get(r.cell.id), results)).join("\n")}
 <script>${SCRIPT}</script>
 </body></html>`;
 }

@@ -37,6 +37,24 @@ describe("HTML report", () => {
   });
 });
 
+describe("VM and dind twins", () => {
+  const vmTwin = (of: typeof broken, probes = of.baseline?.probes ?? []) => ({
+    ...of,
+    cell: { ...of.cell, provider: "vagrant", id: of.cell.id.replace("__dind__", "__vagrant__") },
+    baseline: attempt("baseline", probes),
+  });
+
+  it("both lanes get their own row, and each drill-down says whether its twin agrees", () => {
+    const agreeing = vmTwin(healthy);
+    const differing = vmTwin(broken, [probe("external", false), probe("localhost", true), probe("cross-network", false)]);
+    const html = renderHtml([broken, healthy, agreeing, differing], new Map(), "now");
+    expect(html.match(/<tr data-row /g)).toHaveLength(4);
+    expect(html).toContain("[vagrant VM]");
+    expect(html).toMatch(new RegExp(`<b>vagrant twin:</b> <a href="#cell-${agreeing.cell.id}">works</a> — agrees`));
+    expect(html).toMatch(new RegExp(`<b>dind twin:</b> <a href="#cell-${broken.cell.id}">reproduced</a> — differs \\(vantages: cross-network\\)`));
+  });
+});
+
 describe("JUnit", () => {
   it("a case per cell × vantage and per fix: failures for reproduced traffic and broken fixes, skips for unavailable", () => {
     const xml = renderJunit([broken, healthy, missing]);
