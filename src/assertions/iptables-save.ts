@@ -61,6 +61,17 @@ export function normaliseRule(spec: string): string {
   return spec.replace(/\s+/g, " ").trim();
 }
 
+/** A captured dump, or undefined when there is none or it cannot be read (the caller reports that its own way). */
+export function tryParseIptablesSave(text: string | undefined): RuleSet | undefined {
+  if (!text) return undefined;
+  try {
+    return parseIptablesSave(text);
+  } catch (error) {
+    if (error instanceof RuleSetParseError) return undefined;
+    throw error;
+  }
+}
+
 export function hasRule(rules: RuleSet, table: string, chain: string, spec: string): boolean {
   return rules.tables.get(table)?.chains.get(chain)?.rules.includes(normaliseRule(spec)) ?? false;
 }

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import type Docker from "dockerode";
-import { applyFilters, expandMatrix, namesMatch, namesOf, parseFilters } from "../config/expand.js";
+import { applyFilters, expandMatrix, namesMatch, namesOf, parseFilters, scenarioLabel } from "../config/expand.js";
 import { loadMatrixFile } from "../config/load.js";
 import { parseYamlWithSchema, readUserFile } from "../config/yaml-schema.js";
 import { KNOWN_NAMES } from "../registry.js";
@@ -27,7 +27,7 @@ export async function reportCommand(args: CliArgs, log: Log): Promise<number> {
 export async function planCommand(args: CliArgs): Promise<number> {
   const matrix = await loadMatrixFile(args.matrix ?? "matrix.yaml", KNOWN_NAMES);
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
-  const include = cells.map((c) => ({ cell: c.id, provider: c.provider, name: `${c.scenario}${c.variant ? `:${c.variant}` : ""} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}` }));
+  const include = cells.map((c) => ({ cell: c.id, provider: c.provider, name: `${scenarioLabel(c)} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}` }));
   if (args.format === "gha") process.stdout.write(`${JSON.stringify({ include })}\n`);
   else if (args.format === "json") process.stdout.write(`${JSON.stringify(include, null, 2)}\n`);
   else process.stdout.write(`${include.map((c) => c.cell).join("\n")}\n`);

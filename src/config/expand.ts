@@ -102,6 +102,10 @@ export interface CellNames {
   variant?: string | undefined;
 }
 
+/** How a scenario and its variant are written everywhere: curl-timeout, flush-then-run:filter. */
+export const scenarioLabel = (names: { scenario: string; variant?: string | undefined }) =>
+  names.variant ? `${names.scenario}:${names.variant}` : names.scenario;
+
 export const namesOf = (cell: Cell): CellNames => ({
   id: cell.id,
   provider: cell.provider,

@@ -6,10 +6,11 @@ import type { IptablesBuild, Settings } from "../config/schema.js";
 import type { AttemptResult, Evidence, TraceAnalysisRecord } from "../results/schema.js";
 import { analyseTrace } from "../assertions/attribution.js";
 import { nameBridges } from "../assertions/bridge-names.js";
-import { parseIptablesSave } from "../assertions/iptables-save.js";
+import { tryParseIptablesSave } from "../assertions/iptables-save.js";
 import { parseTrace } from "../assertions/trace.js";
 import { withDeadline } from "./engine.js";
 import { timerInto } from "./timing.js";
+import { buildPrefix } from "./images/recipes.js";
 import type { Host, HostProvider } from "./host.js";
 import { dockerdLogTail, iptablesSave, iptablesTrace, mustStep, otherBackendRules, readIpForward, writeDaemonJson, type Step } from "./host-ops.js";
 
@@ -62,7 +63,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         result.rules = {
           beforeBreak: ctx.rulesBeforeBreak,
           final: await iptablesSave(ctx.host),
-          otherBackend: await otherBackendRules(ctx.host, ctx.current.build.name, ctx.current.backend),
+          otherBackend: await otherBackendRules(ctx.host, ctx.current.build, ctx.current.backend),
         };
         result.missingRules = missingRules(result.rules.final ?? "", ctx.targets, input.cell.engine.version);
         result.targets = ctx.targets;
@@ -87,13 +88,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
 
 /** Attributes the trace: which checks lied, which rules that cost, which calls failed in which step. */
 function traceEvidence(log: string, finalRules: string | undefined, steps: Step[], targets: ScenarioContext["targets"]): TraceAnalysisRecord {
-  let rules;
-  try {
-    rules = finalRules ? parseIptablesSave(finalRules) : undefined;
-  } catch {
-    rules = undefined;
-  }
-  const analysis = analyseTrace(parseTrace(log), { finalRules: rules, steps });
+  const analysis = analyseTrace(parseTrace(log), { finalRules: tryParseIptablesSave(finalRules), steps });
   return {
     ...analysis,
     skippedRules: analysis.skippedRules.map((s) => ({ ...s, rule: nameBridges(s.rule, targets) })),
@@ -118,7 +113,7 @@ async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     [
       "uname -r",
       "iptables --version",
-      `sed -n 's/^package=//p' /opt/fwcompat/iptables/${cell.iptables.name}/provenance`,
+      `sed -n 's/^package=//p' ${buildPrefix(cell.iptables)}/provenance`,
       "dockerd --version",
       "fwcompat-cprobe",
       "cat /run/fwcompat/cgroup 2>/dev/null || { test -e /sys/fs/cgroup/cgroup.controllers && echo v2 || echo v1; }",

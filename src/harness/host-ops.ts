@@ -1,5 +1,6 @@
 import type { Host } from "./host.js";
 import type { ExecResult } from "./engine.js";
+import { buildPrefix } from "./images/recipes.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence. */
 export interface Step {
@@ -51,9 +52,9 @@ export async function iptablesSave(host: Host): Promise<string> {
 }
 
 /** The other backend's rules, when it has any: after a backend switch, the old rules still filter packets. */
-export async function otherBackendRules(host: Host, build: string, backend: "nft" | "legacy"): Promise<string | undefined> {
+export async function otherBackendRules(host: Host, build: { name: string }, backend: "nft" | "legacy"): Promise<string | undefined> {
   const other = backend === "nft" ? "legacy" : "nft";
-  const result = await host.sh(`/opt/fwcompat/iptables/${build}/bin-${other}/iptables-save 2>/dev/null`, 20_000);
+  const result = await host.sh(`${buildPrefix(build)}/bin-${other}/iptables-save 2>/dev/null`, 20_000);
   return /^-A /m.test(result.stdout) ? result.stdout : undefined;
 }
 

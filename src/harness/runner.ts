@@ -9,7 +9,7 @@ import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../r
 import { brokenVantages, judgeFix } from "../results/verdicts.js";
 import { combineRepeats } from "../results/repeats.js";
 import { unnameBridges } from "../assertions/bridge-names.js";
-import { hasRule, parseIptablesSave } from "../assertions/iptables-save.js";
+import { hasRule, tryParseIptablesSave } from "../assertions/iptables-save.js";
 import { runAttempt } from "./attempt.js";
 import { prepareImages, type PreparedImages } from "./images/prepare.js";
 import { DindProvider } from "./providers/dind.js";
@@ -109,13 +109,8 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
 /** Which of the rules the baseline's wrong checks skipped are present after the fix. */
 function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] | undefined {
   const skipped = baseline.trace?.skippedRules ?? [];
-  if (skipped.length === 0 || !after.rules.final) return undefined;
-  let rules;
-  try {
-    rules = parseIptablesSave(after.rules.final);
-  } catch {
-    return undefined;
-  }
+  const rules = tryParseIptablesSave(after.rules.final);
+  if (skipped.length === 0 || !rules) return undefined;
   return skipped
     .map((s) => s.rule)
     .filter((rule) => {

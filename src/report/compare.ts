@@ -1,7 +1,8 @@
 import type { CellResult } from "../results/schema.js";
+import { passByVantage } from "../results/verdicts.js";
 
-const vantageState = (r: CellResult) =>
-  Object.fromEntries([...new Set((r.baseline?.probes ?? []).map((p) => p.vantage))].map((v) => [v, (r.baseline?.probes ?? []).filter((p) => p.vantage === v).every((p) => p.pass) ? "ok" : "broken"]));
+const vantageState = (r: CellResult): Record<string, string> =>
+  Object.fromEntries([...passByVantage(r.baseline?.probes ?? [])].map(([v, pass]) => [v, pass ? "ok" : "broken"]));
 
 /** What changed between two result sets, one line per difference. */
 export function compareResults(before: readonly CellResult[], after: readonly CellResult[]): string[] {

@@ -1,7 +1,9 @@
+import { scenarioLabel } from "../config/expand.js";
 import type { CellResult } from "../results/schema.js";
 import type { GoldenDiff } from "./goldens.js";
 import { SCRIPT, STYLE } from "./html-assets.js";
 import { twinAgreement, twinOf } from "./twins.js";
+import { passByVantage } from "../results/verdicts.js";
 
 /** Everything rendered passes through here: container output and rule text are data, never markup. */
 export function esc(value: unknown): string {
@@ -10,15 +12,15 @@ export function esc(value: unknown): string {
 
 const VANTAGE_LETTERS: Record<string, string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X" };
 const VANTAGE_ORDER = Object.keys(VANTAGE_LETTERS);
-const scenarioOf = (r: CellResult) => (r.cell.variant ? `${r.cell.scenario}:${r.cell.variant}` : r.cell.scenario);
+const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 const anchor = (r: CellResult) => `cell-${r.cell.id}`;
 const uniq = (xs: string[]) => [...new Set(xs)].sort();
 
 function vantageBadges(r: CellResult): string {
-  const probes = r.baseline?.probes ?? [];
-  return VANTAGE_ORDER.filter((v) => probes.some((p) => p.vantage === v))
+  const byVantage = passByVantage(r.baseline?.probes ?? []);
+  return VANTAGE_ORDER.filter((v) => byVantage.has(v))
     .map((v) => {
-      const pass = probes.filter((p) => p.vantage === v).every((p) => p.pass);
+      const pass = byVantage.get(v) === true;
       return `<span class="v ${pass ? "pass" : "fail"}" title="${esc(v)}: ${pass ? "as expected" : "not as expected"}">${esc(VANTAGE_LETTERS[v] ?? v)}</span>`;
     })
     .join("");

@@ -5,9 +5,10 @@ type Factory = { newBuilder(): Builder };
 const factory = (junit as unknown as Partial<Factory> & { default?: Factory }).newBuilder
   ? (junit as unknown as Factory)
   : ((junit as unknown as { default: Factory }).default);
+import { scenarioLabel } from "../config/expand.js";
 import type { CellResult } from "../results/schema.js";
 
-const scenarioOf = (r: CellResult) => (r.cell.variant ? `${r.cell.scenario}:${r.cell.variant}` : r.cell.scenario);
+const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 
 /**
  * One suite per scenario; one test case per cell × vantage (the baseline's traffic) and per

@@ -1,4 +1,5 @@
 import type { CellResult } from "../results/schema.js";
+import { passByVantage } from "../results/verdicts.js";
 
 /** The same cell on the other host provider (a VM cell's dind twin and back). */
 export function twinOf(result: CellResult, all: readonly CellResult[]): CellResult | undefined {
@@ -7,15 +8,11 @@ export function twinOf(result: CellResult, all: readonly CellResult[]): CellResu
   return all.find((r) => r.cell.id === id);
 }
 
-const passByVantage = (r: CellResult) => {
-  const probes = r.baseline?.probes ?? [];
-  return new Map([...new Set(probes.map((p) => p.vantage))].map((v) => [v, probes.filter((p) => p.vantage === v).every((p) => p.pass)]));
-};
 
 /** "agrees", or the vantages where the two lanes saw different traffic. */
 export function twinAgreement(a: CellResult, b: CellResult): { agrees: boolean; differing: string[] } {
-  const pa = passByVantage(a);
-  const pb = passByVantage(b);
+  const pa = passByVantage(a.baseline?.probes ?? []);
+  const pb = passByVantage(b.baseline?.probes ?? []);
   const differing = [...new Set([...pa.keys(), ...pb.keys()])].filter((v) => pa.get(v) !== pb.get(v)).sort();
   return { agrees: a.status === b.status && differing.length === 0, differing };
 }

@@ -1,3 +1,4 @@
+import { scenarioLabel } from "../config/expand.js";
 import type { CellResult, FixVerdict } from "./schema.js";
 
 const VANTAGES = ["localhost", "host-ip", "external", "cross-network"] as const;
@@ -25,7 +26,7 @@ export function renderSummary(results: readonly CellResult[]): string {
   const rows = [...results]
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .map((r) => {
-      const scenario = `${r.cell.variant ? `${r.cell.scenario}:${r.cell.variant}` : r.cell.scenario}${r.cell.provider === "dind" ? "" : ` (${r.cell.provider})`}`;
+      const scenario = `${scenarioLabel(r.cell)}${r.cell.provider === "dind" ? "" : ` (${r.cell.provider})`}`;
       const status = r.reason && r.status !== "works" && r.status !== "reproduced" ? `${r.status}: ${r.reason.split("\n")[0]}` : r.status;
       const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status];
       return [

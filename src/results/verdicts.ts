@@ -5,6 +5,13 @@ export function brokenVantages(probes: readonly ProbeRecord[]): string[] {
   return [...new Set(probes.filter((p) => !p.pass).map((p) => p.vantage))];
 }
 
+/** Per vantage probed: did every probe there meet its expectation. */
+export function passByVantage(probes: readonly ProbeRecord[]): Map<string, boolean> {
+  const pass = new Map<string, boolean>();
+  for (const p of probes) pass.set(p.vantage, (pass.get(p.vantage) ?? true) && p.pass);
+  return pass;
+}
+
 /**
  * Judges a fix by traffic only: per vantage, compare the broken baseline with the probes
  * taken after the fix. A command exiting 0 proves nothing here.

@@ -2,7 +2,7 @@ import type { Engine, IptablesBuild } from "../../config/schema.js";
 import type { ImageRecipe } from "./build-image.js";
 
 /** Where an iptables build lives inside a host; fwcompat-select-iptables expects this layout. */
-export const buildPrefix = (build: IptablesBuild) => `/opt/fwcompat/iptables/${build.name}`;
+export const buildPrefix = (build: { name: string }) => `/opt/fwcompat/iptables/${build.name}`;
 
 const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
 // The mirror may be a dated snapshot whose Release files have expired; their signatures still hold.
