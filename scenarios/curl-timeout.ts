@@ -1,4 +1,4 @@
-import type { Scenario } from "./api.js";
+import type { Scenario } from "../src/api/index.js";
 import { deployTopology } from "./lib/topology.js";
 import { standardProbes } from "./lib/probes.js";
 

@@ -1,5 +1,5 @@
-import { iptablesSave, mustStep } from "../src/harness/host-ops.js";
-import type { Scenario } from "./api.js";
+import { iptablesSave, mustStep } from "../src/api/index.js";
+import type { Scenario } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
 import { deployTopology } from "./lib/topology.js";

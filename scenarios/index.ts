@@ -1,4 +1,4 @@
-import type { Scenario } from "./api.js";
+import type { Scenario } from "../src/api/index.js";
 import { curlTimeout } from "./curl-timeout.js";
 import { flushThenRun } from "./flush-then-run.js";
 import { ipForwardOff } from "./ip-forward-off.js";

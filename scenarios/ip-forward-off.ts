@@ -1,6 +1,5 @@
-import { matchErrors } from "../src/assertions/error-matchers.js";
-import { iptablesSave, mustStep, runStep } from "../src/harness/host-ops.js";
-import type { Scenario, ScenarioContext } from "./api.js";
+import { iptablesSave, matchErrors, mustStep, runStep } from "../src/api/index.js";
+import type { Scenario, ScenarioContext } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
 import { deployTopology } from "./lib/topology.js";

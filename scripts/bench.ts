@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { execa } from "execa";
 import type { CellResult } from "../src/results/schema.js";
 import { loadMatrixFile } from "../src/config/load.js";
-import { KNOWN_NAMES } from "../src/registry.js";
+import { KNOWN_NAMES } from "../src/run/registry.js";
 import { connectEngine } from "../src/harness/engine.js";
 import { debianMirror } from "../src/harness/apt-mirror.js";
 import { planBaseImages } from "../src/harness/images/base-image.js";

@@ -1,6 +1,5 @@
-import { matchErrors } from "../../src/assertions/error-matchers.js";
-import { runStep } from "../../src/harness/host-ops.js";
-import type { ScenarioContext } from "../api.js";
+import { matchErrors, runStep } from "../../src/api/index.js";
+import type { ScenarioContext } from "../../src/api/index.js";
 import { describeTarget, nextPort, workloadRunCommand } from "./topology.js";
 
 export const LATE_CONTAINER = "late1";

@@ -1,5 +1,5 @@
-import { mustStep } from "../../src/harness/host-ops.js";
-import type { ScenarioContext, Target } from "../api.js";
+import { mustStep } from "../../src/api/index.js";
+import type { ScenarioContext, Target } from "../../src/api/index.js";
 
 /** Names a run's inner networks and containers; inside a disposable host nothing else can collide. */
 export const networkName = (i: number) => `fwc-net${i}`;

@@ -1,4 +1,4 @@
-import { compareVersions } from "../fixes/versions.js";
+import { compareVersions } from "../config/versions.js";
 import { hasRule, parseIptablesSave, RuleSetParseError } from "./iptables-save.js";
 
 export interface BridgeFacts {

@@ -1,4 +1,4 @@
-import type { ExecResult } from "../harness/engine.js";
+import type { ExecResult } from "../contract/exec.js";
 
 export type Outcome = "ok" | "timeout" | "refused" | "reset" | "error";
 export type Vantage = "localhost" | "host-ip" | "external" | "cross-network";

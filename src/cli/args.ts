@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { UserError } from "./user-error.js";
+import { UserError } from "../errors.js";
 
 export const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ...] [--concurrency N] [--out DIR]
                     [--repeat N] [--resume DIR] [--baseline-only] [--debug]

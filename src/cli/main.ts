@@ -7,7 +7,7 @@ import { parseCliArgs, USAGE } from "./args.js";
 import { runCommand } from "./run-command.js";
 import { compareCommand, gateCommand, planCommand, reportCommand } from "./report-commands.js";
 import { exitWith, installSignalHandlers } from "./shutdown.js";
-import { UserError } from "./user-error.js";
+import { UserError } from "../errors.js";
 
 const stamp = () => new Date().toISOString().slice(11, 19);
 const log = (line: string) => process.stderr.write(`[${stamp()}] ${line}\n`);

@@ -3,14 +3,14 @@ import type Docker from "dockerode";
 import { applyFilters, expandMatrix, namesMatch, namesOf, parseFilters, scenarioLabel } from "../config/expand.js";
 import { loadMatrixFile } from "../config/load.js";
 import { parseYamlWithSchema, readUserFile } from "../config/yaml-schema.js";
-import { KNOWN_NAMES } from "../registry.js";
+import { KNOWN_NAMES } from "../run/registry.js";
 import { compareResults } from "../report/compare.js";
 import { evaluateGate, expectationMatches, expectationsFileSchema } from "../report/gate.js";
 import { mergeResults } from "../report/merge.js";
 import { writeReport } from "../report/report.js";
 import type { CliArgs } from "./args.js";
 import { runCommand } from "./run-command.js";
-import { UserError } from "./user-error.js";
+import { UserError } from "../errors.js";
 
 type Log = (line: string) => void;
 

@@ -1,4 +1,4 @@
-import { UserError } from "../cli/user-error.js";
+import { UserError } from "../errors.js";
 import type { DaemonOptionSet, Engine, IptablesBuild, MatrixFile, Topology } from "./schema.js";
 
 export interface Cell {

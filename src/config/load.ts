@@ -1,4 +1,4 @@
-import { UserError } from "../cli/user-error.js";
+import { UserError } from "../errors.js";
 import { crossReferenceProblems, type KnownNames } from "./cross-references.js";
 import { matrixFileSchema, type MatrixFile } from "./schema.js";
 import { parseYamlWithSchema, readUserFile } from "./yaml-schema.js";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
-import { UserError } from "../cli/user-error.js";
+import { UserError } from "../errors.js";
 
 type Path = ReadonlyArray<PropertyKey>;
 

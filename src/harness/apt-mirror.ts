@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { UserError } from "../cli/user-error.js";
+import { UserError } from "../errors.js";
 
 /**
  * The Debian mirror to use, never hard-coded: FWCOMPAT_DEBIAN_MIRROR, else the first

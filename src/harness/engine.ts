@@ -1,6 +1,7 @@
 import Docker from "dockerode";
 import { PassThrough } from "node:stream";
-import { UserError } from "../cli/user-error.js";
+import type { ExecResult } from "../contract/exec.js";
+import { UserError } from "../errors.js";
 
 /** Label on everything fwcompat creates on the outer engine; its value is the run id. */
 export const RUN_LABEL = "io.fwcompat.run";
@@ -30,13 +31,6 @@ export async function assertEngineReachable(docker: Docker, timeoutMs = 5000): P
     if (error instanceof UserError) throw error;
     throw new UserError(`cannot use the Docker engine at ${where}: ${(error as Error).message.split("\n")[0]}`);
   }
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
 }
 
 /**

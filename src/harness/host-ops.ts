@@ -1,5 +1,5 @@
 import type { Host } from "./host.js";
-import type { ExecResult } from "./engine.js";
+import type { ExecResult } from "../contract/exec.js";
 import { buildPrefix } from "./images/recipes.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence. */

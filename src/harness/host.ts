@@ -1,4 +1,4 @@
-import type { ExecResult } from "./engine.js";
+import type { ExecResult } from "../contract/exec.js";
 
 /** A disposable Linux host with its own network namespace, iptables and Docker engine. */
 export interface Host {

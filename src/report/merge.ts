@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { UserError } from "../cli/user-error.js";
+import { UserError } from "../errors.js";
 import { cellResultSchema, RESULT_SCHEMA_VERSION, type CellResult } from "../results/schema.js";
 
 export const mergedResultsSchema = z.object({

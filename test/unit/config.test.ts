@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { applyFilters, expandMatrix, parseFilters } from "../../src/config/expand.js";
 import { parseMatrixText } from "../../src/config/load.js";
-import { KNOWN_NAMES } from "../../src/registry.js";
+import { KNOWN_NAMES } from "../../src/run/registry.js";
 
 const dir = new URL("../fixtures/matrices/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir), "utf8");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { firstDebianUri } from "../../src/harness/apt-mirror.js";
 import { missingCapabilities } from "../../src/harness/capabilities.js";
-import { compareVersions } from "../../src/fixes/versions.js";
+import { compareVersions } from "../../src/config/versions.js";
 import { matchErrors } from "../../src/assertions/error-matchers.js";
 import { escapeCell } from "../../src/results/markdown.js";
 import { recipeTag } from "../../src/harness/images/build-image.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { execa } from "execa";
-import { UserError } from "../../cli/user-error.js";
+import { UserError } from "../../errors.js";
 import { ensureImage, imageExists, IMAGE_LABEL } from "./build-image.js";
 
 /** What every disposable host and peer needs on top of a minimal Debian. */

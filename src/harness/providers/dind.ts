@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { capabilitiesTheEngineLacks } from "../capabilities.js";
-import { execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline, type ExecResult } from "../engine.js";
+import type { ExecResult } from "../../contract/exec.js";
+import { execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "../engine.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;

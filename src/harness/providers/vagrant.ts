@@ -3,7 +3,7 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promi
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import type { ExecResult } from "../engine.js";
+import type { ExecResult } from "../../contract/exec.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
 import { daemonJson } from "../host-ops.js";
 import { VAGRANT_HOME } from "../vagrant/box.js";

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { UserError } from "../../cli/user-error.js";
+import { UserError } from "../../errors.js";
 import { buildPrefix } from "../images/recipes.js";
 import type { IptablesBuild } from "../../config/schema.js";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { execa } from "execa";
-import { UserError } from "../../cli/user-error.js";
+import { UserError } from "../../errors.js";
 
 const QEMU_CONF = "/etc/libvirt/qemu.conf";
 const ROOT_SETTINGS = `\n# fwcompat: run QEMU as root so libvirt does not re-probe it on every call\nuser = "root"\ngroup = "root"\n`;

@@ -1,18 +1,18 @@
-import type { Fix, Scenario, ScenarioContext } from "../../scenarios/api.js";
-import { runProbes } from "../../scenarios/lib/probes.js";
+import type { Fix, Scenario, ScenarioContext } from "../api/scenario.js";
+import { runProbes } from "./probe-run.js";
 import { missingRules } from "../assertions/expected-rules.js";
 import type { Cell } from "../config/expand.js";
 import type { IptablesBuild, Settings } from "../config/schema.js";
-import type { AttemptResult, Evidence, TraceAnalysisRecord } from "../results/schema.js";
+import type { AttemptResult, TraceAnalysisRecord } from "../results/schema.js";
 import { analyseTrace } from "../assertions/attribution.js";
 import { nameBridges } from "../assertions/bridge-names.js";
 import { tryParseIptablesSave } from "../assertions/iptables-save.js";
 import { parseTrace } from "../assertions/trace.js";
-import { withDeadline } from "./engine.js";
-import { timerInto } from "./timing.js";
-import { buildPrefix } from "./images/recipes.js";
-import type { Host, HostProvider } from "./host.js";
-import { dockerdLogTail, iptablesSave, iptablesTrace, mustStep, otherBackendRules, readIpForward, writeDaemonJson, type Step } from "./host-ops.js";
+import { withDeadline } from "../harness/engine.js";
+import { timerInto } from "../harness/timing.js";
+import type { Host, HostProvider } from "../harness/host.js";
+import { dockerdLogTail, iptablesSave, iptablesTrace, otherBackendRules, type Step } from "../harness/host-ops.js";
+import { prepareHost } from "./prepare-host.js";
 
 export interface AttemptInput {
   provider: HostProvider;
@@ -93,42 +93,5 @@ function traceEvidence(log: string, finalRules: string | undefined, steps: Step[
     ...analysis,
     skippedRules: analysis.skippedRules.map((s) => ({ ...s, rule: nameBridges(s.rule, targets) })),
     explanation: nameBridges(analysis.explanation, targets),
-  };
-}
-
-/** Puts the cell's iptables build first on PATH, writes daemon.json, sets forwarding, starts dockerd, records versions. */
-async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
-  const { host, steps, cell, settings } = ctx;
-  await mustStep(host, steps, "select iptables", `fwcompat-select-iptables ${cell.iptables.name} ${cell.backend}`);
-  await writeDaemonJson(host, steps, ctx.current.daemonOptions);
-  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${settings.ipForwardAtStart}`);
-  const atStart = await readIpForward(host);
-  await mustStep(host, steps, "start dockerd", "fwcompat-dockerd start", 60_000);
-  const afterDockerd = await readIpForward(host);
-  await mustStep(host, steps, "import workload image", "fwcompat-workload-image");
-  const facts = await mustStep(
-    host,
-    steps,
-    "versions",
-    [
-      "uname -r",
-      "iptables --version",
-      `sed -n 's/^package=//p' ${buildPrefix(cell.iptables)}/provenance`,
-      "dockerd --version",
-      "fwcompat-cprobe",
-      "cat /run/fwcompat/cgroup 2>/dev/null || { test -e /sys/fs/cgroup/cgroup.controllers && echo v2 || echo v1; }",
-    ].join("; "),
-  );
-  const [kernel = "", iptablesVersion = "", iptablesPackage = "", dockerdVersion = "", probe = "", cgroup = ""] = facts.stdout.split("\n");
-  return {
-    hostMode: host.mode,
-    kernel,
-    iptablesVersion,
-    iptablesPackage,
-    backend: cell.backend,
-    dockerdVersion,
-    checkProbe: probe === "buggy" || probe === "correct" ? probe : "error",
-    ipForward: { atStart, afterDockerd },
-    cgroup,
   };
 }

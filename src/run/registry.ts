@@ -1,6 +1,6 @@
-import { SCENARIOS } from "../scenarios/index.js";
-import type { KnownNames } from "./config/cross-references.js";
-import { FIXES } from "./fixes/index.js";
+import { SCENARIOS } from "../../scenarios/index.js";
+import type { KnownNames } from "../config/cross-references.js";
+import { FIXES } from "../fixes/index.js";
 
 /** Scenario (with variants) and fix names a matrix file may reference. */
 export const KNOWN_NAMES: KnownNames = {

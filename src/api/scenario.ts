@@ -1,9 +1,9 @@
-import type { Cell } from "../src/config/expand.js";
-import type { IptablesBuild, Settings } from "../src/config/schema.js";
-import type { Host, Peer } from "../src/harness/host.js";
-import type { Step } from "../src/harness/host-ops.js";
-import type { ProbeSpec } from "../src/assertions/probe.js";
-import type { MatchedError } from "../src/assertions/error-matchers.js";
+import type { Cell } from "../config/expand.js";
+import type { IptablesBuild, Settings } from "../config/schema.js";
+import type { Host, Peer } from "../harness/host.js";
+import type { Step } from "../harness/host-ops.js";
+import type { ProbeSpec } from "../assertions/probe.js";
+import type { MatchedError } from "../assertions/error-matchers.js";
 
 /** A workload container the scenario deployed inside the host. */
 export interface Target {

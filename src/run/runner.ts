@@ -1,21 +1,19 @@
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import { SCENARIOS } from "../../scenarios/index.js";
-import { namesOf, type Cell } from "../config/expand.js";
+import type { Cell } from "../config/expand.js";
 import type { Engine, MatrixFile } from "../config/schema.js";
-import type { BasePlan } from "./images/base-image.js";
+import type { BasePlan } from "../harness/images/base-image.js";
 import { FIXES } from "../fixes/index.js";
-import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
-import { brokenVantages, judgeFix } from "../results/verdicts.js";
+import type { AttemptResult, CellResult } from "../results/schema.js";
 import { combineRepeats } from "../results/repeats.js";
-import { unnameBridges } from "../assertions/bridge-names.js";
-import { hasRule, tryParseIptablesSave } from "../assertions/iptables-save.js";
 import { runAttempt } from "./attempt.js";
-import { prepareImages, type PreparedImages } from "./images/prepare.js";
-import { DindProvider } from "./providers/dind.js";
-import type { HostProvider } from "./host.js";
-import { BOX_SUITE } from "./vagrant/box.js";
-import { startVmLane } from "./vagrant/lane.js";
+import { assembleCell, resultWithoutAttempts } from "./cell-status.js";
+import { prepareImages, type PreparedImages } from "../harness/images/prepare.js";
+import { DindProvider } from "../harness/providers/dind.js";
+import type { HostProvider } from "../harness/host.js";
+import { BOX_SUITE } from "../harness/vagrant/box.js";
+import { startVmLane } from "../harness/vagrant/lane.js";
 
 export interface RunOptions {
   docker: Docker;
@@ -68,7 +66,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
         const started = new Date();
         const unrunnable = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
         const result = unrunnable
-          ? finish(options.runId, cell, started, unrunnable.status, unrunnable.reason)
+          ? resultWithoutAttempts(options.runId, cell, started, unrunnable.status, unrunnable.reason)
           : combineRepeats(await Promise.all(Array.from({ length: options.repeat }, () => runCell(cell, new Date()))));
         await options.onCell(result);
         log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}`);
@@ -102,21 +100,8 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
     const fixes = options.baselineOnly ? [] : cell.fixes;
     const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
-    return assemble(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
+    return assembleCell(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
   }
-}
-
-/** Which of the rules the baseline's wrong checks skipped are present after the fix. */
-function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] | undefined {
-  const skipped = baseline.trace?.skippedRules ?? [];
-  const rules = tryParseIptablesSave(after.rules.final);
-  if (skipped.length === 0 || !rules) return undefined;
-  return skipped
-    .map((s) => s.rule)
-    .filter((rule) => {
-      const [table = "", chain = "", ...spec] = unnameBridges(rule, after.targets).split(" ");
-      return hasRule(rules, table, chain, spec.join(" "));
-    });
 }
 
 function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResult["status"]; reason: string } | undefined {
@@ -128,37 +113,4 @@ function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResul
   const host = images.hosts.get(cell.engine.name);
   if (!host || !host.ok) return { status: host?.ok === false ? host.status : "error", reason: host && !host.ok ? host.reason : "no host image" };
   return undefined;
-}
-
-function cellHeader(cell: Cell) {
-  return { ...namesOf(cell), fixes: cell.fixes };
-}
-
-function finish(runId: string, cell: Cell, started: Date, status: CellResult["status"], reason: string): CellResult {
-  return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    runId,
-    cell: cellHeader(cell),
-    status,
-    reason,
-    brokenVantages: [],
-    fixes: [],
-    startedAt: started.toISOString(),
-    durationMs: Date.now() - started.getTime(),
-  };
-}
-
-function assemble(runId: string, cell: Cell, started: Date, baseline: AttemptResult, fixAttempts: AttemptResult[]): CellResult {
-  const base = finish(runId, cell, started, "works", "");
-  if (baseline.status !== "done") return { ...base, status: "error", reason: baseline.reason ?? "baseline failed", baseline };
-  const broken = brokenVantages(baseline.probes);
-  return {
-    ...base,
-    status: broken.length > 0 ? "reproduced" : "works",
-    reason: undefined,
-    brokenVantages: broken,
-    explanation: baseline.trace?.explanation,
-    baseline,
-    fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt })),
-  };
 }

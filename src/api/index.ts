@@ -1,0 +1,11 @@
+/**
+ * Everything a scenario or a fix needs, in one place: the types it implements and the
+ * in-host operations it may call. Scenarios (root folder) and fixes (src/fixes) import
+ * only from here, so the harness below can change without touching them.
+ */
+export type { Fix, FixOutcome, Scenario, ScenarioContext, Target } from "./scenario.js";
+export { iptablesSave, mustStep, runStep, writeDaemonJson } from "../harness/host-ops.js";
+export { matchErrors } from "../assertions/error-matchers.js";
+export { containerWgetCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
+export { compareVersions } from "../config/versions.js";
+export type { IptablesBuild } from "../config/schema.js";

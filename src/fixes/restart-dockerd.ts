@@ -1,0 +1,14 @@
+import type { Fix, ScenarioContext } from "../api/index.js";
+import { mustStep } from "../api/index.js";
+
+/** The engine restart every fix that changes iptables or daemon.json ends with. */
+export const restartDockerdStep = (ctx: ScenarioContext) => mustStep(ctx.host, ctx.steps, "restart dockerd", "fwcompat-dockerd restart", 90_000);
+
+export const restartDockerd: Fix = {
+  name: "restart-dockerd",
+  description: "stop and start dockerd in the same network namespace (containers have restart=unless-stopped)",
+  async apply(ctx) {
+    await restartDockerdStep(ctx);
+    return { applied: true };
+  },
+};

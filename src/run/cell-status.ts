@@ -1,0 +1,51 @@
+import { unnameBridges } from "../assertions/bridge-names.js";
+import { hasRule, tryParseIptablesSave } from "../assertions/iptables-save.js";
+import { namesOf, type Cell } from "../config/expand.js";
+import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
+import { brokenVantages, judgeFix } from "../results/verdicts.js";
+
+/** Which of the rules the baseline's wrong checks skipped are present after the fix. */
+function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] | undefined {
+  const skipped = baseline.trace?.skippedRules ?? [];
+  const rules = tryParseIptablesSave(after.rules.final);
+  if (skipped.length === 0 || !rules) return undefined;
+  return skipped
+    .map((s) => s.rule)
+    .filter((rule) => {
+      const [table = "", chain = "", ...spec] = unnameBridges(rule, after.targets).split(" ");
+      return hasRule(rules, table, chain, spec.join(" "));
+    });
+}
+
+function cellHeader(cell: Cell) {
+  return { ...namesOf(cell), fixes: cell.fixes };
+}
+
+export function resultWithoutAttempts(runId: string, cell: Cell, started: Date, status: CellResult["status"], reason: string): CellResult {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    runId,
+    cell: cellHeader(cell),
+    status,
+    reason,
+    brokenVantages: [],
+    fixes: [],
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+  };
+}
+
+export function assembleCell(runId: string, cell: Cell, started: Date, baseline: AttemptResult, fixAttempts: AttemptResult[]): CellResult {
+  const base = resultWithoutAttempts(runId, cell, started, "works", "");
+  if (baseline.status !== "done") return { ...base, status: "error", reason: baseline.reason ?? "baseline failed", baseline };
+  const broken = brokenVantages(baseline.probes);
+  return {
+    ...base,
+    status: broken.length > 0 ? "reproduced" : "works",
+    reason: undefined,
+    brokenVantages: broken,
+    explanation: baseline.trace?.explanation,
+    baseline,
+    fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt })),
+  };
+}
