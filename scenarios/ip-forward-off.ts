@@ -1,4 +1,4 @@
-import { iptablesSave, matchErrors, mustStep, runStep } from "../src/api/index.js";
+import { engineStep, matchErrors, mustStep, runStep, snapshotBeforeBreak } from "../src/api/index.js";
 import type { Scenario, ScenarioContext } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
@@ -22,11 +22,11 @@ export const ipForwardOff: Scenario = {
   description: "net.ipv4.ip_forward=0 before dockerd starts, under a running dockerd, or under it followed by docker run -p",
   async setUp(ctx, variant = "after") {
     if (variant === "before") {
-      await mustStep(ctx.host, ctx.steps, "forwarding off, restart dockerd", "fwcompat-dockerd stop && sysctl -qw net.ipv4.ip_forward=0 && fwcompat-dockerd start");
+      await engineStep(ctx.host, ctx.steps, "forwarding off, restart dockerd", "fwcompat-dockerd stop && sysctl -qw net.ipv4.ip_forward=0 && fwcompat-dockerd start");
       await deployTopology(ctx);
     } else {
       await deployTopology(ctx);
-      ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
+      await snapshotBeforeBreak(ctx);
       await mustStep(ctx.host, ctx.steps, "forwarding off", "sysctl -w net.ipv4.ip_forward=0");
     }
     if (variant !== "after") await tryUserActions(ctx, "forwarding off");

@@ -10,15 +10,21 @@ export interface TraceCall {
   tool: string;
   args: string[];
   stderr: string;
+  /** the script an `nft -f -` call read from stdin */
+  stdin?: string;
 }
+
+/** nft calls share the trace with iptables calls (Docker 29's nftables backend, nftables services). */
+export const isNftCall = (call: Pick<TraceCall, "tool">) => call.tool === "nft";
 
 export function parseTrace(text: string): TraceCall[] {
   const calls: TraceCall[] = [];
   for (const line of text.split("\n")) {
     const fields = line.split("\t");
     if (fields.length < 8) continue;
-    const [start = "", end = "", rc = "", caller = "", buildDir = "", tool = "", args = "", stderr = ""] = fields;
+    const [start = "", end = "", rc = "", caller = "", buildDir = "", tool = "", args = "", stderr = "", stdin = ""] = fields;
     calls.push({
+      ...(stdin ? { stdin: stdin.split("\x1e").join("\n") } : {}),
       startMs: Number(start) * 1000,
       endMs: Number(end) * 1000,
       exitCode: Number(rc),

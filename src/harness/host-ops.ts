@@ -30,6 +30,35 @@ export async function mustStep(host: Host, steps: Step[], name: string, script: 
   return result;
 }
 
+/**
+ * The engine refused what the cell asked of it: dockerd would not start under the cell's
+ * daemon.json, or a network or published container of the healthy deployment could not
+ * be created. That is a result (with the engine's own words), never a harness failure.
+ */
+export class EngineRefusal extends Error {
+  constructor(
+    readonly step: string,
+    readonly detail: string,
+  ) {
+    super(`${step}: ${detail}`);
+  }
+}
+
+/** The line of a failed engine command that says why: dockerd's fatal message, else the last line. */
+export function refusalDetail(output: string): string {
+  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+  const fatal = lines.find((l) => /failed to start daemon|unable to configure the Docker daemon|Error starting daemon|level=fatal/i.test(l)) ?? lines.at(-1) ?? "(no output)";
+  const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(fatal)?.[1];
+  return (msg ?? fatal).replace(/\\"/g, '"').slice(0, 600);
+}
+
+/** Like mustStep, but a non-zero exit means the engine refused the cell's settings (an EngineRefusal). */
+export async function engineStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
+  const result = await runStep(host, steps, name, script, timeoutMs);
+  if (result.exitCode !== 0) throw new EngineRefusal(name, refusalDetail(`${result.stdout}\n${result.stderr}`));
+  return result;
+}
+
 /** Address space for the inner engine that cannot overlap the outer run network. */
 export const INNER_ADDRESSES = {
   bip: "10.77.0.1/24",
@@ -56,6 +85,23 @@ export async function otherBackendRules(host: Host, build: { name: string }, bac
   const other = backend === "nft" ? "legacy" : "nft";
   const result = await host.sh(`${buildPrefix(build)}/bin-${other}/iptables-save 2>/dev/null`, 20_000);
   return /^-A /m.test(result.stdout) ? result.stdout : undefined;
+}
+
+/** `nft list ruleset` where the host has nftables (Docker 29 hosts), read past the tracing shim. */
+export async function nftRuleset(host: Host): Promise<string | undefined> {
+  const result = await host.sh("[ -x /usr/sbin/nft ] || exit 3; /usr/sbin/nft list ruleset 2>&1", 20_000);
+  return result.exitCode === 3 ? undefined : result.stdout;
+}
+
+/** The firewall backend dockerd reports in force (`docker info` FirewallBackend.Driver, API 1.49+); undefined before that. */
+export async function firewallBackendInForce(host: Host): Promise<string | undefined> {
+  const result = await host.sh("docker info --format '{{json .}}' 2>/dev/null", 20_000);
+  try {
+    const driver = (JSON.parse(result.stdout) as { FirewallBackend?: { Driver?: unknown } }).FirewallBackend?.Driver;
+    return typeof driver === "string" && driver ? driver : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The shim's record of every iptables call made on the host so far. */

@@ -14,7 +14,7 @@ export const expectationsFileSchema = z.strictObject({
         name: z.string().min(1),
         match: selector,
         /** works: must work; reproduced: a known failure, accepted */
-        expect: z.enum(["works", "reproduced"]).optional(),
+        expect: z.enum(["works", "reproduced", "refused"]).optional(),
         fixes: z.record(z.string(), z.enum(["repaired", "still-broken", "regressed", "ok", "not-applicable"])).optional(),
       }),
     )

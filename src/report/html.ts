@@ -107,7 +107,7 @@ function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly Cel
 ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
 ${twinLine(r, all)}
 ${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}`).join(" | "))}` : ""}</p>` : ""}
-${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
+${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["firewall backend (docker info)", ev.firewallBackend ?? "–"], ...(ev.engineBuild ? [["engine built from", `${ev.engineBuild.tag} (${ev.engineBuild.commit}) with ${ev.engineBuild.go}`] as [string, unknown]] : []), ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
 ${probes ? `<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
 ${fixes ? `<h3>Fixes</h3><table><tr><th>fix</th><th>verdict</th><th>per vantage</th><th>note</th><th>skipped rules restored</th></tr>${fixes}</table>` : ""}
 ${b?.missingRules.length ? `<h3>Missing rules</h3><pre>${b.missingRules.map((m) => `<span class="missing">${esc(m)}</span>`).join("\n")}</pre>` : ""}
@@ -115,6 +115,7 @@ ${b?.trace?.skippedRules.length ? `<h3>Rules skipped after a wrong -C answer</h3
 ${errors ? `<h3>Captured errors</h3>${pre(errors)}` : ""}
 ${goldenDiff}
 ${b ? `<h3>Rules before the break</h3>${pre(b.rules.beforeBreak)}<h3>Rules at probe time</h3>${pre(b.rules.final)}` : ""}
+${b?.rules.nftFinal ? `<h3>nft list ruleset before the break</h3>${pre(b.rules.nftBeforeBreak)}<h3>nft list ruleset at probe time</h3>${pre(b.rules.nftFinal)}` : ""}
 ${b ? `<h3>dockerd log (tail)</h3>${pre(b.dockerdLog)}` : ""}
 </details>`;
 }

@@ -17,18 +17,21 @@ function vantageCell(result: CellResult, vantage: string): string {
   return `**${outcomes} ${failed.length}/${probes.length}**`;
 }
 
+/** The firewall backend dockerd reported in force (docker info), or "–" for engines that report none. */
+const firewallOf = (r: CellResult) => r.baseline?.evidence?.firewallBackend ?? "–";
+
 const fixCell = (verdict: FixVerdict) =>
   `${verdict.fix}: ${verdict.overall}${verdict.restoredRules ? ` (restored ${verdict.restoredRules.length} skipped rule(s))` : ""}`;
 
 /** The end-of-run table: one row per cell, baseline outcome per vantage, then each fix's verdict. */
 export function renderSummary(results: readonly CellResult[]): string {
-  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", ...VANTAGES, "fixes", "why (iptables call trace)"];
+  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "firewall", "status", ...VANTAGES, "fixes", "why (iptables call trace)"];
   const rows = [...results]
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .map((r) => {
       const scenario = `${scenarioLabel(r.cell)}${r.cell.provider === "dind" ? "" : ` (${r.cell.provider})`}`;
       const status = r.reason && r.status !== "works" && r.status !== "reproduced" ? `${r.status}: ${r.reason.split("\n")[0]}` : r.status;
-      const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status];
+      const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, firewallOf(r), status];
       return [
         ...data.map(escapeCell),
         ...VANTAGES.map((v) => vantageCell(r, v)),

@@ -38,6 +38,10 @@ export function resultWithoutAttempts(runId: string, cell: Cell, started: Date, 
 export function assembleCell(runId: string, cell: Cell, started: Date, baseline: AttemptResult, fixAttempts: AttemptResult[]): CellResult {
   const base = resultWithoutAttempts(runId, cell, started, "works", "");
   if (baseline.status !== "done") return { ...base, status: "error", reason: baseline.reason ?? "baseline failed", baseline };
+  if (baseline.refusal) {
+    const reason = `${baseline.refusal.step}: ${baseline.refusal.detail}`;
+    return { ...base, status: "refused", reason, baseline, fixes: fixAttempts.map((attempt) => ({ verdict: judgeFix(baseline, attempt), attempt })) };
+  }
   const broken = brokenVantages(baseline.probes);
   return {
     ...base,

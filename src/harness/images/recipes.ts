@@ -1,13 +1,12 @@
 import type { Engine, IptablesBuild } from "../../config/schema.js";
 import type { ImageRecipe } from "./build-image.js";
+import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
+import { mobyHostInstall } from "./moby-recipe.js";
 
 /** Where an iptables build lives inside a host; fwcompat-select-iptables expects this layout. */
 export const buildPrefix = (build: { name: string }) => `/opt/fwcompat/iptables/${build.name}`;
 
 const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
-// The mirror may be a dated snapshot whose Release files have expired; their signatures still hold.
-const APT_UPDATE = "apt-get -o Acquire::Check-Valid-Until=false update -qq";
-const APT_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends";
 
 /** Fails the build when the binary does not say the version the matrix claims: nothing is ever relabelled. */
 const versionGate = (build: IptablesBuild) =>
@@ -69,11 +68,14 @@ export function hostRecipe(
   baseTag: string,
   builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>,
   hostFiles: Record<string, string>,
-  engineTarball?: Buffer,
+  engineInput: { tarball?: Buffer; image?: string } = {},
 ): ImageRecipe {
   const files: Record<string, string | Buffer> = { ...hostFiles };
+  const engineTarball = engineInput.tarball;
   const install =
-    engine.source.kind === "debian"
+    engine.source.kind === "moby-source"
+      ? mobyHostInstall(engineInput.image ?? "")
+      : engine.source.kind === "debian"
       ? [
           `RUN ${APT_UPDATE} && cli=$(apt-cache show docker-cli >/dev/null 2>&1 && echo "docker-cli=${engine.source.version}*"); ` +
             `${APT_INSTALL} "docker.io=${engine.source.version}*" $cli busybox-static && rm -rf /var/lib/apt/lists/*`,
