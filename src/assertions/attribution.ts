@@ -61,7 +61,7 @@ export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?
   for (const call of calls.filter(isNftCall)) {
     if (call.caller !== "dockerd") continue;
     analysis.dockerdNftCalls++;
-    if (call.exitCode !== 0) analysis.failedCalls.push(nftFailure(call, stepAt(call.startMs)));
+    if (call.exitCode !== 0 && !isNftCleanup(call)) analysis.failedCalls.push(nftFailure(call, stepAt(call.startMs)));
   }
   const parsed = calls.filter((call) => !isNftCall(call)).map((call) => {
     const split = parseCall(call.args);
@@ -138,6 +138,12 @@ export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?
   analysis.failedCalls.sort((x, y) => x.atMs - y.atMs);
   analysis.explanation = explain(analysis);
   return analysis;
+}
+
+/** dockerd deleting tables that may not exist (every start does, on either backend): a failure there is routine. */
+function isNftCleanup(call: TraceCall): boolean {
+  const statements = (call.stdin ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  return statements.length > 0 && statements.every((l) => l.startsWith("delete ")) && /No such file or directory/.test(call.stderr);
 }
 
 /** A failed nft call by dockerd: its rule is the command (and the first line of the script it loaded). */

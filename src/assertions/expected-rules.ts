@@ -34,23 +34,14 @@ function perBridge(bridge: string, subnet: string, generation: EngineGeneration)
     filter("DOCKER-ISOLATION-STAGE-2", `-o ${bridge} -j DROP`),
     masquerade,
   ];
-  if (generation === "29+") {
-    return [
-      filter("DOCKER-BRIDGE", `-o ${bridge} -j DOCKER`),
-      filter("DOCKER-CT", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
-      filter("DOCKER-FORWARD", `-i ${bridge} -j ACCEPT`),
-      filter("DOCKER", `! -i ${bridge} -o ${bridge} -j DROP`),
-      masquerade,
-    ];
-  }
-  if (generation === "28+") {
-    return [
-      filter("DOCKER-BRIDGE", `-o ${bridge} -j DOCKER`),
-      filter("DOCKER-CT", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
-      filter("DOCKER-FORWARD", `-i ${bridge} -j ACCEPT`),
-      ...common,
-    ];
-  }
+  // 28.x and later: per-bridge rules in the DOCKER-BRIDGE / DOCKER-CT / DOCKER-FORWARD chains.
+  const dockerForward = [
+    filter("DOCKER-BRIDGE", `-o ${bridge} -j DOCKER`),
+    filter("DOCKER-CT", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
+    filter("DOCKER-FORWARD", `-i ${bridge} -j ACCEPT`),
+  ];
+  if (generation === "29+") return [...dockerForward, filter("DOCKER", `! -i ${bridge} -o ${bridge} -j DROP`), masquerade];
+  if (generation === "28+") return [...dockerForward, ...common];
   return [
     filter("FORWARD", `-o ${bridge} -j DOCKER`),
     filter("FORWARD", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),

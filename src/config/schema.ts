@@ -74,6 +74,11 @@ export const daemonOptionSetSchema = z.strictObject({
   name,
   /** merged into the host's /etc/docker/daemon.json */
   options: z.record(z.string(), z.unknown()),
+  /**
+   * net.ipv4.ip_forward when dockerd starts, for cells of this set (default: settings.ipForwardAtStart).
+   * Docker 29's nftables backend does not turn forwarding on itself: its operators set it.
+   */
+  ipForwardAtStart: z.union([z.literal(0), z.literal(1)]).optional(),
 });
 
 export const topologySchema = z.strictObject({

@@ -44,12 +44,16 @@ export class EngineRefusal extends Error {
   }
 }
 
-/** The line of a failed engine command that says why: dockerd's fatal message, else the last line. */
+/**
+ * What a failed engine command says about why: dockerd's own closing line (`failed to start
+ * daemon: …`), else the error or message of its fatal log line, else the last line.
+ */
 export function refusalDetail(output: string): string {
   const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
-  const fatal = lines.find((l) => /failed to start daemon|unable to configure the Docker daemon|Error starting daemon|level=fatal/i.test(l)) ?? lines.at(-1) ?? "(no output)";
-  const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(fatal)?.[1];
-  return (msg ?? fatal).replace(/\\"/g, '"').slice(0, 600);
+  const plain = lines.find((l) => /^(failed to start daemon|unable to configure the Docker daemon|Error response from daemon|docker: Error)/i.test(l));
+  const logged = lines.find((l) => /level=fatal|failed to start daemon|unable to configure the Docker daemon/i.test(l));
+  const field = (name: string) => (logged ? new RegExp(`${name}="((?:[^"\\\\]|\\\\.)*)"`).exec(logged)?.[1]?.replace(/\\"/g, '"') : undefined);
+  return (plain ?? field("error") ?? field("msg") ?? logged ?? lines.at(-1) ?? "(no output)").slice(0, 600);
 }
 
 /** Like mustStep, but a non-zero exit means the engine refused the cell's settings (an EngineRefusal). */
@@ -102,6 +106,19 @@ export async function firewallBackendInForce(host: Host): Promise<string | undef
   } catch {
     return undefined;
   }
+}
+
+/** Each running container's address now, by name: a dockerd restart may hand the addresses out anew. */
+export async function containerAddresses(host: Host, names: readonly string[]): Promise<Map<string, string>> {
+  if (names.length === 0) return new Map();
+  const format = "{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}";
+  const result = await host.sh(`docker inspect -f '${format}' ${names.join(" ")} 2>/dev/null`, 20_000);
+  return new Map(
+    result.stdout
+      .split("\n")
+      .map((line) => line.trim().replace(/^\//, "").split(" "))
+      .flatMap(([name, ip]) => (name && ip ? [[name, ip] as const] : [])),
+  );
 }
 
 /** The shim's record of every iptables call made on the host so far. */

@@ -38,7 +38,9 @@ export function normaliseRules(text: string, targets: CellResult["fixes"][number
   return nameBridges(rendered, targets)
     .replace(/127\.0\.0\.11:\d+/g, "127.0.0.11:<dns-port>")
     .replace(/--sport \d+ -j SNAT --to-source :53/g, "--sport <dns-port> -j SNAT --to-source :53")
-    .split("\n");
+    .replace(/ sport \d+ snat to :53/g, " sport <dns-port> snat to :53")
+    .split("\n")
+    .sort((a, b) => (kind === "nft" ? a.localeCompare(b) : 0));
 }
 
 /** The healthy state a cell saw: the rules before its scenario broke the host, or its final rules if it works. */

@@ -11,7 +11,7 @@ import { parseTrace } from "../assertions/trace.js";
 import { withDeadline } from "../harness/engine.js";
 import { timerInto } from "../harness/timing.js";
 import type { Host, HostProvider } from "../harness/host.js";
-import { dockerdLogTail, EngineRefusal, firewallBackendInForce, iptablesSave, iptablesTrace, nftRuleset, otherBackendRules, type Step } from "../harness/host-ops.js";
+import { containerAddresses, dockerdLogTail, EngineRefusal, firewallBackendInForce, iptablesSave, iptablesTrace, nftRuleset, otherBackendRules, type Step } from "../harness/host-ops.js";
 import { missingNftRules } from "../assertions/expected-nft-rules.js";
 import { prepareHost } from "./prepare-host.js";
 
@@ -77,6 +77,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           result.fixNote = result.refusal ? `${outcome.note}: ${result.refusal.step}: ${result.refusal.detail}` : outcome.note;
           if (!result.refusal) await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
         }
+        // Probes and expected rules name container addresses: take them as they are now, after any dockerd restart.
+        const addresses = await containerAddresses(ctx.host, ctx.targets.map((t) => t.container));
+        for (const t of ctx.targets) t.ip = addresses.get(t.container) ?? t.ip;
         result.probes = await timed("probes", () => runProbes(ctx, input.scenario.probes(ctx)));
         await collectEvidence(ctx, result, input);
       })(),
@@ -116,6 +119,11 @@ async function collectEvidence(ctx: ScenarioContext, result: AttemptResult, inpu
   result.targets = ctx.targets;
   result.traceLog = await iptablesTrace(ctx.host);
   result.trace = traceEvidence(result.traceLog, result.rules.final, result.steps, ctx.targets);
+  const faults = result.trace.falsePositives.length + result.trace.falseNegatives.length + result.trace.deleteMismatches.length + result.trace.failedCalls.length;
+  if (faults === 0 && result.missingRules.length > 0) {
+    const shown = result.missingRules.slice(0, 2).map((rule) => nameBridges(rule, ctx.targets));
+    result.trace.explanation += `; yet ${result.missingRules.length} expected rule(s) missing at probe time: ${shown.join("; ")}${result.missingRules.length > 2 ? ", …" : ""}`;
+  }
 }
 
 /** Attributes the trace: which checks lied, which rules that cost, which calls failed in which step. */

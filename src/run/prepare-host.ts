@@ -22,7 +22,7 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
   const { host, steps, cell, settings } = ctx;
   await mustStep(host, steps, "select iptables", `fwcompat-select-iptables ${cell.iptables.name} ${cell.backend}`);
   await writeDaemonJson(host, steps, ctx.current.daemonOptions);
-  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${settings.ipForwardAtStart}`);
+  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${cell.daemon.ipForwardAtStart ?? settings.ipForwardAtStart}`);
   const atStart = await readIpForward(host);
   await engineStep(host, steps, "start dockerd", "fwcompat-dockerd start", 60_000);
   const afterDockerd = await readIpForward(host);

@@ -1,3 +1,4 @@
+import { dirname, resolve } from "node:path";
 import { execa, type ResultPromise } from "execa";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -45,4 +46,15 @@ export async function waitFor(check: () => Promise<boolean>, ms: number, what: s
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/**
+ * The local source directory for tests: FWCOMPAT_SOURCE_DIR when set, else `../shared/sources`
+ * next to the repository (the main checkout's, when this is a git worktree).
+ */
+export async function sourceDirForTests(): Promise<string> {
+  if (process.env.FWCOMPAT_SOURCE_DIR) return process.env.FWCOMPAT_SOURCE_DIR;
+  const common = await execa("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: ROOT, reject: false });
+  const repo = common.exitCode === 0 ? dirname(common.stdout.trim()) : ROOT;
+  return resolve(repo, "..", "shared", "sources");
 }

@@ -11,12 +11,12 @@ const afterNftFlush = fixture("nft/docker-29.7.2_nftables_after-nft-flush-rulese
 const healthyIptables29 = fixture("iptables-save/docker-29.7.2_1.8.13-nft_3-bridges_healthy.txt");
 const healthyIptables28 = fixture("iptables-save/docker-28.5.2_1.8.13-nft_3-bridges_healthy.txt");
 
-const nftTargets = [
+/** The default bridge and three user bridges of these hosts, one published container each. */
+const targetsOf = (userBridges: [string, string, string]) => [
   { bridge: "docker0", subnet: "10.77.0.0/24", ip: "10.77.0.2", hostPort: 8080 },
-  { bridge: "br-e0c0c9ed4c7d", subnet: "10.78.0.0/24", ip: "10.78.0.2", hostPort: 8081 },
-  { bridge: "br-43f2b9651982", subnet: "10.78.1.0/24", ip: "10.78.1.2", hostPort: 8082 },
-  { bridge: "br-cd7b5a2a7ae0", subnet: "10.78.2.0/24", ip: "10.78.2.2", hostPort: 8083 },
+  ...userBridges.map((id, i) => ({ bridge: `br-${id}`, subnet: `10.78.${i}.0/24`, ip: `10.78.${i}.2`, hostPort: 8081 + i })),
 ];
+const nftTargets = targetsOf(["e0c0c9ed4c7d", "43f2b9651982", "cd7b5a2a7ae0"]);
 
 describe("nft ruleset parser", () => {
   it("reads tables, base chains with hooks, regular chains, rules without counters, and map elements", () => {
@@ -74,12 +74,7 @@ describe("expected nftables-backend rules per bridge", () => {
 });
 
 describe("expected iptables-backend rules on Docker 29", () => {
-  const ipt29Targets = [
-    { bridge: "docker0", subnet: "10.77.0.0/24", ip: "10.77.0.2", hostPort: 8080 },
-    { bridge: "br-0c8ea23eb00b", subnet: "10.78.0.0/24", ip: "10.78.0.2", hostPort: 8081 },
-    { bridge: "br-1cabd8db763f", subnet: "10.78.1.0/24", ip: "10.78.1.2", hostPort: 8082 },
-    { bridge: "br-a478e33bbcc3", subnet: "10.78.2.0/24", ip: "10.78.2.2", hostPort: 8083 },
-  ];
+  const ipt29Targets = targetsOf(["0c8ea23eb00b", "1cabd8db763f", "a478e33bbcc3"]);
 
   it("29.x is its own generation: no DOCKER-ISOLATION chains", () => {
     expect(engineGeneration("29.7.2")).toBe("29+");
@@ -96,13 +91,7 @@ describe("expected iptables-backend rules on Docker 29", () => {
   });
 
   it("the 28 host lacks nothing 29 checks besides its own chains", () => {
-    const targets28 = [
-      { bridge: "docker0", subnet: "10.77.0.0/24", ip: "10.77.0.2", hostPort: 8080 },
-      { bridge: "br-6780172fca2a", subnet: "10.78.0.0/24", ip: "10.78.0.2", hostPort: 8081 },
-      { bridge: "br-0f7ca793265d", subnet: "10.78.1.0/24", ip: "10.78.1.2", hostPort: 8082 },
-      { bridge: "br-6ff7c2f49110", subnet: "10.78.2.0/24", ip: "10.78.2.2", hostPort: 8083 },
-    ];
-    expect(missingRules(healthyIptables28, targets28, "29.7.2")).toEqual([]);
+    expect(missingRules(healthyIptables28, targetsOf(["6780172fca2a", "0f7ca793265d", "6ff7c2f49110"]), "29.7.2")).toEqual([]);
   });
 
   it("after an iptables flush of filter, the 29 checks name the per-bridge DROP and the per-port ACCEPT", () => {
@@ -112,5 +101,33 @@ describe("expected iptables-backend rules on Docker 29", () => {
     expect(missing).toContain("filter DOCKER ! -i br-1cabd8db763f -o br-1cabd8db763f -j DROP");
     expect(missing).toContain("filter DOCKER -d 10.78.2.2/32 ! -i br-a478e33bbcc3 -o br-a478e33bbcc3 -p tcp -m tcp --dport 80 -j ACCEPT");
     expect(missing.filter((m) => m.startsWith("nat ") || m.startsWith("raw "))).toEqual([]);
+  });
+});
+
+describe("why dockerd refused to start", () => {
+  it("takes dockerd's own closing line from the start step's output", async () => {
+    const { refusalDetail } = await import("../../src/harness/host-ops.js");
+    expect(refusalDetail(fixture("dockerd/docker-29.7.2_nftables_ip-forward-0_start.txt"))).toBe(
+      'failed to start daemon: Error initializing network controller: error creating default "bridge" network: IPv4 forwarding is disabled: check your host\'s firewalling and set sysctl net.ipv4.ip_forward=1, or disable this check using daemon option --ip-forward=false',
+    );
+    expect(refusalDetail('time="x" level=fatal msg="boom \\"quoted\\""')).toBe('boom "quoted"');
+    expect(refusalDetail("Error response from daemon: could not find an available, non-overlapping IPv4 address pool\n")).toBe(
+      "Error response from daemon: could not find an available, non-overlapping IPv4 address pool",
+    );
+  });
+});
+
+describe("goldens of the nftables backend", () => {
+  it("normalise nft list ruleset by bridge name, so two healthy hosts compare equal", async () => {
+    const { normaliseRules } = await import("../../src/report/goldens.js");
+    const run2 = fixture("nft/docker-29.7.2_nftables_3-bridges_run2.nft");
+    const bridgesOf = (ids: string[]) => ids.map((id, i) => ({ network: `fwc-net${i + 1}`, bridge: `br-${id}`, container: "", subnet: "", ip: "" }));
+    const a = normaliseRules(healthyNft, bridgesOf(["e0c0c9ed4c7d", "43f2b9651982", "cd7b5a2a7ae0"]), "nft");
+    const b = normaliseRules(run2, bridgesOf(["de9c5731ebf0", "c91e39b86a56", "60109736e55e"]), "nft");
+    // Docker's own table is the same on both; the second host also shows the embedded DNS's nat rules, ports normalised
+    const docker = (lines: string[]) => lines.filter((l) => l.startsWith("ip docker-bridges "));
+    expect(docker(a)).toEqual(docker(b));
+    expect(b).toContain("ip nat chain DOCKER_POSTROUTING rule ip saddr 127.0.0.11 tcp sport <dns-port> snat to :53");
+    expect(a).toContain("ip docker-bridges chain filter-forward-in__br-{fwc-net2} rule ip daddr 10.78.1.2 tcp dport 80 accept");
   });
 });
