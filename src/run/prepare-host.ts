@@ -38,7 +38,7 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
       "dockerd --version",
       "fwcompat-cprobe",
       "cat /run/fwcompat/cgroup 2>/dev/null || { test -e /sys/fs/cgroup/cgroup.controllers && echo v2 || echo v1; }",
-      `cat ${ENGINE_DIR}/provenance 2>/dev/null`,
+      `cat ${ENGINE_DIR}/provenance 2>/dev/null || true`,
     ].join("; "),
   );
   const [kernel = "", iptablesVersion = "", iptablesPackage = "", dockerdVersion = "", probe = "", cgroup = "", ...rest] = facts.stdout.split("\n");
