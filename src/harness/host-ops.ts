@@ -26,9 +26,11 @@ export async function runStep(host: Host, steps: Step[], name: string, script: s
 /** Like runStep, but a non-zero exit is a harness failure (the step was meant to set the stage, not to be observed). */
 export async function mustStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
   const result = await runStep(host, steps, name, script, timeoutMs);
-  if (result.exitCode !== 0) throw new Error(`${name} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(-400)}`);
+  if (result.exitCode !== 0) throw stepFailure(name, result);
   return result;
 }
+
+const stepFailure = (name: string, result: ExecResult) => new Error(`${name} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(-400)}`);
 
 /**
  * The engine refused what the cell asked of it: dockerd would not start under the cell's
@@ -56,11 +58,20 @@ export function refusalDetail(output: string): string {
   return (plain ?? field("error") ?? field("msg") ?? logged ?? lines.at(-1) ?? "(no output)").slice(0, 600);
 }
 
-/** Like mustStep, but a non-zero exit means the engine refused the cell's settings (an EngineRefusal). */
+/** dockerd rejecting daemon.json itself: the matrix asked for an option this engine has no setting for. */
+const INVALID_DAEMON_JSON = /unable to configure the Docker daemon with file|don't match any configuration option/;
+
+/**
+ * Like mustStep, but a non-zero exit means the engine refused the cell's settings (an
+ * EngineRefusal), except for a daemon.json the engine cannot read, which stays a harness
+ * error like any bad input.
+ */
 export async function engineStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
   const result = await runStep(host, steps, name, script, timeoutMs);
-  if (result.exitCode !== 0) throw new EngineRefusal(name, refusalDetail(`${result.stdout}\n${result.stderr}`));
-  return result;
+  if (result.exitCode === 0) return result;
+  const output = `${result.stdout}\n${result.stderr}`;
+  if (INVALID_DAEMON_JSON.test(output)) throw stepFailure(name, result);
+  throw new EngineRefusal(name, refusalDetail(output));
 }
 
 /** Address space for the inner engine that cannot overlap the outer run network. */
