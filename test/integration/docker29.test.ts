@@ -1,23 +1,15 @@
-import { access, mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseTrace } from "../../src/assertions/trace.js";
-import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
-import { leftovers, runCli, sourceDirForTests } from "./cli.js";
+import type { CellResult } from "../../src/results/schema.js";
+import { leftovers, sourceDirForTests } from "./cli.js";
+import { runMatrixForTest, type MatrixRun } from "./matrix-run.js";
 
 // Docker 29.7.2 compiled from the moby archive in the local source directory (cached after the
 // first run: several minutes cold on 2 cores), real iptables builds, real traffic.
-const cells = new Map<string, CellResult>();
-let runId = "";
-let exitCode: number | undefined;
-let output = "";
-
-const cell = (prefix: string): CellResult => {
-  const found = [...cells.values()].find((c) => c.cell.id.startsWith(prefix));
-  if (!found) throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
-  return found;
-};
+let run: MatrixRun;
+const cell = (prefix: string) => run.cell(prefix);
 const fix = (result: CellResult, name: string) => {
   const found = result.fixes.find((f) => f.verdict.fix === name);
   if (!found) throw new Error(`${result.cell.id} has no fix ${name}`);
@@ -30,18 +22,7 @@ beforeAll(async () => {
   await access(join(sources, "moby-docker-v29.7.2.tar.xz")).catch(() => {
     throw new Error(`the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`);
   });
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-d29-"));
-  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/docker29.yaml", "--out", out], {
-    timeoutMs: 55 * 60_000,
-    env: { FWCOMPAT_SOURCE_DIR: sources },
-  });
-  exitCode = run.exitCode;
-  output = `${run.stderr}\n${run.stdout}`;
-  for (const file of await readdir(join(out, "cells"))) {
-    const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", file), "utf8")));
-    cells.set(result.cell.id, result);
-  }
-  runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId;
+  run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", { timeoutMs: 55 * 60_000, env: { FWCOMPAT_SOURCE_DIR: sources } });
 }, 60 * 60_000);
 
 const IPT = "curl-timeout__dind__docker-29.7.2__1.8.11-nft__fw-iptables";
@@ -51,9 +32,9 @@ const REFUSED = "ip-forward-off+before__dind__docker-29.7.2__1.8.11-2-nft__fw-nf
 
 describe("Docker 29 built from source, on real hosts", () => {
   it("finishes with exit 0, a result per cell, and nothing of the run left on the engine", async () => {
-    expect(exitCode, output.slice(-2000)).toBe(0);
-    expect(cells.size).toBe(4);
-    expect(await leftovers(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    expect(run.exitCode, run.output.slice(-2000)).toBe(0);
+    expect(run.cells.size).toBe(4);
+    expect(await leftovers(run.runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
   });
 
   it("runs the engine compiled from the pinned commit, and records tag, commit and Go", () => {
