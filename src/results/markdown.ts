@@ -25,13 +25,13 @@ const fixCell = (verdict: FixVerdict) =>
 
 /** The end-of-run table: one row per cell, baseline outcome per vantage, then each fix's verdict. */
 export function renderSummary(results: readonly CellResult[]): string {
-  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "firewall", "status", ...VANTAGES, "fixes", "why (iptables call trace)"];
+  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", "firewall", ...VANTAGES, "fixes", "why (iptables call trace)"];
   const rows = [...results]
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .map((r) => {
       const scenario = `${scenarioLabel(r.cell)}${r.cell.provider === "dind" ? "" : ` (${r.cell.provider})`}`;
       const status = r.reason && r.status !== "works" && r.status !== "reproduced" ? `${r.status}: ${r.reason.split("\n")[0]}` : r.status;
-      const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, firewallOf(r), status];
+      const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status, firewallOf(r)];
       return [
         ...data.map(escapeCell),
         ...VANTAGES.map((v) => vantageCell(r, v)),
