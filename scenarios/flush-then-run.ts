@@ -17,11 +17,13 @@ const TABLES: Record<string, string[]> = {
 export const flushThenRun: Scenario = {
   name: "flush-then-run",
   variants: Object.keys(TABLES),
+  defaultVariant: "filter",
   description: "flush and delete chains (filter | filter+nat | all tables), then docker run -p and docker network create",
-  async setUp(ctx, variant = "filter") {
+  async setUp(ctx, variant) {
+    const tables = TABLES[variant ?? ""];
+    if (!tables) throw new Error(`flush-then-run has no variant '${variant}'`);
     await deployTopology(ctx);
     ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
-    const tables = TABLES[variant] ?? [];
     await mustStep(ctx.host, ctx.steps, `flush ${variant}`, tables.map((t) => `iptables -w -t ${t} -F && iptables -w -t ${t} -X`).join(" && "));
     await tryUserActions(ctx, "after flush");
   },

@@ -20,7 +20,7 @@ export async function tryUserActions(ctx: ScenarioContext, attempt: string): Pro
   ctx.errors.push(...matchErrors(`${attempt}: docker run -p`, run.stderr + run.stdout));
   const index = ctx.targets.findIndex((t) => t.container === LATE_CONTAINER);
   if (index >= 0) ctx.targets.splice(index, 1);
-  if (run.exitCode === 0) ctx.targets.push(await describeTarget(ctx, LATE_CONTAINER, port, true));
+  if (run.exitCode === 0) ctx.targets.push(await describeTarget(ctx, LATE_CONTAINER, port));
   const net = await runStep(
     ctx.host,
     ctx.steps,

@@ -9,3 +9,4 @@ export { matchErrors } from "../assertions/error-matchers.js";
 export { containerWgetCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";
 export type { IptablesBuild } from "../config/schema.js";
+export { dockerdCommand, selectIptablesCommand, WORKLOAD_ID_PATH, WORKLOAD_IMAGE } from "../contract/host-contract.js";

@@ -15,8 +15,6 @@ export interface Target {
   ip: string;
   /** published host port, if any */
   hostPort: number | undefined;
-  /** deployed after the breakage (e.g. the `docker run -p` of flush-then-run) */
-  late?: boolean;
 }
 
 export interface ScenarioContext {
@@ -39,7 +37,10 @@ export interface ScenarioContext {
 
 export interface Scenario {
   readonly name: string;
+  /** the ways it can break the host ([] if only one); a cell always names one of them */
   readonly variants: readonly string[];
+  /** with variants: the one a matrix means when it names the scenario alone (the cell id then names it) */
+  readonly defaultVariant?: string;
   readonly description: string;
   /** deploys the healthy state, then breaks the host the way the field report describes */
   setUp(ctx: ScenarioContext, variant: string | undefined): Promise<void>;

@@ -1,7 +1,10 @@
 import type { ExecResult } from "../contract/exec.js";
+import { PROBE_OUTPUT, probeLineFormat, splitProbeLine } from "../contract/host-contract.js";
 
 export type Outcome = "ok" | "timeout" | "refused" | "reset" | "error";
-export type Vantage = "localhost" | "host-ip" | "external" | "cross-network";
+/** Where probes are sent from, in the order tables show them. */
+export const VANTAGES = ["localhost", "host-ip", "external", "cross-network"] as const;
+export type Vantage = (typeof VANTAGES)[number];
 export type Expectation = "reachable" | "blocked";
 
 export interface ProbeSpec {
@@ -35,29 +38,30 @@ export const containerWgetCommand = (container: string, url: string, timeoutMs: 
 
 /**
  * One shell script that runs every probe in parallel (so a batch costs one probe timeout,
- * not the sum) and prints `index|exit|ms|body|stderr` per probe.
+ * not the sum) and prints one PROBE_OUTPUT line per probe (src/contract/host-contract.ts).
  */
 export function probeScript(specs: readonly ProbeSpec[]): string {
+  const clean = `tr '${PROBE_OUTPUT.separator}\\n' '  '`;
   const lines = specs.map(
     (spec, i) =>
       `( s=$(date +%s%N); b=$(${spec.command} 2>/tmp/fwc-probe-err.${i}); rc=$?; e=$(date +%s%N); ` +
-      `printf '%s|%s|%s|%s|%s\\n' ${i} $rc $(( (e - s) / 1000000 )) "$(printf %s "$b" | head -c 120 | tr '|\\n' '  ')" "$(head -c 200 /tmp/fwc-probe-err.${i} | tr '|\\n' '  ')"; rm -f /tmp/fwc-probe-err.${i} ) &`,
+      `printf '${probeLineFormat()}' ${i} $rc $(( (e - s) / 1000000 )) "$(printf %s "$b" | head -c 120 | ${clean})" "$(head -c 200 /tmp/fwc-probe-err.${i} | ${clean})"; rm -f /tmp/fwc-probe-err.${i} ) &`,
   );
   return [...lines, "wait"].join("\n");
 }
 
 export function parseProbeOutput(specs: readonly ProbeSpec[], run: ExecResult): ProbeResult[] {
-  const rows = new Map<number, string[]>();
+  const rows = new Map<number, NonNullable<ReturnType<typeof splitProbeLine>>>();
   for (const line of run.stdout.split("\n")) {
-    const fields = line.split("|");
-    if (fields.length >= 5) rows.set(Number(fields[0]), fields);
+    const fields = splitProbeLine(line);
+    if (fields) rows.set(Number(fields.index), fields);
   }
   return specs.map((spec, i) => {
     const row = rows.get(i);
     if (!row) {
       return result(spec, "error", 0, `no answer from the probe script (exit ${run.exitCode}): ${run.stderr.slice(0, 200)}`);
     }
-    const [, rc = "", ms = "0", body = "", stderr = ""] = row;
+    const { exit: rc, ms, body, stderr } = row;
     const outcome = classify(Number(rc), stderr);
     let detail = stderr.trim();
     let finalOutcome = outcome;

@@ -1,3 +1,5 @@
+import { splitTraceLine, TRACE } from "../contract/host-contract.js";
+
 /** One iptables/ip6tables invocation recorded by the in-host shim. */
 export interface TraceCall {
   startMs: number;
@@ -15,18 +17,17 @@ export interface TraceCall {
 export function parseTrace(text: string): TraceCall[] {
   const calls: TraceCall[] = [];
   for (const line of text.split("\n")) {
-    const fields = line.split("\t");
-    if (fields.length < 8) continue;
-    const [start = "", end = "", rc = "", caller = "", buildDir = "", tool = "", args = "", stderr = ""] = fields;
+    const fields = splitTraceLine(line);
+    if (!fields) continue;
     calls.push({
-      startMs: Number(start) * 1000,
-      endMs: Number(end) * 1000,
-      exitCode: Number(rc),
-      caller,
-      buildDir,
-      tool,
-      args: args.split("\x1f").slice(0, -1),
-      stderr: stderr.split("\x1e").join("\n").trim(),
+      startMs: Number(fields.start) * 1000,
+      endMs: Number(fields.end) * 1000,
+      exitCode: Number(fields.exitCode),
+      caller: fields.caller,
+      buildDir: fields.buildDir,
+      tool: fields.tool,
+      args: fields.args.split(TRACE.argEnd).slice(0, -1),
+      stderr: fields.stderr.split(TRACE.stderrNewline).join("\n").trim(),
     });
   }
   return calls.sort((a, b) => a.startMs - b.startMs);

@@ -1,6 +1,6 @@
 import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
-import { buildPrefix } from "./images/recipes.js";
+import { buildBinDir, HOST_PATHS } from "../contract/host-contract.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence. */
 export interface Step {
@@ -54,18 +54,18 @@ export async function iptablesSave(host: Host): Promise<string> {
 /** The other backend's rules, when it has any: after a backend switch, the old rules still filter packets. */
 export async function otherBackendRules(host: Host, build: { name: string }, backend: "nft" | "legacy"): Promise<string | undefined> {
   const other = backend === "nft" ? "legacy" : "nft";
-  const result = await host.sh(`${buildPrefix(build)}/bin-${other}/iptables-save 2>/dev/null`, 20_000);
+  const result = await host.sh(`${buildBinDir(build, other)}/iptables-save 2>/dev/null`, 20_000);
   return /^-A /m.test(result.stdout) ? result.stdout : undefined;
 }
 
 /** The shim's record of every iptables call made on the host so far. */
 export async function iptablesTrace(host: Host): Promise<string> {
-  const result = await host.sh("cat /run/fwcompat/iptables-trace 2>/dev/null", 20_000);
+  const result = await host.sh(`cat ${HOST_PATHS.iptablesTrace} 2>/dev/null`, 20_000);
   return result.stdout;
 }
 
 export async function dockerdLogTail(host: Host, lines = 60): Promise<string> {
-  const result = await host.sh(`tail -n ${lines} /var/log/fwcompat-dockerd.log 2>/dev/null`, 10_000);
+  const result = await host.sh(`tail -n ${lines} ${HOST_PATHS.dockerdLog} 2>/dev/null`, 10_000);
   return result.stdout;
 }
 

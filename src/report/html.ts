@@ -4,24 +4,24 @@ import type { GoldenDiff } from "./goldens.js";
 import { SCRIPT, STYLE } from "./html-assets.js";
 import { twinAgreement, twinOf } from "./twins.js";
 import { passByVantage } from "../results/verdicts.js";
+import { VANTAGES, type Vantage } from "../assertions/probe.js";
 
 /** Everything rendered passes through here: container output and rule text are data, never markup. */
 export function esc(value: unknown): string {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 }
 
-const VANTAGE_LETTERS: Record<string, string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X" };
-const VANTAGE_ORDER = Object.keys(VANTAGE_LETTERS);
+const VANTAGE_LETTERS: Record<Vantage, string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X" };
 const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 const anchor = (r: CellResult) => `cell-${r.cell.id}`;
 const uniq = (xs: string[]) => [...new Set(xs)].sort();
 
 function vantageBadges(r: CellResult): string {
   const byVantage = passByVantage(r.baseline?.probes ?? []);
-  return VANTAGE_ORDER.filter((v) => byVantage.has(v))
+  return VANTAGES.filter((v) => byVantage.has(v))
     .map((v) => {
       const pass = byVantage.get(v) === true;
-      return `<span class="v ${pass ? "pass" : "fail"}" title="${esc(v)}: ${pass ? "as expected" : "not as expected"}">${esc(VANTAGE_LETTERS[v] ?? v)}</span>`;
+      return `<span class="v ${pass ? "pass" : "fail"}" title="${esc(v)}: ${pass ? "as expected" : "not as expected"}">${esc(VANTAGE_LETTERS[v])}</span>`;
     })
     .join("");
 }
@@ -125,7 +125,7 @@ export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<
 <html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>
 <body>
 <h1>Docker × iptables compatibility</h1>
-<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · L localhost, H host-ip, E external, X cross-network (must be blocked)</div>
+<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · ${esc(VANTAGES.map((v) => `${VANTAGE_LETTERS[v]} ${v}`).join(", "))} (must be blocked)</div>
 ${filters(results)}
 ${matrixTable(results)}
 <h2>Cells</h2>

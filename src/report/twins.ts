@@ -1,13 +1,15 @@
 import type { CellResult } from "../results/schema.js";
 import { passByVantage } from "../results/verdicts.js";
 
-/** The same cell on the other host provider (a VM cell's dind twin and back). */
-export function twinOf(result: CellResult, all: readonly CellResult[]): CellResult | undefined {
-  const other = result.cell.provider === "dind" ? "vagrant" : "dind";
-  const id = result.cell.id.replace(`__${result.cell.provider}__`, `__${other}__`);
-  return all.find((r) => r.cell.id === id);
-}
+/** Everything that makes a cell what it is, except the provider that ran it. */
+const withoutProvider = ({ engine, iptables, backend, daemon, topology, scenario, variant }: CellResult["cell"]) =>
+  JSON.stringify([engine, iptables, backend, daemon, topology, scenario, variant ?? ""]);
 
+/** The same cell on another host provider (a VM cell's dind twin and back). */
+export function twinOf(result: CellResult, all: readonly CellResult[]): CellResult | undefined {
+  const key = withoutProvider(result.cell);
+  return all.find((r) => r.cell.provider !== result.cell.provider && withoutProvider(r.cell) === key);
+}
 
 /** "agrees", or the vantages where the two lanes saw different traffic. */
 export function twinAgreement(a: CellResult, b: CellResult): { agrees: boolean; differing: string[] } {

@@ -1,7 +1,6 @@
 import { scenarioLabel } from "../config/expand.js";
+import { VANTAGES } from "../assertions/probe.js";
 import type { CellResult, FixVerdict } from "./schema.js";
-
-const VANTAGES = ["localhost", "host-ip", "external", "cross-network"] as const;
 
 /** Escapes what a Markdown table cell must not contain (output of containers included). */
 export function escapeCell(text: string): string {

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { VANTAGES } from "../assertions/probe.js";
 
 export const RESULT_SCHEMA_VERSION = 1;
 
 const probe = z.object({
-  vantage: z.enum(["localhost", "host-ip", "external", "cross-network"]),
+  vantage: z.enum(VANTAGES),
   target: z.string(),
   expect: z.enum(["reachable", "blocked"]),
   outcome: z.enum(["ok", "timeout", "refused", "reset", "error"]),
@@ -42,7 +43,6 @@ const target = z.object({
   subnet: z.string(),
   ip: z.string(),
   hostPort: z.number().optional(),
-  late: z.boolean().optional(),
 });
 
 const evidence = z.object({

@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
+import { HOST_TOOLS } from "../../contract/host-contract.js";
 import { timerInto } from "../timing.js";
 import { ensureBaseImage, type BasePlan } from "./base-image.js";
 import { ensureImage, ImageBuildError } from "./build-image.js";
@@ -18,7 +19,12 @@ export interface PreparedImages {
   timingsMs: Record<string, number>;
 }
 
-/** Suite used to compile tarball builds: old enough that its binaries run on every newer host suite. */
+/**
+ * Suite the tarball builds are compiled in (and the peer's image). Not older than every host
+ * suite: bookworm is. A build compiled here runs on an older host only if that host's glibc and
+ * libnftnl have the symbols it links (1.8.11 needs glibc 2.34, which bookworm's 2.36 has);
+ * otherwise selecting it fails inside the host with the loader's error.
+ */
 const TOOLCHAIN_SUITE = "trixie";
 const HOST_FILES_DIR = new URL("../../../host-files/", import.meta.url);
 
@@ -49,7 +55,7 @@ export async function prepareImages(
   );
   const toolchainBase = bases.get(TOOLCHAIN_SUITE) as string;
   const hostFiles = await readHostFiles();
-  const wrappers = hostFiles["bin/fwcompat-make-wrappers"] as string;
+  const wrappers = hostFiles[`bin/${HOST_TOOLS.makeWrappers}`] as string;
   const limit = pLimit(2);
   const builds = new Map<string, Availability<{ tag: string }>>();
   await Promise.all(

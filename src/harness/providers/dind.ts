@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { capabilitiesTheEngineLacks } from "../capabilities.js";
 import type { ExecResult } from "../../contract/exec.js";
+import { HOST_PATHS, HOSTD_READY } from "../../contract/host-contract.js";
 import { execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "../engine.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
 
@@ -122,12 +123,8 @@ class DindHost implements Host {
     private readonly remove: () => Promise<void>,
   ) {}
 
-  exec(cmd: string[], timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<ExecResult> {
-    return execIn(this.container, cmd, { timeoutMs });
-  }
-
   sh(script: string, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<ExecResult> {
-    return this.exec(["sh", "-c", script], timeoutMs);
+    return execIn(this.container, ["sh", "-c", script], { timeoutMs });
   }
 
   dispose(): Promise<void> {
@@ -138,8 +135,8 @@ class DindHost implements Host {
 async function waitForHostd(container: Docker.Container): Promise<void> {
   const poll = async () => {
     for (;;) {
-      const result = await execIn(container, ["cat", "/run/fwcompat/hostd"], { timeoutMs: 5000 }).catch(() => undefined);
-      if (result?.stdout.trim() === "ready") return;
+      const result = await execIn(container, ["cat", HOST_PATHS.hostdReady], { timeoutMs: 5000 }).catch(() => undefined);
+      if (result?.stdout.trim() === HOSTD_READY) return;
       const state = await container.inspect();
       if (!state.State.Running) throw new Error(`host exited during start (exit ${state.State.ExitCode})`);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { UserError } from "../../errors.js";
-import { buildPrefix } from "../images/recipes.js";
+import { buildPrefix, HOST_TOOLS_DIR, IPTABLES_BUILDS_DIR } from "../../contract/host-contract.js";
 import type { IptablesBuild } from "../../config/schema.js";
 
 export const BOX_SUITE = "trixie";
@@ -44,13 +44,13 @@ export async function ensureBox(
       const created = await execa("docker", ["create", tag, "/none"]);
       const id = created.stdout.trim();
       try {
-        await mkdir(join(overlay, "opt/fwcompat/iptables"), { recursive: true });
-        await execa("docker", ["cp", `${id}:${buildPrefix(build)}`, join(overlay, "opt/fwcompat/iptables/")]);
+        await mkdir(join(overlay, IPTABLES_BUILDS_DIR), { recursive: true });
+        await execa("docker", ["cp", `${id}:${buildPrefix(build)}`, `${join(overlay, IPTABLES_BUILDS_DIR)}/`]);
       } finally {
         await execa("docker", ["rm", id], { reject: false });
       }
     }
-    const sbin = join(overlay, "usr/local/sbin");
+    const sbin = join(overlay, HOST_TOOLS_DIR);
     await mkdir(sbin, { recursive: true });
     for (const [file, content] of Object.entries(input.hostFiles)) {
       const target = join(sbin, file.replace(/^bin\//, ""));

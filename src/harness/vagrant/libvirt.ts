@@ -12,7 +12,10 @@ export interface LibvirtSession {
   stop(): Promise<void>;
 }
 
-const virshWorks = async () => (await execa("virsh", ["-c", "qemu:///system", "version"], { reject: false, timeout: 10_000 })).exitCode === 0;
+/** virsh on the system libvirt; a failure is in the result (exitCode, stderr), never thrown. */
+export const virsh = (args: readonly string[], timeoutMs = 60_000) => execa("virsh", ["-c", "qemu:///system", ...args], { reject: false, timeout: timeoutMs });
+
+const virshWorks = async () => (await virsh(["version"], 10_000)).exitCode === 0;
 
 /**
  * /dev/kvm can exist and even open without working (nested sandboxes: QEMU then aborts
