@@ -38,18 +38,30 @@ export interface RunOptions {
   onProvider?: (provider: HostProvider) => void;
 }
 
-export async function runMatrix(options: RunOptions): Promise<{ results: CellResult[]; images: PreparedImages }> {
-  const { docker, matrix, cells, engines, log } = options;
+/** Where runMatrix gets its images and its Docker-in-Docker hosts; unit tests pass fakes. */
+export interface RunSources {
+  prepareImages(options: RunOptions): Promise<PreparedImages>;
+  dindProvider(options: RunOptions, images: PreparedImages): HostProvider;
+}
+
+const ENGINE_SOURCES: RunSources = {
+  prepareImages: (options) =>
+    prepareImages(options.docker, {
+      engines: options.engines,
+      builds: options.matrix.iptables,
+      basePlans: options.basePlans,
+      settings: options.matrix.settings,
+      mirror: options.mirror,
+      log: options.log,
+    }),
+  dindProvider: (options, images) => new DindProvider(options.docker, options.runId, images.peerTag),
+};
+
+export async function runMatrix(options: RunOptions, sources: RunSources = ENGINE_SOURCES): Promise<{ results: CellResult[]; images: PreparedImages }> {
+  const { matrix, cells, engines, log } = options;
   log(`preparing images for ${engines.length} engine(s) and ${matrix.iptables.length} iptables build(s)`);
-  const images = await prepareImages(docker, {
-    engines,
-    builds: matrix.iptables,
-    basePlans: options.basePlans,
-    settings: matrix.settings,
-    mirror: options.mirror,
-    log,
-  });
-  const dind = new DindProvider(docker, options.runId, images.peerTag);
+  const images = await sources.prepareImages(options);
+  const dind = sources.dindProvider(options, images);
   options.onProvider?.(dind);
   const limit = pLimit(options.concurrency);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { labelledContainers, runCli } from "./cli.js";
+import { labelledContainers, runCli } from "../support/cli.js";
 
 const BAD = readdirSync(new URL("../fixtures/matrices/", import.meta.url)).filter((f) => f.startsWith("bad-"));
 

@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
-import { labelledContainers, runCli } from "./cli.js";
+import type { CellResult } from "../../src/results/schema.js";
+import { labelledContainers, runCli } from "../support/cli.js";
+import { readCells } from "../support/results.js";
 
 // Real engines, real iptables binaries, real traffic: one matrix run shared by the assertions below.
 const cells = new Map<string, CellResult>();
@@ -23,10 +24,7 @@ beforeAll(async () => {
   const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--out", out], { timeoutMs: 40 * 60_000 });
   exitCode = run.exitCode;
   output = `${run.stderr}\n${run.stdout}`;
-  for (const file of await readdir(join(out, "cells"))) {
-    const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", file), "utf8")));
-    cells.set(result.cell.id, result);
-  }
+  for (const result of await readCells(out)) cells.set(result.cell.id, result);
   runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId;
 }, 45 * 60_000);
 

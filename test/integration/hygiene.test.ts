@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { labelledContainers, leftovers, runCli, startRun, waitFor } from "./cli.js";
+import { labelledContainers, leftovers, runCli, startRun, waitFor } from "../support/cli.js";
 
 // A one-cell run that stays busy long enough to be interrupted while its host is up.
 const SMALL = ["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--filter", "iptables=1.8.11", "--filter", "scenario=curl-timeout"];

@@ -1,14 +1,10 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
-import { labelledContainers, runCli } from "./cli.js";
+import { labelledContainers, runCli } from "../support/cli.js";
+import { readCells as resultsIn } from "../support/results.js";
 
-async function resultsIn(dir: string): Promise<CellResult[]> {
-  const cells = join(dir, "cells");
-  return Promise.all((await readdir(cells)).map(async (f) => cellResultSchema.parse(JSON.parse(await readFile(join(cells, f), "utf8")))));
-}
 const outDir = () => mkdtemp(join(tmpdir(), "fwcompat-rel-"));
 const INTEGRATION = ["--matrix", "test/fixtures/matrices/integration.yaml"];
 const BROKEN = ["--matrix", "test/fixtures/matrices/broken-daemon.yaml"];

@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
-import { runCli } from "./cli.js";
+import type { CellResult } from "../../src/results/schema.js";
+import { runCli } from "../support/cli.js";
+import { readCells } from "../support/results.js";
 
 // Real VMs under libvirt (software emulation here): the curl-timeout cell with a buggy and a
 // fixed iptables, each beside its dind twin. Slow (a VM boots in about a minute), so baseline only.
@@ -16,10 +17,7 @@ beforeAll(async () => {
   const run = await runCli(["run", "--matrix", "test/fixtures/matrices/vm.yaml", "--baseline-only", "--out", out], { timeoutMs: 50 * 60_000 });
   exitCode = run.exitCode;
   output = run.stderr;
-  for (const file of await readdir(join(out, "cells"))) {
-    const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", file), "utf8")));
-    cells.set(result.cell.id, result);
-  }
+  for (const result of await readCells(out)) cells.set(result.cell.id, result);
 }, 55 * 60_000);
 
 const cell = (provider: string, iptables: string) => {

@@ -1,19 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { brokenVantages, judgeFix } from "../../src/results/verdicts.js";
-import type { AttemptResult, ProbeRecord } from "../../src/results/schema.js";
-
-const probe = (vantage: ProbeRecord["vantage"], pass: boolean): ProbeRecord => ({
-  vantage,
-  target: "t",
-  expect: vantage === "cross-network" ? "blocked" : "reachable",
-  outcome: pass === (vantage !== "cross-network") ? "ok" : "timeout",
-  pass,
-  ms: 1,
-  detail: "",
-});
-const attempt = (name: string, probes: ProbeRecord[], status: AttemptResult["status"] = "done"): AttemptResult => ({
-  name, status, probes, errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps: [], timingsMs: {},
-});
+import { attempt, probe } from "../support/fake-results.js";
 
 describe("fix verdicts come from traffic per vantage", () => {
   const baseline = attempt("baseline", [probe("localhost", false), probe("external", false), probe("host-ip", true), probe("cross-network", true)]);
@@ -41,7 +28,7 @@ describe("fix verdicts come from traffic per vantage", () => {
   });
 
   it("not-applicable and failed attempts are never verdicts on traffic", () => {
-    expect(judgeFix(baseline, attempt("x", [], "not-applicable")).overall).toBe("not-applicable");
-    expect(judgeFix(baseline, attempt("x", [], "error")).overall).toBe("error");
+    expect(judgeFix(baseline, attempt("x", [], { status: "not-applicable" })).overall).toBe("not-applicable");
+    expect(judgeFix(baseline, attempt("x", [], { status: "error" })).overall).toBe("error");
   });
 });
