@@ -47,6 +47,15 @@ describe("an attempt's lifecycle (runAttempt on a scripted host)", () => {
     expect(allDisposed(fake)).toBe(true);
   });
 
+  it("the -C probe's answer is the host's, not derived from the version both builds print", async () => {
+    const buggy = await attempt(provider(), cellOf("1.8.11"));
+    const fixed = await attempt(provider(), cellOf("1.8.11-2"));
+    expect(buggy.evidence?.iptablesVersion).toBe(fixed.evidence?.iptablesVersion);
+    expect([buggy.evidence?.checkProbe, fixed.evidence?.checkProbe]).toEqual(["buggy", "correct"]);
+    const silent = await attempt(provider({ rules: [{ match: /^printf '%s=%s\\n' kernel /, answer: { stdout: "kernel=6.1\niptablesVersion=iptables v1.8.11 (nf_tables)\niptablesPackage=p\ndockerdVersion=d\ncheckProbe=error: cannot create chain\ncgroup=v1\n" } }] }), cellOf("1.8.11"));
+    expect(silent.evidence?.checkProbe).toBe("error");
+  });
+
   it("a deadline ends the attempt as an error with the deadline's message; the dockerd log is kept and the host still torn down", async () => {
     const fake = provider({ rules: [{ match: /^fwcompat-dockerd start$/, answer: { delayMs: 10_000 } }] });
     const started = Date.now();
