@@ -9,7 +9,7 @@ import { evaluateGate, expectationMatches, expectationsFileSchema } from "../rep
 import { mergeResults } from "../report/merge.js";
 import { writeReport } from "../report/report.js";
 import type { CliArgs } from "./args.js";
-import { runCommand } from "./run-command.js";
+import { defaultMatrixFile, runCommand } from "./run-command.js";
 import { UserError } from "../errors.js";
 
 type Log = (line: string) => void;
@@ -25,7 +25,7 @@ export async function reportCommand(args: CliArgs, log: Log): Promise<number> {
 
 /** Prints the cells a matrix would run, e.g. as a GitHub Actions matrix (one shard per cell). */
 export async function planCommand(args: CliArgs): Promise<number> {
-  const matrix = await loadMatrixFile(args.matrix ?? "matrix.yaml", KNOWN_NAMES);
+  const matrix = await loadMatrixFile(args.matrix ?? defaultMatrixFile(), KNOWN_NAMES);
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
   const include = cells.map((c) => ({ cell: c.id, provider: c.provider, name: `${scenarioLabel(c)} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}` }));
   if (args.format === "gha") process.stdout.write(`${JSON.stringify({ include })}\n`);

@@ -46,6 +46,30 @@ export async function writeDaemonJson(host: Host, steps: Step[], options: Record
   await mustStep(host, steps, "write daemon.json", `printf '%s\\n' ${shellQuote(daemonJson(options))} > /etc/docker/daemon.json`);
 }
 
+export interface InnerEngineOptions {
+  /** iptables build name (its directory under /opt/fwcompat/iptables) */
+  build: string;
+  backend: "nft" | "legacy";
+  daemonOptions: Record<string, unknown>;
+  /** net.ipv4.ip_forward when dockerd starts: it decides the FORWARD policy dockerd sets */
+  ipForwardAtStart: number;
+}
+
+/**
+ * Puts the build first on dockerd's PATH, writes daemon.json, sets forwarding, starts the
+ * host's dockerd and imports the workload image; returns ip_forward before and after dockerd started.
+ */
+export async function startInnerEngine(host: Host, steps: Step[], options: InnerEngineOptions): Promise<{ atStart: number; afterDockerd: number }> {
+  await mustStep(host, steps, "select iptables", `fwcompat-select-iptables ${options.build} ${options.backend}`);
+  await writeDaemonJson(host, steps, options.daemonOptions);
+  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${options.ipForwardAtStart}`);
+  const atStart = await readIpForward(host);
+  await mustStep(host, steps, "start dockerd", "fwcompat-dockerd start", 60_000);
+  const afterDockerd = await readIpForward(host);
+  await mustStep(host, steps, "import workload image", "fwcompat-workload-image");
+  return { atStart, afterDockerd };
+}
+
 export async function iptablesSave(host: Host): Promise<string> {
   const result = await host.sh("iptables-save 2>&1", 20_000);
   return result.stdout;

@@ -1,18 +1,17 @@
 import type { ScenarioContext } from "../api/scenario.js";
 import { buildPrefix } from "../harness/images/recipes.js";
-import { mustStep, readIpForward, writeDaemonJson } from "../harness/host-ops.js";
+import { mustStep, startInnerEngine } from "../harness/host-ops.js";
 import type { Evidence } from "../results/schema.js";
 
-/** Puts the cell's iptables build first on PATH, writes daemon.json, sets forwarding, starts dockerd, records versions. */
+/** Starts the host's engine with the cell's iptables build, backend and daemon options, and records the versions. */
 export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
   const { host, steps, cell, settings } = ctx;
-  await mustStep(host, steps, "select iptables", `fwcompat-select-iptables ${cell.iptables.name} ${cell.backend}`);
-  await writeDaemonJson(host, steps, ctx.current.daemonOptions);
-  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${settings.ipForwardAtStart}`);
-  const atStart = await readIpForward(host);
-  await mustStep(host, steps, "start dockerd", "fwcompat-dockerd start", 60_000);
-  const afterDockerd = await readIpForward(host);
-  await mustStep(host, steps, "import workload image", "fwcompat-workload-image");
+  const ipForward = await startInnerEngine(host, steps, {
+    build: cell.iptables.name,
+    backend: cell.backend,
+    daemonOptions: ctx.current.daemonOptions,
+    ipForwardAtStart: settings.ipForwardAtStart,
+  });
   const facts = await mustStep(
     host,
     steps,
@@ -35,7 +34,7 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     backend: cell.backend,
     dockerdVersion,
     checkProbe: probe === "buggy" || probe === "correct" ? probe : "error",
-    ipForward: { atStart, afterDockerd },
+    ipForward,
     cgroup,
   };
 }

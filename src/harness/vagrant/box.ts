@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { UserError } from "../../errors.js";
 import { buildPrefix } from "../images/recipes.js";
+import { packageFile } from "../package-files.js";
 import type { IptablesBuild } from "../../config/schema.js";
 
 export const BOX_SUITE = "trixie";
-const BUILD_SCRIPT = new URL("../../../vagrant/build-box.sh", import.meta.url).pathname;
+const BUILD_SCRIPT = packageFile("vagrant", "build-box.sh");
 const CACHE = join(homedir(), ".cache", "fwcompat");
 export const VAGRANT_HOME = process.env.FWCOMPAT_VAGRANT_HOME ?? join(CACHE, "vagrant-home");
 
