@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global URL, process -- a Node script */
 // Runs the compiled CLI from dist/ (the npm package ships it; in a checkout `npm run build` writes it).
 import { existsSync } from "node:fs";
 

@@ -105,7 +105,7 @@ async function mirrorOfDebianImage(docker: Docker, plans: readonly BasePlan[]): 
 
 /** A Debian rootfs of the plan's suite with BASE_PACKAGES, as a local image; returns its tag. */
 export async function ensureBaseImage(docker: Docker, plan: BasePlan, options: BaseImageOptions): Promise<string> {
-  const { suite, mirror } = options;
+  const { suite } = options;
   if (plan.route === "cached") return plan.tag;
   if (plan.route === "registry") {
     const registryImage = `debian:${suite}`;
