@@ -1,9 +1,9 @@
 import { parseCliArgs, USAGE } from "./args.js";
+import { plainLog, progressDisplay } from "./progress.js";
 import { exitWith, installSignalHandlers } from "./shutdown.js";
 import { UserError } from "../errors.js";
 
-const stamp = () => new Date().toISOString().slice(11, 19);
-const log = (line: string) => process.stderr.write(`[${stamp()}] ${line}\n`);
+const log = plainLog();
 
 // Each command loads its modules when it runs: `fwcompat --help` stays well under 0.3 s.
 async function main(argv: string[]): Promise<number> {
@@ -35,9 +35,14 @@ async function main(argv: string[]): Promise<number> {
     log(`removed ${count.containers} containers, ${count.networks} networks, ${count.volumes} volumes and ${vms} VMs left by killed runs`);
     return 0;
   }
-  installSignalHandlers(log);
-  if (args.command === "run") return (await import("./run-command.js")).runCommand(args, docker, log);
-  return (await import("./report-commands.js")).gateCommand(args, docker, log);
+  const display = await progressDisplay();
+  installSignalHandlers(display.log);
+  try {
+    if (args.command === "run") return await (await import("./run-command.js")).runCommand(args, docker, display.log, display);
+    return await (await import("./report-commands.js")).gateCommand(args, docker, display.log, display);
+  } finally {
+    display.stop();
+  }
 }
 
 const debug = process.argv.includes("--debug");

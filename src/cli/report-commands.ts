@@ -9,7 +9,7 @@ import { evaluateGate, expectationMatches, expectationsFileSchema } from "../rep
 import { mergeResults } from "../report/merge.js";
 import { writeReport } from "../report/report.js";
 import type { CliArgs } from "./args.js";
-import { defaultMatrixFile, runCommand } from "./run-command.js";
+import { defaultMatrixFile, runCommand, type ProgressSink } from "./run-command.js";
 import { UserError } from "../errors.js";
 
 type Log = (line: string) => void;
@@ -46,7 +46,7 @@ export async function compareCommand(args: CliArgs): Promise<number> {
  * Runs only the cells the expectations (and the candidate filters) select, unless given
  * results to judge, and fails with one exact line per regression.
  */
-export async function gateCommand(args: CliArgs, docker: Docker, log: Log): Promise<number> {
+export async function gateCommand(args: CliArgs, docker: Docker, log: Log, progress?: ProgressSink): Promise<number> {
   if (!args.expect) throw new UserError("gate needs --expect FILE (the expectations committed in your repository)");
   const { data: file } = parseYamlWithSchema(await readUserFile(args.expect, "expectations file", "--expect"), args.expect, expectationsFileSchema);
   const candidates = parseFilters(args.candidates);
@@ -58,7 +58,7 @@ export async function gateCommand(args: CliArgs, docker: Docker, log: Log): Prom
     if (cells.length === 0) throw new UserError(`${args.expect}: no cell of ${matrixFile} matches both the expectations and the candidate`);
     resultsDir = resolve(args.out ?? join("results", `gate-${Date.now()}`));
     log(`gate: running ${cells.length} cell(s) the expectations need`);
-    const code = await runCommand({ ...args, command: "run", matrix: matrixFile, filters: cells.map((c) => `cell=${c.id}`), out: resultsDir }, docker, log);
+    const code = await runCommand({ ...args, command: "run", matrix: matrixFile, filters: cells.map((c) => `cell=${c.id}`), out: resultsDir }, docker, log, progress);
     if (code !== 0) log("gate: some cells ended in error; they count as regressions");
   }
   const results = (await mergeResults([resultsDir])).cells.filter((r) =>

@@ -8,7 +8,7 @@ import { loadMatrixFile } from "../config/load.js";
 import { machineDebianMirror } from "../harness/apt-mirror.js";
 import { assertEngineReachable } from "../harness/engine.js";
 import type { HostProvider } from "../harness/host.js";
-import { runMatrix } from "../run/runner.js";
+import { runMatrix, type RunProgressEvent } from "../run/runner.js";
 import { sweep } from "../harness/sweep.js";
 import { sweepVagrant } from "../harness/providers/vagrant.js";
 import { renderSummary } from "../results/markdown.js";
@@ -36,7 +36,10 @@ async function finishedCells(outDir: string): Promise<Map<string, CellResult>> {
   return finished;
 }
 
-export async function runCommand(args: CliArgs, docker: Docker, log: (line: string) => void): Promise<number> {
+/** A live progress display, when there is one: fed the run's events, stopped before the summary is printed. */
+export type ProgressSink = { event(event: RunProgressEvent): void; stop(): void };
+
+export async function runCommand(args: CliArgs, docker: Docker, log: (line: string) => void, progress?: ProgressSink): Promise<number> {
   // Everything the user typed is checked before anything starts.
   const matrixFile = args.matrix ?? defaultMatrixFile();
   const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
@@ -85,7 +88,9 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
     log,
     onProvider: (p) => providers.push(p),
     onCell: async (result) => void (await writeCellResult(outDir, result)),
+    onProgress: progress && ((event) => progress.event(event)),
   });
+  progress?.stop();
   const summary = renderSummary(results);
   await writeAtomically(join(outDir, "summary.md"), `${summary}\n`);
   const wallMs = Math.round(performance.now() - started);
