@@ -54,7 +54,9 @@ export async function gateCommand(args: CliArgs, docker: Docker, log: Log, progr
   if (!resultsDir) {
     const matrixFile = args.matrix ?? join(dirname(args.expect), file.matrix);
     const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
-    const cells = applyFilters(expandMatrix(matrix), candidates).filter((c) => file.expectations.some((e) => expectationMatches(e, namesOf(c))));
+    const cells = applyFilters(applyFilters(expandMatrix(matrix), parseFilters(args.filters)), candidates).filter((c) =>
+      file.expectations.some((e) => expectationMatches(e, namesOf(c))),
+    );
     if (cells.length === 0) throw new UserError(`${args.expect}: no cell of ${matrixFile} matches both the expectations and the candidate`);
     resultsDir = resolve(args.out ?? join("results", `gate-${Date.now()}`));
     log(`gate: running ${cells.length} cell(s) the expectations need`);
