@@ -41,7 +41,7 @@ export class RunProgress {
     const remaining = Math.max(0, this.planned - this.done);
     const eta = pace === undefined ? "time left: after the first attempt" : `about ${duration(remaining * pace)} left`;
     const cells = this.running.size === 1 ? "1 cell running" : `${this.running.size} cells running`;
-    const head = `fwcompat · ${this.done}/${this.planned} attempts done · ${cells} · ${elapsed} · ${eta}`;
+    const head = `fwcompat · ${this.done}/${this.planned} attempts done · ${cells} · ${elapsed}${remaining === 0 ? "" : ` · ${eta}`}`;
     const names = [...this.running].map(([cell, attempts]) => `${cell} (${attempts.join(", ")})`);
     return names.length ? `${head}\n${clip(`  running: ${names.join("; ")}`, width)}` : head;
   }

@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 describe("the npm package", () => {
   it("ships compiled JavaScript, the default matrix, host tools, goldens and Vagrant files, and no TypeScript sources or tests", () => {
-    for (const file of ["bin/fwcompat.js", "dist/src/cli/main.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/scenarios/index.js", "matrix.yaml", "host-files/fwcompat-hostd", "vagrant/Vagrantfile", "vagrant/build-box.sh", "package.json"]) {
+    for (const file of ["bin/fwcompat.js", "dist/src/cli/main.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/scenarios/index.js", "matrix.yaml", "host-files/fwcompat-hostd", "vagrant/Vagrantfile", "vagrant/build-box.mjs", "package.json"]) {
       expect(shipped, file).toContain(file);
     }
     expect(shipped.some((f) => f.startsWith("goldens/") && f.endsWith(".rules"))).toBe(true);

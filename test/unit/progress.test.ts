@@ -32,6 +32,14 @@ describe("the live progress of a run", () => {
     expect(progress.render(s(80))).toBe("fwcompat · 2/6 attempts done · 0 cells running · 1m20s elapsed · about 2m00s left");
   });
 
+  it("drops the time left once every attempt is done", () => {
+    const progress = new RunProgress(0);
+    progress.apply({ kind: "planned", attempts: 1 }, 0);
+    progress.apply({ kind: "attempt-started", cell: "cell-a", attempt: "baseline" }, s(1));
+    progress.apply({ kind: "attempt-finished", cell: "cell-a", attempt: "baseline", ms: s(20) }, s(21));
+    expect(progress.render(s(22))).toBe("fwcompat · 1/1 attempts done · 0 cells running · 22s elapsed");
+  });
+
   it("clips the running line to the terminal's width", () => {
     const progress = new RunProgress(0);
     progress.apply({ kind: "planned", attempts: 1 }, 0);

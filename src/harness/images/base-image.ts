@@ -25,6 +25,9 @@ function baseKey(suite: string, mirror: string): string {
   return createHash("sha256").update(`${suite}\0${mirror}\0${BASE_PACKAGES.join(",")}`).digest("hex").slice(0, 16);
 }
 
+/** The Debian image of a suite: `debian:<suite>`, or from another registry path with FWCOMPAT_DEBIAN_IMAGE (e.g. a mirror of Docker Hub's library). */
+export const debianImage = (suite: string): string => `${process.env.FWCOMPAT_DEBIAN_IMAGE || "debian"}:${suite}`;
+
 const debootstrapInstalled = async () => (await execa("sh", ["-c", "command -v debootstrap"], { reject: false })).exitCode === 0;
 
 /**
@@ -48,13 +51,13 @@ export async function planBaseImages(
     plans.push(await planSuite(docker, suite, machineMirror, mode, haveDebootstrap));
   }
   const mirror = machineMirror ?? (await mirrorOfDebianImage(docker, plans));
-  const routes = plans.map((p) => `${p.suite} ${p.route === "registry" ? `from debian:${p.suite}` : p.route === "cached" ? "cached" : "by debootstrap"}`);
-  const mirrorFrom = machineMirror === undefined ? `debian:${plans[0]?.suite}'s own apt sources` : `${aptDir()} sources or FWCOMPAT_DEBIAN_MIRROR`;
+  const routes = plans.map((p) => `${p.suite} ${p.route === "registry" ? `from ${debianImage(p.suite)}` : p.route === "cached" ? "cached" : "by debootstrap"}`);
+  const mirrorFrom = machineMirror === undefined ? `${debianImage(plans[0]?.suite ?? "")}'s own apt sources` : `${aptDir()} sources or FWCOMPAT_DEBIAN_MIRROR`;
   return { plans, mirror, summary: `base images: ${routes.join(", ")}; Debian mirror from ${mirrorFrom}` };
 }
 
 async function planSuite(docker: Docker, suite: string, machineMirror: string | undefined, mode: BaseImageMode, haveDebootstrap: boolean): Promise<BasePlan> {
-  const image = `debian:${suite}`;
+  const image = debianImage(suite);
   const registry: BasePlan = { suite, tag: "", route: "registry" };
   if (mode === "registry" || (mode === "auto" && (await imageExists(docker, image)))) {
     const failed = await pullUnlessPresent(docker, image);
@@ -97,7 +100,7 @@ async function pullUnlessPresent(docker: Docker, image: string): Promise<string 
 
 /** Without a mirror in the machine's apt sources, the builds use the one the Debian images name. */
 async function mirrorOfDebianImage(docker: Docker, plans: readonly BasePlan[]): Promise<string> {
-  const image = `debian:${plans[0]?.suite ?? "stable"}`;
+  const image = debianImage(plans[0]?.suite ?? "stable");
   const mirror = await imageDebianMirror(docker, image);
   if (!mirror) throw new UserError(`no Debian mirror in ${aptDir()} sources nor in ${image}'s /etc/apt; set FWCOMPAT_DEBIAN_MIRROR to a Debian mirror's base URL`);
   return mirror;
@@ -108,7 +111,7 @@ export async function ensureBaseImage(docker: Docker, plan: BasePlan, options: B
   const { suite } = options;
   if (plan.route === "cached") return plan.tag;
   if (plan.route === "registry") {
-    const registryImage = `debian:${suite}`;
+    const registryImage = debianImage(suite);
     // Keyed by the image's id: a newer debian:<suite> makes a new base.
     const { Id } = await docker.getImage(registryImage).inspect();
     const { tag, built } = await ensureImage(docker, {
