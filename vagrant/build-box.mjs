@@ -13,7 +13,7 @@ if (!pubkey) {
   console.error("usage: build-box.mjs OUT.box SUITE MIRROR OVERLAY_DIR VAGRANT_PUBLIC_KEY");
   process.exit(2);
 }
-$.verbose = false;
+$.quiet = true;
 const work = await mkdtemp("/var/tmp/fwcompat-box.");
 const root = join(work, "rootfs");
 // debootstrap can leave these mounted; nothing may walk or delete a live /proc.
@@ -56,7 +56,7 @@ try {
   await $`sed -i ${"s/^MODULES=.*/MODULES=list/"} ${inRoot("etc/initramfs-tools/initramfs.conf")}`;
   await $`chroot ${root} update-initramfs -u -k all`;
   await rm(inRoot("var/lib/apt/lists"), { recursive: true, force: true });
-  await mkdir(inRoot("var/lib/apt/lists/partial"), { recursive: true });
+  await mkdir(inRoot("var/lib/apt/lists"));
   for (const cache of (await readdir(inRoot("var/cache/apt"))).filter((f) => f.endsWith(".bin"))) await rm(inRoot("var/cache/apt", cache));
 
   console.log("box: disk image");
