@@ -9,7 +9,7 @@ import type { CellResult } from "../src/results/schema.js";
 import { loadMatrixFile } from "../src/config/load.js";
 import { KNOWN_NAMES } from "../src/run/registry.js";
 import { connectEngine } from "../src/harness/engine.js";
-import { debianMirror } from "../src/harness/apt-mirror.js";
+import { machineDebianMirror } from "../src/harness/apt-mirror.js";
 import { planBaseImages } from "../src/harness/images/base-image.js";
 import { prepareImages, suitesNeeded } from "../src/harness/images/prepare.js";
 import { DindProvider } from "../src/harness/providers/dind.js";
@@ -58,9 +58,9 @@ if (!values["skip-matrix"]) {
 async function shimOverhead(): Promise<void> {
   const matrix = await loadMatrixFile("matrix.yaml", KNOWN_NAMES);
   const docker = connectEngine();
-  const mirror = await debianMirror();
+
   const engines = matrix.engines.filter((e) => e.name === "docker-28.5.2");
-  const basePlans = await planBaseImages(docker, suitesNeeded(engines), mirror, matrix.settings.baseImage);
+  const { plans: basePlans, mirror } = await planBaseImages(docker, suitesNeeded(engines), await machineDebianMirror(), matrix.settings.baseImage);
   const images = await prepareImages(docker, { engines, builds: matrix.iptables, basePlans, settings: matrix.settings, mirror, log: () => {} });
   const host = images.hosts.get("docker-28.5.2");
   if (!host?.ok) throw new Error("no host image for the shim benchmark");

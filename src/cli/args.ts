@@ -4,7 +4,7 @@ import { UserError } from "../errors.js";
 export const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ...] [--concurrency N] [--out DIR]
                     [--repeat N] [--resume DIR] [--baseline-only] [--debug]
        fwcompat report DIR... [--out DIR] [--update-goldens] [--goldens DIR]
-       fwcompat gate --expect FILE [--candidate key=value ...] [--results DIR | --matrix FILE --out DIR]
+       fwcompat gate --expect FILE [--candidate key=value ...] [--filter key=value ...] [--results DIR | --matrix FILE --out DIR]
        fwcompat compare OLD_DIR NEW_DIR [--fail-on-change]
        fwcompat plan [--matrix FILE] [--filter key=value ...] [--format gha|json|text]
        fwcompat clean        remove everything left by runs that were killed

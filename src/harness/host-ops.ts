@@ -1,6 +1,6 @@
 import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
-import { buildBinDir, HOST_PATHS } from "../contract/host-contract.js";
+import { buildBinDir, dockerdCommand, HOST_PATHS, HOST_TOOLS, selectIptablesCommand } from "../contract/host-contract.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence. */
 export interface Step {
@@ -44,6 +44,30 @@ export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
 
 export async function writeDaemonJson(host: Host, steps: Step[], options: Record<string, unknown>): Promise<void> {
   await mustStep(host, steps, "write daemon.json", `printf '%s\\n' ${shellQuote(daemonJson(options))} > /etc/docker/daemon.json`);
+}
+
+export interface InnerEngineOptions {
+  /** iptables build name (its directory under /opt/fwcompat/iptables) */
+  build: string;
+  backend: "nft" | "legacy";
+  daemonOptions: Record<string, unknown>;
+  /** net.ipv4.ip_forward when dockerd starts: it decides the FORWARD policy dockerd sets */
+  ipForwardAtStart: number;
+}
+
+/**
+ * Puts the build first on dockerd's PATH, writes daemon.json, sets forwarding, starts the
+ * host's dockerd and imports the workload image; returns ip_forward before and after dockerd started.
+ */
+export async function startInnerEngine(host: Host, steps: Step[], options: InnerEngineOptions): Promise<{ atStart: number; afterDockerd: number }> {
+  await mustStep(host, steps, "select iptables", selectIptablesCommand({ name: options.build }, options.backend));
+  await writeDaemonJson(host, steps, options.daemonOptions);
+  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${options.ipForwardAtStart}`);
+  const atStart = await readIpForward(host);
+  await mustStep(host, steps, "start dockerd", dockerdCommand("start"), 60_000);
+  const afterDockerd = await readIpForward(host);
+  await mustStep(host, steps, "import workload image", HOST_TOOLS.workloadImage);
+  return { atStart, afterDockerd };
 }
 
 export async function iptablesSave(host: Host): Promise<string> {

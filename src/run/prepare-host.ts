@@ -1,26 +1,17 @@
 import type { ScenarioContext } from "../api/scenario.js";
-import {
-  dockerdCommand,
-  HOST_FACT_KEYS,
-  HOST_TOOLS,
-  hostFactsScript,
-  parseCheckProbe,
-  parseKeyValueLines,
-  selectIptablesCommand,
-} from "../contract/host-contract.js";
-import { mustStep, readIpForward, writeDaemonJson } from "../harness/host-ops.js";
+import { HOST_FACT_KEYS, hostFactsScript, parseCheckProbe, parseKeyValueLines } from "../contract/host-contract.js";
+import { mustStep, startInnerEngine } from "../harness/host-ops.js";
 import type { Evidence } from "../results/schema.js";
 
-/** Puts the cell's iptables build first on PATH, writes daemon.json, sets forwarding, starts dockerd, records versions. */
+/** Starts the host's engine with the cell's iptables build, backend and daemon options, and records the versions. */
 export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
   const { host, steps, cell, settings } = ctx;
-  await mustStep(host, steps, "select iptables", selectIptablesCommand(cell.iptables, cell.backend));
-  await writeDaemonJson(host, steps, ctx.current.daemonOptions);
-  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${settings.ipForwardAtStart}`);
-  const atStart = await readIpForward(host);
-  await mustStep(host, steps, "start dockerd", dockerdCommand("start"), 60_000);
-  const afterDockerd = await readIpForward(host);
-  await mustStep(host, steps, "import workload image", HOST_TOOLS.workloadImage);
+  const ipForward = await startInnerEngine(host, steps, {
+    build: cell.iptables.name,
+    backend: cell.backend,
+    daemonOptions: ctx.current.daemonOptions,
+    ipForwardAtStart: settings.ipForwardAtStart,
+  });
   const versions = await mustStep(host, steps, "versions", hostFactsScript(cell.iptables));
   const facts = parseKeyValueLines(versions.stdout, HOST_FACT_KEYS);
   return {
@@ -31,7 +22,7 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     backend: cell.backend,
     dockerdVersion: facts.dockerdVersion,
     checkProbe: parseCheckProbe(facts.checkProbe),
-    ipForward: { atStart, afterDockerd },
+    ipForward,
     cgroup: facts.cgroup,
   };
 }

@@ -36,7 +36,15 @@ export interface RunOptions {
   onCell: (result: CellResult) => Promise<void>;
   /** every provider is handed out so a signal handler can close it */
   onProvider?: (provider: HostProvider) => void;
+  /** how far the run is, for a progress display */
+  onProgress?: (event: RunProgressEvent) => void;
 }
+
+export type RunProgressEvent =
+  /** images are ready: how many attempts the runnable cells will take */
+  | { kind: "planned"; attempts: number }
+  | { kind: "attempt-started"; cell: string; attempt: string }
+  | { kind: "attempt-finished"; cell: string; attempt: string; ms: number };
 
 /** Where runMatrix gets its images and its Docker-in-Docker hosts; unit tests pass fakes. */
 export interface RunSources {
@@ -70,15 +78,22 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
   const vmCells = cells.filter((c) => c.provider === "vagrant" && !whyNotRunnable(c, images) && !options.finished.has(c.id));
   const vm = vmCells.length > 0 ? await startVmLane(options, images, availableBuilds) : undefined;
   if (vm?.ok) options.onProvider?.(vm.provider);
+  const unrunnable = new Map(cells.flatMap((cell) => {
+    const why = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
+    return why ? [[cell.id, why] as const] : [];
+  }));
+  const attemptsOf = (cell: Cell) => options.repeat * (1 + (options.baselineOnly ? 0 : cell.fixes.length));
+  const planned = cells.filter((c) => !options.finished.has(c.id) && !unrunnable.has(c.id)).reduce((n, c) => n + attemptsOf(c), 0);
+  options.onProgress?.({ kind: "planned", attempts: planned });
   try {
     const results = await Promise.all(
       cells.map(async (cell) => {
         const earlier = options.finished.get(cell.id);
         if (earlier) return earlier;
         const started = new Date();
-        const unrunnable = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
-        const result = unrunnable
-          ? resultWithoutAttempts(options.runId, cell, started, unrunnable.status, unrunnable.reason)
+        const why = unrunnable.get(cell.id);
+        const result = why
+          ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
           : combineRepeats(await Promise.all(Array.from({ length: options.repeat }, () => runCell(cell, new Date()))));
         await options.onCell(result);
         log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}`);
@@ -97,9 +112,12 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
     if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
     const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;
     const attempt = (fixName: string | undefined) =>
-      (onVm ? vmLimit : limit)(() => {
-        log(`${cell.id}: ${fixName ?? "baseline"} started`);
-        return runAttempt({
+      (onVm ? vmLimit : limit)(async () => {
+        const name = fixName ?? "baseline";
+        log(`${cell.id}: ${name} started`);
+        options.onProgress?.({ kind: "attempt-started", cell: cell.id, attempt: name });
+        const began = performance.now();
+        const result = await runAttempt({
           provider: onVm?.provider ?? dind,
           cell,
           settings: onVm ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs } : matrix.settings,
@@ -108,6 +126,8 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
           scenario,
           fix: fixName ? FIXES.get(fixName) : undefined,
         });
+        options.onProgress?.({ kind: "attempt-finished", cell: cell.id, attempt: name, ms: Math.round(performance.now() - began) });
+        return result;
       });
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
     const fixes = options.baselineOnly ? [] : cell.fixes;

@@ -83,7 +83,7 @@ describe("the iptables shim, run for real against a stub build", () => {
 /** Every file a host runs or is built from, apart from fwcompat's TypeScript. */
 const inHostTexts = () => [
   ...readdirSync(HOST_FILES).map((f) => ({ file: `host-files/${f}`, text: script(f) })),
-  ...["vagrant/Vagrantfile", "vagrant/build-box.sh"].map((f) => ({ file: f, text: readFileSync(join(ROOT, f), "utf8") })),
+  ...["vagrant/Vagrantfile", "vagrant/build-box.mjs"].map((f) => ({ file: f, text: readFileSync(join(ROOT, f), "utf8") })),
 ];
 const PATH_PATTERN = /(?:\/run\/fwcompat|\/var\/log\/fwcompat|\/opt\/fwcompat)(?:[\w./-]*[\w/-])?/g;
 

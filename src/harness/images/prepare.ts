@@ -1,9 +1,11 @@
 import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
 import { HOST_TOOLS } from "../../contract/host-contract.js";
 import { timerInto } from "../timing.js";
+import { packageFile } from "../package-files.js";
 import { ensureBaseImage, type BasePlan } from "./base-image.js";
 import { ensureImage, ImageBuildError } from "./build-image.js";
 import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
@@ -26,11 +28,11 @@ export interface PreparedImages {
  * otherwise selecting it fails inside the host with the loader's error.
  */
 const TOOLCHAIN_SUITE = "trixie";
-const HOST_FILES_DIR = new URL("../../../host-files/", import.meta.url);
+const HOST_FILES_DIR = packageFile("host-files");
 
 export async function readHostFiles(): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
-  for (const name of await readdir(HOST_FILES_DIR)) files[`bin/${name}`] = await readFile(new URL(name, HOST_FILES_DIR), "utf8");
+  for (const name of await readdir(HOST_FILES_DIR)) files[`bin/${name}`] = await readFile(join(HOST_FILES_DIR, name), "utf8");
   return files;
 }
 

@@ -9,8 +9,9 @@ import { daemonJson } from "../host-ops.js";
 import { VAGRANT_HOME } from "../vagrant/box.js";
 import { virsh, type LibvirtSession } from "../vagrant/libvirt.js";
 import { processAlive } from "../process-alive.js";
+import { packageFile } from "../package-files.js";
 
-const TEMPLATE = new URL("../../../vagrant/Vagrantfile", import.meta.url).pathname;
+const TEMPLATE = packageFile("vagrant", "Vagrantfile");
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
 const UP_TIMEOUT_MS = 600_000;
 

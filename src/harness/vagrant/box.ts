@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { UserError } from "../../errors.js";
 import { buildPrefix, HOST_TOOLS_DIR, IPTABLES_BUILDS_DIR } from "../../contract/host-contract.js";
+import { packageFile } from "../package-files.js";
 import type { IptablesBuild } from "../../config/schema.js";
 
 export const BOX_SUITE = "trixie";
-const BUILD_SCRIPT = new URL("../../../vagrant/build-box.sh", import.meta.url).pathname;
+const BUILD_SCRIPT = packageFile("vagrant", "build-box.mjs");
 const CACHE = join(homedir(), ".cache", "fwcompat");
 export const VAGRANT_HOME = process.env.FWCOMPAT_VAGRANT_HOME ?? join(CACHE, "vagrant-home");
 
@@ -59,7 +60,7 @@ export async function ensureBox(
     }
     log(`building VM box ${name} (debootstrap + kernel, about 2 minutes)`);
     const boxFile = join(work, "fwcompat.box");
-    const build = await execa("bash", [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey], { reject: false, all: true, timeout: 1_200_000 });
+    const build = await execa(process.execPath, [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey], { reject: false, all: true, timeout: 1_200_000 });
     if (build.exitCode !== 0) throw new Error(`box build failed: ${(build.all ?? "").split("\n").slice(-10).join("\n")}`);
     const add = await execa("vagrant", ["box", "add", "--force", "--name", name, boxFile], { env, reject: false, all: true, timeout: 600_000 });
     if (add.exitCode !== 0) throw new Error(`vagrant box add failed: ${(add.all ?? "").split("\n").slice(-5).join("\n")}`);
