@@ -35,3 +35,4 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     cgroup: facts.cgroup,
   };
 }
+

@@ -9,8 +9,8 @@ export function runCli(args: string[], options: { timeoutMs: number; env?: Recor
 }
 
 /** Starts the CLI and resolves the run id as soon as the run announces it. */
-export function startRun(args: string[]): { child: ResultPromise; runId: Promise<string>; output: () => string } {
-  const child = execa(process.execPath, ["--import", "tsx", CLI, ...args], { reject: false, cwd: ROOT, timeout: 30 * 60_000 });
+export function startRun(args: string[], env?: Record<string, string>): { child: ResultPromise; runId: Promise<string>; output: () => string } {
+  const child = execa(process.execPath, ["--import", "tsx", CLI, ...args], { reject: false, cwd: ROOT, timeout: 30 * 60_000, env });
   let output = "";
   const runId = new Promise<string>((resolve, reject) => {
     child.stderr?.on("data", (chunk: Buffer) => {
