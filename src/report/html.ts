@@ -2,7 +2,7 @@ import { scenarioLabel } from "../config/expand.js";
 import type { CellResult } from "../results/schema.js";
 import type { GoldenDiff } from "./goldens.js";
 import { SCRIPT, STYLE } from "./html-assets.js";
-import { twinAgreement, twinOf } from "./twins.js";
+import { twinAgreement, twinEvidence, twinOf } from "./twins.js";
 import { countsLine, describeAction, vantageStates } from "../results/verdicts.js";
 import { USER_ACTION, VERDICT_COLUMNS } from "../results/schema.js";
 
@@ -86,7 +86,8 @@ function twinLine(r: CellResult, all: readonly CellResult[]): string {
   if (!twin) return "";
   const { agrees, differing } = twinAgreement(r, twin);
   const verdict = agrees ? "agrees" : `differs (${differing.length ? `vantages: ${differing.join(", ")}` : `status ${r.status} vs ${twin.status}`})`;
-  return `<p><b>${esc(twin.cell.provider)} twin:</b> <a href="#${esc(anchor(twin))}">${esc(twin.status)}</a> — ${esc(verdict)}</p>`;
+  const note = `<p><b>${esc(twin.cell.provider)} twin:</b> <a href="#${esc(anchor(twin))}">${esc(twin.status)}</a> — ${esc(verdict)}</p>`;
+  return agrees ? note : `${note}<pre class="twin-evidence">${esc(twinEvidence(r, twin).join("\n"))}</pre>`;
 }
 
 const countOf = (verdict: CellResult["fixes"][number]["verdict"], vantage: string) => {

@@ -58,8 +58,8 @@ export function baselineStatus(baseline: AttemptResult): Pick<CellResult, "statu
   };
 }
 
-/** Cross-network targets name the destination's address, which a restarted engine may hand out anew. */
-const targetKey = (p: ProbeRecord) => p.target.replace(/ \d+\.\d+\.\d+\.\d+:\d+$/, "");
+/** A probe's target without the destination address cross-network targets carry (a restarted engine, or another lane, may hand it out anew). */
+export const targetKey = (p: ProbeRecord) => p.target.replace(/ \d+\.\d+\.\d+\.\d+:\d+$/, "");
 
 /**
  * Target by target: broken = failed in the baseline, repaired = of those, passing after;
