@@ -46,3 +46,10 @@ export async function waitFor(check: () => Promise<boolean>, ms: number, what: s
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
+
+/** Containers a given fwcompat process created (by its pid label): unlike a count of all labelled ones, other runs on the engine do not change it. */
+export async function containersCreatedBy(pid: number | undefined): Promise<number> {
+  if (!pid) throw new Error("no pid: the CLI did not start");
+  const out = await execa("docker", ["ps", "-a", "-q", "--filter", `label=io.fwcompat.pid=${pid}`]);
+  return out.stdout.split("\n").filter(Boolean).length;
+}
