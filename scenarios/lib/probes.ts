@@ -18,7 +18,9 @@ export function standardProbes(ctx: ScenarioContext): ProbeSpec[] {
     specs.push({ ...base, vantage: "host-ip", command: curlCommand(`http://${ctx.host.address}${path}`, timeout) });
     specs.push({ ...base, vantage: "external", command: curlCommand(`http://${ctx.host.address}${path}`, timeout) });
   }
-  const firstPerNetwork = [...new Map(ctx.targets.map((t) => [t.network, t])).values()];
+  // the first container deployed on each network: the user's late container never replaces it,
+  // so a fix attempt probes the same pairs as its baseline
+  const firstPerNetwork = ctx.targets.filter((t, i) => ctx.targets.findIndex((u) => u.network === t.network) === i);
   if (firstPerNetwork.length > 1) {
     firstPerNetwork.forEach((from, i) => {
       const to = firstPerNetwork[(i + 1) % firstPerNetwork.length];

@@ -5,6 +5,7 @@
  */
 export type { Fix, FixOutcome, Scenario, ScenarioContext, Target } from "./scenario.js";
 export { iptablesSave, mustStep, runStep, writeDaemonJson } from "../harness/host-ops.js";
+export { tryUserAction } from "./user-action.js";
 export { matchErrors } from "../assertions/error-matchers.js";
 export { containerWgetCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";

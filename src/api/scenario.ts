@@ -4,6 +4,7 @@ import type { Host, Peer } from "../harness/host.js";
 import type { Step } from "../harness/host-ops.js";
 import type { ProbeSpec } from "../assertions/probe.js";
 import type { MatchedError } from "../assertions/error-matchers.js";
+import type { UserActionRecord } from "../results/schema.js";
 
 /** A workload container the scenario deployed inside the host. */
 export interface Target {
@@ -27,6 +28,8 @@ export interface ScenarioContext {
   /** errors captured from commands the scenario expected might fail */
   readonly errors: MatchedError[];
   readonly targets: Target[];
+  /** the user's own actions (docker run -p, docker network create) and how each went: judged like a vantage */
+  readonly userActions: UserActionRecord[];
   /** iptables builds present in the host, for fixes that switch builds */
   readonly builds: readonly IptablesBuild[];
   /** the iptables build, backend and daemon options in force now (fixes change them) */

@@ -12,11 +12,14 @@ import { runMatrix, type RunProgressEvent } from "../run/runner.js";
 import { sweep } from "../harness/sweep.js";
 import { sweepVagrant } from "../harness/providers/vagrant.js";
 import { renderSummary } from "../results/markdown.js";
-import { cellResultSchema, type CellResult } from "../results/schema.js";
+import type { CellResult } from "../results/schema.js";
+import { readCellResult } from "../results/upgrade.js";
 import { writeAtomically, writeCellResult } from "../results/write.js";
 import { KNOWN_NAMES } from "../run/registry.js";
 import type { CliArgs } from "./args.js";
 import { onShutdown } from "./shutdown.js";
+import { checkOutDir, previousRun } from "./out-dir.js";
+import { UserError } from "../errors.js";
 import { planBaseImages } from "../harness/images/base-image.js";
 import { suitesNeeded } from "../harness/images/prepare.js";
 import { packageFile } from "../harness/package-files.js";
@@ -30,7 +33,7 @@ async function finishedCells(outDir: string): Promise<Map<string, CellResult>> {
   const finished = new Map<string, CellResult>();
   for (const file of await readdir(dir).catch(() => [] as string[])) {
     if (!file.endsWith(".json")) continue;
-    const parsed = cellResultSchema.safeParse(JSON.parse(await readFile(join(dir, file), "utf8").catch(() => "null")));
+    const parsed = readCellResult(JSON.parse(await readFile(join(dir, file), "utf8").catch(() => "null")));
     if (parsed.success && parsed.data.status !== "error") finished.set(parsed.data.cell.id, parsed.data);
   }
   return finished;
@@ -45,6 +48,8 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
   const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
   const concurrency = args.concurrency ?? matrix.settings.concurrency;
+  const previous = args.resume ? await previousRun(args.resume) : undefined;
+  if (args.out) await checkOutDir(args.out);
   await assertEngineReachable(docker);
 
   const engines = matrix.engines.filter((e) => cells.some((c) => c.engine.name === e.name));
@@ -52,7 +57,10 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
 
   const runId = `${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${randomBytes(3).toString("hex")}`;
   const outDir = resolve(args.out ?? join("results", runId));
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`--out ${outDir}: cannot create it (${error.code ?? error.message}); choose another output directory`);
+  });
+  const seed = args.seed ?? previous?.seed ?? randomBytes(4).toString("hex");
   const finished = args.resume ? await finishedCells(outDir) : new Map<string, CellResult>();
   const swept = await sweep(docker);
   const sweptVms = await sweepVagrant();
@@ -68,10 +76,10 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
     await sweep(docker, runId).catch(() => undefined);
   });
 
-  const runInfo = { runId, matrixFile, filters: args.filters, repeat: args.repeat, cells: cells.length, resumed: finished.size };
+  const runInfo = { runId, matrixFile, filters: args.filters, repeat: args.repeat, seed, cells: cells.length, resumed: finished.size };
   await writeAtomically(join(outDir, "run.json"), `${JSON.stringify({ ...runInfo, state: "running" }, null, 2)}\n`);
   log(baseSummary);
-  log(`run ${runId}: ${cells.length} cell(s)${finished.size ? ` (${finished.size} already finished)` : ""}, concurrency ${concurrency}, results in ${outDir}`);
+  log(`run ${runId}: ${cells.length} cell(s)${finished.size ? ` (${finished.size} already finished)` : ""}, concurrency ${concurrency}, probe-order seed ${seed}, results in ${outDir}`);
   const started = performance.now();
   const { results, images } = await runMatrix({
     docker,
@@ -83,6 +91,7 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
     mirror,
     concurrency,
     repeat: args.repeat,
+    seed,
     baselineOnly: args.baselineOnly,
     finished,
     log,

@@ -97,3 +97,9 @@ export async function readIpForward(host: Host): Promise<number> {
   const result = await host.sh("cat /proc/sys/net/ipv4/ip_forward", 5000);
   return Number(result.stdout.trim());
 }
+
+/** Whether bridged packets pass iptables in this host: "1", "0", or "absent" when br_netfilter is not loaded. */
+export async function bridgeNfCallIptables(host: Host): Promise<string> {
+  const result = await host.sh("cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent", 5000);
+  return result.stdout.trim();
+}

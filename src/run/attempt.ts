@@ -11,7 +11,7 @@ import { parseTrace } from "../assertions/trace.js";
 import { withDeadline } from "../harness/engine.js";
 import { timerInto } from "../harness/timing.js";
 import type { Host, HostProvider } from "../harness/host.js";
-import { dockerdLogTail, iptablesSave, iptablesTrace, otherBackendRules, type Step } from "../harness/host-ops.js";
+import { bridgeNfCallIptables, dockerdLogTail, iptablesSave, iptablesTrace, otherBackendRules, type Step } from "../harness/host-ops.js";
 import { prepareHost } from "./prepare-host.js";
 
 export interface AttemptInput {
@@ -22,6 +22,9 @@ export interface AttemptInput {
   builds: readonly IptablesBuild[];
   scenario: Scenario;
   fix: Fix | undefined;
+  /** chooses the order the vantages are probed in; repeats of a cell step through different orders (default: seed "0", repeat 0) */
+  probeSeed?: string;
+  repeat?: number;
 }
 
 /** One fresh host: set up, break, optionally fix, probe, collect evidence, and always tear down. */
@@ -29,7 +32,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const name = input.fix?.name ?? "baseline";
   const timingsMs: Record<string, number> = {};
   const steps: Step[] = [];
-  const result: AttemptResult = { name, status: "done", probes: [], errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps, timingsMs };
+  const result: AttemptResult = { name, status: "done", probes: [], userActions: [], errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps, timingsMs };
   const timed = timerInto(timingsMs);
   let host: Host | undefined;
   try {
@@ -44,6 +47,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           steps,
           errors: result.errors,
           targets: [],
+          userActions: result.userActions,
           builds: input.builds,
           current: { build: input.cell.iptables, backend: input.cell.backend, daemonOptions: { ...input.cell.daemon.options } },
         };
@@ -59,7 +63,10 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           result.fixNote = outcome.note;
           await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
         }
-        result.probes = await timed("probes", () => runProbes(ctx, input.scenario.probes(ctx)));
+        const probeRun = await timed("probes", () => runProbes(ctx, input.scenario.probes(ctx), input.probeSeed ?? "0", input.repeat ?? 0));
+        result.probes = probeRun.results;
+        result.probeOrder = probeRun.order;
+        if (result.evidence) result.evidence.bridgeNfCallIptables = await bridgeNfCallIptables(ctx.host);
         result.rules = {
           beforeBreak: ctx.rulesBeforeBreak,
           final: await iptablesSave(ctx.host),

@@ -26,3 +26,4 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     cgroup: facts.cgroup,
   };
 }
+

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { engineUnreachable } from "../harness/engine.js";
 import pLimit from "p-limit";
 import { SCENARIOS } from "../../scenarios/index.js";
 import type { Cell } from "../config/expand.js";
@@ -25,8 +26,10 @@ export interface RunOptions {
   basePlans: BasePlan[];
   mirror: string;
   concurrency: number;
-  /** run each cell this many times; disagreeing repeats make it flaky */
+  /** run each cell this many times, each in another probe order; disagreeing repeats make it flaky */
   repeat: number;
+  /** with the cell and the repeat's number, chooses the order the vantages are probed in (default "0") */
+  seed?: string;
   /** skip every fix: baseline attempts only */
   baselineOnly: boolean;
   /** results of cells already finished (--resume): they are not run again */
@@ -50,6 +53,8 @@ export type RunProgressEvent =
 export interface RunSources {
   prepareImages(options: RunOptions): Promise<PreparedImages>;
   dindProvider(options: RunOptions, images: PreparedImages): HostProvider;
+  /** why the engine no longer answers, if it does not (asked when a cell ended in error) */
+  engineGone?(options: RunOptions): Promise<string | undefined>;
 }
 
 const ENGINE_SOURCES: RunSources = {
@@ -63,6 +68,7 @@ const ENGINE_SOURCES: RunSources = {
       log: options.log,
     }),
   dindProvider: (options, images) => new DindProvider(options.docker, options.runId, images.peerTag),
+  engineGone: (options) => engineUnreachable(options.docker),
 };
 
 export async function runMatrix(options: RunOptions, sources: RunSources = ENGINE_SOURCES): Promise<{ results: CellResult[]; images: PreparedImages }> {
@@ -94,7 +100,7 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
         const why = unrunnable.get(cell.id);
         const result = why
           ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
-          : combineRepeats(await Promise.all(Array.from({ length: options.repeat }, () => runCell(cell, new Date()))));
+          : await engineGoneReason(() => sources.engineGone?.(options), combineRepeats(await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i)))));
         await options.onCell(result);
         log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}`);
         return result;
@@ -106,7 +112,7 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
     if (vm?.ok) await vm.provider.close();
   }
 
-  async function runCell(cell: Cell, started: Date): Promise<CellResult> {
+  async function runCell(cell: Cell, started: Date, repeat: number): Promise<CellResult> {
     const scenario = SCENARIOS.get(cell.scenario);
     const host = images.hosts.get(cell.engine.name);
     if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
@@ -125,6 +131,8 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
           builds: availableBuilds,
           scenario,
           fix: fixName ? FIXES.get(fixName) : undefined,
+          probeSeed: `${options.seed ?? "0"}:${cell.id}`,
+          repeat,
         });
         options.onProgress?.({ kind: "attempt-finished", cell: cell.id, attempt: name, ms: Math.round(performance.now() - began) });
         return result;
@@ -134,6 +142,17 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
     const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
     return assembleCell(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
   }
+}
+
+/**
+ * A cell that ended in error while the engine no longer answers says so in plain words: its
+ * own error (a refused connection, a hung-up socket) would only be a symptom.
+ */
+async function engineGoneReason(engineGone: () => Promise<string | undefined> | undefined, result: CellResult): Promise<CellResult> {
+  if (result.status !== "error") return result;
+  const gone = await engineGone();
+  if (!gone) return result;
+  return { ...result, reason: `the Docker engine went away: ${gone}${result.reason ? ` (the cell saw: ${result.reason.split("\n")[0]})` : ""}` };
 }
 
 function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResult["status"]; reason: string } | undefined {

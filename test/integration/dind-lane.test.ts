@@ -60,6 +60,8 @@ describe("dind lane on real engines", () => {
       expect(at("localhost", network)?.outcome).toBe("timeout");
       expect(at("host-ip", network)?.outcome).toBe("ok");
     }
+    // four cross-network pairs (default bridge and three networks in a ring): the check below must not pass on none
+    expect(probes.filter((p) => p.vantage === "cross-network")).toHaveLength(4);
     expect(probes.filter((p) => p.vantage === "cross-network").every((p) => p.pass)).toBe(true);
     expect(result.baseline?.missingRules.some((r) => r.startsWith("filter DOCKER-BRIDGE -o br-"))).toBe(true);
   });
@@ -106,6 +108,7 @@ describe("dind lane on real engines", () => {
     const result = cell("flush-then-run+filter__dind__docker-28.5.2__1.8.11-2-nft");
     expect(result.status).toBe("reproduced");
     const run = result.baseline?.steps.find((s) => s.name.startsWith("after flush: docker run -p"));
+    expect(run, "the step of the user's docker run -p").toBeDefined();
     expect(run?.exitCode).not.toBe(0);
     const error = result.baseline?.errors.find((e) => e.step === "after flush: docker run -p" && e.signature === "no-chain");
     expect(error?.text).toMatch(/driver failed programming external connectivity on endpoint late1 .*iptables: No chain\/target\/match by that name/);

@@ -154,7 +154,7 @@ describe("a cell's status and fix verdicts come from probes", () => {
     expect(verdict("iptables-upgrade")?.attempt.fixNote).toBe("iptables 1.8.11 (nft) -> 1.8.13-1 (nft), then dockerd restarted");
     expect(verdict("iptables-downgrade")?.attempt.fixNote).toBe("iptables 1.8.11 (nft) -> 1.8.10 (nft), then dockerd restarted");
     expect(verdict("iptables-downgrade")?.verdict.overall).toBe("repaired");
-    expect(verdict("userland-proxy-on")?.verdict).toMatchObject({ overall: "still-broken", vantages: { localhost: "repaired", external: "still-broken" } });
+    expect(verdict("userland-proxy-on")?.verdict).toMatchObject({ overall: "partial", vantages: { localhost: "repaired", external: "still-broken" } });
     const [, upgradeHost] = fake.hosts;
     expect(upgradeHost?.commands).toEqual(expect.arrayContaining(["fwcompat-select-iptables 1.8.13-1 nft", "fwcompat-dockerd restart"]));
     expect(upgradeHost?.state.get("iptables")).toBe("1.8.13-1");

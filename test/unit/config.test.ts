@@ -80,6 +80,7 @@ describe("bad matrix files", () => {
     "bad-unknown-variant.yaml": /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all$/,
     "bad-unknown-source-kind.yaml": /^bad-unknown-source-kind\.yaml:8:21: iptables\.1\.source\.kind: /,
     "bad-bad-version.yaml": /^bad-bad-version\.yaml:1:10: version: /,
+    "bad-alias-bomb.yaml": /^bad-alias-bomb\.yaml:4:8: YAML aliases expand beyond 100 nodes \(an alias bomb\?\); write the values out instead$/,
   };
   const fixtures = readdirSync(dir).filter((f) => f.startsWith("bad-"));
 

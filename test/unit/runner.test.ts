@@ -56,7 +56,7 @@ describe("runMatrix with a scripted provider", () => {
     expect(Object.fromEntries(result?.fixes.map((f) => [f.verdict.fix, f.verdict.overall]) ?? [])).toEqual({
       "iptables-upgrade": "repaired",
       "iptables-downgrade": "repaired",
-      "userland-proxy-on": "still-broken",
+      "userland-proxy-on": "partial",
     });
   });
 

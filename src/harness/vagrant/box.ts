@@ -20,6 +20,9 @@ export async function vagrantPublicKey(): Promise<string> {
   return path;
 }
 
+/** Where Vagrant keeps the kernel of an added box (the box boots it directly). */
+export const boxKernel = (name: string) => join(VAGRANT_HOME, "boxes", name.replace(/\//g, "-VAGRANTSLASH-"), "0", "libvirt", "vmlinuz");
+
 /**
  * A libvirt box of Debian trixie with every available iptables build and fwcompat's
  * in-host tools, cached by a hash of everything that goes in: an unchanged recipe rebuilds nothing.
