@@ -36,12 +36,13 @@ const FLUSHES: Record<string, { step: string; script: string }> = {
 export const flushThenRun: Scenario = {
   name: "flush-then-run",
   variants: Object.keys(FLUSHES),
+  defaultVariant: "filter",
   description: "flush and delete chains (filter | filter+nat | all tables) or nft flush ruleset + a minimal ruleset (nft-flush-ruleset), then docker run -p and docker network create",
-  async setUp(ctx, variant = "filter") {
+  async setUp(ctx, variant) {
+    const flush = FLUSHES[variant ?? ""];
+    if (!flush) throw new Error(`flush-then-run has no variant '${variant}'`);
     await deployTopology(ctx);
     await snapshotBeforeBreak(ctx);
-    const flush = FLUSHES[variant];
-    if (!flush) throw new Error(`flush-then-run has no variant '${variant}'`);
     await mustStep(ctx.host, ctx.steps, flush.step, flush.script);
     await tryUserActions(ctx, "after flush");
   },

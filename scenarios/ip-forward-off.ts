@@ -1,4 +1,4 @@
-import { engineStep, matchErrors, mustStep, runStep, snapshotBeforeBreak } from "../src/api/index.js";
+import { dockerdCommand, engineStep, matchErrors, mustStep, runStep, snapshotBeforeBreak } from "../src/api/index.js";
 import type { Scenario, ScenarioContext } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
@@ -10,6 +10,8 @@ async function captureWarnings(ctx: ScenarioContext, when: string): Promise<void
   await mustStep(ctx.host, ctx.steps, `${when}: ip_forward`, "cat /proc/sys/net/ipv4/ip_forward");
 }
 
+const VARIANTS = ["before", "after", "after-run"];
+
 /**
  * Field report 1, second half: `net.ipv4.ip_forward=0` (a sysctl reload, a hardening
  * template). before: set before dockerd starts. after: set under a running dockerd, then
@@ -18,11 +20,13 @@ async function captureWarnings(ctx: ScenarioContext, when: string): Promise<void
  */
 export const ipForwardOff: Scenario = {
   name: "ip-forward-off",
-  variants: ["before", "after", "after-run"],
+  variants: VARIANTS,
+  defaultVariant: "after",
   description: "net.ipv4.ip_forward=0 before dockerd starts, under a running dockerd, or under it followed by docker run -p",
-  async setUp(ctx, variant = "after") {
+  async setUp(ctx, variant) {
+    if (!variant || !VARIANTS.includes(variant)) throw new Error(`ip-forward-off has no variant '${variant}'`);
     if (variant === "before") {
-      await engineStep(ctx.host, ctx.steps, "forwarding off, restart dockerd", "fwcompat-dockerd stop && sysctl -qw net.ipv4.ip_forward=0 && fwcompat-dockerd start");
+      await engineStep(ctx.host, ctx.steps, "forwarding off, restart dockerd", `${dockerdCommand("stop")} && sysctl -qw net.ipv4.ip_forward=0 && ${dockerdCommand("start")}`);
       await deployTopology(ctx);
     } else {
       await deployTopology(ctx);

@@ -9,10 +9,11 @@ import type { CellResult } from "../src/results/schema.js";
 import { loadMatrixFile } from "../src/config/load.js";
 import { KNOWN_NAMES } from "../src/run/registry.js";
 import { connectEngine } from "../src/harness/engine.js";
-import { debianMirror } from "../src/harness/apt-mirror.js";
+import { machineDebianMirror } from "../src/harness/apt-mirror.js";
 import { planBaseImages } from "../src/harness/images/base-image.js";
 import { prepareImages, suitesNeeded } from "../src/harness/images/prepare.js";
 import { DindProvider } from "../src/harness/providers/dind.js";
+import { buildBinDir, selectIptablesCommand } from "../src/contract/host-contract.js";
 
 const { values } = parseArgs({ options: { repeat: { type: "string", default: "3" }, "skip-matrix": { type: "boolean", default: false } } });
 const repeat = Number(values.repeat);
@@ -57,9 +58,9 @@ if (!values["skip-matrix"]) {
 async function shimOverhead(): Promise<void> {
   const matrix = await loadMatrixFile("matrix.yaml", KNOWN_NAMES);
   const docker = connectEngine();
-  const mirror = await debianMirror();
+
   const engines = matrix.engines.filter((e) => e.name === "docker-28.5.2");
-  const basePlans = await planBaseImages(docker, suitesNeeded(engines), mirror, matrix.settings.baseImage);
+  const { plans: basePlans, mirror } = await planBaseImages(docker, suitesNeeded(engines), await machineDebianMirror(), matrix.settings.baseImage);
   const images = await prepareImages(docker, { engines, builds: matrix.iptables, basePlans, settings: matrix.settings, mirror, log: () => {} });
   const host = images.hosts.get("docker-28.5.2");
   if (!host?.ok) throw new Error("no host image for the shim benchmark");
@@ -69,8 +70,9 @@ async function shimOverhead(): Promise<void> {
     const calls = 300;
     const loop = (bin: string) =>
       `${bin} -N B; ${bin} -A B -i eth0 -j RETURN; s=$(date +%s%N); i=0; while [ $i -lt ${calls} ]; do ${bin} -C B -i eth0 -j RETURN; i=$((i+1)); done; e=$(date +%s%N); ${bin} -F B; ${bin} -X B; echo $(( (e - s) / 1000 ))`;
-    await h.sh("fwcompat-select-iptables 1.8.11-2 nft >/dev/null");
-    const direct = Number((await h.sh(loop("/opt/fwcompat/iptables/1.8.11-2/bin-nft/iptables"), 120_000)).stdout.trim());
+    const build = { name: "1.8.11-2" };
+    await h.sh(`${selectIptablesCommand(build, "nft")} >/dev/null`);
+    const direct = Number((await h.sh(loop(`${buildBinDir(build, "nft")}/iptables`), 120_000)).stdout.trim());
     const shimmed = Number((await h.sh(loop("iptables"), 120_000)).stdout.trim());
     const per = (us: number) => (us / calls / 1000).toFixed(2);
     console.log(`\ntracing shim, ${calls} x iptables -C (1.8.11-2 nft): direct ${per(direct)} ms/call, through the shim ${per(shimmed)} ms/call (+${per(shimmed - direct)} ms)`);

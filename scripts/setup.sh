@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what fwcompat needs on a Debian machine (run as root), starts a Docker engine if
-# none answers, and installs the Node dependencies. Safe to run again.
+# Installs what fwcompat needs on a Debian or Ubuntu machine (run as root), starts a Docker
+# engine if none answers, and installs the Node dependencies. Safe to run again.
 # --vm also installs the VM lane's Vagrant + libvirt + QEMU (libvirtd is started by the harness).
+# Bash, not zx: it runs before the Node dependencies (zx among them) are installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vm=false
@@ -11,11 +12,15 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
-# the report test looks at the HTML report in a real browser
+# the firewall test compares this machine's whole ruleset (nft list ruleset) before and after a run
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
+# the report test looks at the HTML report in a real browser (GitHub's Ubuntu runners ship
+# one as /usr/bin/chromium; Ubuntu's own chromium package is only a snap wrapper)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)
 if $vm; then
-  # dnsmasq-base is only a Recommends of libvirt, but its networks fail without it
-  for pkg in vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base; do
+  # dnsmasq-base is only a Recommends of libvirt, but its networks fail without it;
+  # debian-archive-keyring lets debootstrap check the box's Debian packages on Ubuntu too
+  for pkg in vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base debian-archive-keyring; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
 fi

@@ -1,4 +1,4 @@
-import { matchErrors, runStep } from "../../src/api/index.js";
+import { tryUserAction } from "../../src/api/index.js";
 import type { ScenarioContext } from "../../src/api/index.js";
 import { describeTarget, nextPort, workloadRunCommand } from "./topology.js";
 
@@ -7,25 +7,19 @@ export const LATE_NETWORK = "fwc-late";
 
 /**
  * The user's next actions on a broken host: `docker run -p` a new container and
- * `docker network create`. Failures are results: their exact text is captured.
+ * `docker network create`. Each is recorded as a user action (ok or failed, with its exit
+ * code and exact error); the new container becomes a probe target only if it runs.
  */
-export async function tryUserActions(ctx: ScenarioContext, attempt: string): Promise<void> {
+export async function tryUserActions(ctx: ScenarioContext, when: string): Promise<void> {
   const port = ctx.targets.find((t) => t.container === LATE_CONTAINER)?.hostPort ?? nextPort(ctx);
-  const run = await runStep(
-    ctx.host,
-    ctx.steps,
-    `${attempt}: docker run -p ${port}:80`,
+  const run = await tryUserAction(
+    ctx,
+    when,
+    `docker run -p ${port}:80`,
     `docker rm -f ${LATE_CONTAINER} >/dev/null 2>&1; ${workloadRunCommand(LATE_CONTAINER, undefined, port)}`,
   );
-  ctx.errors.push(...matchErrors(`${attempt}: docker run -p`, run.stderr + run.stdout));
   const index = ctx.targets.findIndex((t) => t.container === LATE_CONTAINER);
   if (index >= 0) ctx.targets.splice(index, 1);
-  if (run.exitCode === 0) ctx.targets.push(await describeTarget(ctx, LATE_CONTAINER, port, true));
-  const net = await runStep(
-    ctx.host,
-    ctx.steps,
-    `${attempt}: docker network create`,
-    `docker network rm ${LATE_NETWORK} >/dev/null 2>&1; docker network create ${LATE_NETWORK}`,
-  );
-  ctx.errors.push(...matchErrors(`${attempt}: docker network create`, net.stderr + net.stdout));
+  if (run.exitCode === 0) ctx.targets.push(await describeTarget(ctx, LATE_CONTAINER, port));
+  await tryUserAction(ctx, when, "docker network create", `docker network rm ${LATE_NETWORK} >/dev/null 2>&1; docker network create ${LATE_NETWORK}`);
 }

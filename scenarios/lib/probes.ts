@@ -1,4 +1,4 @@
-import { containerWgetCommand, curlCommand } from "../../src/api/index.js";
+import { containerWgetCommand, curlCommand, WORKLOAD_ID_PATH } from "../../src/api/index.js";
 import type { ProbeSpec, ScenarioContext } from "../../src/api/index.js";
 
 /**
@@ -12,13 +12,15 @@ export function standardProbes(ctx: ScenarioContext): ProbeSpec[] {
   for (const t of ctx.targets) {
     if (t.hostPort === undefined) continue;
     const target = `${t.network}/${t.container} :${t.hostPort}`;
-    const path = `:${t.hostPort}/cgi-bin/id`;
+    const path = `:${t.hostPort}${WORKLOAD_ID_PATH}`;
     const base = { target, expectAnswer: t.container, expect: "reachable" as const };
     specs.push({ ...base, vantage: "localhost", command: curlCommand(`http://127.0.0.1${path}`, timeout) });
     specs.push({ ...base, vantage: "host-ip", command: curlCommand(`http://${ctx.host.address}${path}`, timeout) });
     specs.push({ ...base, vantage: "external", command: curlCommand(`http://${ctx.host.address}${path}`, timeout) });
   }
-  const firstPerNetwork = [...new Map(ctx.targets.map((t) => [t.network, t])).values()];
+  // the first container deployed on each network: the user's late container never replaces it,
+  // so a fix attempt probes the same pairs as its baseline
+  const firstPerNetwork = ctx.targets.filter((t, i) => ctx.targets.findIndex((u) => u.network === t.network) === i);
   if (firstPerNetwork.length > 1) {
     firstPerNetwork.forEach((from, i) => {
       const to = firstPerNetwork[(i + 1) % firstPerNetwork.length];
@@ -26,7 +28,7 @@ export function standardProbes(ctx: ScenarioContext): ProbeSpec[] {
       specs.push({
         vantage: "cross-network",
         target: `${from.network}/${from.container} -> ${to.network}/${to.container} ${to.ip}:80`,
-        command: containerWgetCommand(from.container, `http://${to.ip}/cgi-bin/id`, timeout),
+        command: containerWgetCommand(from.container, `http://${to.ip}${WORKLOAD_ID_PATH}`, timeout),
         expectAnswer: to.container,
         expect: "blocked",
       });

@@ -1,4 +1,4 @@
-import { engineStep, mustStep } from "../../src/api/index.js";
+import { engineStep, mustStep, WORKLOAD_IMAGE } from "../../src/api/index.js";
 import type { ScenarioContext, Target } from "../../src/api/index.js";
 
 /** Names a run's inner networks and containers; inside a disposable host nothing else can collide. */
@@ -11,7 +11,7 @@ export const containerName = (network: number, index: number) => `n${network}c${
  */
 export function workloadRunCommand(name: string, network: string | undefined, hostPort: number): string {
   const net = network ? ` --network ${network}` : "";
-  return `docker run -d --restart unless-stopped --stop-timeout 1 --name ${name} --hostname ${name}${net} -p ${hostPort}:80 fwcompat/workload`;
+  return `docker run -d --restart unless-stopped --stop-timeout 1 --name ${name} --hostname ${name}${net} -p ${hostPort}:80 ${WORKLOAD_IMAGE}`;
 }
 
 /** Runs a published workload container and records it as a probe target. */
@@ -20,13 +20,13 @@ export async function runWorkload(ctx: ScenarioContext, spec: { name: string; ne
   ctx.targets.push(await describeTarget(ctx, spec.name, spec.hostPort));
 }
 
-export async function describeTarget(ctx: ScenarioContext, container: string, hostPort: number | undefined, late?: boolean): Promise<Target> {
+export async function describeTarget(ctx: ScenarioContext, container: string, hostPort: number | undefined): Promise<Target> {
   const format = "{{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{$v.NetworkID}} {{$v.IPAddress}} {{$v.IPPrefixLen}}{{end}}";
   const out = await mustStep(ctx.host, ctx.steps, `inspect ${container}`, `docker inspect -f '${format}' ${container}`);
   const [network = "", networkId = "", ip = "", prefix = ""] = out.stdout.trim().split(" ");
   const bridge = network === "bridge" ? "docker0" : `br-${networkId.slice(0, 12)}`;
   const subnet = await mustStep(ctx.host, ctx.steps, `subnet of ${network}`, `docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' ${network}`);
-  return { container, network, bridge, subnet: subnet.stdout.trim() || `${ip}/${prefix}`, ip, hostPort, late };
+  return { container, network, bridge, subnet: subnet.stdout.trim() || `${ip}/${prefix}`, ip, hostPort };
 }
 
 /**

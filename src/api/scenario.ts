@@ -4,6 +4,7 @@ import type { Host, Peer } from "../harness/host.js";
 import type { Step } from "../harness/host-ops.js";
 import type { ProbeSpec } from "../assertions/probe.js";
 import type { MatchedError } from "../assertions/error-matchers.js";
+import type { UserActionRecord } from "../results/schema.js";
 
 /** A workload container the scenario deployed inside the host. */
 export interface Target {
@@ -15,8 +16,6 @@ export interface Target {
   ip: string;
   /** published host port, if any */
   hostPort: number | undefined;
-  /** deployed after the breakage (e.g. the `docker run -p` of flush-then-run) */
-  late?: boolean;
 }
 
 export interface ScenarioContext {
@@ -29,6 +28,8 @@ export interface ScenarioContext {
   /** errors captured from commands the scenario expected might fail */
   readonly errors: MatchedError[];
   readonly targets: Target[];
+  /** the user's own actions (docker run -p, docker network create) and how each went: judged like a vantage */
+  readonly userActions: UserActionRecord[];
   /** iptables builds present in the host, for fixes that switch builds */
   readonly builds: readonly IptablesBuild[];
   /** the iptables build, backend and daemon options in force now (fixes change them) */
@@ -41,7 +42,10 @@ export interface ScenarioContext {
 
 export interface Scenario {
   readonly name: string;
+  /** the ways it can break the host ([] if only one); a cell always names one of them */
   readonly variants: readonly string[];
+  /** with variants: the one a matrix means when it names the scenario alone (the cell id then names it) */
+  readonly defaultVariant?: string;
   readonly description: string;
   /** deploys the healthy state, then breaks the host the way the field report describes */
   setUp(ctx: ScenarioContext, variant: string | undefined): Promise<void>;

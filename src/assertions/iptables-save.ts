@@ -56,7 +56,7 @@ function addRule(table: Table, line: string, fail: (why: string) => Error): void
   chain.rules.push(normaliseRule(spec));
 }
 
-/** Canonical spacing, and the `-m comment` noise some versions add, removed. */
+/** Canonical spacing: runs of whitespace become one space, none at the ends. Nothing else is rewritten. */
 export function normaliseRule(spec: string): string {
   return spec.replace(/\s+/g, " ").trim();
 }
@@ -74,14 +74,6 @@ export function tryParseIptablesSave(text: string | undefined): RuleSet | undefi
 
 export function hasRule(rules: RuleSet, table: string, chain: string, spec: string): boolean {
   return rules.tables.get(table)?.chains.get(chain)?.rules.includes(normaliseRule(spec)) ?? false;
-}
-
-export function chainExists(rules: RuleSet, table: string, chain: string): boolean {
-  return rules.tables.get(table)?.chains.has(chain) ?? false;
-}
-
-export function policyOf(rules: RuleSet, table: string, chain: string): string | undefined {
-  return rules.tables.get(table)?.chains.get(chain)?.policy;
 }
 
 /** A stable text form (sorted tables, declared chain order kept) for diffs and golden files. */

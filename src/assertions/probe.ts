@@ -1,7 +1,11 @@
+import { createHash } from "node:crypto";
 import type { ExecResult } from "../contract/exec.js";
+import { PROBE_OUTPUT, probeLineFormat, splitProbeLine } from "../contract/host-contract.js";
 
 export type Outcome = "ok" | "timeout" | "refused" | "reset" | "error";
-export type Vantage = "localhost" | "host-ip" | "external" | "cross-network";
+/** Where probes are sent from, in the order tables show them. */
+export const VANTAGES = ["localhost", "host-ip", "external", "cross-network"] as const;
+export type Vantage = (typeof VANTAGES)[number];
 export type Expectation = "reachable" | "blocked";
 
 export interface ProbeSpec {
@@ -10,8 +14,8 @@ export interface ProbeSpec {
   target: string;
   /** shell command that prints the answer's body on success */
   command: string;
-  /** the hostname the right container answers with */
-  expectAnswer: string;
+  /** the hostname the right container answers with (any answer counts when undefined) */
+  expectAnswer?: string;
   expect: Expectation;
 }
 
@@ -27,43 +31,51 @@ export interface ProbeResult {
 }
 
 export const curlCommand = (url: string, timeoutMs: number) => `curl -sS -m ${(timeoutMs / 1000).toFixed(1)} ${url}`;
-/** From inside a workload container (busybox): wget with its own timeout, bounded again by `timeout`. */
+/**
+ * Seconds a probe command may take beyond its own network timeout before its outer bound
+ * cuts it off: `docker exec` alone takes several seconds on a slow host (a VM under software
+ * emulation), and a probe cut off there never reached the network.
+ */
+export const PROBE_EXEC_ALLOWANCE_S = 30;
+
+/** From inside a workload container (busybox): wget with its own timeout, bounded again (generously) by `timeout`. */
 export const containerWgetCommand = (container: string, url: string, timeoutMs: number) => {
   const seconds = Math.ceil(timeoutMs / 1000);
-  return `timeout ${seconds + 2} docker exec ${container} wget -q -O- -T ${seconds} ${url}`;
+  return `timeout ${seconds + PROBE_EXEC_ALLOWANCE_S} docker exec ${container} wget -q -O- -T ${seconds} ${url}`;
 };
 
 /**
  * One shell script that runs every probe in parallel (so a batch costs one probe timeout,
- * not the sum) and prints `index|exit|ms|body|stderr` per probe.
+ * not the sum) and prints one PROBE_OUTPUT line per probe (src/contract/host-contract.ts).
  */
 export function probeScript(specs: readonly ProbeSpec[]): string {
+  const clean = `tr '${PROBE_OUTPUT.separator}\\n' '  '`;
   const lines = specs.map(
     (spec, i) =>
       `( s=$(date +%s%N); b=$(${spec.command} 2>/tmp/fwc-probe-err.${i}); rc=$?; e=$(date +%s%N); ` +
-      `printf '%s|%s|%s|%s|%s\\n' ${i} $rc $(( (e - s) / 1000000 )) "$(printf %s "$b" | head -c 120 | tr '|\\n' '  ')" "$(head -c 200 /tmp/fwc-probe-err.${i} | tr '|\\n' '  ')"; rm -f /tmp/fwc-probe-err.${i} ) &`,
+      `printf '${probeLineFormat()}' ${i} $rc $(( (e - s) / 1000000 )) "$(printf %s "$b" | head -c 120 | ${clean})" "$(head -c 200 /tmp/fwc-probe-err.${i} | ${clean})"; rm -f /tmp/fwc-probe-err.${i} ) &`,
   );
   return [...lines, "wait"].join("\n");
 }
 
 export function parseProbeOutput(specs: readonly ProbeSpec[], run: ExecResult): ProbeResult[] {
-  const rows = new Map<number, string[]>();
+  const rows = new Map<number, NonNullable<ReturnType<typeof splitProbeLine>>>();
   for (const line of run.stdout.split("\n")) {
-    const fields = line.split("|");
-    if (fields.length >= 5) rows.set(Number(fields[0]), fields);
+    const fields = splitProbeLine(line);
+    if (fields) rows.set(Number(fields.index), fields);
   }
   return specs.map((spec, i) => {
     const row = rows.get(i);
     if (!row) {
       return result(spec, "error", 0, `no answer from the probe script (exit ${run.exitCode}): ${run.stderr.slice(0, 200)}`);
     }
-    const [, rc = "", ms = "0", body = "", stderr = ""] = row;
+    const { exit: rc, ms, body, stderr } = row;
     const outcome = classify(Number(rc), stderr);
-    let detail = stderr.trim();
+    let detail = stderr.trim() || (outcome === "error" && CUT_OFF.has(Number(rc)) ? `cut off by its outer bound after ${ms} ms: the probe itself never finished` : "");
     let finalOutcome = outcome;
     if (outcome === "ok") {
       const answer = body.trim();
-      if (answer !== spec.expectAnswer) {
+      if (spec.expectAnswer !== undefined && answer !== spec.expectAnswer) {
         finalOutcome = "error";
         detail = `answered by '${answer}', expected '${spec.expectAnswer}'`;
       } else {
@@ -79,11 +91,47 @@ function result(spec: ProbeSpec, outcome: Outcome, ms: number, detail: string): 
   return { vantage: spec.vantage, target: spec.target, expect: spec.expect, outcome, pass, ms, detail };
 }
 
-/** Maps curl's and busybox wget's exit codes and messages onto one vocabulary. */
+/** Exit codes of coreutils `timeout` (and of the TERM it sends) when the bound, not the probe, ended the command. */
+const CUT_OFF = new Set([124, 137, 143]);
+
+/**
+ * Maps curl's and busybox wget's exit codes and messages onto one vocabulary. A command cut
+ * off by its outer bound without saying it timed out is an error, not a timeout: the probe
+ * never told whether the network answered (a blocked connection must be seen timing out).
+ */
 export function classify(exitCode: number, stderr: string): Outcome {
   if (exitCode === 0) return "ok";
-  if (exitCode === 28 || exitCode === 124 || exitCode === 143 || /timed out|timeout/i.test(stderr)) return "timeout";
+  if (exitCode === 28 || /timed out|timeout/i.test(stderr)) return "timeout";
+  if (CUT_OFF.has(exitCode)) return "error";
   if (/refused/i.test(stderr)) return "refused";
   if (exitCode === 56 || exitCode === 52 || /reset|recv failure|empty reply/i.test(stderr)) return "reset";
   return "error";
+}
+
+const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1));
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** The k-th permutation (0-based, lexicographic by index) of `items`. */
+function nthPermutation<T>(items: readonly T[], k: number): T[] {
+  const pool = [...items];
+  const out: T[] = [];
+  for (let n = pool.length; n > 0; n--) {
+    const size = factorial(n - 1);
+    out.push(pool.splice(Math.floor(k / size), 1)[0] as T);
+    k %= size;
+  }
+  return out;
+}
+
+/**
+ * The order to probe `items` in, for repeat `repeat` of a run seeded with `seed`: the seed
+ * picks a starting permutation and each repeat steps to a different one (a step coprime with
+ * the number of permutations, so no order comes back before all have been used).
+ */
+export function probeOrder<T>(items: readonly T[], seed: string, repeat: number): T[] {
+  const total = factorial(items.length);
+  const start = createHash("sha256").update(seed).digest().readUInt32BE(0) % total;
+  let step = Math.max(1, Math.round(total * 0.618));
+  while (total > 1 && gcd(step, total) !== 1) step++;
+  return nthPermutation(items, (start + repeat * step) % total);
 }

@@ -1,3 +1,5 @@
+import { splitTraceLine, TRACE } from "../contract/host-contract.js";
+
 /** One iptables/ip6tables invocation recorded by the in-host shim. */
 export interface TraceCall {
   startMs: number;
@@ -20,19 +22,18 @@ export const isNftCall = (call: Pick<TraceCall, "tool">) => call.tool === "nft";
 export function parseTrace(text: string): TraceCall[] {
   const calls: TraceCall[] = [];
   for (const line of text.split("\n")) {
-    const fields = line.split("\t");
-    if (fields.length < 8) continue;
-    const [start = "", end = "", rc = "", caller = "", buildDir = "", tool = "", args = "", stderr = "", stdin = ""] = fields;
+    const fields = splitTraceLine(line);
+    if (!fields) continue;
     calls.push({
-      ...(stdin ? { stdin: stdin.split("\x1e").join("\n") } : {}),
-      startMs: Number(start) * 1000,
-      endMs: Number(end) * 1000,
-      exitCode: Number(rc),
-      caller,
-      buildDir,
-      tool,
-      args: args.split("\x1f").slice(0, -1),
-      stderr: stderr.split("\x1e").join("\n").trim(),
+      ...(fields.stdin ? { stdin: fields.stdin.split(TRACE.stderrNewline).join("\n") } : {}),
+      startMs: Number(fields.start) * 1000,
+      endMs: Number(fields.end) * 1000,
+      exitCode: Number(fields.exitCode),
+      caller: fields.caller,
+      buildDir: fields.buildDir,
+      tool: fields.tool,
+      args: fields.args.split(TRACE.argEnd).slice(0, -1),
+      stderr: fields.stderr.split(TRACE.stderrNewline).join("\n").trim(),
     });
   }
   return calls.sort((a, b) => a.startMs - b.startMs);

@@ -2,9 +2,9 @@ import { parseArgs } from "node:util";
 import { UserError } from "../errors.js";
 
 export const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ...] [--concurrency N] [--out DIR]
-                    [--repeat N] [--resume DIR] [--baseline-only] [--debug]
+                    [--repeat N] [--seed S] [--resume DIR] [--baseline-only] [--debug]
        fwcompat report DIR... [--out DIR] [--update-goldens] [--goldens DIR]
-       fwcompat gate --expect FILE [--candidate key=value ...] [--results DIR | --matrix FILE --out DIR]
+       fwcompat gate --expect FILE [--candidate key=value ...] [--filter key=value ...] [--results DIR | --matrix FILE --out DIR]
        fwcompat compare OLD_DIR NEW_DIR [--fail-on-change]
        fwcompat plan [--matrix FILE] [--filter key=value ...] [--format gha|json|text]
        fwcompat clean        remove everything left by runs that were killed
@@ -17,6 +17,8 @@ export interface CliArgs {
   concurrency: number | undefined;
   out: string | undefined;
   repeat: number;
+  /** chooses the probe order of every cell and repeat; random (and recorded) when not given */
+  seed: string | undefined;
   resume: string | undefined;
   baselineOnly: boolean;
   help: boolean;
@@ -38,6 +40,11 @@ function wholeNumber(option: string, value: string | undefined, max: number): nu
   return n;
 }
 
+function seedOf(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[\w.-]{1,64}$/.test(value)) throw new UserError(`--seed '${value}': use up to 64 letters, digits, '.', '_' or '-'`);
+  return value;
+}
+
 export function parseCliArgs(argv: string[]): CliArgs {
   let parsed;
   try {
@@ -50,6 +57,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         concurrency: { type: "string" },
         out: { type: "string" },
         repeat: { type: "string" },
+        seed: { type: "string" },
         resume: { type: "string" },
         "baseline-only": { type: "boolean", default: false },
         "update-goldens": { type: "boolean", default: false },
@@ -85,6 +93,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     concurrency: wholeNumber("concurrency", values.concurrency, 16),
     out: values.resume ?? values.out,
     repeat: wholeNumber("repeat", values.repeat, 20) ?? 1,
+    seed: seedOf(values.seed),
     resume: values.resume,
     baselineOnly: values["baseline-only"] ?? false,
     help: values.help ?? false,

@@ -9,7 +9,7 @@ import { evaluateGate, expectationMatches, expectationsFileSchema } from "../rep
 import { mergeResults } from "../report/merge.js";
 import { writeReport } from "../report/report.js";
 import type { CliArgs } from "./args.js";
-import { runCommand } from "./run-command.js";
+import { defaultMatrixFile, runCommand, type ProgressSink } from "./run-command.js";
 import { UserError } from "../errors.js";
 
 type Log = (line: string) => void;
@@ -25,7 +25,7 @@ export async function reportCommand(args: CliArgs, log: Log): Promise<number> {
 
 /** Prints the cells a matrix would run, e.g. as a GitHub Actions matrix (one shard per cell). */
 export async function planCommand(args: CliArgs): Promise<number> {
-  const matrix = await loadMatrixFile(args.matrix ?? "matrix.yaml", KNOWN_NAMES);
+  const matrix = await loadMatrixFile(args.matrix ?? defaultMatrixFile(), KNOWN_NAMES);
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
   const include = cells.map((c) => ({ cell: c.id, provider: c.provider, name: `${scenarioLabel(c)} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}` }));
   if (args.format === "gha") process.stdout.write(`${JSON.stringify({ include })}\n`);
@@ -46,7 +46,7 @@ export async function compareCommand(args: CliArgs): Promise<number> {
  * Runs only the cells the expectations (and the candidate filters) select, unless given
  * results to judge, and fails with one exact line per regression.
  */
-export async function gateCommand(args: CliArgs, docker: Docker, log: Log): Promise<number> {
+export async function gateCommand(args: CliArgs, docker: Docker, log: Log, progress?: ProgressSink): Promise<number> {
   if (!args.expect) throw new UserError("gate needs --expect FILE (the expectations committed in your repository)");
   const { data: file } = parseYamlWithSchema(await readUserFile(args.expect, "expectations file", "--expect"), args.expect, expectationsFileSchema);
   const candidates = parseFilters(args.candidates);
@@ -54,11 +54,13 @@ export async function gateCommand(args: CliArgs, docker: Docker, log: Log): Prom
   if (!resultsDir) {
     const matrixFile = args.matrix ?? join(dirname(args.expect), file.matrix);
     const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
-    const cells = applyFilters(expandMatrix(matrix), candidates).filter((c) => file.expectations.some((e) => expectationMatches(e, namesOf(c))));
+    const cells = applyFilters(applyFilters(expandMatrix(matrix), parseFilters(args.filters)), candidates).filter((c) =>
+      file.expectations.some((e) => expectationMatches(e, namesOf(c))),
+    );
     if (cells.length === 0) throw new UserError(`${args.expect}: no cell of ${matrixFile} matches both the expectations and the candidate`);
     resultsDir = resolve(args.out ?? join("results", `gate-${Date.now()}`));
     log(`gate: running ${cells.length} cell(s) the expectations need`);
-    const code = await runCommand({ ...args, command: "run", matrix: matrixFile, filters: cells.map((c) => `cell=${c.id}`), out: resultsDir }, docker, log);
+    const code = await runCommand({ ...args, command: "run", matrix: matrixFile, filters: cells.map((c) => `cell=${c.id}`), out: resultsDir }, docker, log, progress);
     if (code !== 0) log("gate: some cells ended in error; they count as regressions");
   }
   const results = (await mergeResults([resultsDir])).cells.filter((r) =>

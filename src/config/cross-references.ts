@@ -1,8 +1,14 @@
 import type { MatrixFile } from "./schema.js";
 
+export interface KnownScenario {
+  /** [] when it takes none */
+  variants: readonly string[];
+  /** the variant a bare scenario name stands for (required when it has variants) */
+  defaultVariant?: string | undefined;
+}
+
 export interface KnownNames {
-  /** scenario name -> its variants ([] when it takes none) */
-  scenarios: ReadonlyMap<string, readonly string[]>;
+  scenarios: ReadonlyMap<string, KnownScenario>;
   fixes: ReadonlySet<string>;
 }
 
@@ -15,10 +21,10 @@ export interface Problem {
 export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): Problem[] {
   const problems: Problem[] = [];
   const declared = {
-    iptables: namesOf(matrix.iptables, "iptables", problems),
-    engine: namesOf(matrix.engines, "engines", problems),
-    daemon: namesOf(matrix.daemon, "daemon", problems),
-    topology: namesOf(matrix.topologies, "topologies", problems),
+    iptables: declaredNames(matrix.iptables, "iptables", problems),
+    engine: declaredNames(matrix.engines, "engines", problems),
+    daemon: declaredNames(matrix.daemon, "daemon", problems),
+    topology: declaredNames(matrix.topologies, "topologies", problems),
   };
   matrix.matrix.forEach((block, b) => {
     for (const axis of ["iptables", "engine", "daemon", "topology"] as const) {
@@ -33,7 +39,7 @@ export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): P
     }
     block.scenario.forEach((value, i) => {
       const [scenario = "", variant] = value.split(":", 2);
-      const variants = known.scenarios.get(scenario);
+      const variants = known.scenarios.get(scenario)?.variants;
       if (!variants) {
         problems.push({ path: ["matrix", b, "scenario", i], message: `unknown scenario '${scenario}'; known: ${[...known.scenarios.keys()].join(", ")}` });
       } else if (variant !== undefined && !variants.includes(variant)) {
@@ -52,11 +58,29 @@ export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): P
   return problems;
 }
 
-function namesOf(items: ReadonlyArray<{ name: string }>, section: string, problems: Problem[]): Set<string> {
+/** The names a section declares; a name declared twice is a problem. */
+function declaredNames(items: ReadonlyArray<{ name: string }>, section: string, problems: Problem[]): Set<string> {
   const seen = new Set<string>();
   items.forEach((item, i) => {
     if (seen.has(item.name)) problems.push({ path: [section, i, "name"], message: `duplicate name '${item.name}' in ${section}; names must be unique` });
     seen.add(item.name);
   });
   return seen;
+}
+
+/**
+ * The matrix with every scenario reference naming its variant: a bare `flush-then-run`
+ * becomes `flush-then-run:filter` (the scenario's default), so cell ids and labels say which.
+ */
+export function withExplicitVariants(matrix: MatrixFile, known: KnownNames): MatrixFile {
+  const explicit = (ref: string) => {
+    if (ref.includes(":")) return ref;
+    const scenario = known.scenarios.get(ref);
+    if (!scenario || scenario.variants.length === 0) return ref;
+    if (!scenario.defaultVariant || !scenario.variants.includes(scenario.defaultVariant)) {
+      throw new Error(`scenario '${ref}' has variants but no default among them`);
+    }
+    return `${ref}:${scenario.defaultVariant}`;
+  };
+  return { ...matrix, matrix: matrix.matrix.map((block) => ({ ...block, scenario: [...new Set(block.scenario.map(explicit))] })) };
 }

@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import { crossReferenceProblems, type KnownNames } from "./cross-references.js";
+import { crossReferenceProblems, withExplicitVariants, type KnownNames } from "./cross-references.js";
 import { matrixFileSchema, type MatrixFile } from "./schema.js";
 import { parseYamlWithSchema, readUserFile } from "./yaml-schema.js";
 
@@ -12,5 +12,5 @@ export function parseMatrixText(text: string, file: string, known: KnownNames): 
   const { data, located } = parseYamlWithSchema(text, file, matrixFileSchema);
   const problem = crossReferenceProblems(data, known)[0];
   if (problem) throw new UserError(`${located.locate(problem.path)}: ${problem.message}`);
-  return data;
+  return withExplicitVariants(data, known);
 }

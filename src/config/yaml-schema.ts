@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { isAlias, isNode, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
 import { UserError } from "../errors.js";
 
@@ -39,7 +39,7 @@ export function parseYamlWithSchema<T extends z.ZodTypeAny>(text: string, file: 
     }
     return `${file}:1:1`;
   };
-  const parsed = schema.safeParse(doc.toJS());
+  const parsed = schema.safeParse(toJS(doc, file, lineCounter));
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     // An unknown key is best shown where it is written, not where its object starts.
@@ -47,6 +47,27 @@ export function parseYamlWithSchema<T extends z.ZodTypeAny>(text: string, file: 
     throw new UserError(`${locate(path)}: ${describeIssue(issue)}`);
   }
   return { data: parsed.data, located: { doc, locate } };
+}
+
+/** Most aliases a document may expand (yaml's own default): more is an alias bomb, not a matrix. */
+const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data; an alias bomb is bad input, named where its aliases start. */
+function toJS(doc: Document, file: string, lineCounter: LineCounter): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (!(error instanceof ReferenceError) || !/alias/i.test(error.message)) throw error;
+    let first = 0;
+    visit(doc, {
+      Alias(_, node) {
+        if (isAlias(node) && node.range) first = node.range[0];
+        return visit.BREAK;
+      },
+    });
+    const at = lineCounter.linePos(first);
+    throw new UserError(`${file}:${at.line}:${at.col}: YAML aliases expand beyond ${MAX_ALIAS_COUNT} nodes (an alias bomb?); write the values out instead`);
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

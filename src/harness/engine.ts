@@ -33,6 +33,17 @@ export async function assertEngineReachable(docker: Docker, timeoutMs = 5000): P
   }
 }
 
+/** Why the engine does not answer a ping within `timeoutMs`, or undefined when it does. */
+export async function engineUnreachable(docker: Docker, timeoutMs = 5000): Promise<string | undefined> {
+  try {
+    await withDeadline(docker.ping(), timeoutMs, `no answer to a ping within ${timeoutMs / 1000}s`);
+    return undefined;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { address?: string };
+    return [e.code, e.message.split("\n")[0]].filter(Boolean).join(" ");
+  }
+}
+
 /**
  * Runs a command in a container and collects its output. The command is wrapped in
  * coreutils `timeout` so a wedged process is killed inside the container, and the

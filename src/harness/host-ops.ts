@@ -1,6 +1,16 @@
 import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
-import { buildPrefix } from "./images/recipes.js";
+import {
+  buildBinDir,
+  dockerdCommand,
+  ENGINE_BUILD_DIR,
+  ENGINE_PROVENANCE_KEYS,
+  HOST_PATHS,
+  HOST_TOOLS,
+  NFT_BINARY,
+  parseKeyValueLines,
+  selectIptablesCommand,
+} from "../contract/host-contract.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence. */
 export interface Step {
@@ -60,17 +70,19 @@ export function refusalDetail(output: string): string {
 
 /** dockerd rejecting daemon.json itself: the matrix asked for an option this engine has no setting for. */
 const INVALID_DAEMON_JSON = /unable to configure the Docker daemon with file|don't match any configuration option/;
+/** The engine's own refusal: dockerd giving up at start, or the daemon answering an API call with an error. */
+const ENGINE_SAID_NO = /failed to start daemon|Error starting daemon|Error response from daemon/;
 
 /**
- * Like mustStep, but a non-zero exit means the engine refused the cell's settings (an
- * EngineRefusal), except for a daemon.json the engine cannot read, which stays a harness
- * error like any bad input.
+ * Like mustStep, but a non-zero exit the engine itself explains (dockerd would not start,
+ * the daemon answered with an error) is an EngineRefusal: the cell's result. A daemon.json
+ * the engine cannot read, or a failure the engine does not explain, stays a harness error.
  */
 export async function engineStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
   const result = await runStep(host, steps, name, script, timeoutMs);
   if (result.exitCode === 0) return result;
   const output = `${result.stdout}\n${result.stderr}`;
-  if (INVALID_DAEMON_JSON.test(output)) throw stepFailure(name, result);
+  if (INVALID_DAEMON_JSON.test(output) || !ENGINE_SAID_NO.test(output)) throw stepFailure(name, result);
   throw new EngineRefusal(name, refusalDetail(output));
 }
 
@@ -90,6 +102,31 @@ export async function writeDaemonJson(host: Host, steps: Step[], options: Record
   await mustStep(host, steps, "write daemon.json", `printf '%s\\n' ${shellQuote(daemonJson(options))} > /etc/docker/daemon.json`);
 }
 
+export interface InnerEngineOptions {
+  /** iptables build name (its directory under /opt/fwcompat/iptables) */
+  build: string;
+  backend: "nft" | "legacy";
+  daemonOptions: Record<string, unknown>;
+  /** net.ipv4.ip_forward when dockerd starts: it decides the FORWARD policy dockerd sets */
+  ipForwardAtStart: number;
+}
+
+/**
+ * Puts the build first on dockerd's PATH, writes daemon.json, sets forwarding, starts the
+ * host's dockerd and imports the workload image; returns ip_forward before and after dockerd started.
+ * A dockerd that will not start under these settings throws an EngineRefusal.
+ */
+export async function startInnerEngine(host: Host, steps: Step[], options: InnerEngineOptions): Promise<{ atStart: number; afterDockerd: number }> {
+  await mustStep(host, steps, "select iptables", selectIptablesCommand({ name: options.build }, options.backend));
+  await writeDaemonJson(host, steps, options.daemonOptions);
+  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${options.ipForwardAtStart}`);
+  const atStart = await readIpForward(host);
+  await engineStep(host, steps, "start dockerd", dockerdCommand("start"), 60_000);
+  const afterDockerd = await readIpForward(host);
+  await mustStep(host, steps, "import workload image", HOST_TOOLS.workloadImage);
+  return { atStart, afterDockerd };
+}
+
 export async function iptablesSave(host: Host): Promise<string> {
   const result = await host.sh("iptables-save 2>&1", 20_000);
   return result.stdout;
@@ -98,14 +135,20 @@ export async function iptablesSave(host: Host): Promise<string> {
 /** The other backend's rules, when it has any: after a backend switch, the old rules still filter packets. */
 export async function otherBackendRules(host: Host, build: { name: string }, backend: "nft" | "legacy"): Promise<string | undefined> {
   const other = backend === "nft" ? "legacy" : "nft";
-  const result = await host.sh(`${buildPrefix(build)}/bin-${other}/iptables-save 2>/dev/null`, 20_000);
+  const result = await host.sh(`${buildBinDir(build, other)}/iptables-save 2>/dev/null`, 20_000);
   return /^-A /m.test(result.stdout) ? result.stdout : undefined;
 }
 
-/** `nft list ruleset` where the host has nftables (Docker 29 hosts), read past the tracing shim. */
+/** `nft list ruleset` where the host has nftables, read past the tracing shim. */
 export async function nftRuleset(host: Host): Promise<string | undefined> {
-  const result = await host.sh("[ -x /usr/sbin/nft ] || exit 3; /usr/sbin/nft list ruleset 2>&1", 20_000);
+  const result = await host.sh(`[ -x ${NFT_BINARY} ] || exit 3; ${NFT_BINARY} list ruleset 2>&1`, 20_000);
   return result.exitCode === 3 ? undefined : result.stdout;
+}
+
+/** Tag, commit and Go of an engine compiled from source (its build's provenance file); undefined for packaged engines. */
+export async function engineBuildFacts(host: Host): Promise<Record<(typeof ENGINE_PROVENANCE_KEYS)[number], string> | undefined> {
+  const result = await host.sh(`cat ${ENGINE_BUILD_DIR}/provenance 2>/dev/null`, 10_000);
+  return result.exitCode === 0 && result.stdout.trim() ? parseKeyValueLines(result.stdout, ENGINE_PROVENANCE_KEYS) : undefined;
 }
 
 /** The firewall backend dockerd reports in force (`docker info` FirewallBackend.Driver, API 1.49+); undefined before that. */
@@ -134,16 +177,22 @@ export async function containerAddresses(host: Host, names: readonly string[]): 
 
 /** The shim's record of every iptables call made on the host so far. */
 export async function iptablesTrace(host: Host): Promise<string> {
-  const result = await host.sh("cat /run/fwcompat/iptables-trace 2>/dev/null", 20_000);
+  const result = await host.sh(`cat ${HOST_PATHS.iptablesTrace} 2>/dev/null`, 20_000);
   return result.stdout;
 }
 
 export async function dockerdLogTail(host: Host, lines = 60): Promise<string> {
-  const result = await host.sh(`tail -n ${lines} /var/log/fwcompat-dockerd.log 2>/dev/null`, 10_000);
+  const result = await host.sh(`tail -n ${lines} ${HOST_PATHS.dockerdLog} 2>/dev/null`, 10_000);
   return result.stdout;
 }
 
 export async function readIpForward(host: Host): Promise<number> {
   const result = await host.sh("cat /proc/sys/net/ipv4/ip_forward", 5000);
   return Number(result.stdout.trim());
+}
+
+/** Whether bridged packets pass iptables in this host: "1", "0", or "absent" when br_netfilter is not loaded. */
+export async function bridgeNfCallIptables(host: Host): Promise<string> {
+  const result = await host.sh("cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent", 5000);
+  return result.stdout.trim();
 }

@@ -8,7 +8,6 @@ export interface Host {
   readonly address: string;
   /** how the host was started (e.g. privileged, or the capability fallback) */
   readonly mode: string;
-  exec(cmd: string[], timeoutMs?: number): Promise<ExecResult>;
   /** a shell script run with `sh -c` inside the host */
   sh(script: string, timeoutMs?: number): Promise<ExecResult>;
   dispose(): Promise<void>;

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { filterKeys, namesMatch, type CellNames, type FilterKey } from "../config/expand.js";
-import type { CellResult } from "../results/schema.js";
+import { OVERALL_VERDICTS, USER_ACTION, type CellResult } from "../results/schema.js";
+import { countsLine, describeAction, latestUserActions } from "../results/verdicts.js";
+
+const fixVerdict = z.enum(OVERALL_VERDICTS.filter((v) => v !== "error"));
 
 const selector = z.strictObject(Object.fromEntries(filterKeys.map((k) => [k, z.string().min(1).optional()])) as Record<FilterKey, z.ZodOptional<z.ZodString>>);
 
@@ -15,7 +18,12 @@ export const expectationsFileSchema = z.strictObject({
         match: selector,
         /** works: must work; reproduced: a known failure, accepted */
         expect: z.enum(["works", "reproduced", "refused"]).optional(),
-        fixes: z.record(z.string(), z.enum(["repaired", "still-broken", "regressed", "ok", "not-applicable"])).optional(),
+        /**
+         * per fix, the verdict required, or the verdicts accepted: `repaired` requires a full
+         * repair (traffic and the user's retried actions); `[repaired, partial]` also accepts
+         * a fix that repaired some targets and not others
+         */
+        fixes: z.record(z.string(), z.union([fixVerdict, z.array(fixVerdict).min(1)])).optional(),
       }),
     )
     .min(1, "an expectations file needs at least one expectation"),
@@ -36,6 +44,8 @@ function brokenDetail(r: CellResult): string {
     const total = (r.baseline?.probes ?? []).filter((p) => p.vantage === v).length;
     return `${v}: ${[...new Set(probes.map((p) => p.outcome))].join("/")} ${probes.length}/${total}`;
   });
+  const failedActions = latestUserActions(r.baseline ?? { userActions: [] }).filter((a) => !a.ok);
+  if (failedActions.length > 0) byVantage.push(`${USER_ACTION}: ${failedActions.map(describeAction).join(", ")}`);
   return byVantage.join("; ");
 }
 
@@ -61,12 +71,15 @@ export function evaluateGate(expectations: readonly Expectation[], results: read
         const detail = r.status === "reproduced" ? ` (${brokenDetail(r)})${r.explanation ? ` — why: ${r.explanation}` : ""}` : r.reason ? ` (${r.reason.split("\n")[0]})` : "";
         regressions.push(`${where}: expected ${expectation.expect}, got ${r.status}${detail}`);
       }
-      for (const [fix, wanted] of Object.entries(expectation.fixes ?? {})) {
+      for (const [fix, wantedOne] of Object.entries(expectation.fixes ?? {})) {
+        const accepted: readonly string[] = Array.isArray(wantedOne) ? wantedOne : [wantedOne];
+        const wanted = accepted.join(" or ");
         const verdict = r.fixes.find((f) => f.verdict.fix === fix)?.verdict;
         if (!verdict) regressions.push(`${where}: fix ${fix} expected ${wanted}, but it was not tried`);
-        else if (verdict.overall !== wanted) {
+        else if (!accepted.includes(verdict.overall)) {
           const perVantage = Object.entries(verdict.vantages).map(([v, x]) => `${v} ${x}`).join(", ");
-          regressions.push(`${where}: fix ${fix} expected ${wanted}, got ${verdict.overall}${perVantage ? ` (${perVantage})` : ""}`);
+          const details = [perVantage, countsLine(verdict), verdict.reason].filter(Boolean).join("; ");
+          regressions.push(`${where}: fix ${fix} expected ${wanted}, got ${verdict.overall}${details ? ` (${details})` : ""}`);
         }
       }
     }

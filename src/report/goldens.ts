@@ -6,8 +6,9 @@ import { engineGeneration } from "../assertions/expected-rules.js";
 import { parseIptablesSave, renderRuleSet } from "../assertions/iptables-save.js";
 import { parseNftRuleset, renderNftFacts } from "../assertions/nft-ruleset.js";
 import type { CellResult } from "../results/schema.js";
+import { packageFile } from "../harness/package-files.js";
 
-export const DEFAULT_GOLDENS_DIR = new URL("../../goldens/", import.meta.url).pathname;
+export const DEFAULT_GOLDENS_DIR = packageFile("goldens");
 
 export interface GoldenDiff {
   golden: string;

@@ -14,7 +14,7 @@ a.cell-link{display:block;color:inherit;text-decoration:none;border-radius:4px;p
 .status{font-weight:700;text-transform:uppercase;font-size:.8em;letter-spacing:.04em}
 .v{display:inline-block;min-width:1.6em;text-align:center;border-radius:3px;margin:.1em .1em 0 0;font-size:.8em;font-weight:600}
 .v.pass{background:#2da44e;color:#fff}.v.fail{background:#cf222e;color:#fff}
-.fix{font-size:.8em;display:block}.fix.repaired{color:#1a7f37}.fix.still-broken,.fix.regressed{color:#cf222e}.fix.not-applicable{color:#6e7781}
+.fix{font-size:.8em;display:block}.fix.repaired{color:#1a7f37}.fix.still-broken,.fix.regressed{color:#cf222e}.fix.not-applicable{color:#6e7781}.fix.partial{color:#9a6700}
 .why{font-size:.8em;color:#4b535c;margin-top:.2em}
 details.cell-detail{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:.6em 0;padding:.4em .8em}
 details.cell-detail>summary{cursor:pointer;font-weight:600}

@@ -2,33 +2,38 @@ import { scenarioLabel } from "../config/expand.js";
 import type { CellResult } from "../results/schema.js";
 import type { GoldenDiff } from "./goldens.js";
 import { SCRIPT, STYLE } from "./html-assets.js";
-import { twinAgreement, twinOf } from "./twins.js";
-import { passByVantage } from "../results/verdicts.js";
+import { twinAgreement, twinEvidence, twinOf } from "./twins.js";
+import { countsLine, describeAction, vantageStates } from "../results/verdicts.js";
+import { USER_ACTION, VERDICT_COLUMNS } from "../results/schema.js";
 
 /** Everything rendered passes through here: container output and rule text are data, never markup. */
 export function esc(value: unknown): string {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 }
 
-const VANTAGE_LETTERS: Record<string, string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X" };
-const VANTAGE_ORDER = Object.keys(VANTAGE_LETTERS);
+const VANTAGE_LETTERS: Record<(typeof VERDICT_COLUMNS)[number], string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X", [USER_ACTION]: "U" };
 const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 const anchor = (r: CellResult) => `cell-${r.cell.id}`;
 const uniq = (xs: string[]) => [...new Set(xs)].sort();
 
 function vantageBadges(r: CellResult): string {
-  const byVantage = passByVantage(r.baseline?.probes ?? []);
-  return VANTAGE_ORDER.filter((v) => byVantage.has(v))
+  const byVantage = vantageStates(r.baseline ?? { probes: [], userActions: [] });
+  return VERDICT_COLUMNS.filter((v) => byVantage.has(v))
     .map((v) => {
       const pass = byVantage.get(v) === true;
-      return `<span class="v ${pass ? "pass" : "fail"}" title="${esc(v)}: ${pass ? "as expected" : "not as expected"}">${esc(VANTAGE_LETTERS[v] ?? v)}</span>`;
+      return `<span class="v ${pass ? "pass" : "fail"}" title="${esc(v)}: ${pass ? "as expected" : "not as expected"}">${esc(VANTAGE_LETTERS[v])}</span>`;
     })
     .join("");
 }
 
 function matrixCell(r: CellResult | undefined): string {
   if (!r) return `<td class="cell"></td>`;
-  const fixes = r.fixes.map((f) => `<span class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.fix)}: ${esc(f.verdict.overall)}</span>`).join("");
+  const fixes = r.fixes
+    .map((f) => {
+      const counts = f.verdict.overall === "partial" ? ` (${countsLine(f.verdict)})` : "";
+      return `<span class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.fix)}: ${esc(f.verdict.overall)}${esc(counts)}</span>`;
+    })
+    .join("");
   const why = r.status !== "works" && (r.explanation || r.reason) ? `<div class="why">${esc((r.explanation || r.reason || "").slice(0, 220))}</div>` : "";
   return (
     `<td class="cell" data-col data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">` +
@@ -81,8 +86,14 @@ function twinLine(r: CellResult, all: readonly CellResult[]): string {
   if (!twin) return "";
   const { agrees, differing } = twinAgreement(r, twin);
   const verdict = agrees ? "agrees" : `differs (${differing.length ? `vantages: ${differing.join(", ")}` : `status ${r.status} vs ${twin.status}`})`;
-  return `<p><b>${esc(twin.cell.provider)} twin:</b> <a href="#${esc(anchor(twin))}">${esc(twin.status)}</a> — ${esc(verdict)}</p>`;
+  const note = `<p><b>${esc(twin.cell.provider)} twin:</b> <a href="#${esc(anchor(twin))}">${esc(twin.status)}</a> — ${esc(verdict)}</p>`;
+  return agrees ? note : `${note}<pre class="twin-evidence">${esc(twinEvidence(r, twin).join("\n"))}</pre>`;
 }
+
+const countOf = (verdict: CellResult["fixes"][number]["verdict"], vantage: string) => {
+  const c = verdict.counts?.[vantage];
+  return c && c.broken > 0 ? ` ${c.repaired}/${c.broken}` : "";
+};
 
 function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly CellResult[]): string {
   const b = r.baseline;
@@ -94,21 +105,26 @@ function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly Cel
   const fixes = r.fixes
     .map(
       (f) =>
-        `<tr><td>${esc(f.verdict.fix)}</td><td class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.overall)}</td><td>${esc(Object.entries(f.verdict.vantages).map(([v, x]) => `${v}: ${x}`).join(", "))}</td>` +
-        `<td>${esc(f.attempt.fixNote ?? f.attempt.reason ?? "")}</td><td>${esc(f.verdict.restoredRules?.length ?? "–")}</td></tr>`,
+        `<tr><td>${esc(f.verdict.fix)}</td><td class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.overall)}</td><td>${esc(Object.entries(f.verdict.vantages).map(([v, x]) => `${v}: ${x}${countOf(f.verdict, v)}`).join(", "))}</td>` +
+        `<td>${esc([f.verdict.reason, f.attempt.fixNote ?? f.attempt.reason].filter(Boolean).join(" — "))}</td><td>${esc(f.verdict.restoredRules?.length ?? "–")}</td></tr>`,
     )
     .join("");
   const goldenDiff = golden
     ? `<h3>Diff against golden ${esc(golden.golden)}</h3><pre>${[...golden.missing.map((l) => `<span class="missing">- ${esc(l)}</span>`), ...golden.extra.map((l) => `<span class="extra">+ ${esc(l)}</span>`)].join("\n") || "identical"}</pre>`
     : "";
+  const actions = (b?.userActions ?? [])
+    .map((a) => `<tr class="${a.ok ? "" : "reproduced"}"><td>${esc(a.when)}</td><td>${esc(a.action)}</td><td>${a.ok ? "ok" : esc(describeAction(a))}</td></tr>`)
+    .join("");
   const errors = (b?.errors ?? []).map((e) => `${e.step} [${e.signature}]: ${e.text}`).join("\n");
   return `<details class="cell-detail" id="${esc(anchor(r))}" data-engine="${esc(r.cell.engine)}" data-iptables="${esc(r.cell.iptables)}" data-backend="${esc(r.cell.backend)}" data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">
 <summary><span class="status ${esc(r.status)}">${esc(r.status)}</span> ${esc(scenarioOf(r))} · ${esc(r.cell.provider)} · ${esc(r.cell.engine)} · iptables ${esc(r.cell.iptables)} (${esc(r.cell.backend)}) · ${esc(r.cell.daemon)} · ${esc(r.cell.topology)}</summary>
 ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
 ${twinLine(r, all)}
-${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}`).join(" | "))}` : ""}</p>` : ""}
+${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}${o.probeOrders?.length ? ` [probe orders: ${o.probeOrders.join(" | ")}]` : ""}`).join(" | "))}` : ""}</p>` : ""}
 ${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["firewall backend (docker info)", ev.firewallBackend ?? "–"], ...(ev.engineBuild ? [["engine built from", `${ev.engineBuild.tag} (${ev.engineBuild.commit}) with ${ev.engineBuild.go}`] as [string, unknown]] : []), ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
 ${probes ? `<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
+${b?.probeOrder ? `<p><b>Probe order:</b> ${esc(b.probeOrder.vantages.join(" → "))} (seed ${esc(b.probeOrder.seed)}, repeat ${esc(b.probeOrder.repeat)}; neighbour cache flushed before each)</p>` : ""}
+${actions ? `<h3>User actions (baseline)</h3><table><tr><th>when</th><th>action</th><th>result</th></tr>${actions}</table>` : ""}
 ${fixes ? `<h3>Fixes</h3><table><tr><th>fix</th><th>verdict</th><th>per vantage</th><th>note</th><th>skipped rules restored</th></tr>${fixes}</table>` : ""}
 ${b?.missingRules.length ? `<h3>Missing rules</h3><pre>${b.missingRules.map((m) => `<span class="missing">${esc(m)}</span>`).join("\n")}</pre>` : ""}
 ${b?.trace?.skippedRules.length ? `<h3>Rules skipped after a wrong -C answer</h3>${pre(b.trace.skippedRules.map((s) => `${s.rule}${s.confirmedMissing ? "" : "  (present at probe time)"}`).join("\n"))}` : ""}
@@ -126,7 +142,7 @@ export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<
 <html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>
 <body>
 <h1>Docker × iptables compatibility</h1>
-<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · L localhost, H host-ip, E external, X cross-network (must be blocked)</div>
+<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · ${esc(VERDICT_COLUMNS.map((v) => `${VANTAGE_LETTERS[v]} ${v}`).join(", "))} (cross-network must be blocked; user-action: the user's own docker run -p and docker network create)</div>
 ${filters(results)}
 ${matrixTable(results)}
 <h2>Cells</h2>

@@ -6,7 +6,8 @@ const factory = (junit as unknown as Partial<Factory> & { default?: Factory }).n
   ? (junit as unknown as Factory)
   : ((junit as unknown as { default: Factory }).default);
 import { scenarioLabel } from "../config/expand.js";
-import type { CellResult } from "../results/schema.js";
+import { USER_ACTION, type CellResult } from "../results/schema.js";
+import { countsLine, describeAction, latestUserActions } from "../results/verdicts.js";
 
 const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 
@@ -48,12 +49,20 @@ export function renderJunit(results: readonly CellResult[]): string {
         );
       }
     }
+    const actions = latestUserActions(r.baseline);
+    if (actions.length > 0) {
+      const test = suite.testCase().className(className).name(`${name} ${USER_ACTION}`);
+      const failed = actions.filter((a) => !a.ok);
+      if (failed.length > 0) test.failure(`${failed.length}/${actions.length} user actions failed: ${failed.map(describeAction).join("; ")}`, "reproduced");
+    }
     for (const { verdict, attempt } of r.fixes) {
       const test = suite.testCase().className(className).name(`${name} fix ${verdict.fix}`);
       if (verdict.overall === "not-applicable") test.skipped().standardOutput(attempt.reason ?? "not applicable");
-      else if (verdict.overall === "error") test.error(attempt.reason ?? "fix attempt failed", "error");
+      else if (verdict.overall === "error") test.error(verdict.reason ?? attempt.reason ?? "fix attempt failed", "error");
       else if (verdict.overall !== "repaired" && verdict.overall !== "ok") {
-        test.failure(`${verdict.overall}: ${Object.entries(verdict.vantages).map(([v, x]) => `${v} ${x}`).join(", ")}`, verdict.overall);
+        const perVantage = Object.entries(verdict.vantages).map(([v, x]) => `${v} ${x}`).join(", ");
+        const counts = countsLine(verdict);
+        test.failure(`${verdict.overall}: ${perVantage}${counts ? ` (${counts})` : ""}${verdict.reason ? ` — ${verdict.reason}` : ""}`, verdict.overall);
       }
     }
   }

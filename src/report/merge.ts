@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { cellResultSchema, RESULT_SCHEMA_VERSION, type CellResult } from "../results/schema.js";
+import { READABLE_SCHEMA_VERSIONS, readCellResult } from "../results/upgrade.js";
 
 export const mergedResultsSchema = z.object({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
@@ -21,22 +22,34 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-function validated<T extends z.ZodTypeAny>(schema: T, value: unknown, file: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new UserError(`${file}: not a fwcompat result of schema version ${RESULT_SCHEMA_VERSION} (${issue?.path.join(".") || "root"}: ${issue?.message})`);
+/** The merged file's envelope, of any version this fwcompat reads; its cells are read one by one. */
+const mergedEnvelope = z.object({ schemaVersion: z.union(READABLE_SCHEMA_VERSIONS.map((v) => z.literal(v))), cells: z.array(z.unknown()) });
+
+function notAResult(file: string, error: z.ZodError): UserError {
+  const issue = error.issues[0];
+  return new UserError(`${file}: not a fwcompat result of schema version ${READABLE_SCHEMA_VERSIONS.join(" or ")} (${issue?.path.join(".") || "root"}: ${issue?.message})`);
+}
+
+/** A cell result of any readable version, in today's shape (older results are judged again by today's rules). */
+function validated(value: unknown, file: string): CellResult {
+  const read = readCellResult(value);
+  if (read.success) return read.data;
+  throw notAResult(file, read.error);
 }
 
 /** Cells of one result directory: a merged results.json, or the per-cell files of a run or shard. */
 async function cellsOf(dir: string): Promise<CellResult[]> {
   const merged = join(dir, "results.json");
-  if (existsSync(merged)) return validated(mergedResultsSchema, await readJson(merged), merged).cells;
+  if (existsSync(merged)) {
+    const envelope = mergedEnvelope.safeParse(await readJson(merged));
+    if (!envelope.success) throw notAResult(merged, envelope.error);
+    return envelope.data.cells.map((cell, i) => validated(cell, `${merged} cell ${i}`));
+  }
   const cellsDir = join(dir, "cells");
   const files = (await readdir(cellsDir).catch(() => {
     throw new UserError(`${dir}: no results.json and no cells/ directory; pass a run's output directory`);
   })).filter((f) => f.endsWith(".json"));
-  return Promise.all(files.map(async (f) => validated(cellResultSchema, await readJson(join(cellsDir, f)), join(cellsDir, f))));
+  return Promise.all(files.map(async (f) => validated(await readJson(join(cellsDir, f)), join(cellsDir, f))));
 }
 
 /** Merges shards; when two hold the same cell, the one that started later wins. */

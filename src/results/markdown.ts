@@ -1,14 +1,23 @@
 import { scenarioLabel } from "../config/expand.js";
-import type { CellResult, FixVerdict } from "./schema.js";
-
-const VANTAGES = ["localhost", "host-ip", "external", "cross-network"] as const;
+import { USER_ACTION, VERDICT_COLUMNS, type CellResult, type FixVerdict } from "./schema.js";
+import { countsLine, latestUserActions } from "./verdicts.js";
 
 /** Escapes what a Markdown table cell must not contain (output of containers included). */
 export function escapeCell(text: string): string {
   return text.replace(/[\\|`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
 }
 
+/** "ok 2/2", or which of the user's actions failed, e.g. "failed: docker run -p 8084:80 (exit 125)". */
+function userActionCell(result: CellResult): string {
+  const actions = latestUserActions(result.baseline ?? { userActions: [] });
+  if (actions.length === 0) return "–";
+  const failed = actions.filter((a) => !a.ok);
+  if (failed.length === 0) return `ok ${actions.length}/${actions.length}`;
+  return `**failed ${failed.length}/${actions.length}**: ${escapeCell(failed.map((a) => `${a.action} (exit ${a.exitCode})`).join(", "))}`;
+}
+
 function vantageCell(result: CellResult, vantage: string): string {
+  if (vantage === USER_ACTION) return userActionCell(result);
   const probes = result.baseline?.probes.filter((p) => p.vantage === vantage) ?? [];
   if (probes.length === 0) return "–";
   const failed = probes.filter((p) => !p.pass);
@@ -20,12 +29,18 @@ function vantageCell(result: CellResult, vantage: string): string {
 /** The firewall backend dockerd reported in force (docker info), or "–" for engines that report none. */
 const firewallOf = (r: CellResult) => r.baseline?.evidence?.firewallBackend ?? "–";
 
-const fixCell = (verdict: FixVerdict) =>
-  `${verdict.fix}: ${verdict.overall}${verdict.restoredRules ? ` (restored ${verdict.restoredRules.length} skipped rule(s))` : ""}`;
+/** One fix's verdict in a line: overall, then the counts unless it simply repaired, then the failing action. */
+export function fixLine(verdict: FixVerdict): string {
+  const counts = verdict.overall === "repaired" || verdict.overall === "ok" ? "" : countsLine(verdict);
+  const restored = verdict.restoredRules ? `restored ${verdict.restoredRules.length} skipped rule(s)` : "";
+  const why = verdict.reason ? verdict.reason.split("\n")[0] : "";
+  const details = [counts, restored, why].filter(Boolean).join("; ");
+  return `${verdict.fix}: ${verdict.overall}${details ? ` (${details})` : ""}`;
+}
 
-/** The end-of-run table: one row per cell, baseline outcome per vantage, then each fix's verdict. */
+/** The end-of-run table: one row per cell, baseline outcome per vantage and user action, then each fix's verdict. */
 export function renderSummary(results: readonly CellResult[]): string {
-  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", "firewall", ...VANTAGES, "fixes", "why (iptables call trace)"];
+  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", "firewall", ...VERDICT_COLUMNS, "fixes", "why (iptables call trace)"];
   const rows = [...results]
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .map((r) => {
@@ -34,8 +49,8 @@ export function renderSummary(results: readonly CellResult[]): string {
       const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status, firewallOf(r)];
       return [
         ...data.map(escapeCell),
-        ...VANTAGES.map((v) => vantageCell(r, v)),
-        escapeCell(r.fixes.map((f) => fixCell(f.verdict)).join("; ") || "–"),
+        ...VERDICT_COLUMNS.map((v) => vantageCell(r, v)),
+        escapeCell(r.fixes.map((f) => fixLine(f.verdict)).join("; ") || "–"),
         escapeCell(r.status === "works" ? "–" : (r.explanation ?? "–")),
       ];
     });

@@ -1,9 +1,16 @@
 import { z } from "zod";
+import { VANTAGES } from "../assertions/probe.js";
 
-export const RESULT_SCHEMA_VERSION = 1;
+/** 2: user actions, probe order, partial fix verdicts with counts (version 1 results are upgraded when read, see upgrade.ts) */
+export const RESULT_SCHEMA_VERSION = 2;
+
+/** Not a probe: the user's own actions (docker run -p, docker network create) judged like a vantage. */
+export const USER_ACTION = "user-action";
+/** Every column of a verdict: the probe vantages, then the user's actions. */
+export const VERDICT_COLUMNS = [...VANTAGES, USER_ACTION] as const;
 
 const probe = z.object({
-  vantage: z.enum(["localhost", "host-ip", "external", "cross-network"]),
+  vantage: z.enum(VANTAGES),
   target: z.string(),
   expect: z.enum(["reachable", "blocked"]),
   outcome: z.enum(["ok", "timeout", "refused", "reset", "error"]),
@@ -36,6 +43,18 @@ export const traceAnalysisSchema = z.object({
   explanation: z.string(),
 });
 
+/** One of the user's actions the scenario tried (e.g. `docker run -p 8084:80`), with its result. */
+const userAction = z.object({
+  /** what the user typed, e.g. "docker run -p 8084:80" */
+  action: z.string(),
+  /** when it was tried, e.g. "after flush" or "after fix" */
+  when: z.string(),
+  ok: z.boolean(),
+  exitCode: z.number(),
+  /** the error text it printed (empty when ok) */
+  error: z.string(),
+});
+
 const target = z.object({
   container: z.string(),
   network: z.string(),
@@ -43,7 +62,6 @@ const target = z.object({
   subnet: z.string(),
   ip: z.string(),
   hostPort: z.number().optional(),
-  late: z.boolean().optional(),
 });
 
 const evidence = z.object({
@@ -60,6 +78,8 @@ const evidence = z.object({
   firewallBackend: z.string().optional(),
   /** an engine compiled from source: its upstream tag, commit and the Go that built it */
   engineBuild: z.object({ tag: z.string(), commit: z.string(), go: z.string() }).optional(),
+  /** net.bridge.bridge-nf-call-iptables in the host ("1", "0", or "absent": br_netfilter not loaded), read after the probes */
+  bridgeNfCallIptables: z.string().optional(),
 });
 
 export const attemptSchema = z.object({
@@ -70,6 +90,10 @@ export const attemptSchema = z.object({
   fixNote: z.string().optional(),
   evidence: evidence.optional(),
   probes: z.array(probe),
+  /** the vantages in the order they were probed (each after the host's neighbour cache was flushed), chosen by the seed and the repeat's number */
+  probeOrder: z.object({ seed: z.string(), repeat: z.number(), vantages: z.array(z.enum(VANTAGES)) }).optional(),
+  /** the user's actions, in the order tried; a fix attempt's retries come last */
+  userActions: z.array(userAction).default([]),
   errors: z.array(z.object({ step: z.string(), signature: z.string(), text: z.string() })),
   rules: z.object({
     beforeBreak: z.string().optional(),
@@ -93,11 +117,32 @@ export const attemptSchema = z.object({
   timingsMs: z.record(z.string(), z.number()),
 });
 
+/** per vantage: repaired = every broken target now passes; still-broken = some do not (the counts say how many were repaired) */
+export const VANTAGE_VERDICTS = ["repaired", "still-broken", "regressed", "ok"] as const;
+/** overall, partial = some targets were repaired and others not */
+export const OVERALL_VERDICTS = ["repaired", "partial", "still-broken", "regressed", "ok", "not-applicable", "error"] as const;
+
+const vantageCount = z.object({
+  /** targets (or user actions) that failed in the baseline */
+  broken: z.number(),
+  /** of those, how many pass after the fix */
+  repaired: z.number(),
+  /** targets that passed in the baseline and fail after the fix */
+  regressed: z.number(),
+  total: z.number(),
+});
+
 export const fixVerdictSchema = z.object({
   fix: z.string(),
-  /** per vantage: what the fix did to traffic there */
-  vantages: z.record(z.string(), z.enum(["repaired", "still-broken", "regressed", "ok"])),
-  overall: z.enum(["repaired", "still-broken", "regressed", "ok", "not-applicable", "error"]),
+  /** per vantage (and user-action): what the fix did there */
+  vantages: z.record(z.string(), z.enum(VANTAGE_VERDICTS)),
+  /** per vantage: the counts behind the verdict, e.g. external repaired 1 of 4 broken */
+  counts: z.record(z.string(), vantageCount).optional(),
+  overall: z.enum(OVERALL_VERDICTS),
+  /** why, when the verdict is not read off the counts alone (no probe ran, a retried action failed) */
+  reason: z.string().optional(),
+  /** the user's actions that still fail after the fix, with their error */
+  failedActions: z.array(z.object({ action: z.string(), exitCode: z.number(), error: z.string() })).optional(),
   /** of the rules the baseline's wrong checks skipped, those present after this fix */
   restoredRules: z.array(z.string()).optional(),
 });
@@ -125,7 +170,7 @@ export const cellResultSchema = z.object({
    */
   status: z.enum(["reproduced", "works", "unavailable", "unsupported", "error", "flaky", "refused"]),
   reason: z.string().optional(),
-  /** vantages whose probes did not meet expectations in the baseline */
+  /** vantages whose probes did not meet expectations in the baseline, and user-action if one of the user's actions failed */
   brokenVantages: z.array(z.string()),
   /** one line on why, from the iptables call trace of the baseline */
   explanation: z.string().optional(),
@@ -136,7 +181,14 @@ export const cellResultSchema = z.object({
     .object({
       count: z.number(),
       agreeing: z.number(),
-      outcomes: z.array(z.object({ verdict: z.string(), count: z.number() })),
+      outcomes: z.array(
+        z.object({
+          verdict: z.string(),
+          count: z.number(),
+          /** the probe orders (vantages, comma-separated) of the repeats that gave this verdict */
+          probeOrders: z.array(z.string()).optional(),
+        }),
+      ),
     })
     .optional(),
   startedAt: z.string(),
@@ -144,6 +196,8 @@ export const cellResultSchema = z.object({
 });
 
 export type ProbeRecord = z.infer<typeof probe>;
+export type UserActionRecord = z.infer<typeof userAction>;
+export type VantageCount = z.infer<typeof vantageCount>;
 export type AttemptResult = z.infer<typeof attemptSchema>;
 export type FixVerdict = z.infer<typeof fixVerdictSchema>;
 export type CellResult = z.infer<typeof cellResultSchema>;

@@ -11,7 +11,7 @@ import { parseTrace } from "../assertions/trace.js";
 import { withDeadline } from "../harness/engine.js";
 import { timerInto } from "../harness/timing.js";
 import type { Host, HostProvider } from "../harness/host.js";
-import { containerAddresses, dockerdLogTail, EngineRefusal, firewallBackendInForce, iptablesSave, iptablesTrace, nftRuleset, otherBackendRules, type Step } from "../harness/host-ops.js";
+import { bridgeNfCallIptables, containerAddresses, dockerdLogTail, EngineRefusal, firewallBackendInForce, iptablesSave, iptablesTrace, nftRuleset, otherBackendRules, type Step } from "../harness/host-ops.js";
 import { missingNftRules } from "../assertions/expected-nft-rules.js";
 import { prepareHost } from "./prepare-host.js";
 
@@ -23,6 +23,9 @@ export interface AttemptInput {
   builds: readonly IptablesBuild[];
   scenario: Scenario;
   fix: Fix | undefined;
+  /** chooses the order the vantages are probed in; repeats of a cell step through different orders (default: seed "0", repeat 0) */
+  probeSeed?: string;
+  repeat?: number;
 }
 
 /** One fresh host: set up, break, optionally fix, probe, collect evidence, and always tear down. */
@@ -30,7 +33,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const name = input.fix?.name ?? "baseline";
   const timingsMs: Record<string, number> = {};
   const steps: Step[] = [];
-  const result: AttemptResult = { name, status: "done", probes: [], errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps, timingsMs };
+  const result: AttemptResult = { name, status: "done", probes: [], userActions: [], errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps, timingsMs };
   const timed = timerInto(timingsMs);
   let host: Host | undefined;
   try {
@@ -45,6 +48,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           steps,
           errors: result.errors,
           targets: [],
+          userActions: result.userActions,
           builds: input.builds,
           current: { build: input.cell.iptables, backend: input.cell.backend, daemonOptions: { ...input.cell.daemon.options } },
         };
@@ -80,7 +84,10 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         // Probes and expected rules name container addresses: take them as they are now, after any dockerd restart.
         const addresses = await containerAddresses(ctx.host, ctx.targets.map((t) => t.container));
         for (const t of ctx.targets) t.ip = addresses.get(t.container) ?? t.ip;
-        result.probes = await timed("probes", () => runProbes(ctx, input.scenario.probes(ctx)));
+        const probeRun = await timed("probes", () => runProbes(ctx, input.scenario.probes(ctx), input.probeSeed ?? "0", input.repeat ?? 0));
+        result.probes = probeRun.results;
+        result.probeOrder = probeRun.order;
+        if (result.evidence) result.evidence.bridgeNfCallIptables = await bridgeNfCallIptables(ctx.host);
         await collectEvidence(ctx, result, input);
       })(),
       input.settings.attemptTimeoutMs,

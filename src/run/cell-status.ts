@@ -2,7 +2,7 @@ import { unnameBridges } from "../assertions/bridge-names.js";
 import { hasRule, tryParseIptablesSave } from "../assertions/iptables-save.js";
 import { namesOf, type Cell } from "../config/expand.js";
 import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
-import { brokenVantages, judgeFix } from "../results/verdicts.js";
+import { baselineStatus, judgeFix } from "../results/verdicts.js";
 
 /** Which of the rules the baseline's wrong checks skipped are present after the fix. */
 function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] | undefined {
@@ -37,17 +37,15 @@ export function resultWithoutAttempts(runId: string, cell: Cell, started: Date, 
 
 export function assembleCell(runId: string, cell: Cell, started: Date, baseline: AttemptResult, fixAttempts: AttemptResult[]): CellResult {
   const base = resultWithoutAttempts(runId, cell, started, "works", "");
-  if (baseline.status !== "done") return { ...base, status: "error", reason: baseline.reason ?? "baseline failed", baseline };
-  if (baseline.refusal) {
+  if (baseline.status === "done" && baseline.refusal) {
     const reason = `${baseline.refusal.step}: ${baseline.refusal.detail}`;
     return { ...base, status: "refused", reason, baseline, fixes: fixAttempts.map((attempt) => ({ verdict: judgeFix(baseline, attempt), attempt })) };
   }
-  const broken = brokenVantages(baseline.probes);
+  const judged = baselineStatus(baseline);
+  if (judged.status === "error") return { ...base, ...judged, baseline };
   return {
     ...base,
-    status: broken.length > 0 ? "reproduced" : "works",
-    reason: undefined,
-    brokenVantages: broken,
+    ...judged,
     explanation: baseline.trace?.explanation,
     baseline,
     fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt })),

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { engineUnreachable } from "../harness/engine.js";
 import pLimit from "p-limit";
 import { SCENARIOS } from "../../scenarios/index.js";
 import type { Cell } from "../config/expand.js";
@@ -25,8 +26,10 @@ export interface RunOptions {
   basePlans: BasePlan[];
   mirror: string;
   concurrency: number;
-  /** run each cell this many times; disagreeing repeats make it flaky */
+  /** run each cell this many times, each in another probe order; disagreeing repeats make it flaky */
   repeat: number;
+  /** with the cell and the repeat's number, chooses the order the vantages are probed in (default "0") */
+  seed?: string;
   /** skip every fix: baseline attempts only */
   baselineOnly: boolean;
   /** results of cells already finished (--resume): they are not run again */
@@ -36,20 +39,43 @@ export interface RunOptions {
   onCell: (result: CellResult) => Promise<void>;
   /** every provider is handed out so a signal handler can close it */
   onProvider?: (provider: HostProvider) => void;
+  /** how far the run is, for a progress display */
+  onProgress?: (event: RunProgressEvent) => void;
 }
 
-export async function runMatrix(options: RunOptions): Promise<{ results: CellResult[]; images: PreparedImages }> {
-  const { docker, matrix, cells, engines, log } = options;
+export type RunProgressEvent =
+  /** images are ready: how many attempts the runnable cells will take */
+  | { kind: "planned"; attempts: number }
+  | { kind: "attempt-started"; cell: string; attempt: string }
+  | { kind: "attempt-finished"; cell: string; attempt: string; ms: number };
+
+/** Where runMatrix gets its images and its Docker-in-Docker hosts; unit tests pass fakes. */
+export interface RunSources {
+  prepareImages(options: RunOptions): Promise<PreparedImages>;
+  dindProvider(options: RunOptions, images: PreparedImages): HostProvider;
+  /** why the engine no longer answers, if it does not (asked when a cell ended in error) */
+  engineGone?(options: RunOptions): Promise<string | undefined>;
+}
+
+const ENGINE_SOURCES: RunSources = {
+  prepareImages: (options) =>
+    prepareImages(options.docker, {
+      engines: options.engines,
+      builds: options.matrix.iptables,
+      basePlans: options.basePlans,
+      settings: options.matrix.settings,
+      mirror: options.mirror,
+      log: options.log,
+    }),
+  dindProvider: (options, images) => new DindProvider(options.docker, options.runId, images.peerTag),
+  engineGone: (options) => engineUnreachable(options.docker),
+};
+
+export async function runMatrix(options: RunOptions, sources: RunSources = ENGINE_SOURCES): Promise<{ results: CellResult[]; images: PreparedImages }> {
+  const { matrix, cells, engines, log } = options;
   log(`preparing images for ${engines.length} engine(s) and ${matrix.iptables.length} iptables build(s)`);
-  const images = await prepareImages(docker, {
-    engines,
-    builds: matrix.iptables,
-    basePlans: options.basePlans,
-    settings: matrix.settings,
-    mirror: options.mirror,
-    log,
-  });
-  const dind = new DindProvider(docker, options.runId, images.peerTag);
+  const images = await sources.prepareImages(options);
+  const dind = sources.dindProvider(options, images);
   options.onProvider?.(dind);
   const limit = pLimit(options.concurrency);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
@@ -58,16 +84,23 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
   const vmCells = cells.filter((c) => c.provider === "vagrant" && !whyNotRunnable(c, images) && !options.finished.has(c.id));
   const vm = vmCells.length > 0 ? await startVmLane(options, images, availableBuilds) : undefined;
   if (vm?.ok) options.onProvider?.(vm.provider);
+  const unrunnable = new Map(cells.flatMap((cell) => {
+    const why = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
+    return why ? [[cell.id, why] as const] : [];
+  }));
+  const attemptsOf = (cell: Cell) => options.repeat * (1 + (options.baselineOnly ? 0 : cell.fixes.length));
+  const planned = cells.filter((c) => !options.finished.has(c.id) && !unrunnable.has(c.id)).reduce((n, c) => n + attemptsOf(c), 0);
+  options.onProgress?.({ kind: "planned", attempts: planned });
   try {
     const results = await Promise.all(
       cells.map(async (cell) => {
         const earlier = options.finished.get(cell.id);
         if (earlier) return earlier;
         const started = new Date();
-        const unrunnable = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
-        const result = unrunnable
-          ? resultWithoutAttempts(options.runId, cell, started, unrunnable.status, unrunnable.reason)
-          : combineRepeats(await Promise.all(Array.from({ length: options.repeat }, () => runCell(cell, new Date()))));
+        const why = unrunnable.get(cell.id);
+        const result = why
+          ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
+          : await engineGoneReason(() => sources.engineGone?.(options), combineRepeats(await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i)))));
         await options.onCell(result);
         log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}`);
         return result;
@@ -79,15 +112,18 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
     if (vm?.ok) await vm.provider.close();
   }
 
-  async function runCell(cell: Cell, started: Date): Promise<CellResult> {
+  async function runCell(cell: Cell, started: Date, repeat: number): Promise<CellResult> {
     const scenario = SCENARIOS.get(cell.scenario);
     const host = images.hosts.get(cell.engine.name);
     if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
     const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;
     const attempt = (fixName: string | undefined) =>
-      (onVm ? vmLimit : limit)(() => {
-        log(`${cell.id}: ${fixName ?? "baseline"} started`);
-        return runAttempt({
+      (onVm ? vmLimit : limit)(async () => {
+        const name = fixName ?? "baseline";
+        log(`${cell.id}: ${name} started`);
+        options.onProgress?.({ kind: "attempt-started", cell: cell.id, attempt: name });
+        const began = performance.now();
+        const result = await runAttempt({
           provider: onVm?.provider ?? dind,
           cell,
           settings: onVm ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs } : matrix.settings,
@@ -95,13 +131,28 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
           builds: availableBuilds,
           scenario,
           fix: fixName ? FIXES.get(fixName) : undefined,
+          probeSeed: `${options.seed ?? "0"}:${cell.id}`,
+          repeat,
         });
+        options.onProgress?.({ kind: "attempt-finished", cell: cell.id, attempt: name, ms: Math.round(performance.now() - began) });
+        return result;
       });
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
     const fixes = options.baselineOnly ? [] : cell.fixes;
     const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
     return assembleCell(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
   }
+}
+
+/**
+ * A cell that ended in error while the engine no longer answers says so in plain words: its
+ * own error (a refused connection, a hung-up socket) would only be a symptom.
+ */
+async function engineGoneReason(engineGone: () => Promise<string | undefined> | undefined, result: CellResult): Promise<CellResult> {
+  if (result.status !== "error") return result;
+  const gone = await engineGone();
+  if (!gone) return result;
+  return { ...result, reason: `the Docker engine went away: ${gone}${result.reason ? ` (the cell saw: ${result.reason.split("\n")[0]})` : ""}` };
 }
 
 function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResult["status"]; reason: string } | undefined {

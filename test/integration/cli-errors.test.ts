@@ -1,7 +1,10 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { labelledContainers, runCli } from "./cli.js";
+import { containersCreatedBy, labelledContainers, runCli } from "../support/cli.js";
 
 const BAD = readdirSync(new URL("../fixtures/matrices/", import.meta.url)).filter((f) => f.startsWith("bad-"));
 
@@ -48,5 +51,34 @@ describe("the CLI on bad input and a bad environment", () => {
     const run = await runCli(["run", "--colour"], { timeoutMs: 30_000 });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/^fwcompat: Unknown option '--colour'/);
+  });
+
+  it("an alias bomb is bad input: one line naming where its aliases start, exit 2, answered at once", async () => {
+    const started = Date.now();
+    const run = await runCli(["run", "--matrix", "test/fixtures/matrices/bad-alias-bomb.yaml"], { timeoutMs: 30_000 });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toBe("fwcompat: test/fixtures/matrices/bad-alias-bomb.yaml:4:8: YAML aliases expand beyond 100 nodes (an alias bomb?); write the values out instead");
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("--out below a regular file: one line, exit 2, nothing started or created", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fwcompat-out-"));
+    await writeFile(join(dir, "a-file"), "");
+    const child = runCli(["run", "--filter", "scenario=curl-timeout", "--out", join(dir, "a-file", "results")], { timeoutMs: 30_000 });
+    const run = await child;
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toBe(`fwcompat: --out ${join(dir, "a-file", "results")}: ${join(dir, "a-file")} is a file, not a directory; choose another output directory`);
+    expect(await containersCreatedBy(child.pid)).toBe(0);
+    expect(readdirSync(dir)).toEqual(["a-file"]);
+  });
+
+  it("--resume of a directory that does not exist: one line, exit 2, the directory is not created", async () => {
+    const missing = join(await mkdtemp(join(tmpdir(), "fwcompat-resume-")), "no-such-run");
+    const child = runCli(["run", "--resume", missing], { timeoutMs: 30_000 });
+    const run = await child;
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toBe(`fwcompat: --resume ${missing}: no such directory; pass the output directory of an earlier run`);
+    expect(existsSync(missing)).toBe(false);
+    expect(await containersCreatedBy(child.pid)).toBe(0);
   });
 });

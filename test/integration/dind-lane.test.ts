@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
-import { labelledContainers, runCli } from "./cli.js";
+import type { CellResult } from "../../src/results/schema.js";
+import { labelledContainers, runCli } from "../support/cli.js";
+import { readCells } from "../support/results.js";
 
 // Real engines, real iptables binaries, real traffic: one matrix run shared by the assertions below.
 const cells = new Map<string, CellResult>();
@@ -23,10 +24,7 @@ beforeAll(async () => {
   const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--out", out], { timeoutMs: 40 * 60_000 });
   exitCode = run.exitCode;
   output = `${run.stderr}\n${run.stdout}`;
-  for (const file of await readdir(join(out, "cells"))) {
-    const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", file), "utf8")));
-    cells.set(result.cell.id, result);
-  }
+  for (const result of await readCells(out)) cells.set(result.cell.id, result);
   runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId;
 }, 45 * 60_000);
 
@@ -62,6 +60,8 @@ describe("dind lane on real engines", () => {
       expect(at("localhost", network)?.outcome).toBe("timeout");
       expect(at("host-ip", network)?.outcome).toBe("ok");
     }
+    // four cross-network pairs (default bridge and three networks in a ring): the check below must not pass on none
+    expect(probes.filter((p) => p.vantage === "cross-network")).toHaveLength(4);
     expect(probes.filter((p) => p.vantage === "cross-network").every((p) => p.pass)).toBe(true);
     expect(result.baseline?.missingRules.some((r) => r.startsWith("filter DOCKER-BRIDGE -o br-"))).toBe(true);
   });
@@ -108,6 +108,7 @@ describe("dind lane on real engines", () => {
     const result = cell("flush-then-run+filter__dind__docker-28.5.2__1.8.11-2-nft");
     expect(result.status).toBe("reproduced");
     const run = result.baseline?.steps.find((s) => s.name.startsWith("after flush: docker run -p"));
+    expect(run, "the step of the user's docker run -p").toBeDefined();
     expect(run?.exitCode).not.toBe(0);
     const error = result.baseline?.errors.find((e) => e.step === "after flush: docker run -p" && e.signature === "no-chain");
     expect(error?.text).toMatch(/driver failed programming external connectivity on endpoint late1 .*iptables: No chain\/target\/match by that name/);

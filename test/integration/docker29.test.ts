@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseTrace } from "../../src/assertions/trace.js";
 import type { CellResult } from "../../src/results/schema.js";
-import { leftovers, sourceDirForTests } from "./cli.js";
-import { runMatrixForTest, type MatrixRun } from "./matrix-run.js";
+import { leftovers, sourceDirForTests } from "../support/cli.js";
+import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 
 // Docker 29.7.2 compiled from the moby archive in the local source directory (cached after the
 // first run: several minutes cold on 2 cores), real iptables builds, real traffic.

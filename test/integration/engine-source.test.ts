@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/harness/images/tarball-source.js";
-import { runMatrixForTest, type MatrixRun } from "./matrix-run.js";
+import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 
 // Engines from source that must not become cells: a tiny Go "engine" archived with `git archive`
 // that prints the wrong version (compiled for real, with the same cached Go layer as Docker 29),

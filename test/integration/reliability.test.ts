@@ -2,13 +2,10 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
-import { labelledContainers, runCli } from "./cli.js";
+import { connect, createServer, type Socket } from "node:net";
+import { labelledContainers, leftovers, runCli, startRun, waitFor } from "../support/cli.js";
+import { readCells as resultsIn } from "../support/results.js";
 
-async function resultsIn(dir: string): Promise<CellResult[]> {
-  const cells = join(dir, "cells");
-  return Promise.all((await readdir(cells)).map(async (f) => cellResultSchema.parse(JSON.parse(await readFile(join(cells, f), "utf8")))));
-}
 const outDir = () => mkdtemp(join(tmpdir(), "fwcompat-rel-"));
 const INTEGRATION = ["--matrix", "test/fixtures/matrices/integration.yaml"];
 const BROKEN = ["--matrix", "test/fixtures/matrices/broken-daemon.yaml"];
@@ -66,6 +63,14 @@ describe("two runs at once on one engine", () => {
       const statuses = (await resultsIn(out)).map((r) => `${r.cell.iptables}=${r.status}`).sort();
       expect(statuses).toEqual(["1.8.11-2=works", "1.8.11=reproduced"]);
     }
+    const runIds = await Promise.all([outA, outB].map(async (out) => JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId as string));
+    expect(runIds[0]).toMatch(/^\d{14}-[0-9a-f]{6}$/);
+    expect(runIds[1]).toMatch(/^\d{14}-[0-9a-f]{6}$/);
+    expect(runIds[0]).not.toBe(runIds[1]);
+    for (const runId of runIds) expect(await leftovers(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    for (const out of [outA, outB]) {
+      for (const result of await resultsIn(out)) expect(result.runId).toBe(runIds[[outA, outB].indexOf(out)]);
+    }
   }, 1_300_000);
 });
 
@@ -91,4 +96,73 @@ describe("environment errors are explained fast", () => {
     expect(run.ms).toBeLessThan(5000);
     expect(await labelledContainers()).toBe(before);
   });
+});
+
+/**
+ * Stands between a run and the engine: a unix socket that forwards to the real one. Closing
+ * it is the engine going away for that run only; the machine's engine and other runs on it
+ * carry on.
+ */
+async function engineDoor(path: string): Promise<{ close(): Promise<void> }> {
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const engine = connect("/var/run/docker.sock");
+    open.add(client).add(engine);
+    const drop = () => {
+      client.destroy();
+      engine.destroy();
+    };
+    for (const end of [client, engine]) end.on("error", drop).on("close", drop);
+    client.pipe(engine).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of open) s.destroy();
+      }),
+  };
+}
+
+describe("the engine going away mid-run", () => {
+  it("each unfinished cell says so in plain words, finished cells stay on disk, --resume completes the rest", async () => {
+    const socket = join(await outDir(), "engine.sock");
+    const env = { DOCKER_HOST: `unix://${socket}` };
+    let door = await engineDoor(socket);
+    const out = await outDir();
+    const args = ["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--concurrency", "1"];
+    const run = startRun([...args, "--out", out], env);
+    const runId = await run.runId;
+    const finishedFiles = async () => (await readdir(join(out, "cells")).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
+    // the first cell is on disk and the second one's host is up (beside the run's peer)
+    await waitFor(async () => (await finishedFiles()).length === 1 && (await labelledContainers(runId)) >= 2, 600_000, "the second cell's host");
+    await door.close();
+    const ended = await run.child;
+    expect(ended.exitCode, run.output().slice(-2000)).toBe(1);
+
+    const results = await resultsIn(out);
+    expect(results).toHaveLength(2);
+    const finished = results.filter((r) => r.status !== "error");
+    const unfinished = results.filter((r) => r.status === "error");
+    expect(finished).toHaveLength(1);
+    expect(unfinished).toHaveLength(1);
+    expect(unfinished[0]?.reason).toMatch(new RegExp(`^the Docker engine went away: ENOENT connect ENOENT ${socket.replace(/[.]/g, "\\.")}`));
+    expect(run.output()).toMatch(/: error$/m);
+
+    door = await engineDoor(socket);
+    try {
+      const resumed = await runCli([...args, "--resume", out], { timeoutMs: 10 * 60_000, env });
+      expect(resumed.exitCode, resumed.stderr.slice(-2000)).toBe(0);
+      expect(resumed.stderr).toMatch(/2 cell\(s\) \(1 already finished\)/);
+      const after = await resultsIn(out);
+      expect(after.map((r) => `${r.cell.iptables}=${r.status}`).sort()).toEqual(["1.8.11-2=works", "1.8.11=reproduced"]);
+      expect(after.find((r) => r.cell.id === finished[0]?.cell.id)?.startedAt).toBe(finished[0]?.startedAt);
+      // the resumed run swept what the first one could not remove once its engine was gone
+      expect(await leftovers(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    } finally {
+      await door.close();
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 1_300_000);
 });

@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mergedResultsSchema } from "../../src/report/merge.js";
-import { labelledContainers, runCli } from "./cli.js";
+import { labelledContainers, runCli } from "../support/cli.js";
 
 // A real run (buggy and fixed iptables on a real engine) rendered, gated and looked at in a browser.
 let results = "";

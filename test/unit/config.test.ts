@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { applyFilters, expandMatrix, parseFilters } from "../../src/config/expand.js";
+import { applyFilters, expandMatrix, namesOf, parseFilters, scenarioLabel } from "../../src/config/expand.js";
 import { parseMatrixText } from "../../src/config/load.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 
@@ -23,6 +23,17 @@ describe("matrix expansion", () => {
     const flush = cells.find((c) => c.scenario === "flush-then-run");
     expect(flush?.variant).toBe("filter");
     expect(flush?.topology.containersPerBridge).toBe(1);
+  });
+
+  it("a scenario named without its variant gets its declared default, in the cell id and the label", () => {
+    const text = read("valid-small.yaml").replace('scenario: [curl-timeout, "flush-then-run:filter"]', 'scenario: [curl-timeout, flush-then-run, ip-forward-off, "flush-then-run:filter"]');
+    const cells = expandMatrix(parseMatrixText(text, "valid-small.yaml", KNOWN_NAMES)).filter((c) => c.iptables.name === "1.8.11" && c.daemon.name === "proxy-off");
+    expect(cells.map((c) => [c.id, scenarioLabel(namesOf(c))])).toEqual([
+      ["curl-timeout__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges", "curl-timeout"],
+      ["flush-then-run+filter__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges", "flush-then-run:filter"],
+      ["ip-forward-off+after__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges", "ip-forward-off:after"],
+    ]);
+    expect(cells.find((c) => c.scenario === "ip-forward-off")?.variant).toBe("after");
   });
 
   it("filters: same key means either value, different keys mean both", () => {
@@ -69,6 +80,7 @@ describe("bad matrix files", () => {
     "bad-unknown-variant.yaml": /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all, nft-flush-ruleset$/,
     "bad-unknown-source-kind.yaml": /^bad-unknown-source-kind\.yaml:8:21: iptables\.1\.source\.kind: /,
     "bad-bad-version.yaml": /^bad-bad-version\.yaml:1:10: version: /,
+    "bad-alias-bomb.yaml": /^bad-alias-bomb\.yaml:4:8: YAML aliases expand beyond 100 nodes \(an alias bomb\?\); write the values out instead$/,
   };
   const fixtures = readdirSync(dir).filter((f) => f.startsWith("bad-"));
 

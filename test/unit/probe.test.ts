@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classify, parseProbeOutput, probeScript, type ProbeSpec } from "../../src/assertions/probe.js";
+import { classify, parseProbeOutput, probeOrder, probeScript, type ProbeSpec } from "../../src/assertions/probe.js";
 
 const spec = (over: Partial<ProbeSpec> = {}): ProbeSpec => ({
   vantage: "external",
@@ -15,7 +15,8 @@ describe("probe classification", () => {
     expect(classify(0, "")).toBe("ok");
     expect(classify(28, "curl: (28) Connection timed out after 3001 milliseconds")).toBe("timeout");
     expect(classify(1, "wget: download timed out")).toBe("timeout");
-    expect(classify(124, "")).toBe("timeout");
+    expect(classify(124, "")).toBe("error");
+    expect(classify(143, "")).toBe("error");
     expect(classify(7, "curl: (7) Failed to connect to 10.0.0.1 port 80: Connection refused")).toBe("refused");
     expect(classify(1, "wget: can't connect to remote host (10.78.1.2): Connection refused")).toBe("refused");
     expect(classify(56, "curl: (56) Recv failure: Connection reset by peer")).toBe("reset");
@@ -40,5 +41,27 @@ describe("probe classification", () => {
     const script = probeScript([spec(), spec({ target: "b" })]);
     expect(script.match(/\) &$/gm)).toHaveLength(2);
     expect(script.trim().endsWith("wait")).toBe(true);
+  });
+});
+
+describe("probe order", () => {
+  const vantages = ["localhost", "host-ip", "external", "cross-network"] as const;
+
+  it("is a permutation of the vantages, the same for the same seed and repeat", () => {
+    const order = probeOrder(vantages, "seed-a:cell", 0);
+    expect([...order].sort()).toEqual([...vantages].sort());
+    expect(probeOrder(vantages, "seed-a:cell", 0)).toEqual(order);
+  });
+
+  it("differs between the repeats of a cell: 24 repeats see all 24 orders of four vantages", () => {
+    const seen = new Set(Array.from({ length: 24 }, (_, i) => probeOrder(vantages, "seed-a:cell", i).join(",")));
+    expect(seen.size).toBe(24);
+    expect(probeOrder(vantages, "seed-a:cell", 1)).not.toEqual(probeOrder(vantages, "seed-a:cell", 0));
+  });
+
+  it("handles fewer vantages (a topology with one network has no cross-network probe)", () => {
+    const three = new Set(Array.from({ length: 6 }, (_, i) => probeOrder(["a", "b", "c"], "s", i).join("")));
+    expect(three.size).toBe(6);
+    expect(probeOrder(["only"], "s", 5)).toEqual(["only"]);
   });
 });

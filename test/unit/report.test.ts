@@ -6,7 +6,8 @@ import { normaliseRules } from "../../src/report/goldens.js";
 import { esc, renderHtml } from "../../src/report/html.js";
 import { renderJunit } from "../../src/report/junit.js";
 import { renderMarkdownReport } from "../../src/report/report.js";
-import { attempt, cell, probe } from "./fake-results.js";
+import { twinOf } from "../../src/report/twins.js";
+import { attempt, cell, probe } from "../support/fake-results.js";
 
 const broken = cell("1.8.11", "reproduced", [probe("external", false), probe("localhost", true), probe("cross-network", true)], {
   explanation: '3 iptables -C check(s) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER',
@@ -52,6 +53,24 @@ describe("VM and dind twins", () => {
     expect(html).toContain("[vagrant VM]");
     expect(html).toMatch(new RegExp(`<b>vagrant twin:</b> <a href="#cell-${agreeing.cell.id}">works</a> — agrees`));
     expect(html).toMatch(new RegExp(`<b>dind twin:</b> <a href="#cell-${broken.cell.id}">reproduced</a> — differs \\(vantages: cross-network\\)`));
+  });
+});
+
+describe("twins are found by what the cells are, not by their ids", () => {
+  const onVm = (of: typeof broken, cellChanges: Partial<typeof broken.cell> = {}) => ({ ...of, cell: { ...of.cell, provider: "vagrant", id: `vm-${of.cell.iptables}`, ...cellChanges } });
+
+  it("the same engine, build, backend, daemon, topology and scenario on the other provider", () => {
+    const vm = onVm(broken);
+    expect(twinOf(vm, [healthy, broken, vm])).toBe(broken);
+    expect(twinOf(broken, [healthy, broken, vm])).toBe(vm);
+  });
+
+  it("a cell differing in any of those, or in its scenario variant, is no twin", () => {
+    const flush = { ...broken, cell: { ...broken.cell, scenario: "flush-then-run", variant: "filter" } };
+    expect(twinOf(onVm(broken, { daemon: "proxy-on" }), [broken])).toBeUndefined();
+    expect(twinOf(onVm(flush, { variant: "all" }), [flush])).toBeUndefined();
+    expect(twinOf(onVm(flush), [flush])).toBe(flush);
+    expect(twinOf(broken, [broken, healthy])).toBeUndefined();
   });
 });
 

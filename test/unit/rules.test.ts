@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { missingRules, engineGeneration } from "../../src/assertions/expected-rules.js";
-import { chainExists, hasRule, parseIptablesSave, policyOf, renderRuleSet, RuleSetParseError } from "../../src/assertions/iptables-save.js";
+import { hasRule, parseIptablesSave, renderRuleSet, RuleSetParseError } from "../../src/assertions/iptables-save.js";
 
 // Dumps captured from real hosts: docker 28.5.2, default bridge + 3 user bridges, one published container each.
 const dump = (name: string) => readFileSync(new URL(`../fixtures/iptables-save/${name}`, import.meta.url), "utf8");
@@ -20,9 +20,11 @@ describe("iptables-save parser", () => {
   it("reads tables, chains, policies and rules, dropping counters", () => {
     const rules = parseIptablesSave(healthy);
     expect([...rules.tables.keys()].sort()).toEqual(["filter", "nat", "raw"]);
-    expect(policyOf(rules, "filter", "FORWARD")).toBe("DROP");
-    expect(policyOf(rules, "filter", "DOCKER")).toBeUndefined();
-    expect(chainExists(rules, "filter", "DOCKER-BRIDGE")).toBe(true);
+    const filter = rules.tables.get("filter")?.chains;
+    expect(filter?.get("FORWARD")?.policy).toBe("DROP");
+    expect(filter?.has("DOCKER")).toBe(true);
+    expect(filter?.get("DOCKER")?.policy).toBeUndefined();
+    expect(filter?.has("DOCKER-BRIDGE")).toBe(true);
     expect(hasRule(rules, "filter", "FORWARD", "-j DOCKER-FORWARD")).toBe(true);
     expect(hasRule(rules, "nat", "DOCKER", "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.77.0.2:80")).toBe(true);
     expect(renderRuleSet(rules)).not.toMatch(/\[\d+:\d+\]/);

@@ -1,11 +1,10 @@
 import type { Engine } from "../../config/schema.js";
+import { ENGINE_BUILD_DIR as ENGINE_DIR } from "../../contract/host-contract.js";
 import type { ImageRecipe } from "./build-image.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 
 export type MobySourceEngine = Engine & { source: Extract<Engine["source"], { kind: "moby-source" }> };
 
-/** Where a compiled engine lives in its image and in the host; `provenance` there records tag, commit and Go. */
-export const ENGINE_DIR = "/opt/fwcompat/engine";
 
 /** What `dockerd --version` must print for this engine: Docker's own format with the short commit. */
 export const expectedDockerdVersion = (engine: MobySourceEngine) => `Docker version ${engine.version}, build ${engine.source.commit.slice(0, 7)}`;

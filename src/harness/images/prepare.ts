@@ -1,9 +1,12 @@
 import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
+import { HOST_TOOLS } from "../../contract/host-contract.js";
 export type { Availability } from "./build-or-explain.js";
 import { timerInto } from "../timing.js";
+import { packageFile } from "../package-files.js";
 import { ensureBaseImage, type BasePlan } from "./base-image.js";
 import { buildOrExplain, type Availability } from "./build-or-explain.js";
 import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
@@ -19,13 +22,18 @@ export interface PreparedImages {
   timingsMs: Record<string, number>;
 }
 
-/** Suite used to compile tarball builds: old enough that its binaries run on every newer host suite. */
+/**
+ * Suite the tarball builds are compiled in (and the peer's image). Not older than every host
+ * suite: bookworm is. A build compiled here runs on an older host only if that host's glibc and
+ * libnftnl have the symbols it links (1.8.11 needs glibc 2.34, which bookworm's 2.36 has);
+ * otherwise selecting it fails inside the host with the loader's error.
+ */
 const TOOLCHAIN_SUITE = "trixie";
-const HOST_FILES_DIR = new URL("../../../host-files/", import.meta.url);
+const HOST_FILES_DIR = packageFile("host-files");
 
 export async function readHostFiles(): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
-  for (const name of await readdir(HOST_FILES_DIR)) files[`bin/${name}`] = await readFile(new URL(name, HOST_FILES_DIR), "utf8");
+  for (const name of await readdir(HOST_FILES_DIR)) files[`bin/${name}`] = await readFile(join(HOST_FILES_DIR, name), "utf8");
   return files;
 }
 
@@ -50,7 +58,7 @@ export async function prepareImages(
   );
   const toolchainBase = bases.get(TOOLCHAIN_SUITE) as string;
   const hostFiles = await readHostFiles();
-  const wrappers = hostFiles["bin/fwcompat-make-wrappers"] as string;
+  const wrappers = hostFiles[`bin/${HOST_TOOLS.makeWrappers}`] as string;
   // The engines compiled from source take minutes: they start first and run beside everything else.
   const engineImages = new Map(
     input.engines.flatMap((engine) =>

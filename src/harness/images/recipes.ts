@@ -1,10 +1,8 @@
 import type { Engine, IptablesBuild } from "../../config/schema.js";
+import { buildPrefix, HOST_PATHS, HOST_TOOLS, HOST_TOOLS_DIR, provenanceFile } from "../../contract/host-contract.js";
 import type { ImageRecipe } from "./build-image.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 import { mobyHostInstall } from "./moby-recipe.js";
-
-/** Where an iptables build lives inside a host; fwcompat-select-iptables expects this layout. */
-export const buildPrefix = (build: { name: string }) => `/opt/fwcompat/iptables/${build.name}`;
 
 const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
 
@@ -22,18 +20,18 @@ export function debianIptablesRecipe(build: IptablesBuild & { source: { kind: "d
   return {
     repo: "fwcompat/iptables",
     tagPrefix: build.name,
-    files: { "bin/fwcompat-make-wrappers": wrappers },
+    files: { [`bin/${HOST_TOOLS.makeWrappers}`]: wrappers },
     extraKeys: [baseTag, mirror],
     dockerfile: [
       `FROM ${baseTag} AS build`,
-      `COPY bin/fwcompat-make-wrappers /usr/local/sbin/`,
+      `COPY bin/${HOST_TOOLS.makeWrappers} ${HOST_TOOLS_DIR}/`,
       `RUN set -e; echo "deb ${mirror} ${suite} main" > /etc/apt/sources.list.d/fwcompat-${suite}.list; ${APT_UPDATE}; ` +
         `mkdir -p /tmp/debs && cd /tmp/debs; ` +
         `libs=$(apt-cache depends iptables=${version} | awk '/Depends:/ {print $2}' | grep '^lib' | grep -v '^libc6$' | sed 's|$|/${suite}|'); ` +
         `apt-get download iptables=${version} $libs; ls; ` +
         `mkdir -p ${prefix}/root; for deb in *.deb; do dpkg-deb -x "$deb" ${prefix}/root; done; ` +
-        `fwcompat-make-wrappers ${prefix} ${prefix}/root/usr/sbin ${lib} ${lib}/xtables | tee /tmp/versions; ${versionGate(build)}; ` +
-        `printf 'package=iptables %s (Debian %s)\\nsource=debian\\n' "${version}" "${suite}" > ${prefix}/provenance; ` +
+        `${HOST_TOOLS.makeWrappers} ${prefix} ${prefix}/root/usr/sbin ${lib} ${lib}/xtables | tee /tmp/versions; ${versionGate(build)}; ` +
+        `printf 'package=iptables %s (Debian %s)\\nsource=debian\\n' "${version}" "${suite}" > ${provenanceFile(build)}; ` +
         `rm -rf /var/lib/apt/lists/* /tmp/debs`,
       ...finalStage(build),
     ].join("\n"),
@@ -46,17 +44,17 @@ export function tarballIptablesRecipe(build: IptablesBuild & { source: { kind: "
   return {
     repo: "fwcompat/iptables",
     tagPrefix: build.name,
-    files: { "bin/fwcompat-make-wrappers": wrappers, "iptables.tar": tarball },
+    files: { [`bin/${HOST_TOOLS.makeWrappers}`]: wrappers, "iptables.tar": tarball },
     extraKeys: [baseTag],
     dockerfile: [
       `FROM ${baseTag} AS build`,
       `RUN ${APT_UPDATE} && ${APT_INSTALL} build-essential pkg-config libmnl-dev libnftnl-dev xz-utils bzip2 && rm -rf /var/lib/apt/lists/*`,
-      `COPY bin/fwcompat-make-wrappers /usr/local/sbin/`,
+      `COPY bin/${HOST_TOOLS.makeWrappers} ${HOST_TOOLS_DIR}/`,
       `COPY iptables.tar /tmp/iptables.tar`,
       `RUN set -e; mkdir /src && tar -C /src --strip-components=1 -xf /tmp/iptables.tar && cd /src && ` +
         `./configure --prefix=${prefix} >/dev/null && make -j"$(nproc)" >/dev/null && make install >/dev/null && ` +
-        `fwcompat-make-wrappers ${prefix} ${prefix}/sbin ${prefix}/lib ${prefix}/lib/xtables | tee /tmp/versions && ${versionGate(build)} && ` +
-        `printf 'package=upstream tarball %s sha256 %s\\nsource=tarball\\n' "${build.source.file}" "${build.source.sha256}" > ${prefix}/provenance`,
+        `${HOST_TOOLS.makeWrappers} ${prefix} ${prefix}/sbin ${prefix}/lib ${prefix}/lib/xtables | tee /tmp/versions && ${versionGate(build)} && ` +
+        `printf 'package=upstream tarball %s sha256 %s\\nsource=tarball\\n' "${build.source.file}" "${build.source.sha256}" > ${provenanceFile(build)}`,
       ...finalStage(build),
     ].join("\n"),
   };
@@ -96,9 +94,9 @@ export function hostRecipe(
       ...install,
       `RUN dockerd --version | grep -q "version ${engine.version}" || { echo "engine claims ${engine.version} but says: $(dockerd --version)"; exit 1; }`,
       ...builds.map(({ build, tag }) => `COPY --from=${tag} ${buildPrefix(build)} ${buildPrefix(build)}`),
-      `COPY bin/ /usr/local/sbin/`,
-      `RUN mkdir -p /etc/docker /run/fwcompat`,
-      `ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/sbin/fwcompat-hostd"]`,
+      `COPY bin/ ${HOST_TOOLS_DIR}/`,
+      `RUN mkdir -p /etc/docker ${HOST_PATHS.runDir}`,
+      `ENTRYPOINT ["/usr/bin/tini", "--", "${HOST_TOOLS_DIR}/${HOST_TOOLS.hostd}"]`,
     ].join("\n"),
   };
 }

@@ -7,10 +7,11 @@ import type { ExecResult } from "../../contract/exec.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
 import { daemonJson } from "../host-ops.js";
 import { VAGRANT_HOME } from "../vagrant/box.js";
-import type { LibvirtSession } from "../vagrant/libvirt.js";
+import { virsh, type LibvirtSession } from "../vagrant/libvirt.js";
 import { processAlive } from "../process-alive.js";
+import { packageFile } from "../package-files.js";
 
-const TEMPLATE = new URL("../../../vagrant/Vagrantfile", import.meta.url).pathname;
+const TEMPLATE = packageFile("vagrant", "Vagrantfile");
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
 const UP_TIMEOUT_MS = 600_000;
 
@@ -116,10 +117,9 @@ export class VagrantProvider implements HostProvider {
 
 /** vagrant-libvirt uploads the box into the default pool once; it is ours to remove when the run ends. */
 async function deleteBoxVolumes(): Promise<void> {
-  const virsh = (...args: string[]) => execa("virsh", ["-c", "qemu:///system", ...args], { reject: false, timeout: 60_000 });
   // this virsh has no `vol-list --name`: take the first column of the table
-  const volumes = (await virsh("vol-list", "default")).stdout.split("\n").map((line) => line.trim().split(/\s+/)[0] ?? "");
-  for (const volume of volumes.filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh("vol-delete", volume, "--pool", "default");
+  const volumes = (await virsh(["vol-list", "default"])).stdout.split("\n").map((line) => line.trim().split(/\s+/)[0] ?? "");
+  for (const volume of volumes.filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh(["vol-delete", volume, "--pool", "default"]);
 }
 
 /** `vagrant destroy -f`, then whatever libvirt still holds under the VM's name. */
@@ -129,14 +129,13 @@ export async function destroyVagrantDir(dir: string): Promise<void> {
   const config = await readFile(join(dir, "fwcompat-vm.json"), "utf8").catch(() => "{}");
   const name = (JSON.parse(config) as { name?: string }).name;
   if (name) {
-    const virsh = (...args: string[]) => execa("virsh", ["-c", "qemu:///system", ...args], { reject: false, timeout: 60_000 });
-    const domains = (await virsh("list", "--all", "--name")).stdout.split("\n").filter((d) => d.startsWith(name));
+    const domains = (await virsh(["list", "--all", "--name"])).stdout.split("\n").filter((d) => d.startsWith(name));
     for (const domain of domains) {
-      await virsh("destroy", domain);
-      await virsh("undefine", domain, "--remove-all-storage");
+      await virsh(["destroy", domain]);
+      await virsh(["undefine", domain, "--remove-all-storage"]);
     }
-    await virsh("net-destroy", name);
-    await virsh("net-undefine", name);
+    await virsh(["net-destroy", name]);
+    await virsh(["net-undefine", name]);
   }
   await rm(dir, { recursive: true, force: true });
 }
@@ -150,10 +149,6 @@ class VagrantHost implements Host {
     readonly mode: string,
     private readonly remove: () => Promise<void>,
   ) {}
-
-  exec(cmd: string[], timeoutMs = 60_000): Promise<ExecResult> {
-    return this.sh(cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" "), timeoutMs);
-  }
 
   sh(script: string, timeoutMs = 60_000): Promise<ExecResult> {
     return shell(

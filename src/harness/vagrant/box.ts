@@ -4,11 +4,12 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { UserError } from "../../errors.js";
-import { buildPrefix } from "../images/recipes.js";
+import { buildPrefix, HOST_TOOLS_DIR, IPTABLES_BUILDS_DIR } from "../../contract/host-contract.js";
+import { packageFile } from "../package-files.js";
 import type { IptablesBuild } from "../../config/schema.js";
 
 export const BOX_SUITE = "trixie";
-const BUILD_SCRIPT = new URL("../../../vagrant/build-box.sh", import.meta.url).pathname;
+const BUILD_SCRIPT = packageFile("vagrant", "build-box.mjs");
 const CACHE = join(homedir(), ".cache", "fwcompat");
 export const VAGRANT_HOME = process.env.FWCOMPAT_VAGRANT_HOME ?? join(CACHE, "vagrant-home");
 
@@ -18,6 +19,9 @@ export async function vagrantPublicKey(): Promise<string> {
   if (!path) throw new UserError("Vagrant's insecure public key (keys/vagrant.pub in the vagrant package) was not found; install vagrant with scripts/setup.sh --vm");
   return path;
 }
+
+/** Where Vagrant keeps the kernel of an added box (the box boots it directly). */
+export const boxKernel = (name: string) => join(VAGRANT_HOME, "boxes", name.replace(/\//g, "-VAGRANTSLASH-"), "0", "libvirt", "vmlinuz");
 
 /**
  * A libvirt box of Debian trixie with every available iptables build and fwcompat's
@@ -44,13 +48,13 @@ export async function ensureBox(
       const created = await execa("docker", ["create", tag, "/none"]);
       const id = created.stdout.trim();
       try {
-        await mkdir(join(overlay, "opt/fwcompat/iptables"), { recursive: true });
-        await execa("docker", ["cp", `${id}:${buildPrefix(build)}`, join(overlay, "opt/fwcompat/iptables/")]);
+        await mkdir(join(overlay, IPTABLES_BUILDS_DIR), { recursive: true });
+        await execa("docker", ["cp", `${id}:${buildPrefix(build)}`, `${join(overlay, IPTABLES_BUILDS_DIR)}/`]);
       } finally {
         await execa("docker", ["rm", id], { reject: false });
       }
     }
-    const sbin = join(overlay, "usr/local/sbin");
+    const sbin = join(overlay, HOST_TOOLS_DIR);
     await mkdir(sbin, { recursive: true });
     for (const [file, content] of Object.entries(input.hostFiles)) {
       const target = join(sbin, file.replace(/^bin\//, ""));
@@ -59,7 +63,7 @@ export async function ensureBox(
     }
     log(`building VM box ${name} (debootstrap + kernel, about 2 minutes)`);
     const boxFile = join(work, "fwcompat.box");
-    const build = await execa("bash", [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey], { reject: false, all: true, timeout: 1_200_000 });
+    const build = await execa(process.execPath, [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey], { reject: false, all: true, timeout: 1_200_000 });
     if (build.exitCode !== 0) throw new Error(`box build failed: ${(build.all ?? "").split("\n").slice(-10).join("\n")}`);
     const add = await execa("vagrant", ["box", "add", "--force", "--name", name, boxFile], { env, reject: false, all: true, timeout: 600_000 });
     if (add.exitCode !== 0) throw new Error(`vagrant box add failed: ${(add.all ?? "").split("\n").slice(-5).join("\n")}`);

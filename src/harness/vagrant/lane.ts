@@ -1,8 +1,8 @@
 import type { IptablesBuild } from "../../config/schema.js";
 import { readHostFiles, type PreparedImages } from "../images/prepare.js";
 import { VagrantProvider } from "../providers/vagrant.js";
-import { ensureBox } from "./box.js";
-import { startLibvirt, type LibvirtSession } from "./libvirt.js";
+import { boxKernel, ensureBox } from "./box.js";
+import { kvmUsable, startLibvirt, type LibvirtSession } from "./libvirt.js";
 
 export type VmLane =
   | { ok: true; provider: VagrantProvider; box: string }
@@ -17,7 +17,6 @@ export async function startVmLane(
   let libvirt: LibvirtSession | undefined;
   try {
     libvirt = await startLibvirt(options.log);
-    options.log(`VM lane: libvirt ${libvirt.driver === "kvm" ? "with KVM" : "with software emulation (no usable KVM)"}`);
     const withTags = builds.flatMap((build) => {
       const state = images.builds.get(build.name);
       return state?.ok ? [{ build, tag: state.tag }] : [];
@@ -25,6 +24,8 @@ export async function startVmLane(
     const box = await ensureBox({ mirror: options.mirror, builds: withTags, hostFiles: await readHostFiles() }, options.log);
     images.timingsMs[`box:${box.name}`] = box.ms;
     options.log(`VM box ${box.name}: ${box.built ? "built" : "cached"} in ${(box.ms / 1000).toFixed(0)}s`);
+    libvirt.driver = (await kvmUsable(boxKernel(box.name))) ? "kvm" : "qemu";
+    options.log(`VM lane: libvirt ${libvirt.driver === "kvm" ? "with KVM" : "with software emulation (no usable KVM)"}`);
     return { ok: true, provider: new VagrantProvider(options.runId, libvirt), box: box.name };
   } catch (error) {
     await libvirt?.stop();

@@ -12,20 +12,42 @@ export interface LibvirtSession {
   stop(): Promise<void>;
 }
 
-const virshWorks = async () => (await execa("virsh", ["-c", "qemu:///system", "version"], { reject: false, timeout: 10_000 })).exitCode === 0;
+/** virsh on the system libvirt; a failure is in the result (exitCode, stderr), never thrown. */
+export const virsh = (args: readonly string[], timeoutMs = 60_000) => execa("virsh", ["-c", "qemu:///system", ...args], { reject: false, timeout: timeoutMs });
+
+const virshWorks = async () => (await virsh(["version"], 10_000)).exitCode === 0;
 
 /**
- * /dev/kvm can exist and even open without working (nested sandboxes: QEMU then aborts
- * when the first vCPU runs). So run a vCPU for real for two seconds, then ask QEMU to quit.
+ * /dev/kvm can exist and even open without working (nested sandboxes: QEMU then aborts, or
+ * stops with "KVM internal error ... emulation failure" as soon as the guest runs an
+ * instruction KVM cannot emulate, e.g. early in a Debian kernel's boot). So boot the box's
+ * own kernel under KVM when there is one (it must get as far as looking for its root file
+ * system), else run a bare vCPU for two seconds. FWCOMPAT_VM_ACCEL=kvm|qemu overrides this.
  */
-export async function kvmUsable(): Promise<boolean> {
+export async function kvmUsable(kernel?: string): Promise<boolean> {
+  const forced = process.env.FWCOMPAT_VM_ACCEL;
+  if (forced === "kvm" || forced === "qemu") return forced === "kvm";
   if (!existsSync("/dev/kvm")) return false;
-  const probe = execa("qemu-system-x86_64", ["-accel", "kvm", "-M", "pc", "-cpu", "host", "-m", "64", "-display", "none", "-nodefaults", "-monitor", "stdio"], {
-    reject: false,
-    timeout: 20_000,
-  });
+  const base = ["-accel", "kvm", "-cpu", "host", "-display", "none", "-nodefaults", "-no-reboot"];
+  if (kernel && existsSync(kernel)) {
+    const boot = execa("qemu-system-x86_64", [...base, "-m", "256", "-kernel", kernel, "-append", "console=ttyS0 panic=-1", "-serial", "stdio", "-monitor", "none"], {
+      reject: false,
+      all: true,
+      timeout: 30_000,
+    });
+    let output = "";
+    // QEMU stays up (paused) after a KVM failure: stop it as soon as either answer shows.
+    boot.all?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/KVM internal error|VFS: |Kernel panic/.test(output)) boot.kill();
+    });
+    await boot;
+    return !/KVM internal error/.test(output) && /VFS: |Kernel panic/.test(output);
+  }
+  const probe = execa("qemu-system-x86_64", [...base, "-M", "pc", "-m", "64", "-monitor", "stdio"], { reject: false, all: true, timeout: 20_000 });
   setTimeout(() => probe.stdin?.end("quit\n"), 2000);
-  return (await probe).exitCode === 0;
+  const result = await probe;
+  return result.exitCode === 0 && !/KVM internal error/.test(result.all ?? "");
 }
 
 /**
@@ -55,9 +77,9 @@ export async function startLibvirt(log: (line: string) => void): Promise<Libvirt
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  const driver = (await kvmUsable()) ? "kvm" : "qemu";
   return {
-    driver,
+    // decided for real once the box (and its kernel) is there: see startVmLane
+    driver: (await kvmUsable()) ? "kvm" : "qemu",
     async stop() {
       for (const pid of started.reverse()) {
         try {

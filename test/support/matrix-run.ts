@@ -1,8 +1,9 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
+import type { CellResult } from "../../src/results/schema.js";
 import { runCli } from "./cli.js";
+import { readCells } from "./results.js";
 
 /** A real matrix run for a test file: its cells by id, run id, exit status and output. */
 export interface MatrixRun {
@@ -17,11 +18,7 @@ export interface MatrixRun {
 export async function runMatrixForTest(matrix: string, options: { timeoutMs: number; env?: Record<string, string> }): Promise<MatrixRun> {
   const out = await mkdtemp(join(tmpdir(), "fwcompat-it-"));
   const run = await runCli(["run", "--matrix", matrix, "--out", out], options);
-  const cells = new Map<string, CellResult>();
-  for (const file of await readdir(join(out, "cells"))) {
-    const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", file), "utf8")));
-    cells.set(result.cell.id, result);
-  }
+  const cells = new Map((await readCells(out)).map((result) => [result.cell.id, result]));
   const output = `${run.stderr}\n${run.stdout}`;
   return {
     cells,

@@ -10,8 +10,8 @@ export function runCli(args: string[], options: { timeoutMs: number; env?: Recor
 }
 
 /** Starts the CLI and resolves the run id as soon as the run announces it. */
-export function startRun(args: string[]): { child: ResultPromise; runId: Promise<string>; output: () => string } {
-  const child = execa(process.execPath, ["--import", "tsx", CLI, ...args], { reject: false, cwd: ROOT, timeout: 30 * 60_000 });
+export function startRun(args: string[], env?: Record<string, string>): { child: ResultPromise; runId: Promise<string>; output: () => string } {
+  const child = execa(process.execPath, ["--import", "tsx", CLI, ...args], { reject: false, cwd: ROOT, timeout: 30 * 60_000, env });
   let output = "";
   const runId = new Promise<string>((resolve, reject) => {
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -46,6 +46,13 @@ export async function waitFor(check: () => Promise<boolean>, ms: number, what: s
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** Containers a given fwcompat process created (by its pid label): unlike a count of all labelled ones, other runs on the engine do not change it. */
+export async function containersCreatedBy(pid: number | undefined): Promise<number> {
+  if (!pid) throw new Error("no pid: the CLI did not start");
+  const out = await execa("docker", ["ps", "-a", "-q", "--filter", `label=io.fwcompat.pid=${pid}`]);
+  return out.stdout.split("\n").filter(Boolean).length;
 }
 
 /**

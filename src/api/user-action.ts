@@ -1,0 +1,18 @@
+import { matchErrors } from "../assertions/error-matchers.js";
+import type { ExecResult } from "../contract/exec.js";
+import { runStep } from "../harness/host-ops.js";
+import type { ScenarioContext } from "./scenario.js";
+
+/**
+ * Runs one of the user's own actions (e.g. `docker run -p 8084:80`) as the user would, and
+ * records it as a result: a failure is evidence, not a harness error. Its error text is kept
+ * verbatim and matched against the known signatures.
+ */
+export async function tryUserAction(ctx: ScenarioContext, when: string, action: string, script: string): Promise<ExecResult> {
+  const run = await runStep(ctx.host, ctx.steps, `${when}: ${action}`, script);
+  const output = `${run.stderr}${run.stdout}`;
+  ctx.errors.push(...matchErrors(`${when}: ${action.replace(/\s\d+:\d+$/, "")}`, output));
+  const error = run.exitCode === 0 ? "" : (run.stderr.trim() || run.stdout.trim()).slice(0, 2000);
+  ctx.userActions.push({ action, when, ok: run.exitCode === 0, exitCode: run.exitCode, error });
+  return run;
+}
