@@ -4,6 +4,7 @@ import { assertEngineReachable, connectEngine } from "../harness/engine.js";
 import { sweep } from "../harness/sweep.js";
 import { sweepVagrant } from "../harness/providers/vagrant.js";
 import { parseCliArgs, USAGE } from "./args.js";
+import { bisectCommand } from "./bisect-command.js";
 import { runCommand } from "./run-command.js";
 import { compareCommand, gateCommand, planCommand, reportCommand } from "./report-commands.js";
 import { exitWith, installSignalHandlers } from "./shutdown.js";
@@ -13,6 +14,11 @@ const stamp = () => new Date().toISOString().slice(11, 19);
 const log = (line: string) => process.stderr.write(`[${stamp()}] ${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
+  // bisect has options of its own; it parses them itself
+  if (argv[0] === "bisect") {
+    installSignalHandlers(log);
+    return bisectCommand(argv.slice(1), connectEngine(), log);
+  }
   const args = parseCliArgs(argv);
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);

@@ -74,6 +74,10 @@ function filters(results: readonly CellResult[]): string {
   ].join("")}</div>`;
 }
 
+/** A build from git: its commit, `git describe`, date and subject. */
+const commitRow = (ev: NonNullable<CellResult["baseline"]>["evidence"]): Array<[string, unknown]> =>
+  ev?.iptablesCommit ? [["commit", `${ev.iptablesCommit.commit} (${ev.iptablesCommit.describe}, ${ev.iptablesCommit.date}): ${ev.iptablesCommit.subject}`]] : [];
+
 const pre = (text: string | undefined, max = 20_000) => `<pre>${esc((text ?? "").slice(-max) || "(none)")}</pre>`;
 
 function twinLine(r: CellResult, all: readonly CellResult[]): string {
@@ -107,7 +111,7 @@ function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly Cel
 ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
 ${twinLine(r, all)}
 ${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}`).join(" | "))}` : ""}</p>` : ""}
-${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
+${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ...commitRow(ev), ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
 ${probes ? `<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
 ${fixes ? `<h3>Fixes</h3><table><tr><th>fix</th><th>verdict</th><th>per vantage</th><th>note</th><th>skipped rules restored</th></tr>${fixes}</table>` : ""}
 ${b?.missingRules.length ? `<h3>Missing rules</h3><pre>${b.missingRules.map((m) => `<span class="missing">${esc(m)}</span>`).join("\n")}</pre>` : ""}

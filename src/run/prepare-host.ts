@@ -1,4 +1,5 @@
 import type { ScenarioContext } from "../api/scenario.js";
+import { parseProvenance } from "../harness/images/git-recipe.js";
 import { buildPrefix } from "../harness/images/recipes.js";
 import { mustStep, readIpForward, writeDaemonJson } from "../harness/host-ops.js";
 import type { Evidence } from "../results/schema.js";
@@ -28,6 +29,7 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
   );
   const [kernel = "", iptablesVersion = "", iptablesPackage = "", dockerdVersion = "", probe = "", cgroup = ""] = facts.stdout.split("\n");
   return {
+    ...(await commitOfBuild(ctx)),
     hostMode: host.mode,
     kernel,
     iptablesVersion,
@@ -38,4 +40,12 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     ipForward: { atStart, afterDockerd },
     cgroup,
   };
+}
+
+/** For a build from git, the commit its provenance file names (id, describe, subject, date). */
+async function commitOfBuild(ctx: ScenarioContext): Promise<Pick<Evidence, "iptablesCommit">> {
+  const read = await ctx.host.sh(`cat ${buildPrefix(ctx.cell.iptables)}/provenance`, 10_000);
+  const fields = parseProvenance(read.stdout);
+  const [commit, describe = "", subject = "", date = ""] = ["commit", "describe", "subject", "date"].map((key) => fields.get(key)?.[0]);
+  return commit ? { iptablesCommit: { commit, describe, subject, date } } : {};
 }

@@ -4,10 +4,10 @@ import type { ImageRecipe } from "./build-image.js";
 /** Where an iptables build lives inside a host; fwcompat-select-iptables expects this layout. */
 export const buildPrefix = (build: { name: string }) => `/opt/fwcompat/iptables/${build.name}`;
 
-const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
+export const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
 // The mirror may be a dated snapshot whose Release files have expired; their signatures still hold.
-const APT_UPDATE = "apt-get -o Acquire::Check-Valid-Until=false update -qq";
-const APT_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends";
+export const APT_UPDATE = "apt-get -o Acquire::Check-Valid-Until=false update -qq";
+export const APT_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends";
 
 /** Fails the build when the binary does not say the version the matrix claims: nothing is ever relabelled. */
 const versionGate = (build: IptablesBuild) =>
