@@ -123,16 +123,16 @@ ${b ? `<h3>dockerd log (tail)</h3>${pre(b.dockerdLog)}` : ""}
 </details>`;
 }
 
-export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<string, GoldenDiff>, generatedAt: string): string {
+/** `sections`: further rendered sections (e.g. bisects), placed above the matrix. */
+export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<string, GoldenDiff>, generatedAt: string, sections: readonly string[] = []): string {
   const counts = uniq(results.map((r) => r.status)).map((s) => `${results.filter((r) => r.status === s).length} ${s}`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>
 <body>
 <h1>Docker × iptables compatibility</h1>
 <div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · L localhost, H host-ip, E external, X cross-network (must be blocked)</div>
-${filters(results)}
-${matrixTable(results)}
-<h2>Cells</h2>
+${sections.join("\n")}
+${results.length ? `${filters(results)}\n${matrixTable(results)}\n<h2>Cells</h2>` : ""}
 ${results.map((r) => detail(r, goldens.get(r.cell.id), results)).join("\n")}
 <script>${SCRIPT}</script>
 </body></html>`;

@@ -69,6 +69,7 @@ describe("bad matrix files", () => {
     "bad-unknown-variant.yaml": /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all$/,
     "bad-unknown-source-kind.yaml": /^bad-unknown-source-kind\.yaml:8:21: iptables\.1\.source\.kind: /,
     "bad-bad-version.yaml": /^bad-bad-version\.yaml:1:10: version: /,
+    "bad-short-commit.yaml": /^bad-short-commit\.yaml:5:86: iptables\.0\.source\.commit: a full 40-digit commit id$/,
   };
   const fixtures = readdirSync(dir).filter((f) => f.startsWith("bad-"));
 

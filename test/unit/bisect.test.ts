@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { gitLabelProblem, gitProvenance, parseProvenance, tagVersion } from "../../src/harness/images/git-recipe.js";
+import type { CommitInfo } from "../../src/harness/git/repository.js";
+import { nextIndex, outcome, record, startSearch, stepsLeft, type Judged, type Search } from "../../src/run/bisect/search.js";
+
+/** Runs the search against an oracle: indices below `flip` keep the old verdict, the rest the new one. */
+function bisect(last: number, flip: number, unbuildable: ReadonlySet<number> = new Set()) {
+  let search: Search = startSearch(last);
+  const judged: number[] = [];
+  for (let index = nextIndex(search); index !== undefined; index = nextIndex(search)) {
+    judged.push(index);
+    const verdict: Judged = unbuildable.has(index) ? "skip" : index >= flip ? "new" : "old";
+    search = record(search, index, verdict);
+  }
+  return { result: outcome(search), judged };
+}
+
+describe("bisect search", () => {
+  it("finds the flip at every position of chains of many lengths, in at most ceil(log2(n)) judgements", () => {
+    for (const last of [1, 2, 3, 4, 7, 16, 197]) {
+      for (let flip = 1; flip <= last; flip++) {
+        const { result, judged } = bisect(last, flip);
+        expect(result, `last ${last} flip ${flip}`).toEqual({ kind: "found", index: flip });
+        expect(judged.length).toBeLessThanOrEqual(stepsLeft(startSearch(last)));
+        expect(new Set(judged).size).toBe(judged.length);
+      }
+    }
+  });
+
+  it("estimates the steps as git bisect does: 197 commits take about 8", () => {
+    expect(stepsLeft(startSearch(197))).toBe(8);
+    expect(stepsLeft(startSearch(1))).toBe(0);
+    expect(stepsLeft(startSearch(2))).toBe(1);
+  });
+
+  it("steps around commits that do not build and still names the flip when a judged neighbour pins it", () => {
+    const { result, judged } = bisect(40, 23, new Set([20, 21, 19]));
+    expect(result).toEqual({ kind: "found", index: 23 });
+    expect(judged).toContain(20);
+  });
+
+  it("when only unbuildable commits are left, names every candidate, the flip among them", () => {
+    const { result } = bisect(40, 23, new Set([21, 22, 23]));
+    // 20 judged old, 24 new, 21-23 unbuildable: the flip is at one of 21..24
+    expect(result).toEqual({ kind: "ambiguous", indices: [21, 22, 23, 24] });
+  });
+
+  it("refuses a judgement outside the open interval (a bug in the caller, not a verdict)", () => {
+    expect(() => record(startSearch(10), 0, "old")).toThrow(/outside/);
+    expect(() => record(startSearch(10), 10, "new")).toThrow(/outside/);
+  });
+});
+
+const info = (overrides: Partial<CommitInfo>): CommitInfo => ({
+  commit: "9ccae63974755d845337fa6b6648ed0de32c9064",
+  describe: "v1.8.10-53-g9ccae639",
+  exactTag: undefined,
+  subject: "nft: Leave interface masks alone when parsing from kernel",
+  date: "2023-11-17T01:10:50+01:00",
+  author: "A. Author",
+  ...overrides,
+});
+
+describe("labels of builds from git", () => {
+  it("at a tag, the build must claim the tag's release and its binaries must print it", () => {
+    const atTag = info({ commit: "8ae55c2a331e932c0aeef8c6c138bf60deb9fd42", describe: "v1.8.10", exactTag: "v1.8.10" });
+    expect(gitLabelProblem({ name: "1.8.10", version: "1.8.10" }, atTag, ["iptables v1.8.10 (nf_tables)", "iptables v1.8.10 (legacy)"])).toBeUndefined();
+    expect(gitLabelProblem({ name: "1.8.11", version: "1.8.11" }, atTag, ["iptables v1.8.11 (nf_tables)"])).toMatch(/claims 1\.8\.11, but its commit is tag v1\.8\.10/);
+    expect(gitLabelProblem({ name: "1.8.10", version: "1.8.10" }, atTag, ["iptables v1.8.9 (nf_tables)"])).toMatch(/claims 1\.8\.10 but says: iptables v1\.8\.9/);
+  });
+
+  it("between tags, the build must be named by its commit", () => {
+    const between = info({});
+    expect(gitLabelProblem({ name: "1.8.10", version: "1.8.10" }, between, ["iptables v1.8.10 (nf_tables)"])).toMatch(/between tags: name the build by its commit \(e\.g\. "git-9ccae6397475"\)/);
+    expect(gitLabelProblem({ name: "git-9ccae6397475", version: "1.8.10" }, between, ["iptables v1.8.10 (nf_tables)"])).toBeUndefined();
+  });
+
+  it("reads a tag's release number", () => {
+    expect(tagVersion("v1.8.10")).toBe("1.8.10");
+    expect(tagVersion("iptables-1.8.11")).toBe("1.8.11");
+    expect(tagVersion("main")).toBeUndefined();
+  });
+
+  it("provenance keeps commit, describe, subject and date, one line each, whatever the subject holds", () => {
+    const written = gitProvenance(info({ subject: "a=b: odd\nsubject" }));
+    const read = parseProvenance(`${written}version=iptables v1.8.10 (nf_tables)\nversion=iptables v1.8.10 (legacy)\n`);
+    expect(read.get("commit")).toEqual(["9ccae63974755d845337fa6b6648ed0de32c9064"]);
+    expect(read.get("describe")).toEqual(["v1.8.10-53-g9ccae639"]);
+    expect(read.get("subject")).toEqual(["a=b: odd subject"]);
+    expect(read.get("source")).toEqual(["git"]);
+    expect(read.get("version")).toEqual(["iptables v1.8.10 (nf_tables)", "iptables v1.8.10 (legacy)"]);
+    expect(read.get("package")?.[0]).toBe("upstream git v1.8.10-53-g9ccae639 (commit 9ccae6397475, 2023-11-17): a=b: odd subject");
+  });
+});
