@@ -1,4 +1,4 @@
-import type { BisectFile, BisectStep } from "../results/bisect.js";
+import { rangeLabel, type BisectFile, type BisectStep } from "../results/bisect.js";
 import { escapeCell } from "../results/markdown.js";
 import { esc } from "./html.js";
 
@@ -41,7 +41,7 @@ export function bisectHtml(file: BisectFile, cellIds: ReadonlySet<string>): stri
     })
     .join("\n");
   return `<section class="bisect" id="bisect-${esc(file.runId)}">
-<h2>Bisect ${esc(file.good.ref)} (good) .. ${esc(file.bad.ref)} (bad): ${esc(bisectHeadline(file))}</h2>
+<h2>Bisect ${esc(rangeLabel(file))}: ${esc(bisectHeadline(file))}</h2>
 <div class="meta">${esc(file.repository)} · judged by ${esc(judgedBy(file))} · ${esc(file.commits)} commit(s) after the older endpoint · ${esc(file.steps.length)} judged: ${esc(file.builds.built)} built, ${esc(file.builds.cached)} cached, ${esc(file.builds.failed)} did not build · ${esc(seconds(file.wallMs))} · started ${esc(file.startedAt)}</div>
 ${result}
 <h3>Judged commits</h3>
@@ -57,7 +57,7 @@ export function bisectMarkdown(file: BisectFile): string {
     (s) => `| ${stepLabel(s)} | \`${short(s.commit)}\` | ${escapeCell(s.describe)} | ${s.build.status} ${seconds(s.build.ms)} | ${escapeCell(s.observed)} → ${s.verdict} | ${seconds(s.judgeMs)} |`,
   );
   return [
-    `## Bisect ${escapeCell(file.good.ref)} (good) .. ${escapeCell(file.bad.ref)} (bad)`,
+    `## Bisect ${escapeCell(rangeLabel(file))}`,
     "",
     `${escapeCell(bisectHeadline(file))}${file.result ? ` — ${escapeCell(file.result.subject)}` : ""}. Judged by ${escapeCell(judgedBy(file))}; ${file.steps.length} commits judged in ${seconds(file.wallMs)}.`,
     "",

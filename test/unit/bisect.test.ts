@@ -1,4 +1,12 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UserError } from "../../src/errors.js";
+import { bisectFileSchema } from "../../src/results/bisect.js";
+import { runBisect } from "../../src/run/bisect/bisect.js";
+import type { Judge } from "../../src/run/bisect/judges.js";
+import type { BisectPlan } from "../../src/run/bisect/plan.js";
 import { gitLabelProblem, gitProvenance, parseProvenance, tagVersion } from "../../src/harness/images/git-recipe.js";
 import type { CommitInfo } from "../../src/harness/git/repository.js";
 import { nextIndex, outcome, record, startSearch, stepsLeft, type Judged, type Search } from "../../src/run/bisect/search.js";
@@ -90,5 +98,77 @@ describe("labels of builds from git", () => {
     expect(read.get("source")).toEqual(["git"]);
     expect(read.get("version")).toEqual(["iptables v1.8.10 (nf_tables)", "iptables v1.8.10 (legacy)"]);
     expect(read.get("package")?.[0]).toBe("upstream git v1.8.10-53-g9ccae639 (commit 9ccae6397475, 2023-11-17): a=b: odd subject");
+  });
+});
+
+describe("runBisect with a scripted judge", () => {
+  const ids = Array.from({ length: 21 }, (_, i) => `c${i}`);
+  const infoOf = (commit: string) => ({ commit, describe: `d-${commit}`, subject: `subject of ${commit}`, date: "2024-01-02T03:04:05+01:00", author: "A. Author" });
+  const plan = (direction: "regression" | "fix"): BisectPlan => ({
+    by: "probe",
+    repository: "repo.bundle",
+    mirror: { info: async (commit: string) => ({ ...infoOf(commit), exactTag: undefined }) } as unknown as BisectPlan["mirror"],
+    good: direction === "regression" ? { ref: "old", commit: "c0" } : { ref: "new", commit: "c20" },
+    bad: direction === "regression" ? { ref: "new", commit: "c20" } : { ref: "old", commit: "c0" },
+    direction,
+    older: "c0",
+    chain: ids.slice(1),
+    backend: "nft",
+    cell: undefined,
+  });
+  /** The probe flips at c13: before it one answer, from it on the other; c13's neighbours listed in `unbuildable` do not build. */
+  const judge = (before: "good" | "bad", unbuildable: string[] = [], calls: string[] = []): Judge => async (commit) => {
+    calls.push(commit);
+    const built = !unbuildable.includes(commit);
+    const verdict = !built ? "skip" : Number(commit.slice(1)) >= 13 ? (before === "good" ? "bad" : "good") : before;
+    return { info: infoOf(commit), build: { status: built ? "built" : "failed", ms: 5, versions: [] }, verdict, observed: verdict === "bad" ? "buggy" : "correct", judgeMs: 1 };
+  };
+  const io = async () => {
+    const lines: string[] = [];
+    return { runId: "bisect-test", outDir: await mkdtemp(join(tmpdir(), "fwcompat-bisect-unit-")), say: (l: string) => lines.push(l), lines };
+  };
+
+  it("names the first bad commit and its parent, prints 'step k of ~N', and keeps bisect.json", async () => {
+    const out = await io();
+    const file = await runBisect(plan("regression"), judge("good"), out);
+    expect(file.result).toMatchObject({ kind: "first-bad", commit: "c13", subject: "subject of c13", parent: { commit: "c12", observed: "correct" } });
+    expect(file.steps.map((s) => s.role).slice(0, 2)).toEqual(["good", "bad"]);
+    expect(out.lines.filter((l) => /^step \d+ of ~5 /.test(l)).length).toBe(file.steps.length - 2);
+    const kept = bisectFileSchema.parse(JSON.parse(await readFile(join(out.outDir, "bisect.json"), "utf8")));
+    expect(kept).toEqual(file);
+  });
+
+  it("given bad older than good, names the fixing commit", async () => {
+    const file = await runBisect(plan("fix"), judge("bad"), await io());
+    expect(file.result).toMatchObject({ kind: "fixing", commit: "c13", parent: { commit: "c12", observed: "buggy" } });
+  });
+
+  it("skips commits that do not build and counts them", async () => {
+    const file = await runBisect(plan("regression"), judge("good", ["c10", "c11"]), await io());
+    expect(file.result?.commit).toBe("c13");
+    expect(file.builds.failed).toBeGreaterThan(0);
+    expect(file.builds.failed).toBe(file.steps.filter((s) => s.verdict === "skip").length);
+  });
+
+  it("an endpoint judged against the claim is bad input, kept as a failed bisect", async () => {
+    const out = await io();
+    await expect(runBisect(plan("regression"), judge("bad"), out)).rejects.toThrow(new UserError("--good old is not good by the -C probe: buggy"));
+    const kept = bisectFileSchema.parse(JSON.parse(await readFile(join(out.outDir, "bisect.json"), "utf8")));
+    expect(kept.state).toBe("failed");
+  });
+
+  it("a judge that throws is tried once more; throwing twice fails the bisect as a harness failure", async () => {
+    let throws = 1;
+    const flaky: Judge = async (commit) => {
+      if (throws-- > 0) throw new Error("engine busy");
+      return judge("good")(commit);
+    };
+    expect((await runBisect(plan("regression"), flaky, await io())).state).toBe("found");
+    const out = await io();
+    const broken: Judge = async () => {
+      throw new Error("engine gone");
+    };
+    await expect(runBisect(plan("regression"), broken, out)).rejects.toThrow("engine gone");
+    expect(JSON.parse(await readFile(join(out.outDir, "bisect.json"), "utf8"))).toMatchObject({ state: "failed", reason: "engine gone" });
   });
 });

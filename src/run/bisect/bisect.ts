@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { UserError } from "../../errors.js";
-import { BISECT_SCHEMA_VERSION, type BisectFile, type BisectStep } from "../../results/bisect.js";
+import { BISECT_SCHEMA_VERSION, rangeLabel, type BisectFile, type BisectStep } from "../../results/bisect.js";
 import { writeAtomically } from "../../results/write.js";
 import type { Judge, Judgement } from "./judges.js";
 import type { BisectPlan } from "./plan.js";
@@ -24,23 +24,17 @@ export function stepLine(step: BisectStep): string {
   return `${label.padEnd(14)} ${step.commit.slice(0, 12)} ${step.describe.padEnd(22)} ${build.padEnd(22)} judged ${seconds(step.judgeMs).padStart(6)}  ${judged}${left}`;
 }
 
-/**
- * Judges both endpoints, then binary-searches the chain between them for the first commit
- * judged like the newer endpoint. bisect.json is rewritten after every judgement, so an
- * interrupted bisect keeps what it saw. Endpoints judged against the user's claim are bad
- * input (UserError); a judge that throws is a harness failure.
- */
-export async function runBisect(plan: BisectPlan, judge: Judge, io: BisectIo): Promise<BisectFile> {
-  const started = performance.now();
-  const file: BisectFile = {
+function newBisectFile(plan: BisectPlan, runId: string): BisectFile {
+  const cell = plan.cell;
+  return {
     schemaVersion: BISECT_SCHEMA_VERSION,
     kind: "bisect",
-    runId: io.runId,
+    runId,
     startedAt: new Date().toISOString(),
     state: "running",
     by: plan.by,
     repository: plan.repository,
-    judge: { backend: plan.backend, ...(plan.cell ? { scenario: plan.cell.scenario, engine: plan.cell.engine.name, daemon: plan.cell.daemon.name, topology: plan.cell.topology.name } : {}) },
+    judge: { backend: plan.backend, ...(cell ? { scenario: cell.scenario, engine: cell.engine.name, daemon: cell.daemon.name, topology: cell.topology.name } : {}) },
     good: plan.good,
     bad: plan.bad,
     direction: plan.direction,
@@ -49,92 +43,109 @@ export async function runBisect(plan: BisectPlan, judge: Judge, io: BisectIo): P
     builds: { built: 0, cached: 0, failed: 0 },
     wallMs: 0,
   };
-  const save = async () => {
-    file.wallMs = Math.round(performance.now() - started);
-    await writeAtomically(join(io.outDir, "bisect.json"), `${JSON.stringify(file, null, 2)}\n`);
-  };
-  const commitAt = (index: number) => (index === 0 ? plan.older : (plan.chain[index - 1] as string));
-  const judgeOnce = async (commit: string): Promise<Judgement> => {
-    try {
-      return await judge(commit);
-    } catch {
-      // a judge throwing is the harness failing (often load); one more try before giving up
-      return judge(commit);
-    }
-  };
-  const keep = async (judgement: Judgement, fields: Pick<BisectStep, "role" | "k" | "of" | "left">) => {
-    const step: BisectStep = { ...fields, ...judgement.info, build: judgement.build, verdict: judgement.verdict, observed: judgement.observed, judgeMs: judgement.judgeMs, ...(judgement.cell ? { cell: judgement.cell } : {}) };
-    file.steps.push(step);
-    file.builds[judgement.build.status]++;
-    io.say(stepLine(step));
-    await save();
-    return step;
-  };
-  const fail = async (reason: string) => {
-    file.state = "failed";
-    file.reason = reason;
-    await save();
-    return new UserError(reason);
-  };
+}
 
+/** bisect.json as the bisect goes: rewritten after every judgement, so an interrupted bisect keeps what it saw. */
+class Journal {
+  private readonly started = performance.now();
+
+  constructor(
+    readonly file: BisectFile,
+    private readonly io: BisectIo,
+  ) {}
+
+  async save(): Promise<void> {
+    this.file.wallMs = Math.round(performance.now() - this.started);
+    await writeAtomically(join(this.io.outDir, "bisect.json"), `${JSON.stringify(this.file, null, 2)}\n`);
+  }
+
+  async keep(judgement: Judgement, fields: Pick<BisectStep, "role" | "k" | "of" | "left">): Promise<BisectStep> {
+    const { info, build, verdict, observed, judgeMs, cell } = judgement;
+    const step: BisectStep = { ...fields, ...info, build, verdict, observed, judgeMs, ...(cell ? { cell } : {}) };
+    this.file.steps.push(step);
+    this.file.builds[build.status]++;
+    this.io.say(stepLine(step));
+    await this.save();
+    return step;
+  }
+
+  async fail(reason: string): Promise<void> {
+    if (this.file.state !== "running") return;
+    this.file.state = "failed";
+    this.file.reason = reason;
+    await this.save();
+  }
+}
+
+/** A judge that throws is the harness failing (often under load): one more try before giving up. */
+const judgeTwice = (judge: Judge) => async (commit: string) => {
+  try {
+    return await judge(commit);
+  } catch {
+    return judge(commit);
+  }
+};
+
+/**
+ * Judges both endpoints, then binary-searches the chain between them for the first commit
+ * judged like the newer endpoint. Endpoints judged against the user's claim are bad input
+ * (UserError); a judge that fails twice is a harness failure.
+ */
+export async function runBisect(plan: BisectPlan, judge: Judge, io: BisectIo): Promise<BisectFile> {
+  const journal = new Journal(newBisectFile(plan, io.runId), io);
+  const { file } = journal;
+  const judgeCommit = judgeTwice(judge);
+  const commitAt = (index: number) => (index === 0 ? plan.older : (plan.chain[index - 1] as string));
   const newerIndex = plan.chain.length;
   const [oldRole, newRole] = plan.direction === "regression" ? (["good", "bad"] as const) : (["bad", "good"] as const);
+  const judgedBy = plan.by === "probe" ? "the -C probe" : "traffic";
   io.say(
-    `bisect ${plan.good.ref} (good) .. ${plan.bad.ref} (bad) by ${plan.by === "probe" ? `the -C probe (${plan.backend})` : `traffic (${file.judge.scenario}, ${file.judge.engine}, ${plan.backend}, ${file.judge.daemon})`}: ` +
+    `bisect ${rangeLabel(file)} by ${plan.by === "probe" ? `the -C probe (${plan.backend})` : `traffic (${file.judge.scenario}, ${file.judge.engine}, ${plan.backend}, ${file.judge.daemon})`}: ` +
       `${plan.chain.length - 1} commit(s) between, about ${stepsLeft(startSearch(newerIndex))} step(s)`,
   );
   try {
+    const byCommit = new Map<string, BisectStep>();
     for (const [index, role] of [[0, oldRole], [newerIndex, newRole]] as const) {
-      const ref = role === "good" ? plan.good.ref : plan.bad.ref;
-      const step = await keep(await judgeOnce(commitAt(index)), { role });
-      if (step.verdict === "skip") throw await fail(`--${role} ${ref} cannot be judged: ${step.build.reason?.split("\n")[0] ?? step.observed}`);
-      if (step.verdict !== role) throw await fail(`--${role} ${ref} is not ${role} by ${plan.by === "probe" ? "the -C probe" : "traffic"}: ${step.observed}`);
+      const ref = plan[role].ref;
+      const step = await journal.keep(await judgeCommit(commitAt(index)), { role });
+      const wrong = step.verdict === "skip" ? `--${role} ${ref} cannot be judged: ${step.build.reason?.split("\n")[0] ?? step.observed}` : step.verdict !== role ? `--${role} ${ref} is not ${role} by ${judgedBy}: ${step.observed}` : undefined;
+      if (wrong) {
+        await journal.fail(wrong);
+        throw new UserError(wrong);
+      }
+      byCommit.set(step.commit, step);
     }
     let search = startSearch(newerIndex);
-    const byCommit = new Map(file.steps.map((s) => [s.commit, s]));
-    for (let k = 1; ; k++) {
-      const index = nextIndex(search);
-      if (index === undefined) break;
+    for (let k = 1, index = nextIndex(search); index !== undefined; k++, index = nextIndex(search)) {
       const estimate = k - 1 + stepsLeft(search);
-      const judgement = await judgeOnce(commitAt(index));
+      const judgement = await judgeCommit(commitAt(index));
       const judged: Judged = judgement.verdict === "skip" ? "skip" : judgement.verdict === oldRole ? "old" : "new";
       search = record(search, index, judged);
-      byCommit.set(judgement.info.commit, await keep(judgement, { role: "step", k, of: estimate, left: commitsLeft(search) }));
+      byCommit.set(judgement.info.commit, await journal.keep(judgement, { role: "step", k, of: estimate, left: commitsLeft(search) }));
     }
     const found = outcome(search);
     if (found?.kind === "found") {
       const flip = byCommit.get(commitAt(found.index)) as BisectStep;
       const parent = byCommit.get(commitAt(found.index - 1)) as BisectStep;
+      const { commit, describe, subject, date, author } = flip;
       file.state = "found";
-      file.result = {
-        kind: plan.direction === "regression" ? "first-bad" : "fixing",
-        commit: flip.commit,
-        describe: flip.describe,
-        subject: flip.subject,
-        date: flip.date,
-        author: flip.author,
-        parent: { commit: parent.commit, describe: parent.describe, observed: parent.observed },
-      };
-      io.say(`${plan.direction === "regression" ? "first bad commit" : "fixing commit"}: ${flip.commit} (${flip.describe}, ${flip.date.slice(0, 10)}, ${flip.author})`);
-      io.say(`  ${flip.subject}`);
+      file.result = { kind: plan.direction === "regression" ? "first-bad" : "fixing", commit, describe, subject, date, author, parent: { commit: parent.commit, describe: parent.describe, observed: parent.observed } };
+      io.say(`${plan.direction === "regression" ? "first bad commit" : "fixing commit"}: ${commit} (${describe}, ${date.slice(0, 10)}, ${author})`);
+      io.say(`  ${subject}`);
       io.say(`  judged ${flip.observed}; its parent ${parent.commit.slice(0, 12)} judged ${parent.observed}`);
     } else if (found) {
       file.state = "ambiguous";
       file.candidates = await Promise.all(found.indices.map(async (i) => {
-        const info = await plan.mirror.info(commitAt(i));
-        return { commit: info.commit, describe: info.describe, subject: info.subject, date: info.date, author: info.author };
+        const { commit, describe, subject, date, author } = await plan.mirror.info(commitAt(i));
+        return { commit, describe, subject, date, author };
       }));
       io.say(`only commits that could not be judged are left: the verdict flips at one of ${file.candidates.map((c) => c.commit.slice(0, 12)).join(", ")}`);
     }
-    await save();
+    await journal.save();
     io.say(`${file.steps.length} commits judged, ${file.builds.built} built, ${file.builds.cached} cached, ${file.builds.failed} did not build; ${seconds(file.wallMs)}`);
     return file;
   } catch (error) {
-    if (file.state === "running") {
-      file.state = "failed";
-      file.reason = (error as Error).message;
-      await save();
-    }
+    await journal.fail((error as Error).message);
     throw error;
   }
 }
