@@ -22,8 +22,12 @@ export const iptablesDowngrade: Fix = {
   async apply(ctx) {
     const target = downgradeTarget(ctx.builds, ctx.current.build);
     if (!target) return { applied: false, reason: `no available build older than ${DOWNGRADE_BELOW} and ${ctx.current.build.version}` };
+    const from = ctx.current.build;
     const outcome = await switchIptables(ctx, target, ctx.current.backend);
     if (!outcome.applied || isRecommended(target)) return outcome;
-    return { ...outcome, note: `${outcome.note} (fallback: no ${RECOMMENDED_DOWNGRADE} build available)` };
+    const why = ctx.builds.some(isRecommended)
+      ? `not ${RECOMMENDED_DOWNGRADE}: the cell's ${from.name} is not newer than it`
+      : `fallback: no ${RECOMMENDED_DOWNGRADE} build available`;
+    return { ...outcome, note: `${outcome.note} (${why})` };
   },
 };

@@ -22,6 +22,13 @@ describe("iptables-downgrade", () => {
     expect(commands[0]).toMatch(/fwcompat-select-iptables 1\.8\.10 nft/);
   });
 
+  it("from 1.8.10 itself it goes further back and says why it is not 1.8.10", async () => {
+    const current = build("1.8.10", "1.8.10");
+    const { ctx } = contextWith([build("1.8.9", "1.8.9-2"), current, build("1.8.11", "1.8.11")], current);
+    const outcome = await iptablesDowngrade.apply(ctx);
+    expect(outcome).toEqual({ applied: true, note: "iptables 1.8.10 (nft) -> 1.8.9 (nft), then dockerd restarted (not 1.8.10: the cell's 1.8.10 is not newer than it)" });
+  });
+
   it("falls back to an older build only without 1.8.10, and says so", async () => {
     const current = build("1.8.11", "1.8.11");
     const { ctx } = contextWith([build("1.8.9", "1.8.9-2"), current], current);
