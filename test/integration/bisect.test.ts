@@ -12,6 +12,7 @@ import { sharedSources } from "./sources.js";
 
 // Real builds of upstream commits from the bundle, real -C probes, real cells: nothing here
 // names a commit id; every expectation is derived from the repository or the bisect itself.
+const ROOT = new URL("../../", import.meta.url).pathname;
 const env = { FWCOMPAT_SOURCE_DIR: sharedSources() };
 const BUNDLE = join(env.FWCOMPAT_SOURCE_DIR, "iptables-upstream.bundle");
 
@@ -108,7 +109,8 @@ describe("fwcompat bisect --by probe over v1.8.10..v1.8.11 of the upstream bundl
     await g("checkout", "-q", "trunk");
     await g("commit", "-q", "--allow-empty", "-m", "on trunk");
     await g("merge", "-q", "--no-ff", "-m", "merge", "merged");
-    const before = await labelledContainers();
+    const bisectDirs = async () => (await readdir(join(ROOT, "results")).catch(() => [] as string[])).filter((d) => d.startsWith("bisect-")).length;
+    const before = await bisectDirs();
     const cases: Array<[string[], RegExp]> = [
       [["--good", "v1.8.10", "--bad", "v9.9.9"], /^fwcompat: --bad 'v9\.9\.9': no such commit, tag or branch in iptables-upstream\.bundle$/m],
       [["--good", "v1.8.10", "--bad", "v1.8.10^{commit}"], /^fwcompat: --good v1\.8\.10 and --bad v1\.8\.10\^\{commit\} are the same commit \([0-9a-f]{12}\): nothing to bisect$/m],
@@ -124,8 +126,10 @@ describe("fwcompat bisect --by probe over v1.8.10..v1.8.11 of the upstream bundl
       expect(run.exitCode, run.stderr).toBe(2);
       expect(run.stderr.trim().split("\n").filter((l) => l.startsWith("fwcompat:"))).toHaveLength(1);
       expect(run.stderr).toMatch(message);
+      // nothing started: no bisect announced, no output directory made
+      expect(run.stderr).not.toMatch(/results in /);
     }
-    expect(await labelledContainers()).toBe(before);
+    expect(await bisectDirs()).toBe(before);
   }, 5 * 60_000);
 
   it("an endpoint judged against the user's claim is bad input too: exit 2, one line, the judgement kept", async () => {

@@ -1,10 +1,12 @@
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { execa } from "execa";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { applyFilters, expandMatrix, parseFilters } from "../../src/config/expand.js";
 import { loadMatrixFile } from "../../src/config/load.js";
 import type { IptablesBuild } from "../../src/config/schema.js";
+import { GitMirror } from "../../src/harness/git/repository.js";
 import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 import { runCli } from "./cli.js";
@@ -69,4 +71,31 @@ describe("iptables-downgrade with that 1.8.10 present", () => {
     for (const vantage of cell?.brokenVantages ?? []) expect(fix?.verdict.vantages[vantage]).toBe("repaired");
     expect(fix?.verdict.overall).toBe("repaired");
   }, 30 * 60_000);
+});
+
+describe("builds from git that must not run", () => {
+  it("say why: no source (both routes named), a ref pinned to another commit, a release name between tags", async () => {
+    const mirror = await GitMirror.open(join(env.FWCOMPAT_SOURCE_DIR, "iptables-upstream.bundle"));
+    const commitOf = async (ref: string) => (await execa("git", ["-C", mirror.gitDir, "rev-parse", `${ref}^{commit}`])).stdout.trim();
+    const tarballs = await mkdtemp(join(tmpdir(), "fwcompat-no-tarballs-"));
+    const out = await mkdtemp(join(tmpdir(), "fwcompat-git-bad-"));
+    const result = await runCli(["run", "--matrix", "test/fixtures/matrices/git-sources.yaml", "--out", out], {
+      timeoutMs: 20 * 60_000,
+      env: { ...env, FWCOMPAT_TARBALL_DIR: tarballs },
+    });
+    // cells in error make the run's exit status 1; nothing was started for them
+    expect(result.exitCode, result.stderr.slice(-2000)).toBe(1);
+    const byBuild = new Map<string, CellResult>();
+    for (const file of await readdir(join(out, "cells"))) {
+      const cell = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", file), "utf8")));
+      byBuild.set(cell.cell.iptables, cell);
+    }
+    expect(byBuild.get("1.8.10")).toMatchObject({ status: "unavailable" });
+    expect(byBuild.get("1.8.10")?.reason).toMatch(/repository no-such\.bundle is not in the local source directory .*; then iptables-1\.8\.10\.tar\.xz unobtainable: not in /);
+    expect(byBuild.get("1.8.11")).toMatchObject({ status: "error" });
+    expect(byBuild.get("1.8.11")?.reason).toContain(`v1.8.11 resolves to ${await commitOf("v1.8.11")}, not the pinned ${await commitOf("v1.8.10")}`);
+    expect(byBuild.get("1.8.11-main")).toMatchObject({ status: "error" });
+    expect(byBuild.get("1.8.11-main")?.reason).toMatch(new RegExp(`between tags: name the build by its commit \\(e\\.g\\. "git-${(await commitOf("main")).slice(0, 12)}"\\)`));
+    for (const cell of byBuild.values()) expect(cell.baseline).toBeUndefined();
+  }, 25 * 60_000);
 });

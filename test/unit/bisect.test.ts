@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,8 +7,8 @@ import { bisectFileSchema } from "../../src/results/bisect.js";
 import { runBisect } from "../../src/run/bisect/bisect.js";
 import type { Judge } from "../../src/run/bisect/judges.js";
 import type { BisectPlan } from "../../src/run/bisect/plan.js";
-import { gitLabelProblem, gitProvenance, parseProvenance, tagVersion } from "../../src/harness/images/git-recipe.js";
-import type { CommitInfo } from "../../src/harness/git/repository.js";
+import { gitNameProblem, gitVersionProblem, gitProvenance, parseProvenance, tagVersion } from "../../src/harness/images/git-recipe.js";
+import { locateRepository, type CommitInfo } from "../../src/harness/git/repository.js";
 import { nextIndex, outcome, record, startSearch, stepsLeft, type Judged, type Search } from "../../src/run/bisect/search.js";
 
 /** Runs the search against an oracle: indices below `flip` keep the old verdict, the rest the new one. */
@@ -72,15 +72,17 @@ const info = (overrides: Partial<CommitInfo>): CommitInfo => ({
 describe("labels of builds from git", () => {
   it("at a tag, the build must claim the tag's release and its binaries must print it", () => {
     const atTag = info({ commit: "8ae55c2a331e932c0aeef8c6c138bf60deb9fd42", describe: "v1.8.10", exactTag: "v1.8.10" });
-    expect(gitLabelProblem({ name: "1.8.10", version: "1.8.10" }, atTag, ["iptables v1.8.10 (nf_tables)", "iptables v1.8.10 (legacy)"])).toBeUndefined();
-    expect(gitLabelProblem({ name: "1.8.11", version: "1.8.11" }, atTag, ["iptables v1.8.11 (nf_tables)"])).toMatch(/claims 1\.8\.11, but its commit is tag v1\.8\.10/);
-    expect(gitLabelProblem({ name: "1.8.10", version: "1.8.10" }, atTag, ["iptables v1.8.9 (nf_tables)"])).toMatch(/claims 1\.8\.10 but says: iptables v1\.8\.9/);
+    expect(gitNameProblem({ name: "1.8.10", version: "1.8.10" }, atTag)).toBeUndefined();
+    expect(gitNameProblem({ name: "1.8.11", version: "1.8.11" }, atTag)).toMatch(/claims 1\.8\.11, but its commit is tag v1\.8\.10/);
+    expect(gitVersionProblem({ version: "1.8.10" }, ["iptables v1.8.10 (nf_tables)", "iptables v1.8.10 (legacy)"])).toBeUndefined();
+    expect(gitVersionProblem({ version: "1.8.10" }, ["iptables v1.8.9 (nf_tables)"])).toMatch(/claims 1\.8\.10 but says: iptables v1\.8\.9/);
+    expect(gitVersionProblem({ version: "1.8.1" }, ["iptables v1.8.10 (nf_tables)"])).toMatch(/claims 1\.8\.1 but says/);
   });
 
   it("between tags, the build must be named by its commit", () => {
     const between = info({});
-    expect(gitLabelProblem({ name: "1.8.10", version: "1.8.10" }, between, ["iptables v1.8.10 (nf_tables)"])).toMatch(/between tags: name the build by its commit \(e\.g\. "git-9ccae6397475"\)/);
-    expect(gitLabelProblem({ name: "git-9ccae6397475", version: "1.8.10" }, between, ["iptables v1.8.10 (nf_tables)"])).toBeUndefined();
+    expect(gitNameProblem({ name: "1.8.10", version: "1.8.10" }, between)).toMatch(/between tags: name the build by its commit \(e\.g\. "git-9ccae6397475"\)/);
+    expect(gitNameProblem({ name: "git-9ccae6397475", version: "1.8.10" }, between)).toBeUndefined();
   });
 
   it("reads a tag's release number", () => {
@@ -170,5 +172,27 @@ describe("runBisect with a scripted judge", () => {
     };
     await expect(runBisect(plan("regression"), broken, out)).rejects.toThrow("engine gone");
     expect(JSON.parse(await readFile(join(out.outDir, "bisect.json"), "utf8"))).toMatchObject({ state: "failed", reason: "engine gone" });
+  });
+});
+
+describe("where a repository is", () => {
+  it("a URL only with downloads allowed; a path as given; a bare name in the local source directory, FWCOMPAT_SOURCE_DIR first", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fwcompat-sources-"));
+    const other = await mkdtemp(join(tmpdir(), "fwcompat-sources-"));
+    await writeFile(join(dir, "up.bundle"), "");
+    const saved = process.env.FWCOMPAT_SOURCE_DIR;
+    try {
+      delete process.env.FWCOMPAT_SOURCE_DIR;
+      expect(await locateRepository("https://git.example.invalid/iptables", { allowDownloads: false })).toMatchObject({ ok: false, reason: expect.stringMatching(/downloads are disabled/) });
+      expect(await locateRepository("https://git.example.invalid/iptables", { allowDownloads: true })).toEqual({ ok: true, location: "https://git.example.invalid/iptables", remote: true });
+      expect(await locateRepository(join(dir, "up.bundle"), { allowDownloads: false })).toEqual({ ok: true, location: join(dir, "up.bundle"), remote: false });
+      expect(await locateRepository("up.bundle", { allowDownloads: false })).toEqual({ ok: false, reason: "repository up.bundle: no local source directory set (settings.sourceDir or FWCOMPAT_SOURCE_DIR)" });
+      expect(await locateRepository("up.bundle", { allowDownloads: false, sourceDir: dir })).toEqual({ ok: true, location: join(dir, "up.bundle"), remote: false });
+      process.env.FWCOMPAT_SOURCE_DIR = other;
+      expect(await locateRepository("up.bundle", { allowDownloads: false, sourceDir: dir })).toEqual({ ok: false, reason: `repository up.bundle is not in the local source directory ${other}` });
+    } finally {
+      if (saved === undefined) delete process.env.FWCOMPAT_SOURCE_DIR;
+      else process.env.FWCOMPAT_SOURCE_DIR = saved;
+    }
   });
 });

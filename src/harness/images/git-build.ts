@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import type { GitSource, Settings } from "../../config/schema.js";
 import { GitError, GitMirror, locateRepository, type CommitInfo } from "../git/repository.js";
 import { ensureImage, ImageBuildError } from "./build-image.js";
-import { gitIptablesRecipe, iptablesToolchainRecipe, parseProvenance } from "./git-recipe.js";
+import { gitIptablesRecipe, gitNameProblem, gitVersionProblem, iptablesToolchainRecipe, parseProvenance } from "./git-recipe.js";
 import { readImageFile } from "./image-file.js";
 import { buildPrefix } from "./recipes.js";
 
@@ -52,11 +52,12 @@ function ensureToolchain(ctx: GitBuildContext): Promise<string> {
 }
 
 /**
- * Resolves the source's ref, checks it is the pinned commit, and builds that commit (or finds
- * its image). A ref that is missing makes the build unavailable; one that resolves to another
- * commit, or a tree that does not build, is an error with the reason.
+ * Resolves the source's ref, checks it is the pinned commit and that the build's name and
+ * version are honest for it, and builds that commit (or finds its image). A missing
+ * repository or ref makes the build unavailable; a ref that resolves to another commit, a
+ * dishonest label, or a tree that does not build is an error with the reason.
  */
-export async function buildFromGit(build: { name: string }, source: GitSource, ctx: GitBuildContext): Promise<GitBuildResult> {
+export async function buildFromGit(build: { name: string; version: string }, source: GitSource, ctx: GitBuildContext): Promise<GitBuildResult> {
   const opened = await openRepository(source.repository, ctx.settings);
   if (!opened.ok) return { ok: false, status: "unavailable", reason: opened.reason };
   const { mirror } = opened;
@@ -65,7 +66,11 @@ export async function buildFromGit(build: { name: string }, source: GitSource, c
   if (commit !== source.commit) {
     return { ok: false, status: "error", reason: `${source.repository}: ${source.ref} resolves to ${commit}, not the pinned ${source.commit}` };
   }
-  return buildCommit(build, mirror, commit, ctx);
+  const named = gitNameProblem(build, await mirror.info(commit));
+  if (named) return { ok: false, status: "error", reason: named };
+  const built = await buildCommit(build, mirror, commit, ctx);
+  const printed = built.ok ? gitVersionProblem(build, built.versions) : undefined;
+  return printed ? { ok: false, status: "error", reason: printed, info: built.info } : built;
 }
 
 /** Builds one commit of a mirror under the build's name (or finds its image). */

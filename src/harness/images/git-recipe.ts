@@ -79,20 +79,20 @@ export function parseProvenance(text: string): Map<string, string[]> {
 export const tagVersion = (tag: string) => /\d+\.\d+\.\d+/.exec(tag)?.[0];
 
 /**
- * Why a build from git would carry a dishonest label, if it would: at a tag, the build must
- * claim that tag's release; between tags it must be named by its commit; either way the
- * binaries must print the version the build claims.
+ * Why a build from git would carry a dishonest name, known before building: at a tag it must
+ * claim that tag's release; between tags it must be named by its commit.
  */
-export function gitLabelProblem(build: { name: string; version: string }, info: CommitInfo, versions: readonly string[]): string | undefined {
-  const claimed = upstreamVersion(build.version);
+export function gitNameProblem(build: { name: string; version: string }, info: CommitInfo): string | undefined {
   if (info.exactTag) {
     const tagged = tagVersion(info.exactTag);
-    if (tagged !== claimed) return `build ${build.name} claims ${build.version}, but its commit is tag ${info.exactTag}`;
-  } else if (!build.name.includes(info.commit.slice(0, 7))) {
-    return `commit ${info.commit.slice(0, 12)} is ${info.describe}, between tags: name the build by its commit (e.g. "git-${info.commit.slice(0, 12)}")`;
+    return tagged === upstreamVersion(build.version) ? undefined : `build ${build.name} claims ${build.version}, but its commit is tag ${info.exactTag}`;
   }
-  if (!versions.some((v) => v.includes(`iptables v${claimed} `))) {
-    return `build claims ${build.version} but says: ${versions.join("; ") || "(no version)"}`;
-  }
-  return undefined;
+  if (build.name.includes(info.commit.slice(0, 7))) return undefined;
+  return `commit ${info.commit.slice(0, 12)} is ${info.describe}, between tags: name the build by its commit (e.g. "git-${info.commit.slice(0, 12)}")`;
+}
+
+/** Known after building: the binaries must print the version the build claims. */
+export function gitVersionProblem(build: { version: string }, versions: readonly string[]): string | undefined {
+  if (versions.some((v) => v.includes(`iptables v${upstreamVersion(build.version)} `))) return undefined;
+  return `build claims ${build.version} but says: ${versions.join("; ") || "(no version)"}`;
 }
