@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { appendFile, mkdir } from "node:fs/promises";
+import { appendFileSync, existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type Docker from "dockerode";
@@ -91,7 +91,7 @@ export async function bisectCommand(argv: string[], docker: Docker, log: (line: 
   await mkdir(outDir, { recursive: true });
   const logFile = join(outDir, "bisect.log");
   // Harness detail (image builds, host steps) goes to bisect.log; the terminal gets one line per commit.
-  const detail = (line: string) => void appendFile(logFile, `[${new Date().toISOString().slice(11, 19)}] ${line}\n`).catch(() => undefined);
+  const detail = (line: string) => appendFileSync(logFile, `[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const say = (line: string) => {
     process.stdout.write(`${line}\n`);
     detail(line);

@@ -42,26 +42,26 @@ export interface TrafficContext extends JudgeContext {
   onProvider: (provider: HostProvider) => void;
 }
 
-type Built = { judgement: Judgement; tag?: undefined } | { judgement?: undefined; tag: string; versions: string[]; info: BisectCommitInfo; build: BisectStep["build"] };
+type Built = { ok: false; judgement: Judgement } | { ok: true; tag: string; versions: string[]; info: BisectCommitInfo; build: BisectStep["build"] };
 
 /** Builds the commit (or finds its image); a commit that does not build is judged "skip" here. */
 async function buildFor(ctx: JudgeContext, commit: string): Promise<Built> {
   const started = performance.now();
   const result = await buildCommit({ name: commitBuildName(commit) }, ctx.plan.mirror, commit, ctx.git);
   const ms = Math.round(performance.now() - started);
-  const info = result.info ?? (await ctx.plan.mirror.info(commit));
-  const commitInfo = { commit: info.commit, describe: info.describe, subject: info.subject, date: info.date, author: info.author };
+  const { describe, subject, date, author } = result.info ?? (await ctx.plan.mirror.info(commit));
+  const info = { commit, describe, subject, date, author };
   if (!result.ok) {
-    return { judgement: { info: commitInfo, build: { status: "failed", ms, versions: [], reason: result.reason }, verdict: "skip", observed: "did not build", judgeMs: 0 } };
+    return { ok: false, judgement: { info, build: { status: "failed", ms, versions: [], reason: result.reason }, verdict: "skip", observed: "did not build", judgeMs: 0 } };
   }
-  return { tag: result.tag, versions: result.versions, info: commitInfo, build: { status: result.built ? "built" : "cached", ms, tag: result.tag, versions: result.versions } };
+  return { ok: true, tag: result.tag, versions: result.versions, info, build: { status: result.built ? "built" : "cached", ms, tag: result.tag, versions: result.versions } };
 }
 
 /** --by probe: the hosts' -C self-probe, asked of the commit's build in a throwaway container. */
 export function probeJudge(ctx: JudgeContext): Judge {
   return async (commit) => {
     const built = await buildFor(ctx, commit);
-    if (built.judgement) return built.judgement;
+    if (!built.ok) return built.judgement;
     const probe = await runCheckProbe(ctx.docker, { image: built.tag, build: { name: commitBuildName(commit) }, backend: ctx.plan.backend, cprobeScript: ctx.cprobeScript, runId: ctx.runId });
     const verdict = probe.answer === "correct" ? "good" : probe.answer === "buggy" ? "bad" : "skip";
     return { info: built.info, build: built.build, verdict, observed: probe.answer === "error" ? probe.detail : probe.answer, judgeMs: probe.ms };
@@ -75,7 +75,7 @@ const printedVersion = (versions: readonly string[]) => versions.map((v) => /^ip
 export function trafficJudge(ctx: TrafficContext): Judge {
   return async (commit) => {
     const built = await buildFor(ctx, commit);
-    if (built.judgement) return built.judgement;
+    if (!built.ok) return built.judgement;
     const version = printedVersion(built.versions);
     if (!version) return { info: built.info, build: built.build, verdict: "skip", observed: "its binaries print no version", judgeMs: 0 };
     const build: IptablesBuild = {
