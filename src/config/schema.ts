@@ -22,6 +22,19 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     /** other places to download from; used only with settings.allowDownloads */
     urls: z.array(z.url()).default([]),
   }),
+  z.strictObject({
+    /** a commit of an upstream git repository, built with ./autogen.sh and configure */
+    kind: z.literal("git"),
+    /**
+     * a git URL (cloned only with settings.allowDownloads), a path to a repository or bundle,
+     * or the file name of a bundle in the local source directory (settings.sourceDir / FWCOMPAT_SOURCE_DIR)
+     */
+    repository: z.string().min(1),
+    /** tag, branch or commit, e.g. v1.8.10 */
+    ref: z.string().min(1),
+    /** the full commit id the ref must resolve to; anything else fails the build */
+    commit: z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id"),
+  }),
 ]);
 
 export const iptablesBuildSchema = z.strictObject({
@@ -29,6 +42,8 @@ export const iptablesBuildSchema = z.strictObject({
   /** the upstream or package version this build claims to be; checked against `iptables --version` */
   version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.+~]+)?$/, "a version such as 1.8.11 or 1.8.11-2"),
   source: iptablesSourceSchema,
+  /** other sources of the same release, tried in order when `source` cannot be had (e.g. the release tarball) */
+  alternatives: z.array(iptablesSourceSchema).default([]),
 });
 
 export const engineSourceSchema = z.discriminatedUnion("kind", [
@@ -89,6 +104,8 @@ export const settingsSchema = z.strictObject({
   ipForwardAtStart: z.union([z.literal(0), z.literal(1)]).default(0),
   /** where tarballs are looked up and cached; FWCOMPAT_TARBALL_DIR overrides */
   tarballDir: z.string().optional(),
+  /** a local source directory (upstream source archives, e.g. moby); FWCOMPAT_SOURCE_DIR overrides */
+  sourceDir: z.string().optional(),
   /** allow downloads from URLs other than the apt mirror */
   allowDownloads: z.boolean().default(false),
   /** auto: a local debian:<suite> image if present, else debootstrap, else pull */
@@ -114,6 +131,8 @@ export const matrixFileSchema = z.strictObject({
 export type MatrixFile = z.infer<typeof matrixFileSchema>;
 export type Settings = z.infer<typeof settingsSchema>;
 export type IptablesBuild = z.infer<typeof iptablesBuildSchema>;
+export type IptablesSource = z.infer<typeof iptablesSourceSchema>;
+export type GitSource = Extract<IptablesSource, { kind: "git" }>;
 export type Engine = z.infer<typeof engineSchema>;
 export type DaemonOptionSet = z.infer<typeof daemonOptionSetSchema>;
 export type Topology = z.infer<typeof topologySchema>;

@@ -79,6 +79,10 @@ function filters(results: readonly CellResult[]): string {
   ].join("")}</div>`;
 }
 
+/** A build from git: its commit, `git describe`, date and subject. */
+const commitRow = (ev: NonNullable<CellResult["baseline"]>["evidence"]): Array<[string, unknown]> =>
+  ev?.iptablesCommit ? [["commit", `${ev.iptablesCommit.commit} (${ev.iptablesCommit.describe}, ${ev.iptablesCommit.date}): ${ev.iptablesCommit.subject}`]] : [];
+
 const pre = (text: string | undefined, max = 20_000) => `<pre>${esc((text ?? "").slice(-max) || "(none)")}</pre>`;
 
 function twinLine(r: CellResult, all: readonly CellResult[]): string {
@@ -121,7 +125,7 @@ function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly Cel
 ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
 ${twinLine(r, all)}
 ${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}${o.probeOrders?.length ? ` [probe orders: ${o.probeOrders.join(" | ")}]` : ""}`).join(" | "))}` : ""}</p>` : ""}
-${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
+${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ...commitRow(ev), ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
 ${probes ? `<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
 ${b?.probeOrder ? `<p><b>Probe order:</b> ${esc(b.probeOrder.vantages.join(" → "))} (seed ${esc(b.probeOrder.seed)}, repeat ${esc(b.probeOrder.repeat)}; neighbour cache flushed before each)</p>` : ""}
 ${actions ? `<h3>User actions (baseline)</h3><table><tr><th>when</th><th>action</th><th>result</th></tr>${actions}</table>` : ""}
@@ -135,16 +139,16 @@ ${b ? `<h3>dockerd log (tail)</h3>${pre(b.dockerdLog)}` : ""}
 </details>`;
 }
 
-export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<string, GoldenDiff>, generatedAt: string): string {
+/** `sections`: further rendered sections (e.g. bisects), placed above the matrix. */
+export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<string, GoldenDiff>, generatedAt: string, sections: readonly string[] = []): string {
   const counts = uniq(results.map((r) => r.status)).map((s) => `${results.filter((r) => r.status === s).length} ${s}`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>
 <body>
 <h1>Docker × iptables compatibility</h1>
 <div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · ${esc(VERDICT_COLUMNS.map((v) => `${VANTAGE_LETTERS[v]} ${v}`).join(", "))} (cross-network must be blocked; user-action: the user's own docker run -p and docker network create)</div>
-${filters(results)}
-${matrixTable(results)}
-<h2>Cells</h2>
+${sections.join("\n")}
+${results.length ? `${filters(results)}\n${matrixTable(results)}\n<h2>Cells</h2>` : ""}
 ${results.map((r) => detail(r, goldens.get(r.cell.id), results)).join("\n")}
 <script>${SCRIPT}</script>
 </body></html>`;

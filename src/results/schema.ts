@@ -68,6 +68,8 @@ const evidence = z.object({
   kernel: z.string(),
   iptablesVersion: z.string(),
   iptablesPackage: z.string(),
+  /** for a build from git: the commit it was built from */
+  iptablesCommit: z.object({ commit: z.string(), describe: z.string(), subject: z.string(), date: z.string() }).optional(),
   backend: z.string(),
   dockerdVersion: z.string(),
   checkProbe: z.enum(["correct", "buggy", "error"]),

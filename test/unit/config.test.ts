@@ -81,6 +81,7 @@ describe("bad matrix files", () => {
     "bad-unknown-source-kind.yaml": /^bad-unknown-source-kind\.yaml:8:21: iptables\.1\.source\.kind: /,
     "bad-bad-version.yaml": /^bad-bad-version\.yaml:1:10: version: /,
     "bad-alias-bomb.yaml": /^bad-alias-bomb\.yaml:4:8: YAML aliases expand beyond 100 nodes \(an alias bomb\?\); write the values out instead$/,
+    "bad-short-commit.yaml": /^bad-short-commit\.yaml:5:86: iptables\.0\.source\.commit: a full 40-digit commit id$/,
   };
   const fixtures = readdirSync(dir).filter((f) => f.startsWith("bad-"));
 

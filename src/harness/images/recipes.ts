@@ -2,10 +2,10 @@ import type { Engine, IptablesBuild } from "../../config/schema.js";
 import { buildPrefix, HOST_PATHS, HOST_TOOLS, HOST_TOOLS_DIR, provenanceFile } from "../../contract/host-contract.js";
 import type { ImageRecipe } from "./build-image.js";
 
-const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
+export const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
 // The mirror may be a dated snapshot whose Release files have expired; their signatures still hold.
-const APT_UPDATE = "apt-get -o Acquire::Check-Valid-Until=false update -qq";
-const APT_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends";
+export const APT_UPDATE = "apt-get -o Acquire::Check-Valid-Until=false update -qq";
+export const APT_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends";
 
 /** Fails the build when the binary does not say the version the matrix claims: nothing is ever relabelled. */
 const versionGate = (build: IptablesBuild) =>
