@@ -10,7 +10,15 @@ export function esc(value: unknown): string {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 }
 
-const VANTAGE_LETTERS: Record<string, string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X" };
+const VANTAGE_LETTERS: Record<string, string> = {
+  localhost: "L",
+  "host-ip": "H",
+  external: "E",
+  "cross-network": "X",
+  "foreign-bridged": "B",
+  "foreign-routed": "R",
+  hairpin: "P",
+};
 const VANTAGE_ORDER = Object.keys(VANTAGE_LETTERS);
 const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 const anchor = (r: CellResult) => `cell-${r.cell.id}`;
@@ -30,9 +38,10 @@ function matrixCell(r: CellResult | undefined): string {
   if (!r) return `<td class="cell"></td>`;
   const fixes = r.fixes.map((f) => `<span class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.fix)}: ${esc(f.verdict.overall)}</span>`).join("");
   const why = r.status !== "works" && (r.explanation || r.reason) ? `<div class="why">${esc((r.explanation || r.reason || "").slice(0, 220))}</div>` : "";
+  const security = r.securityFindings?.length ? `<div class="security">SECURITY: ${esc(r.securityFindings.length)} finding(s)</div>` : "";
   return (
     `<td class="cell" data-col data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">` +
-    `<a class="cell-link ${esc(r.status)}" href="#${esc(anchor(r))}"><span class="status">${esc(r.status)}</span> ${vantageBadges(r)}${fixes}${why}</a></td>`
+    `<a class="cell-link ${esc(r.status)}" href="#${esc(anchor(r))}"><span class="status">${esc(r.status)}</span> ${vantageBadges(r)}${fixes}${security}${why}</a></td>`
   );
 }
 
@@ -84,6 +93,11 @@ function twinLine(r: CellResult, all: readonly CellResult[]): string {
   return `<p><b>${esc(twin.cell.provider)} twin:</b> <a href="#${esc(anchor(twin))}">${esc(twin.status)}</a> — ${esc(verdict)}</p>`;
 }
 
+function securityList(r: CellResult): string {
+  const all = [...(r.baseline?.securityFindings ?? []).map((f) => `baseline: ${f}`), ...r.fixes.flatMap((x) => (x.attempt.securityFindings ?? []).map((f) => `after ${x.verdict.fix}: ${f}`))];
+  return all.length ? `<div class="security"><b>Security findings</b><ul>${all.map((f) => `<li>${esc(f)}</li>`).join("")}</ul></div>` : "";
+}
+
 function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly CellResult[]): string {
   const b = r.baseline;
   const ev = b?.evidence;
@@ -105,6 +119,7 @@ function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly Cel
   return `<details class="cell-detail" id="${esc(anchor(r))}" data-engine="${esc(r.cell.engine)}" data-iptables="${esc(r.cell.iptables)}" data-backend="${esc(r.cell.backend)}" data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">
 <summary><span class="status ${esc(r.status)}">${esc(r.status)}</span> ${esc(scenarioOf(r))} · ${esc(r.cell.provider)} · ${esc(r.cell.engine)} · iptables ${esc(r.cell.iptables)} (${esc(r.cell.backend)}) · ${esc(r.cell.daemon)} · ${esc(r.cell.topology)}</summary>
 ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
+${securityList(r)}
 ${twinLine(r, all)}
 ${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}`).join(" | "))}` : ""}</p>` : ""}
 ${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
@@ -125,7 +140,7 @@ export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<
 <html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>
 <body>
 <h1>Docker × iptables compatibility</h1>
-<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · L localhost, H host-ip, E external, X cross-network (must be blocked)</div>
+<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · L localhost, H host-ip, E external, X cross-network (must be blocked), B/R a VM on a foreign bridge (bridged/routed), P hairpin</div>
 ${filters(results)}
 ${matrixTable(results)}
 <h2>Cells</h2>

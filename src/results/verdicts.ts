@@ -36,3 +36,18 @@ export function judgeFix(baseline: AttemptResult, after: AttemptResult): FixVerd
         : "ok";
   return { fix: after.name, vantages, overall };
 }
+
+/**
+ * Traffic that had to be blocked got an answer: a firewall policy bypassed (the probe names
+ * the policy as its guard, e.g. "ufw denies 8081/tcp") or Docker's own isolation broken.
+ * Each is a security finding, spelled out.
+ */
+export function securityFindings(probes: readonly ProbeRecord[]): string[] {
+  return probes
+    .filter((p) => p.expect === "blocked" && p.outcome === "ok")
+    .map((p) =>
+      p.guard
+        ? `SECURITY: policy bypassed: ${p.target} answered from ${p.vantage} although ${p.guard}`
+        : `SECURITY: isolation broken: ${p.target} answered from ${p.vantage} although it must be blocked`,
+    );
+}

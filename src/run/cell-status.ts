@@ -2,7 +2,7 @@ import { unnameBridges } from "../assertions/bridge-names.js";
 import { hasRule, tryParseIptablesSave } from "../assertions/iptables-save.js";
 import { namesOf, type Cell } from "../config/expand.js";
 import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
-import { brokenVantages, judgeFix } from "../results/verdicts.js";
+import { brokenVantages, judgeFix, securityFindings } from "../results/verdicts.js";
 
 /** Which of the rules the baseline's wrong checks skipped are present after the fix. */
 function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] | undefined {
@@ -39,13 +39,19 @@ export function assembleCell(runId: string, cell: Cell, started: Date, baseline:
   const base = resultWithoutAttempts(runId, cell, started, "works", "");
   if (baseline.status !== "done") return { ...base, status: "error", reason: baseline.reason ?? "baseline failed", baseline };
   const broken = brokenVantages(baseline.probes);
+  const withFindings = (attempt: AttemptResult): AttemptResult => {
+    const findings = securityFindings(attempt.probes);
+    return findings.length ? { ...attempt, securityFindings: findings } : attempt;
+  };
+  const judged = withFindings(baseline);
   return {
     ...base,
     status: broken.length > 0 ? "reproduced" : "works",
     reason: undefined,
     brokenVantages: broken,
+    ...(judged.securityFindings ? { securityFindings: judged.securityFindings } : {}),
     explanation: baseline.trace?.explanation,
-    baseline,
-    fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt })),
+    baseline: judged,
+    fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt: withFindings(attempt) })),
   };
 }

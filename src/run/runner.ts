@@ -69,7 +69,8 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
           ? resultWithoutAttempts(options.runId, cell, started, unrunnable.status, unrunnable.reason)
           : combineRepeats(await Promise.all(Array.from({ length: options.repeat }, () => runCell(cell, new Date()))));
         await options.onCell(result);
-        log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}`);
+        const security = result.securityFindings?.length ? `; ${result.securityFindings.length} SECURITY finding(s)` : "";
+        log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}${security}`);
         return result;
       }),
     );
