@@ -2,7 +2,7 @@ import { containerWgetCommand, iptablesSave, mustStep } from "../src/api/index.j
 import type { ProbeSpec, Scenario, ScenarioContext } from "../src/api/index.js";
 import { beforeDockerd } from "./lib/host-setup.js";
 import { standardProbes } from "./lib/probes.js";
-import { deployTopology, describeTarget, networkName } from "./lib/topology.js";
+import { deployTopology, networkName, runWorkload } from "./lib/topology.js";
 
 const SYSCTL = "/proc/sys/net/bridge/bridge-nf-call-iptables";
 const OFF = "sysctl -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0";
@@ -49,10 +49,9 @@ export const brNetfilterOff: Scenario = {
   description: "net.bridge.bridge-nf-call-iptables=0 before dockerd starts or under it; probes include a container to its neighbour's published port (hairpin)",
   async setUp(ctx, variant = "after") {
     await assertTogglingIsContained(ctx);
-    if (variant === "before") await beforeDockerd(ctx, "bridge-nf-call-iptables off (before dockerd)", OFF);
+    if (variant === "before") await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, "bridge-nf-call-iptables off (before dockerd)", OFF));
     await deployTopology(ctx);
-    await mustStep(ctx.host, ctx.steps, `run ${CLIENT}`, `docker run -d --restart unless-stopped --stop-timeout 1 --name ${CLIENT} --hostname ${CLIENT} --network ${networkName(1)} fwcompat/workload`);
-    ctx.targets.push(await describeTarget(ctx, CLIENT, undefined));
+    await runWorkload(ctx, { name: CLIENT, network: networkName(1), hostPort: undefined });
     if (variant === "after") {
       ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
       await mustStep(ctx.host, ctx.steps, "bridge-nf-call-iptables off (under dockerd)", OFF);

@@ -34,7 +34,7 @@ export const firewalldReload: Scenario = {
   async setUp(ctx, variant = "nftables") {
     await requireTools(ctx, ["firewalld", "firewall-cmd", "dbus-daemon"]);
     await cellIptablesSystemWide(ctx);
-    await beforeDockerd(ctx, `start dbus and firewalld (${variant} backend)`, startFirewalld(variant));
+    await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, `start dbus and firewalld (${variant} backend)`, startFirewalld(variant), 90_000));
     await deployTopology(ctx);
     ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
     // Evidence of the state before the reload: a host whose ports never worked is not one the reload broke.

@@ -1,6 +1,6 @@
 import { iptablesSave } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
-import { createForeignNetwork, foreignNetworkScript, foreignProbes } from "./lib/foreign-network.js";
+import { createForeignNetwork, foreignProbes } from "./lib/foreign-network.js";
 import { beforeDockerd } from "./lib/host-setup.js";
 import { standardProbes } from "./lib/probes.js";
 import { deployTopology } from "./lib/topology.js";
@@ -17,7 +17,7 @@ export const foreignBridge: Scenario = {
   description: "a plain Linux bridge with two VM namespaces and an uplink, created before dockerd starts or under it; VM traffic bridged and routed",
   async setUp(ctx, variant = "after") {
     if (variant === "before") {
-      await beforeDockerd(ctx, "create the foreign bridge (before dockerd)", foreignNetworkScript());
+      await beforeDockerd(ctx, () => createForeignNetwork(ctx, "create the foreign bridge (before dockerd)"));
       await deployTopology(ctx);
     } else {
       await deployTopology(ctx);

@@ -23,7 +23,7 @@ export const ufw: Scenario = {
     await requireTools(ctx, ["ufw"]);
     await cellIptablesSystemWide(ctx);
     if (variant === "before") {
-      await beforeDockerd(ctx, "ufw enable (before dockerd)", enableUfw(ctx));
+      await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, "ufw enable (before dockerd)", enableUfw(ctx), 90_000));
       await deployTopology(ctx);
     } else {
       await deployTopology(ctx);

@@ -36,7 +36,7 @@ const namespace = (ns: string, hostLink: string, ip: string, prefix: number, gat
  * The script that creates the foreign network. Like libvirt and LXD starting their networks,
  * it turns forwarding on; it adds no firewall rules of its own (a plain bridge).
  */
-export function foreignNetworkScript(): string {
+function foreignNetworkScript(): string {
   const { bridge, gateway, vms, uplink } = FOREIGN;
   const gw = gateway.split("/")[0] ?? "";
   const upGw = uplink.hostSide.split("/")[0] ?? "";

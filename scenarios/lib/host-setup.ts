@@ -4,16 +4,16 @@ import type { ScenarioContext } from "../../src/api/index.js";
 const TABLES = ["filter", "nat", "mangle", "raw"];
 
 /**
- * Runs `script` where a service that starts before Docker at boot would: dockerd stopped,
- * the firewall as a freshly booted kernel has it (no rules, every policy ACCEPT, forwarding
- * as the matrix's ipForwardAtStart), then dockerd started again. Nothing is deployed yet.
+ * Runs `boot` where a service that starts before Docker at boot would: dockerd stopped, the
+ * firewall as a freshly booted kernel has it (no rules, every policy ACCEPT, forwarding as
+ * the matrix's ipForwardAtStart), then dockerd started again. Nothing is deployed yet.
  */
-export async function beforeDockerd(ctx: ScenarioContext, name: string, script: string): Promise<void> {
+export async function beforeDockerd(ctx: ScenarioContext, boot: () => Promise<unknown>): Promise<void> {
   const reset = TABLES.map((t) => `iptables -w -t ${t} -F && iptables -w -t ${t} -X`).join(" && ");
   const policies = ["INPUT", "FORWARD", "OUTPUT"].map((c) => `iptables -w -P ${c} ACCEPT`).join(" && ");
   await mustStep(ctx.host, ctx.steps, "stop dockerd (boot order)", "fwcompat-dockerd stop");
   await mustStep(ctx.host, ctx.steps, "firewall as at boot", `${reset} && ${policies} && sysctl -qw net.ipv4.ip_forward=${ctx.settings.ipForwardAtStart}`);
-  await mustStep(ctx.host, ctx.steps, name, script, 90_000);
+  await boot();
   await mustStep(ctx.host, ctx.steps, "start dockerd (boot order)", "fwcompat-dockerd start", 60_000);
 }
 

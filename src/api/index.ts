@@ -9,4 +9,4 @@ export { NFTABLES_CONF, SAVED_IPTABLES_RULES } from "./host-paths.js";
 export { matchErrors } from "../assertions/error-matchers.js";
 export { containerWgetCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";
-export type { IptablesBuild } from "../config/schema.js";
+export type { HostCommand, IptablesBuild, LoadedScenario, UserAction } from "../config/schema.js";

@@ -1,13 +1,13 @@
 import type Docker from "dockerode";
 import pLimit from "p-limit";
-import { SCENARIOS } from "../../scenarios/index.js";
 import type { Cell } from "../config/expand.js";
-import type { Engine, MatrixFile } from "../config/schema.js";
+import type { Engine, LoadedMatrix } from "../config/schema.js";
 import type { BasePlan } from "../harness/images/base-image.js";
 import { FIXES } from "../fixes/index.js";
 import type { AttemptResult, CellResult } from "../results/schema.js";
 import { combineRepeats } from "../results/repeats.js";
 import { runAttempt } from "./attempt.js";
+import { scenariosFor } from "./registry.js";
 import { assembleCell, resultWithoutAttempts } from "./cell-status.js";
 import { prepareImages, type PreparedImages } from "../harness/images/prepare.js";
 import { DindProvider } from "../harness/providers/dind.js";
@@ -18,7 +18,7 @@ import { startVmLane } from "../harness/vagrant/lane.js";
 export interface RunOptions {
   docker: Docker;
   runId: string;
-  matrix: MatrixFile;
+  matrix: LoadedMatrix;
   cells: Cell[];
   /** the engines the cells use, and how their base images will be had (planned before the run starts) */
   engines: Engine[];
@@ -51,6 +51,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
   });
   const dind = new DindProvider(docker, options.runId, images.peerTag);
   options.onProvider?.(dind);
+  const scenarios = scenariosFor(matrix.scenarios);
   const limit = pLimit(options.concurrency);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
   const vmLimit = pLimit(matrix.settings.vmConcurrency);
@@ -81,7 +82,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: CellRes
   }
 
   async function runCell(cell: Cell, started: Date): Promise<CellResult> {
-    const scenario = SCENARIOS.get(cell.scenario);
+    const scenario = scenarios.get(cell.scenario);
     const host = images.hosts.get(cell.engine.name);
     if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
     const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;

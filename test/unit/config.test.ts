@@ -64,7 +64,7 @@ describe("bad matrix files", () => {
     "bad-empty-axis.yaml": /^bad-empty-axis\.yaml:\d+:\d+: matrix\.0\.scenario: an axis needs at least one value$/,
     "bad-zero-bridges.yaml": /^bad-zero-bridges\.yaml:20:14: topologies\.0\.bridges: a topology needs at least 1 user bridge$/,
     "bad-port-out-of-range.yaml": /^bad-port-out-of-range\.yaml:21:15: topologies\.0\.basePort: basePort must leave room below 65535$/,
-    "bad-unknown-scenario.yaml": /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off$/,
+    "bad-unknown-scenario.yaml": /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off, firewall-reload, ufw, foreign-bridge, br-netfilter-off, firewalld-reload$/,
     "bad-unknown-fix.yaml": /^bad-unknown-fix\.yaml:\d+:\d+: unknown fix 'reboot-the-world'; known: /,
     "bad-unknown-variant.yaml": /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all$/,
     "bad-unknown-source-kind.yaml": /^bad-unknown-source-kind\.yaml:8:21: iptables\.1\.source\.kind: /,
