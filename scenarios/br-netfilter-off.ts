@@ -15,7 +15,12 @@ const CLIENT = "n1client";
  * the machine's setting, so the scenario refuses there (a VM cell has a kernel of its own).
  */
 async function assertTogglingIsContained(ctx: ScenarioContext): Promise<void> {
-  const check = await mustStep(ctx.host, ctx.steps, "bridge-nf-call-iptables is the host's own", `uname -r; test -w ${SYSCTL} && cat ${SYSCTL}`);
+  const check = await mustStep(
+    ctx.host,
+    ctx.steps,
+    "bridge-nf-call-iptables is the host's own",
+    `uname -r; test -w ${SYSCTL} || { echo "${SYSCTL} is missing: br_netfilter is not loaded in this kernel (modprobe br_netfilter on the machine, or use the VM lane)"; exit 1; }; cat ${SYSCTL}`,
+  );
   const [major = 0, minor = 0] = (check.stdout.split("\n")[0] ?? "").split(/[.-]/).map(Number);
   if (ctx.host.provider === "dind" && (major < 5 || (major === 5 && minor < 3))) {
     throw new Error(`kernel ${major}.${minor} keeps bridge-nf-call-iptables global: toggling it in a dind host would change this machine's; run the cell with provider vagrant`);

@@ -13,7 +13,7 @@ const runIds: string[] = [];
 let output = "";
 let gate = { exitCode: -1, stdout: "" };
 const BRIDGE_NF = "/proc/sys/net/bridge/bridge-nf-call-iptables";
-let machineBridgeNf = { before: "", after: "" };
+const machineBridgeNf = { before: "", after: "" };
 
 async function collect(out: string): Promise<void> {
   for (const file of await readdir(join(out, "cells"))) {
