@@ -13,7 +13,7 @@ export const ufwDockerUser: Fix = {
   async apply(ctx) {
     const status = await runStep(ctx.host, ctx.steps, "ufw status", "ufw status");
     if (!/^Status: active/m.test(status.stdout)) return { applied: false, reason: "ufw is not active in this host" };
-    const allowed = new Set([...status.stdout.matchAll(/^(\d+)\/tcp\s+ALLOW IN\b/gm)].map((m) => Number(m[1])));
+    const allowed = new Set([...status.stdout.matchAll(/^(\d+)\/tcp\s+ALLOW\b/gm)].map((m) => Number(m[1])));
     const routes = ctx.targets
       .filter((t) => t.hostPort !== undefined && allowed.has(t.hostPort))
       .map((t) => `ufw route allow proto tcp from any to ${t.ip} port 80`);
