@@ -46,10 +46,14 @@ describe("matrix expansion", () => {
     expect(cells.filter((c) => c.provider === "vagrant").map((c) => c.iptables.name).sort()).toEqual(["1.8.11", "1.8.11-2"]);
     const wide = readFileSync(new URL("../../matrix.vm-wide.yaml", import.meta.url), "utf8");
     expect(expandMatrix(parseMatrixText(wide, "matrix.vm-wide.yaml", KNOWN_NAMES)).every((c) => c.provider === "vagrant")).toBe(true);
+    const scenariosWide = readFileSync(new URL("../../matrix.scenarios-wide.yaml", import.meta.url), "utf8");
+    const hostFirewallCells = expandMatrix(parseMatrixText(scenariosWide, "matrix.scenarios-wide.yaml", KNOWN_NAMES));
+    expect(new Set(hostFirewallCells.map((c) => c.engine.name))).toEqual(new Set(["docker-26.1.5", "docker-28.5.2"]));
+    expect(hostFirewallCells).toHaveLength(24);
     const { parseYamlWithSchema } = await import("../../src/config/yaml-schema.js");
     const { expectationsFileSchema } = await import("../../src/report/gate.js");
     const expectations = readFileSync(new URL("../../expectations.yaml", import.meta.url), "utf8");
-    expect(parseYamlWithSchema(expectations, "expectations.yaml", expectationsFileSchema).data.expectations.length).toBe(4);
+    expect(parseYamlWithSchema(expectations, "expectations.yaml", expectationsFileSchema).data.expectations.length).toBe(10);
   });
 });
 
