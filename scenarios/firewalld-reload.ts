@@ -39,7 +39,11 @@ export const firewalldReload: Scenario = {
     ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
     // Evidence of the state before the reload: a host whose ports never worked is not one the reload broke.
     const first = ctx.targets[0];
-    await runStep(ctx.host, ctx.steps, `before the reload: host-ip :${first?.hostPort}`, curlCommand(`http://${ctx.host.address}:${first?.hostPort}/cgi-bin/id`, ctx.settings.probeTimeoutMs));
+    const before = `before the reload: host-ip :${first?.hostPort}`;
+    const check = await runStep(ctx.host, ctx.steps, before, curlCommand(`http://${ctx.host.address}:${first?.hostPort}/cgi-bin/id`, ctx.settings.probeTimeoutMs));
+    if (check.stdout.trim() !== first?.container) {
+      ctx.errors.push({ step: before, signature: "broken-before-reload", text: `published port already unreachable with firewalld running, before any reload: ${(check.stderr || check.stdout).trim()}` });
+    }
     await mustStep(ctx.host, ctx.steps, "firewall-cmd --reload", `firewall-cmd --reload && sleep ${SETTLE_SECONDS}`, 90_000);
     await tryUserActions(ctx, "after reload");
   },
