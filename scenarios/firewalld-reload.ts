@@ -19,7 +19,7 @@ const startFirewalld = (backend: string) =>
     "mkdir -p /run/dbus && dbus-daemon --system --fork </dev/null >/dev/null 2>&1",
     "{ setsid firewalld --nofork </dev/null >/var/log/firewalld.log 2>&1 & }",
     "i=0; until firewall-cmd --state >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 300 ] && { echo 'firewalld did not come up in 30 s'; exit 1; }; sleep 0.1; done",
-    'firewall-cmd --state && grep ^FirewallBackend /etc/firewalld/firewalld.conf && echo "firewalld $(firewall-cmd --version)"',
+    "firewall-cmd --state && grep ^FirewallBackend /etc/firewalld/firewalld.conf && dpkg-query -W -f='firewalld ${Version}\\n' firewalld",
   ].join(" && ");
 
 /**
