@@ -64,6 +64,11 @@ describe("declarative scenarios: loading", () => {
       /^scenarios\.d\/mine\.yaml:8:18: no published container 'db'; published: web$/,
     ],
     ["because on a reachable expectation", { "scenarios.d/mine.yaml": scenario("expect:\n  - { container: n0c1, expect: reachable, because: x }\n") }, /^scenarios\.d\/mine\.yaml:5:52: because names the policy/],
+    [
+      "a misspelt vantage, naming the ones there are",
+      { "scenarios.d/mine.yaml": scenario("expect:\n  - { container: n0c1, expect: blocked, vantage: externel }\n") },
+      /^scenarios\.d\/mine\.yaml:5:50: expect\.0\.vantage: Invalid option: expected one of "localhost"\|"host-ip"\|"external"$/,
+    ],
     ["a built-in's name", { "scenarios.d/mine.yaml": "name: ufw\nbreak: { run: [x] }\n" }, /^scenarios\.d\/mine\.yaml:1:7: 'ufw' is a built-in scenario; give yours another name$/],
     ["a break without commands", { "scenarios.d/mine.yaml": "name: mine\nbreak: { run: [] }\n" }, /^scenarios\.d\/mine\.yaml:2:15: break\.run: break needs at least one command$/],
     ["the same name twice", { "scenarios.d/a.yaml": scenario(""), "scenarios.d/b.yaml": scenario("") }, /^scenarios\.d\/b\.yaml:1:7: scenario 'mine' is already declared in .*a\.yaml; names must be unique$/],
