@@ -11,7 +11,16 @@ export function esc(value: unknown): string {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 }
 
-const VANTAGE_LETTERS: Record<(typeof VERDICT_COLUMNS)[number], string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X", [USER_ACTION]: "U" };
+const VANTAGE_LETTERS: Record<(typeof VERDICT_COLUMNS)[number], string> = {
+  localhost: "L",
+  "host-ip": "H",
+  external: "E",
+  "cross-network": "X",
+  "foreign-bridged": "B",
+  "foreign-routed": "R",
+  hairpin: "P",
+  [USER_ACTION]: "U",
+};
 const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 const anchor = (r: CellResult) => `cell-${r.cell.id}`;
 const uniq = (xs: string[]) => [...new Set(xs)].sort();
@@ -35,9 +44,10 @@ function matrixCell(r: CellResult | undefined): string {
     })
     .join("");
   const why = r.status !== "works" && (r.explanation || r.reason) ? `<div class="why">${esc((r.explanation || r.reason || "").slice(0, 220))}</div>` : "";
+  const security = r.securityFindings?.length ? `<div class="security">SECURITY: ${esc(r.securityFindings.length)} finding(s)</div>` : "";
   return (
     `<td class="cell" data-col data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">` +
-    `<a class="cell-link ${esc(r.status)}" href="#${esc(anchor(r))}"><span class="status">${esc(r.status)}</span> ${vantageBadges(r)}${fixes}${why}</a></td>`
+    `<a class="cell-link ${esc(r.status)}" href="#${esc(anchor(r))}"><span class="status">${esc(r.status)}</span> ${vantageBadges(r)}${fixes}${security}${why}</a></td>`
   );
 }
 
@@ -98,6 +108,10 @@ const countOf = (verdict: CellResult["fixes"][number]["verdict"], vantage: strin
   const c = verdict.counts?.[vantage];
   return c && c.broken > 0 ? ` ${c.repaired}/${c.broken}` : "";
 };
+function securityList(r: CellResult): string {
+  const all = [...(r.baseline?.securityFindings ?? []).map((f) => `baseline: ${f}`), ...r.fixes.flatMap((x) => (x.attempt.securityFindings ?? []).map((f) => `after ${x.verdict.fix}: ${f}`))];
+  return all.length ? `<div class="security"><b>Security findings</b><ul>${all.map((f) => `<li>${esc(f)}</li>`).join("")}</ul></div>` : "";
+}
 
 function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly CellResult[]): string {
   const b = r.baseline;
@@ -123,6 +137,7 @@ function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly Cel
   return `<details class="cell-detail" id="${esc(anchor(r))}" data-engine="${esc(r.cell.engine)}" data-iptables="${esc(r.cell.iptables)}" data-backend="${esc(r.cell.backend)}" data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">
 <summary><span class="status ${esc(r.status)}">${esc(r.status)}</span> ${esc(scenarioOf(r))} · ${esc(r.cell.provider)} · ${esc(r.cell.engine)} · iptables ${esc(r.cell.iptables)} (${esc(r.cell.backend)}) · ${esc(r.cell.daemon)} · ${esc(r.cell.topology)}</summary>
 ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
+${securityList(r)}
 ${twinLine(r, all)}
 ${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}${o.probeOrders?.length ? ` [probe orders: ${o.probeOrders.join(" | ")}]` : ""}`).join(" | "))}` : ""}</p>` : ""}
 ${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ...commitRow(ev), ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
@@ -146,7 +161,7 @@ export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<
 <html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>
 <body>
 <h1>Docker × iptables compatibility</h1>
-<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · ${esc(VERDICT_COLUMNS.map((v) => `${VANTAGE_LETTERS[v]} ${v}`).join(", "))} (cross-network must be blocked; user-action: the user's own docker run -p and docker network create)</div>
+<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · ${esc(VERDICT_COLUMNS.map((v) => `${VANTAGE_LETTERS[v]} ${v}`).join(", "))} (cross-network must be blocked; foreign-bridged/-routed: a VM on a foreign bridge; user-action: the user's own docker run -p and docker network create)</div>
 ${sections.join("\n")}
 ${results.length ? `${filters(results)}\n${matrixTable(results)}\n<h2>Cells</h2>` : ""}
 ${results.map((r) => detail(r, goldens.get(r.cell.id), results)).join("\n")}

@@ -17,6 +17,8 @@ const probe = z.object({
   pass: z.boolean(),
   ms: z.number(),
   detail: z.string(),
+  /** the policy that must block this traffic, when the expectation is "blocked" */
+  guard: z.string().optional(),
 });
 
 const step = z.object({ name: z.string(), startedAtMs: z.number(), command: z.string(), exitCode: z.number(), stdout: z.string(), stderr: z.string(), ms: z.number() });
@@ -99,6 +101,8 @@ export const attemptSchema = z.object({
     otherBackend: z.string().optional(),
   }),
   missingRules: z.array(z.string()),
+  /** traffic that had to be blocked and got through (a policy bypassed, isolation broken) */
+  securityFindings: z.array(z.string()).optional(),
   /** what the scenario deployed (bridges, addresses, ports) */
   targets: z.array(target),
   /** every iptables call on the host, analysed; traceLog is the shim's raw record */
@@ -163,6 +167,8 @@ export const cellResultSchema = z.object({
   reason: z.string().optional(),
   /** vantages whose probes did not meet expectations in the baseline, and user-action if one of the user's actions failed */
   brokenVantages: z.array(z.string()),
+  /** the baseline's security findings: traffic a policy or Docker's isolation must block got through */
+  securityFindings: z.array(z.string()).optional(),
   /** one line on why, from the iptables call trace of the baseline */
   explanation: z.string().optional(),
   baseline: attemptSchema.optional(),

@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { expandMatrix } from "../../config/expand.js";
-import type { IptablesBuild, MatrixFile, Settings } from "../../config/schema.js";
+import type { IptablesBuild, LoadedMatrix, Settings } from "../../config/schema.js";
 import { runCheckProbe } from "../../harness/check-probe.js";
 import type { BasePlan } from "../../harness/images/base-image.js";
 import { buildCommit, type GitBuildContext } from "../../harness/images/git-build.js";
@@ -85,8 +85,9 @@ export function trafficJudge(ctx: TrafficContext): Judge {
       source: { kind: "git", repository: ctx.plan.repository, ref: commit, commit },
       alternatives: [],
     };
-    const matrix: MatrixFile = {
+    const matrix: LoadedMatrix = {
       version: 1,
+      scenarios: [],
       settings: ctx.settings,
       iptables: [build],
       engines: [ctx.cell.engine],
