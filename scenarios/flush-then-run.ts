@@ -1,30 +1,49 @@
-import { iptablesSave, mustStep } from "../src/api/index.js";
+import { mustStep, snapshotBeforeBreak } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
 import { deployTopology } from "./lib/topology.js";
 
-const TABLES: Record<string, string[]> = {
-  filter: ["filter"],
-  "filter+nat": ["filter", "nat"],
-  all: ["filter", "nat", "mangle", "raw"],
+const iptablesFlush = (tables: string[]) => tables.map((t) => `iptables -w -t ${t} -F && iptables -w -t ${t} -X`).join(" && ");
+
+/** Debian's stock /etc/nftables.conf: what `systemctl restart nftables` loads (flush ruleset first). */
+export const NFTABLES_SERVICE_CONF = [
+  "#!/usr/sbin/nft -f",
+  "flush ruleset",
+  "table inet filter {",
+  "\tchain input { type filter hook input priority filter; }",
+  "\tchain forward { type filter hook forward priority filter; }",
+  "\tchain output { type filter hook output priority filter; }",
+  "}",
+].join("\n");
+
+/** The breakage per variant: iptables flushes of some tables, or an nftables service (re)start. */
+const FLUSHES: Record<string, { step: string; script: string }> = {
+  filter: { step: "flush filter", script: iptablesFlush(["filter"]) },
+  "filter+nat": { step: "flush filter+nat", script: iptablesFlush(["filter", "nat"]) },
+  all: { step: "flush all", script: iptablesFlush(["filter", "nat", "mangle", "raw"]) },
+  "nft-flush-ruleset": {
+    step: "nftables service restart (nft -f /etc/nftables.conf: flush ruleset, then its own inet filter table)",
+    script: `printf '%s\\n' '${NFTABLES_SERVICE_CONF}' > /etc/nftables.conf && nft -f /etc/nftables.conf`,
+  },
 };
 
 /**
  * Field report 1: a hardening script or firewall template flushes iptables under a
- * running dockerd; then `docker run -p` fails and running containers may lose traffic.
+ * running dockerd, or an nftables service restart flushes the whole ruleset; then
+ * `docker run -p` and `docker network create` are tried and running containers probed.
  */
 export const flushThenRun: Scenario = {
   name: "flush-then-run",
-  variants: Object.keys(TABLES),
+  variants: Object.keys(FLUSHES),
   defaultVariant: "filter",
-  description: "flush and delete chains (filter | filter+nat | all tables), then docker run -p and docker network create",
+  description: "flush and delete chains (filter | filter+nat | all tables) or nft flush ruleset + a minimal ruleset (nft-flush-ruleset), then docker run -p and docker network create",
   async setUp(ctx, variant) {
-    const tables = TABLES[variant ?? ""];
-    if (!tables) throw new Error(`flush-then-run has no variant '${variant}'`);
+    const flush = FLUSHES[variant ?? ""];
+    if (!flush) throw new Error(`flush-then-run has no variant '${variant}'`);
     await deployTopology(ctx);
-    ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
-    await mustStep(ctx.host, ctx.steps, `flush ${variant}`, tables.map((t) => `iptables -w -t ${t} -F && iptables -w -t ${t} -X`).join(" && "));
+    await snapshotBeforeBreak(ctx);
+    await mustStep(ctx.host, ctx.steps, flush.step, flush.script);
     await tryUserActions(ctx, "after flush");
   },
   async retry(ctx) {

@@ -1,4 +1,4 @@
-import { dockerdCommand, iptablesSave, matchErrors, mustStep, runStep } from "../src/api/index.js";
+import { dockerdCommand, engineStep, matchErrors, mustStep, runStep, snapshotBeforeBreak } from "../src/api/index.js";
 import type { Scenario, ScenarioContext } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
@@ -26,11 +26,11 @@ export const ipForwardOff: Scenario = {
   async setUp(ctx, variant) {
     if (!variant || !VARIANTS.includes(variant)) throw new Error(`ip-forward-off has no variant '${variant}'`);
     if (variant === "before") {
-      await mustStep(ctx.host, ctx.steps, "forwarding off, restart dockerd", `${dockerdCommand("stop")} && sysctl -qw net.ipv4.ip_forward=0 && ${dockerdCommand("start")}`);
+      await engineStep(ctx.host, ctx.steps, "forwarding off, restart dockerd", `${dockerdCommand("stop")} && sysctl -qw net.ipv4.ip_forward=0 && ${dockerdCommand("start")}`);
       await deployTopology(ctx);
     } else {
       await deployTopology(ctx);
-      ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
+      await snapshotBeforeBreak(ctx);
       await mustStep(ctx.host, ctx.steps, "forwarding off", "sysctl -w net.ipv4.ip_forward=0");
     }
     if (variant !== "after") await tryUserActions(ctx, "forwarding off");

@@ -1,4 +1,4 @@
-import { mustStep, WORKLOAD_IMAGE } from "../../src/api/index.js";
+import { engineStep, mustStep, WORKLOAD_IMAGE } from "../../src/api/index.js";
 import type { ScenarioContext, Target } from "../../src/api/index.js";
 
 /** Names a run's inner networks and containers; inside a disposable host nothing else can collide. */
@@ -17,7 +17,7 @@ export function workloadRunCommand(name: string, network: string | undefined, ho
 
 /** Runs a workload container (published if it has a host port) and records it as a probe target. */
 export async function runWorkload(ctx: ScenarioContext, spec: { name: string; network: string | undefined; hostPort: number | undefined }): Promise<void> {
-  await mustStep(ctx.host, ctx.steps, `run ${spec.name}`, workloadRunCommand(spec.name, spec.network, spec.hostPort));
+  await engineStep(ctx.host, ctx.steps, `run ${spec.name}`, workloadRunCommand(spec.name, spec.network, spec.hostPort));
   ctx.targets.push(await describeTarget(ctx, spec.name, spec.hostPort));
 }
 
@@ -32,14 +32,15 @@ export async function describeTarget(ctx: ScenarioContext, container: string, ho
 
 /**
  * The cell's topology: one published container on the default bridge and on each of N
- * user bridges (more per bridge if asked), ports counting up from basePort.
+ * user bridges (more per bridge if asked), ports counting up from basePort. A network or
+ * container the engine will not create is an EngineRefusal: the cell's result.
  */
 export async function deployTopology(ctx: ScenarioContext): Promise<void> {
   const { bridges, containersPerBridge, basePort } = ctx.cell.topology;
   let port = basePort;
   await runWorkload(ctx, { name: "n0c1", network: undefined, hostPort: port++ });
   for (let n = 1; n <= bridges; n++) {
-    await mustStep(ctx.host, ctx.steps, `create ${networkName(n)}`, `docker network create ${networkName(n)}`);
+    await engineStep(ctx.host, ctx.steps, `create ${networkName(n)}`, `docker network create ${networkName(n)}`);
     for (let c = 1; c <= containersPerBridge; c++) {
       await runWorkload(ctx, { name: containerName(n, c), network: networkName(n), hostPort: port++ });
     }

@@ -36,6 +36,8 @@ export interface ScenarioContext {
   current: { build: IptablesBuild; backend: "nft" | "legacy"; daemonOptions: Record<string, unknown> };
   /** rule set snapshot taken just before the scenario breaks the host */
   rulesBeforeBreak?: string;
+  /** `nft list ruleset` at the same moment, where the host has nftables */
+  nftRulesBeforeBreak?: string;
 }
 
 export interface Scenario {

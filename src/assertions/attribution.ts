@@ -1,5 +1,5 @@
 import { hasRule, type RuleSet } from "./iptables-save.js";
-import { canonicalSpec, parseCall, type TraceCall } from "./trace.js";
+import { canonicalSpec, isNftCall, parseCall, type TraceCall } from "./trace.js";
 
 export interface TimedStep {
   name: string;
@@ -28,6 +28,8 @@ export interface SkippedRule {
 export interface TraceAnalysis {
   calls: number;
   dockerdCalls: number;
+  /** nft calls by dockerd (its nftables backend, or the iptables backend's clean-up) */
+  dockerdNftCalls: number;
   falsePositives: Finding[];
   falseNegatives: Finding[];
   deleteMismatches: Finding[];
@@ -55,8 +57,13 @@ export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?
     return chains;
   };
   const stepAt = (ms: number) => options.steps?.find((s) => ms >= s.startedAtMs && ms <= s.startedAtMs + s.ms)?.name;
-  const analysis: TraceAnalysis = { calls: calls.length, dockerdCalls: 0, falsePositives: [], falseNegatives: [], deleteMismatches: [], failedCalls: [], skippedRules: [], explanation: "" };
-  const parsed = calls.map((call) => {
+  const analysis: TraceAnalysis = { calls: calls.length, dockerdCalls: 0, dockerdNftCalls: 0, falsePositives: [], falseNegatives: [], deleteMismatches: [], failedCalls: [], skippedRules: [], explanation: "" };
+  for (const call of calls.filter(isNftCall)) {
+    if (call.caller !== "dockerd") continue;
+    analysis.dockerdNftCalls++;
+    if (call.exitCode !== 0 && !isNftCleanup(call)) analysis.failedCalls.push(nftFailure(call, stepAt(call.startMs)));
+  }
+  const parsed = calls.filter((call) => !isNftCall(call)).map((call) => {
     const split = parseCall(call.args);
     return { call, ...split, canonical: canonicalSpec(split.spec) };
   });
@@ -128,8 +135,28 @@ export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?
         break;
     }
   });
+  analysis.failedCalls.sort((x, y) => x.atMs - y.atMs);
   analysis.explanation = explain(analysis);
   return analysis;
+}
+
+/** dockerd deleting tables that may not exist (every start does, on either backend): a failure there is routine. */
+function isNftCleanup(call: TraceCall): boolean {
+  const statements = (call.stdin ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  return statements.length > 0 && statements.every((l) => l.startsWith("delete ")) && /No such file or directory/.test(call.stderr);
+}
+
+/** A failed nft call by dockerd: its rule is the command (and the first line of the script it loaded). */
+function nftFailure(call: TraceCall, step: string | undefined): Finding {
+  const firstLine = call.stdin?.split("\n").find((line) => line.trim())?.trim();
+  return {
+    kind: "failed-call",
+    rule: `nft ${call.args.join(" ")}${firstLine ? ` (${firstLine}…)` : ""}`,
+    call: `nft ${call.args.join(" ")}`,
+    atMs: call.startMs,
+    ...(call.stderr ? { stderr: call.stderr } : {}),
+    ...(step ? { step } : {}),
+  };
 }
 
 /**
@@ -170,7 +197,9 @@ function explain(a: TraceAnalysis): string {
   if (a.failedCalls.length > 0) {
     const first = a.failedCalls[0] as Finding;
     const steps = [...new Set(a.failedCalls.map((f) => f.step ?? "dockerd's own work"))];
-    parts.push(`${a.failedCalls.length} iptables call(s) by dockerd failed during ${steps.join(", ")} (first: "${(first.stderr ?? "").split("\n")[0]}")`);
+    const tools = a.failedCalls.every((f) => f.rule.startsWith("nft ")) ? "nft" : a.failedCalls.some((f) => f.rule.startsWith("nft ")) ? "iptables/nft" : "iptables";
+    parts.push(`${a.failedCalls.length} ${tools} call(s) by dockerd failed during ${steps.join(", ")} (first: "${(first.stderr ?? "").split("\n")[0]}")`);
   }
-  return parts.length ? parts.join("; ") : `no wrong answers: ${a.dockerdCalls} iptables calls by dockerd, none failed`;
+  const nft = a.dockerdNftCalls > 0 ? ` (and ${a.dockerdNftCalls} nft calls)` : "";
+  return parts.length ? parts.join("; ") : `no wrong answers: ${a.dockerdCalls} iptables calls by dockerd${nft}, none failed`;
 }

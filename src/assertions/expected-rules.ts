@@ -14,26 +14,34 @@ interface ExpectedRule {
   spec: string;
 }
 
-/** Engine generations differ in where per-bridge rules live: 28.x added DOCKER-FORWARD/-BRIDGE/-CT. */
-export function engineGeneration(engineVersion: string): "28+" | "pre-28" {
+export type EngineGeneration = "29+" | "28+" | "pre-28";
+
+/**
+ * Engine generations differ in where per-bridge rules live: 28.x added DOCKER-FORWARD/-BRIDGE/-CT;
+ * 29.x dropped the DOCKER-ISOLATION chains (isolation is `DOCKER ! -i br -o br -j DROP` plus the
+ * raw table's direct-access drops) and brought the nftables firewall backend.
+ */
+export function engineGeneration(engineVersion: string): EngineGeneration {
+  if (compareVersions(engineVersion, "29.0.0") >= 0) return "29+";
   return compareVersions(engineVersion, "28.0.0") >= 0 ? "28+" : "pre-28";
 }
 
-function perBridge(bridge: string, subnet: string, generation: "28+" | "pre-28"): ExpectedRule[] {
+function perBridge(bridge: string, subnet: string, generation: EngineGeneration): ExpectedRule[] {
   const filter = (chain: string, spec: string) => ({ table: "filter", chain, spec });
+  const masquerade = { table: "nat", chain: "POSTROUTING", spec: `-s ${subnet} ! -o ${bridge} -j MASQUERADE` };
   const common = [
     filter("DOCKER-ISOLATION-STAGE-1", `-i ${bridge} ! -o ${bridge} -j DOCKER-ISOLATION-STAGE-2`),
     filter("DOCKER-ISOLATION-STAGE-2", `-o ${bridge} -j DROP`),
-    { table: "nat", chain: "POSTROUTING", spec: `-s ${subnet} ! -o ${bridge} -j MASQUERADE` },
+    masquerade,
   ];
-  if (generation === "28+") {
-    return [
-      filter("DOCKER-BRIDGE", `-o ${bridge} -j DOCKER`),
-      filter("DOCKER-CT", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
-      filter("DOCKER-FORWARD", `-i ${bridge} -j ACCEPT`),
-      ...common,
-    ];
-  }
+  // 28.x and later: per-bridge rules in the DOCKER-BRIDGE / DOCKER-CT / DOCKER-FORWARD chains.
+  const dockerForward = [
+    filter("DOCKER-BRIDGE", `-o ${bridge} -j DOCKER`),
+    filter("DOCKER-CT", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
+    filter("DOCKER-FORWARD", `-i ${bridge} -j ACCEPT`),
+  ];
+  if (generation === "29+") return [...dockerForward, filter("DOCKER", `! -i ${bridge} -o ${bridge} -j DROP`), masquerade];
+  if (generation === "28+") return [...dockerForward, ...common];
   return [
     filter("FORWARD", `-o ${bridge} -j DOCKER`),
     filter("FORWARD", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
@@ -43,9 +51,15 @@ function perBridge(bridge: string, subnet: string, generation: "28+" | "pre-28")
   ];
 }
 
-function perPublishedPort(t: BridgeFacts): ExpectedRule[] {
+function perPublishedPort(t: BridgeFacts, generation: EngineGeneration): ExpectedRule[] {
   if (t.hostPort === undefined) return [];
-  return [{ table: "filter", chain: "DOCKER", spec: `-d ${t.ip}/32 ! -i ${t.bridge} -o ${t.bridge} -p tcp -m tcp --dport 80 -j ACCEPT` }];
+  const accept = { table: "filter", chain: "DOCKER", spec: `-d ${t.ip}/32 ! -i ${t.bridge} -o ${t.bridge} -p tcp -m tcp --dport 80 -j ACCEPT` };
+  if (generation !== "29+") return [accept];
+  return [
+    accept,
+    { table: "nat", chain: "DOCKER", spec: `-p tcp -m tcp --dport ${t.hostPort} -j DNAT --to-destination ${t.ip}:80` },
+    { table: "raw", chain: "PREROUTING", spec: `-d ${t.ip}/32 ! -i ${t.bridge} -j DROP` },
+  ];
 }
 
 /**
@@ -62,6 +76,6 @@ export function missingRules(saveText: string, targets: readonly BridgeFacts[], 
   }
   const generation = engineGeneration(engineVersion);
   const bridges = new Map(targets.map((t) => [t.bridge, t.subnet]));
-  const expected = [...[...bridges].flatMap(([bridge, subnet]) => perBridge(bridge, subnet, generation)), ...targets.flatMap(perPublishedPort)];
+  const expected = [...[...bridges].flatMap(([bridge, subnet]) => perBridge(bridge, subnet, generation)), ...targets.flatMap((t) => perPublishedPort(t, generation))];
   return expected.filter((r) => !hasRule(rules, r.table, r.chain, r.spec)).map((r) => `${r.table} ${r.chain} ${r.spec}`);
 }

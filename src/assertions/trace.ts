@@ -12,7 +12,12 @@ export interface TraceCall {
   tool: string;
   args: string[];
   stderr: string;
+  /** the script an `nft -f -` call read from stdin */
+  stdin?: string;
 }
+
+/** nft calls share the trace with iptables calls (Docker 29's nftables backend, nftables services). */
+export const isNftCall = (call: Pick<TraceCall, "tool">) => call.tool === "nft";
 
 export function parseTrace(text: string): TraceCall[] {
   const calls: TraceCall[] = [];
@@ -20,6 +25,7 @@ export function parseTrace(text: string): TraceCall[] {
     const fields = splitTraceLine(line);
     if (!fields) continue;
     calls.push({
+      ...(fields.stdin ? { stdin: fields.stdin.split(TRACE.stderrNewline).join("\n") } : {}),
       startMs: Number(fields.start) * 1000,
       endMs: Number(fields.end) * 1000,
       exitCode: Number(fields.exitCode),

@@ -60,6 +60,23 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
     /** Debian suite whose rootfs hosts the static binaries */
     suite: debianSuite.default("trixie"),
   }),
+  z.strictObject({
+    /** dockerd and docker-proxy compiled from a `git archive` of the moby repository */
+    kind: z.literal("moby-source"),
+    /** file name looked up in the local source directory (settings.sourceDir / FWCOMPAT_SOURCE_DIR) */
+    file: z.string().regex(/^[^/]+\.tar(\.(xz|gz))?$/, "a source archive file name such as moby-docker-v29.7.2.tar.xz"),
+    sha256,
+    /** the commit the archive was made from, as `git get-tar-commit-id` reads it */
+    commit: z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id"),
+    /** the upstream tag the commit carries, recorded with the result */
+    tag: z.string().min(1),
+    /** other places to download the same file from; used only with settings.allowDownloads */
+    urls: z.array(z.url()).default([]),
+    /** Debian suite of the build container (its Go) and of the host (containerd, runc, docker-cli, nftables) */
+    suite: debianSuite.default("sid"),
+    /** the Debian Go package the build uses, e.g. golang-1.26-go */
+    goPackage: z.string().regex(/^golang-\d+\.\d+-go$/, "a Debian Go package such as golang-1.26-go").default("golang-1.26-go"),
+  }),
 ]);
 
 export const engineSchema = z.strictObject({
@@ -72,6 +89,11 @@ export const daemonOptionSetSchema = z.strictObject({
   name,
   /** merged into the host's /etc/docker/daemon.json */
   options: z.record(z.string(), z.unknown()),
+  /**
+   * net.ipv4.ip_forward when dockerd starts, for cells of this set (default: settings.ipForwardAtStart).
+   * Docker 29's nftables backend does not turn forwarding on itself: its operators set it.
+   */
+  ipForwardAtStart: z.union([z.literal(0), z.literal(1)]).optional(),
 });
 
 export const topologySchema = z.strictObject({
@@ -110,6 +132,8 @@ export const settingsSchema = z.strictObject({
   allowDownloads: z.boolean().default(false),
   /** auto: a local debian:<suite> image if present, else debootstrap, else pull */
   baseImage: z.enum(["auto", "registry", "debootstrap"]).default("auto"),
+  /** deadline of an engine compiled from source (the Go build takes minutes on 2 cores) */
+  engineBuildTimeoutMs: z.number().int().min(60_000).max(7_200_000).default(2_700_000),
   /** deadline of one attempt (host start to teardown) */
   attemptTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(240_000),
   /** the same for a VM attempt: booting under software emulation takes about a minute */

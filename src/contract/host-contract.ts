@@ -34,7 +34,19 @@ export const SHIM_ENV = {
   iptablesDir: "FWCOMPAT_IPTABLES_DIR_FILE",
   iptablesTrace: "FWCOMPAT_IPTABLES_TRACE",
   shimErr: "FWCOMPAT_SHIM_ERR",
+  /** the directory holding the real nft (default /usr/sbin, where Debian's nftables puts it) */
+  nftDir: "FWCOMPAT_NFT_DIR",
 } as const;
+
+/** Debian's nft, which the shim runs for `nft` calls (hosts of every engine carry nftables). */
+export const NFT_BINARY = "/usr/sbin/nft";
+
+/**
+ * An engine compiled from source (dockerd, docker-proxy) lives here, with a `provenance`
+ * file of `tag=`, `commit=`, `go=` and `archive=` lines written by its build.
+ */
+export const ENGINE_BUILD_DIR = "/opt/fwcompat/engine";
+export const ENGINE_PROVENANCE_KEYS = ["tag", "commit", "go"] as const;
 
 /** Where the iptables builds live inside a host: one directory per build, with bin-nft/ and bin-legacy/. */
 export const IPTABLES_BUILDS_DIR = "/opt/fwcompat/iptables";
@@ -69,17 +81,21 @@ export const dockerdCommand = (action: "start" | "stop" | "restart") => `${HOST_
  */
 export const TRACE = {
   fields: ["start", "end", "exitCode", "caller", "buildDir", "tool", "args", "stderr"] as const,
+  /** after them, for `nft -f -` only: the script the call read from stdin (newlines as STDERR_NEWLINE) */
+  stdinField: "stdin",
   separator: "\t",
   argEnd: "\x1f",
   stderrNewline: "\x1e",
 } as const;
 export type TraceField = (typeof TRACE.fields)[number];
 
-/** The fields of one trace line by name, or undefined for a line that is not one. */
-export function splitTraceLine(line: string): Record<TraceField, string> | undefined {
+/** The fields of one trace line by name (and the nft script, when there is one), or undefined for a line that is not one. */
+export function splitTraceLine(line: string): (Record<TraceField, string> & { stdin?: string }) | undefined {
   const values = line.split(TRACE.separator);
   if (values.length < TRACE.fields.length) return undefined;
-  return Object.fromEntries(TRACE.fields.map((field, i) => [field, values[i] ?? ""])) as Record<TraceField, string>;
+  const fields = Object.fromEntries(TRACE.fields.map((field, i) => [field, values[i] ?? ""])) as Record<TraceField, string>;
+  const stdin = values[TRACE.fields.length];
+  return stdin ? { ...fields, stdin } : fields;
 }
 
 /**

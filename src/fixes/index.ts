@@ -10,6 +10,7 @@ import { iptablesUpgrade } from "./iptables-upgrade.js";
 import { nftablesFlushOwnTable } from "./nftables-flush-own-table.js";
 import { recreateDockerChains } from "./recreate-docker-chains.js";
 import { restartDockerd } from "./restart-dockerd.js";
+import { switchFirewallBackend } from "./switch-firewall-backend.js";
 import { switchToLegacy } from "./switch-to-legacy.js";
 import { ufwDockerUser } from "./ufw-docker-user.js";
 import { userlandProxyOn } from "./userland-proxy-on.js";
@@ -31,5 +32,6 @@ export const FIXES: ReadonlyMap<string, Fix> = new Map(
     ipForwardNoDrop,
     ufwDockerUser,
     brNetfilterOn,
+    switchFirewallBackend,
   ].map((fix) => [fix.name, fix]),
 );

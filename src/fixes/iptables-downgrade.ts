@@ -1,4 +1,5 @@
 import type { Fix } from "../api/index.js";
+import { iptablesOnly } from "./firewall-backend.js";
 import { compareVersions } from "../api/index.js";
 import type { IptablesBuild } from "../api/index.js";
 import { switchIptables } from "./switch-iptables.js";
@@ -20,6 +21,8 @@ export const iptablesDowngrade: Fix = {
   name: "iptables-downgrade",
   description: `switch to ${RECOMMENDED_DOWNGRADE} (the field report's advice), else the newest available build older than ${DOWNGRADE_BELOW} as a labelled fallback, then restart dockerd`,
   async apply(ctx) {
+    const moot = iptablesOnly(ctx);
+    if (moot) return moot;
     const target = downgradeTarget(ctx.builds, ctx.current.build);
     if (!target) return { applied: false, reason: `no available build older than ${DOWNGRADE_BELOW} and ${ctx.current.build.version}` };
     const from = ctx.current.build;

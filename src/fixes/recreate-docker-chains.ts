@@ -1,10 +1,13 @@
 import type { Fix } from "../api/index.js";
+import { iptablesOnly } from "./firewall-backend.js";
 import { runStep } from "../api/index.js";
 
 export const recreateDockerChains: Fix = {
   name: "recreate-docker-chains",
   description: "the field report's advice: create the DOCKER chain in filter and nat, nothing else",
   async apply(ctx) {
+    const moot = iptablesOnly(ctx);
+    if (moot) return moot;
     await runStep(ctx.host, ctx.steps, "create DOCKER chains", "iptables -w -t filter -N DOCKER; iptables -w -t nat -N DOCKER; true");
     return { applied: true };
   },

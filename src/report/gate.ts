@@ -17,7 +17,7 @@ export const expectationsFileSchema = z.strictObject({
         name: z.string().min(1),
         match: selector,
         /** works: must work; reproduced: a known failure, accepted */
-        expect: z.enum(["works", "reproduced"]).optional(),
+        expect: z.enum(["works", "reproduced", "refused"]).optional(),
         /**
          * per fix, the verdict required, or the verdicts accepted: `repaired` requires a full
          * repair (traffic and the user's retried actions); `[repaired, partial]` also accepts

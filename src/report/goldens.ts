@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { nameBridges } from "../assertions/bridge-names.js";
 import { engineGeneration } from "../assertions/expected-rules.js";
 import { parseIptablesSave, renderRuleSet } from "../assertions/iptables-save.js";
+import { parseNftRuleset, renderNftFacts } from "../assertions/nft-ruleset.js";
 import type { CellResult } from "../results/schema.js";
 import { packageFile } from "../harness/package-files.js";
 
@@ -15,11 +16,17 @@ export interface GoldenDiff {
   extra: string[];
 }
 
-/** engine generation × backend × scenario, e.g. 28+/nft/curl-timeout */
+const onNftables = (result: CellResult) => result.baseline?.evidence?.firewallBackend === "nftables";
+
+/**
+ * engine generation × backend × scenario, e.g. 28+/nft/curl-timeout; the backend is the
+ * iptables backend (nft, legacy), or `nftables` when dockerd's nftables firewall backend
+ * was in force (its golden is the normalised `nft list ruleset`).
+ */
 export function goldenKey(result: CellResult): string | undefined {
   const version = /version (\d+\.\d+\.\d+)/.exec(result.baseline?.evidence?.dockerdVersion ?? "")?.[1];
   if (!version) return undefined;
-  return `${engineGeneration(version)}/${result.cell.backend}/${result.cell.scenario}`;
+  return `${engineGeneration(version)}/${onNftables(result) ? "nftables" : result.cell.backend}/${result.cell.scenario}`;
 }
 
 /**
@@ -27,30 +34,35 @@ export function goldenKey(result: CellResult): string | undefined {
  * iptables-save text, bridges named by network, and the per-start ports of Docker's
  * embedded DNS replaced.
  */
-export function normaliseRules(text: string, targets: CellResult["fixes"][number]["attempt"]["targets"]): string[] {
-  const rendered = renderRuleSet(parseIptablesSave(text));
+export function normaliseRules(text: string, targets: CellResult["fixes"][number]["attempt"]["targets"], kind: "iptables" | "nft" = "iptables"): string[] {
+  const rendered = kind === "nft" ? renderNftFacts(parseNftRuleset(text)).join("\n") : renderRuleSet(parseIptablesSave(text));
   return nameBridges(rendered, targets)
     .replace(/127\.0\.0\.11:\d+/g, "127.0.0.11:<dns-port>")
     .replace(/--sport \d+ -j SNAT --to-source :53/g, "--sport <dns-port> -j SNAT --to-source :53")
-    .split("\n");
+    .replace(/ sport \d+ snat to :53/g, " sport <dns-port> snat to :53")
+    .split("\n")
+    .sort((a, b) => (kind === "nft" ? a.localeCompare(b) : 0));
 }
 
 /** The healthy state a cell saw: the rules before its scenario broke the host, or its final rules if it works. */
 function healthyRules(result: CellResult): string[] | undefined {
   const baseline = result.baseline;
   if (!baseline) return undefined;
-  const text = baseline.rules.beforeBreak ?? (result.status === "works" ? baseline.rules.final : undefined);
-  return text ? normaliseRules(text, baseline.targets) : undefined;
+  const works = result.status === "works";
+  const text = onNftables(result)
+    ? (baseline.rules.nftBeforeBreak ?? (works ? baseline.rules.nftFinal : undefined))
+    : (baseline.rules.beforeBreak ?? (works ? baseline.rules.final : undefined));
+  return text ? normaliseRules(text, baseline.targets, onNftables(result) ? "nft" : "iptables") : undefined;
 }
 
 export async function diffAgainstGolden(result: CellResult, dir = DEFAULT_GOLDENS_DIR): Promise<GoldenDiff | undefined> {
   const key = goldenKey(result);
-  const final = result.baseline?.rules.final;
+  const final = onNftables(result) ? result.baseline?.rules.nftFinal : result.baseline?.rules.final;
   if (!key || !final) return undefined;
   const file = join(dir, `${key}.rules`);
   if (!existsSync(file)) return undefined;
   const golden = new Set((await readFile(file, "utf8")).split("\n").filter(Boolean));
-  const actual = new Set(normaliseRules(final, result.baseline?.targets ?? []));
+  const actual = new Set(normaliseRules(final, result.baseline?.targets ?? [], onNftables(result) ? "nft" : "iptables"));
   return { golden: key, missing: [...golden].filter((l) => !actual.has(l)), extra: [...actual].filter((l) => !golden.has(l)) };
 }
 

@@ -9,7 +9,7 @@ table{border-collapse:collapse;background:#fff}th,td{border:1px solid #d0d7de;pa
 th{background:#f1f3f5;text-align:left}
 table.matrix td.cell{min-width:12em}
 a.cell-link{display:block;color:inherit;text-decoration:none;border-radius:4px;padding:.2em .3em}
-.works{background:#d7f5dd}.reproduced{background:#ffd8d3}.flaky{background:#ffe9a8}.error{background:#e9d5ff}
+.works{background:#d7f5dd}.reproduced{background:#ffd8d3}.refused{background:#ffc7a8}.flaky{background:#ffe9a8}.error{background:#e9d5ff}
 .unavailable,.unsupported{background:#e8eaed;color:#5b6570}
 .status{font-weight:700;text-transform:uppercase;font-size:.8em;letter-spacing:.04em}
 .v{display:inline-block;min-width:1.6em;text-align:center;border-radius:3px;margin:.1em .1em 0 0;font-size:.8em;font-weight:600}

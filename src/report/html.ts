@@ -140,7 +140,7 @@ ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}<
 ${securityList(r)}
 ${twinLine(r, all)}
 ${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}${o.probeOrders?.length ? ` [probe orders: ${o.probeOrders.join(" | ")}]` : ""}`).join(" | "))}` : ""}</p>` : ""}
-${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ...commitRow(ev), ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
+${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ...commitRow(ev), ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["firewall backend (docker info)", ev.firewallBackend ?? "–"], ...(ev.engineBuild ? [["engine built from", `${ev.engineBuild.tag} (${ev.engineBuild.commit}) with ${ev.engineBuild.go}`] as [string, unknown]] : []), ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
 ${probes ? `<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
 ${b?.probeOrder ? `<p><b>Probe order:</b> ${esc(b.probeOrder.vantages.join(" → "))} (seed ${esc(b.probeOrder.seed)}, repeat ${esc(b.probeOrder.repeat)}; neighbour cache flushed before each)</p>` : ""}
 ${actions ? `<h3>User actions (baseline)</h3><table><tr><th>when</th><th>action</th><th>result</th></tr>${actions}</table>` : ""}
@@ -150,6 +150,7 @@ ${b?.trace?.skippedRules.length ? `<h3>Rules skipped after a wrong -C answer</h3
 ${errors ? `<h3>Captured errors</h3>${pre(errors)}` : ""}
 ${goldenDiff}
 ${b ? `<h3>Rules before the break</h3>${pre(b.rules.beforeBreak)}<h3>Rules at probe time</h3>${pre(b.rules.final)}` : ""}
+${b?.rules.nftFinal ? `<h3>nft list ruleset before the break</h3>${pre(b.rules.nftBeforeBreak)}<h3>nft list ruleset at probe time</h3>${pre(b.rules.nftFinal)}` : ""}
 ${b ? `<h3>dockerd log (tail)</h3>${pre(b.dockerdLog)}` : ""}
 </details>`;
 }

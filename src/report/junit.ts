@@ -13,7 +13,7 @@ const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 
 /**
  * One suite per scenario; one test case per cell × vantage (the baseline's traffic) and per
- * cell × fix. A reproduced failure is a failing case; unavailable/unsupported cells are
+ * cell × fix. A reproduced failure, or an engine that refused the cell's settings, is a failing case; unavailable/unsupported cells are
  * skipped with their reason; harness errors are errors.
  */
 export function renderJunit(results: readonly CellResult[]): string {
@@ -29,6 +29,9 @@ export function renderJunit(results: readonly CellResult[]): string {
       if (r.status === "error") test.error(r.reason ?? "harness error", "error");
       else test.skipped().standardOutput(`${r.status}: ${r.reason ?? ""}`);
       continue;
+    }
+    if (r.status === "refused") {
+      suite.testCase().className(className).name(`${name} engine`).failure(`the engine refused the cell's settings: ${r.reason ?? ""}`, "refused");
     }
     const vantages = [...new Set(r.baseline.probes.map((p) => p.vantage))];
     for (const vantage of vantages) {

@@ -30,6 +30,9 @@ function vantageCell(result: CellResult, vantage: string): string {
   return `**${outcomes} ${failed.length}/${probes.length}**`;
 }
 
+/** The firewall backend dockerd reported in force (docker info), or "–" for engines that report none. */
+const firewallOf = (r: CellResult) => r.baseline?.evidence?.firewallBackend ?? "–";
+
 /** One fix's verdict in a line: overall, then the counts unless it simply repaired, then the failing action. */
 export function fixLine(verdict: FixVerdict): string {
   const counts = verdict.overall === "repaired" || verdict.overall === "ok" ? "" : countsLine(verdict);
@@ -43,13 +46,13 @@ export function fixLine(verdict: FixVerdict): string {
 export function renderSummary(results: readonly CellResult[]): string {
   const probed = new Set<string>(results.flatMap((r) => r.baseline?.probes.map((p) => p.vantage) ?? []));
   const columns = VERDICT_COLUMNS.filter((v) => !OPTIONAL_VANTAGES.has(v) || probed.has(v));
-  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", ...columns, "fixes", "why (iptables call trace)"];
+  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", "firewall", ...columns, "fixes", "why (iptables call trace)"];
   const rows = [...results]
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .map((r) => {
       const scenario = `${scenarioLabel(r.cell)}${r.cell.provider === "dind" ? "" : ` (${r.cell.provider})`}`;
       const status = r.reason && r.status !== "works" && r.status !== "reproduced" ? `${r.status}: ${r.reason.split("\n")[0]}` : r.status;
-      const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status];
+      const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status, firewallOf(r)];
       return [
         ...data.map(escapeCell),
         ...columns.map((v) => vantageCell(r, v)),

@@ -35,6 +35,7 @@ const finding = z.object({
 export const traceAnalysisSchema = z.object({
   calls: z.number(),
   dockerdCalls: z.number(),
+  dockerdNftCalls: z.number().optional(),
   falsePositives: z.array(finding),
   falseNegatives: z.array(finding),
   deleteMismatches: z.array(finding),
@@ -77,6 +78,10 @@ const evidence = z.object({
   checkProbe: z.enum(["correct", "buggy", "error"]),
   ipForward: z.object({ atStart: z.number(), afterDockerd: z.number() }),
   cgroup: z.string(),
+  /** the firewall backend dockerd reports in force (docker info FirewallBackend.Driver; engines 28.x+) */
+  firewallBackend: z.string().optional(),
+  /** an engine compiled from source: its upstream tag, commit and the Go that built it */
+  engineBuild: z.object({ tag: z.string(), commit: z.string(), go: z.string() }).optional(),
   /** net.bridge.bridge-nf-call-iptables in the host ("1", "0", or "absent": br_netfilter not loaded), read after the probes */
   bridgeNfCallIptables: z.string().optional(),
 });
@@ -99,10 +104,15 @@ export const attemptSchema = z.object({
     final: z.string().optional(),
     /** rules still loaded through the other backend (nft vs legacy), if any */
     otherBackend: z.string().optional(),
+    /** `nft list ruleset` just before the breakage and at probe time (hosts with nftables) */
+    nftBeforeBreak: z.string().optional(),
+    nftFinal: z.string().optional(),
   }),
   missingRules: z.array(z.string()),
   /** traffic that had to be blocked and got through (a policy bypassed, isolation broken) */
   securityFindings: z.array(z.string()).optional(),
+  /** the engine refused the cell's settings (dockerd would not start, a network could not be created) */
+  refusal: z.object({ step: z.string(), detail: z.string() }).optional(),
   /** what the scenario deployed (bridges, addresses, ports) */
   targets: z.array(target),
   /** every iptables call on the host, analysed; traceLog is the shim's raw record */
@@ -161,9 +171,10 @@ export const cellResultSchema = z.object({
   /**
    * reproduced: some vantage misbehaved; works: every probe as expected;
    * unavailable: a source could not be had; unsupported: this environment cannot run it;
-   * error: the harness failed; flaky: repeats of the cell disagreed (see repeats).
+   * error: the harness failed; flaky: repeats of the cell disagreed (see repeats);
+   * refused: the engine refused the cell's settings before anything could be probed (reason: its words).
    */
-  status: z.enum(["reproduced", "works", "unavailable", "unsupported", "error", "flaky"]),
+  status: z.enum(["reproduced", "works", "unavailable", "unsupported", "error", "flaky", "refused"]),
   reason: z.string().optional(),
   /** vantages whose probes did not meet expectations in the baseline, and user-action if one of the user's actions failed */
   brokenVantages: z.array(z.string()),

@@ -11,7 +11,8 @@ import { parseTrace } from "../assertions/trace.js";
 import { withDeadline } from "../harness/engine.js";
 import { timerInto } from "../harness/timing.js";
 import type { Host, HostProvider } from "../harness/host.js";
-import { bridgeNfCallIptables, dockerdLogTail, iptablesSave, iptablesTrace, otherBackendRules, type Step } from "../harness/host-ops.js";
+import { bridgeNfCallIptables, containerAddresses, dockerdLogTail, EngineRefusal, firewallBackendInForce, iptablesSave, iptablesTrace, nftRuleset, otherBackendRules, type Step } from "../harness/host-ops.js";
+import { missingNftRules } from "../assertions/expected-nft-rules.js";
 import { prepareHost } from "./prepare-host.js";
 
 export interface AttemptInput {
@@ -51,31 +52,43 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           builds: input.builds,
           current: { build: input.cell.iptables, backend: input.cell.backend, daemonOptions: { ...input.cell.daemon.options } },
         };
-        result.evidence = await timed("dockerdStart", () => prepareHost(ctx));
-        await timed("scenario", () => input.scenario.setUp(ctx, input.cell.variant));
+        const refused = (error: unknown) => {
+          if (!(error instanceof EngineRefusal)) throw error;
+          result.refusal = { step: error.step, detail: error.detail };
+        };
+        // A refusal while setting up the healthy state leaves nothing to probe; one during a fix
+        // (dockerd will not restart under the new settings) is judged by traffic like any fix.
+        const setUp = async () => {
+          result.evidence = await timed("dockerdStart", () => prepareHost(ctx));
+          await timed("scenario", () => input.scenario.setUp(ctx, input.cell.variant));
+          return true;
+        };
+        if (!(await setUp().catch((error: unknown) => (refused(error), false)))) {
+          if (input.fix) {
+            result.status = "not-applicable";
+            result.reason = `the engine refused the cell's settings before the fix could run: ${result.refusal?.step}: ${result.refusal?.detail}`;
+          }
+          await collectEvidence(ctx, result, input);
+          return;
+        }
         if (input.fix) {
-          const outcome = await timed("fix", () => (input.fix as Fix).apply(ctx));
+          const outcome = await timed("fix", () => (input.fix as Fix).apply(ctx)).catch((error: unknown) => (refused(error), { applied: true as const, note: "the engine refused to come back" }));
           if (!outcome.applied) {
             result.status = "not-applicable";
             result.reason = outcome.reason;
             return;
           }
-          result.fixNote = outcome.note;
-          await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
+          result.fixNote = result.refusal ? `${outcome.note}: ${result.refusal.step}: ${result.refusal.detail}` : outcome.note;
+          if (!result.refusal) await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
         }
+        // Probes and expected rules name container addresses: take them as they are now, after any dockerd restart.
+        const addresses = await containerAddresses(ctx.host, ctx.targets.map((t) => t.container));
+        for (const t of ctx.targets) t.ip = addresses.get(t.container) ?? t.ip;
         const probeRun = await timed("probes", () => runProbes(ctx, input.scenario.probes(ctx), input.probeSeed ?? "0", input.repeat ?? 0));
         result.probes = probeRun.results;
         result.probeOrder = probeRun.order;
         if (result.evidence) result.evidence.bridgeNfCallIptables = await bridgeNfCallIptables(ctx.host);
-        result.rules = {
-          beforeBreak: ctx.rulesBeforeBreak,
-          final: await iptablesSave(ctx.host),
-          otherBackend: await otherBackendRules(ctx.host, ctx.current.build, ctx.current.backend),
-        };
-        result.missingRules = missingRules(result.rules.final ?? "", ctx.targets, input.cell.engine.version);
-        result.targets = ctx.targets;
-        result.traceLog = await iptablesTrace(ctx.host);
-        result.trace = traceEvidence(result.traceLog, result.rules.final, steps, ctx.targets);
+        await collectEvidence(ctx, result, input);
       })(),
       input.settings.attemptTimeoutMs,
       `attempt '${name}' exceeded its ${input.settings.attemptTimeoutMs / 1000}s deadline`,
@@ -91,6 +104,33 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     }
   }
   return result;
+}
+
+/** Rule sets (iptables and nft), what is missing from them, and the call trace, as the host holds them now. */
+async function collectEvidence(ctx: ScenarioContext, result: AttemptResult, input: AttemptInput): Promise<void> {
+  const nftFinal = await nftRuleset(ctx.host);
+  result.rules = {
+    beforeBreak: ctx.rulesBeforeBreak,
+    final: await iptablesSave(ctx.host),
+    otherBackend: await otherBackendRules(ctx.host, ctx.current.build, ctx.current.backend),
+    ...(ctx.nftRulesBeforeBreak ? { nftBeforeBreak: ctx.nftRulesBeforeBreak } : {}),
+    ...(nftFinal ? { nftFinal } : {}),
+  };
+  // The backend dockerd reports now (a fix may have switched it), else the one configured.
+  const configured = ctx.current.daemonOptions["firewall-backend"];
+  const backend = (result.evidence ? await firewallBackendInForce(ctx.host) : undefined) ?? (typeof configured === "string" ? configured : undefined);
+  result.missingRules =
+    backend === "nftables"
+      ? missingNftRules(nftFinal ?? "", ctx.targets)
+      : missingRules(result.rules.final ?? "", ctx.targets, input.cell.engine.version);
+  result.targets = ctx.targets;
+  result.traceLog = await iptablesTrace(ctx.host);
+  result.trace = traceEvidence(result.traceLog, result.rules.final, result.steps, ctx.targets);
+  const faults = result.trace.falsePositives.length + result.trace.falseNegatives.length + result.trace.deleteMismatches.length + result.trace.failedCalls.length;
+  if (faults === 0 && result.missingRules.length > 0) {
+    const shown = result.missingRules.slice(0, 2).map((rule) => nameBridges(rule, ctx.targets));
+    result.trace.explanation += `; yet ${result.missingRules.length} expected rule(s) missing at probe time: ${shown.join("; ")}${result.missingRules.length > 2 ? ", …" : ""}`;
+  }
 }
 
 /** Attributes the trace: which checks lied, which rules that cost, which calls failed in which step. */

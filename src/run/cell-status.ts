@@ -37,6 +37,10 @@ export function resultWithoutAttempts(runId: string, cell: Cell, started: Date, 
 
 export function assembleCell(runId: string, cell: Cell, started: Date, baseline: AttemptResult, fixAttempts: AttemptResult[]): CellResult {
   const base = resultWithoutAttempts(runId, cell, started, "works", "");
+  if (baseline.status === "done" && baseline.refusal) {
+    const reason = `${baseline.refusal.step}: ${baseline.refusal.detail}`;
+    return { ...base, status: "refused", reason, baseline, fixes: fixAttempts.map((attempt) => ({ verdict: judgeFix(baseline, attempt), attempt })) };
+  }
   const judged = baselineStatus(baseline);
   if (judged.status === "error") return { ...base, ...judged, baseline };
   const withFindings = (attempt: AttemptResult): AttemptResult => {

@@ -1,3 +1,4 @@
+import { dirname, resolve } from "node:path";
 import { execa, type ResultPromise } from "execa";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -52,4 +53,15 @@ export async function containersCreatedBy(pid: number | undefined): Promise<numb
   if (!pid) throw new Error("no pid: the CLI did not start");
   const out = await execa("docker", ["ps", "-a", "-q", "--filter", `label=io.fwcompat.pid=${pid}`]);
   return out.stdout.split("\n").filter(Boolean).length;
+}
+
+/**
+ * The local source directory for tests: FWCOMPAT_SOURCE_DIR when set, else `../shared/sources`
+ * next to the repository (the main checkout's, when this is a git worktree).
+ */
+export async function sourceDirForTests(): Promise<string> {
+  if (process.env.FWCOMPAT_SOURCE_DIR) return process.env.FWCOMPAT_SOURCE_DIR;
+  const common = await execa("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: ROOT, reject: false });
+  const repo = common.exitCode === 0 ? dirname(common.stdout.trim()) : ROOT;
+  return resolve(repo, "..", "shared", "sources");
 }

@@ -81,3 +81,39 @@ describe("attribution on recorded traces", () => {
     expect(unnameBridges(named, [{ network: "fwc-net1", bridge: "br-ba9876543210" }])).toBe("filter DOCKER-BRIDGE -o br-ba9876543210 -j DOCKER");
   });
 });
+
+describe("nft calls in the trace (Docker 29)", () => {
+  // Recorded on real 29.7.2 hosts with upstream iptables 1.8.11: nftables backend, and iptables backend.
+  const nftTrace = parseTrace(fixture("docker-29.7.2_1.8.11-nft_fw-nftables_3-bridges.trace"));
+  const iptTrace = parseTrace(fixture("docker-29.7.2_1.8.11-nft_fw-iptables_3-bridges.trace"));
+
+  it("reads nft lines with the script dockerd fed to `nft -f -`", () => {
+    const loads = nftTrace.filter((c) => c.tool === "nft" && c.caller === "dockerd" && c.args.join(" ") === "-f -");
+    expect(loads.length).toBeGreaterThan(10);
+    expect(loads.some((c) => c.stdin?.includes("table ip docker-bridges {"))).toBe(true);
+    expect(loads.some((c) => /dnat to 10\.78\.\d+\.2:80/.test(c.stdin ?? ""))).toBe(true);
+    expect(nftTrace.filter((c) => c.tool !== "nft").every((c) => c.stdin === undefined)).toBe(true);
+  });
+
+  it("keeps nft calls out of the iptables model and counts dockerd's", () => {
+    const nft = analyseTrace(nftTrace, {});
+    expect(nft.dockerdNftCalls).toBe(nftTrace.filter((c) => c.tool === "nft" && c.caller === "dockerd").length);
+    expect(nft.dockerdCalls).toBe(nftTrace.filter((c) => c.tool !== "nft" && c.caller === "dockerd").length);
+    expect(nft.failedCalls).toEqual([]);
+    expect(nft.explanation).toMatch(/^no wrong answers: \d+ iptables calls by dockerd \(and \d+ nft calls\), none failed$/);
+  });
+
+  it("dockerd's failed `delete table` clean-up at start is routine; another failed nft load is a finding", () => {
+    const cleanup = iptTrace.filter((c) => c.tool === "nft" && c.exitCode !== 0);
+    expect(cleanup.length).toBeGreaterThan(0);
+    expect(cleanup.every((c) => c.stdin?.startsWith("delete table"))).toBe(true);
+    const analysis = analyseTrace(iptTrace, {});
+    expect(analysis.failedCalls.filter((f) => f.rule.startsWith("nft "))).toEqual([]);
+    // the iptables backend with upstream 1.8.11 still trusts -C and skips rules
+    expect(analysis.skippedRules.length).toBeGreaterThan(0);
+    const broken = nftTrace.map((c) => (c.tool === "nft" && c.stdin?.includes("table ip docker-bridges {") ? { ...c, exitCode: 1, stderr: "Error: Could not process rule: No such file or directory" } : c));
+    const failed = analyseTrace(broken, {}).failedCalls;
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]?.rule).toBe("nft -f - (table ip docker-bridges {…)");
+  });
+});

@@ -52,6 +52,8 @@ export async function ensureImage(
   docker: Docker,
   recipe: ImageRecipe,
   onLine: (line: string) => void = () => {},
+  /** a build still running then is abandoned (closing the connection cancels it) and fails */
+  timeoutMs?: number,
 ): Promise<{ tag: string; built: boolean }> {
   const tag = recipeTag(recipe);
   if (await imageExists(docker, tag)) return { tag, built: false };
@@ -69,7 +71,14 @@ export async function ensureImage(
     buildargs: recipe.buildArgs ?? {},
   });
   const tail: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve, reject) => {
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        (stream as unknown as { destroy(): void }).destroy();
+        reject(new ImageBuildError(`building ${tag} did not finish within ${Math.round(timeoutMs / 60_000)} min`, tail.join("\n")));
+      }, timeoutMs);
+    }
     docker.modem.followProgress(
       stream,
       (error: Error | null, output: Array<{ error?: string }>) => {
@@ -86,6 +95,6 @@ export async function ensureImage(
         }
       },
     );
-  });
+  }).finally(() => clearTimeout(timer));
   return { tag, built: true };
 }

@@ -1,7 +1,8 @@
 import type { CommitInfo } from "../git/repository.js";
 import type { ImageRecipe } from "./build-image.js";
 import { buildPrefix } from "../../contract/host-contract.js";
-import { APT_INSTALL, APT_UPDATE, upstreamVersion } from "./recipes.js";
+import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
+import { upstreamVersion } from "./recipes.js";
 
 /** Everything ./autogen.sh, configure and make need for iptables, on the trixie base (cached by content hash). */
 export function iptablesToolchainRecipe(baseTag: string): ImageRecipe {

@@ -4,15 +4,16 @@ import type Docker from "dockerode";
 import pLimit from "p-limit";
 import type { Engine, GitSource, IptablesBuild, IptablesSource, Settings } from "../../config/schema.js";
 import { HOST_TOOLS } from "../../contract/host-contract.js";
+export type { Availability } from "./build-or-explain.js";
 import { timerInto } from "../timing.js";
 import { packageFile } from "../package-files.js";
 import { ensureBaseImage, type BasePlan } from "./base-image.js";
-import { ensureImage, ImageBuildError } from "./build-image.js";
+import { buildOrExplain, type Availability } from "./build-or-explain.js";
 import { buildFromGit } from "./git-build.js";
 import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
 import { obtainTarball, tarballDir } from "./tarball-source.js";
+import { buildMobyEngine, isMobySource } from "./moby-engine.js";
 
-export type Availability<T> = ({ ok: true } & T) | { ok: false; status: "unavailable" | "error"; reason: string };
 
 export interface PreparedImages {
   builds: Map<string, Availability<{ tag: string }>>;
@@ -59,6 +60,14 @@ export async function prepareImages(
   const toolchainBase = bases.get(TOOLCHAIN_SUITE) as string;
   const hostFiles = await readHostFiles();
   const wrappers = hostFiles[`bin/${HOST_TOOLS.makeWrappers}`] as string;
+  // The engines compiled from source take minutes: they start first and run beside everything else.
+  const engineImages = new Map(
+    input.engines.flatMap((engine) =>
+      isMobySource(engine)
+        ? [[engine.name, timed(`engine:${engine.name}`, () => buildMobyEngine(docker, engine, bases.get(engine.source.suite) as string, settings, log))] as const]
+        : [],
+    ),
+  );
   const limit = pLimit(2);
   const builds = new Map<string, Availability<{ tag: string }>>();
   await Promise.all(
@@ -99,13 +108,13 @@ export async function prepareImages(
     return state?.ok ? [{ build, tag: state.tag }] : [];
   });
   const hosts = new Map<string, Availability<{ tag: string }>>();
-  for (const engine of input.engines) {
-    hosts.set(engine.name, await timed(`host:${engine.name}`, () => buildHost(engine)));
-  }
+  await Promise.all(input.engines.map(async (engine) => hosts.set(engine.name, await timed(`host:${engine.name}`, () => buildHost(engine)))));
 
   async function buildHost(engine: Engine): Promise<Availability<{ tag: string }>> {
     const base = bases.get(engine.source.suite) as string;
     let engineTarball: Buffer | undefined;
+    const compiled = await engineImages.get(engine.name);
+    if (compiled && !compiled.ok) return compiled;
     if (engine.source.kind === "static") {
       const file = engine.source.url.split("/").pop() ?? "docker.tgz";
       const got = await obtainTarball(
@@ -115,27 +124,8 @@ export async function prepareImages(
       if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
       engineTarball = got.data;
     }
-    return buildOrExplain(docker, hostRecipe(engine, base, available, hostFiles, engineTarball), `host ${engine.name}`, log);
+    return buildOrExplain(docker, hostRecipe(engine, base, available, hostFiles, { tarball: engineTarball, image: compiled?.tag }), `host ${engine.name}`, log);
   }
 
   return { builds, hosts, peerTag: toolchainBase, timingsMs };
-}
-
-async function buildOrExplain(
-  docker: Docker,
-  recipe: Parameters<typeof ensureImage>[1],
-  what: string,
-  log: (line: string) => void,
-): Promise<Availability<{ tag: string }>> {
-  try {
-    const { tag, built } = await ensureImage(docker, recipe, (line) => log(`${what}: ${line}`));
-    log(`${what}: ${built ? "built" : "cached"} ${tag}`);
-    return { ok: true, tag };
-  } catch (error) {
-    if (!(error instanceof ImageBuildError)) throw error;
-    const missing = /Unable to locate|Version '.*' for '.*' was not found|Can't select|has no installation candidate/.exec(error.logTail);
-    return missing
-      ? { ok: false, status: "unavailable", reason: `${what}: the mirror does not carry it (${missing[0]})` }
-      : { ok: false, status: "error", reason: `${error.message}\n${error.logTail.split("\n").slice(-8).join("\n")}` };
-  }
 }

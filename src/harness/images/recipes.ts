@@ -1,11 +1,10 @@
 import type { Engine, IptablesBuild } from "../../config/schema.js";
 import { buildPrefix, HOST_PATHS, HOST_TOOLS, HOST_TOOLS_DIR, provenanceFile } from "../../contract/host-contract.js";
 import type { ImageRecipe } from "./build-image.js";
+import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
+import { mobyHostInstall } from "./moby-recipe.js";
 
 export const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
-// The mirror may be a dated snapshot whose Release files have expired; their signatures still hold.
-export const APT_UPDATE = "apt-get -o Acquire::Check-Valid-Until=false update -qq";
-export const APT_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends";
 
 /** Fails the build when the binary does not say the version the matrix claims: nothing is ever relabelled. */
 const versionGate = (build: IptablesBuild) =>
@@ -74,17 +73,20 @@ export function hostRecipe(
   baseTag: string,
   builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>,
   hostFiles: Record<string, string>,
-  engineTarball?: Buffer,
+  engineInput: { tarball?: Buffer; image?: string } = {},
 ): ImageRecipe {
   const files: Record<string, string | Buffer> = { ...hostFiles };
+  const engineTarball = engineInput.tarball;
   const install =
-    engine.source.kind === "debian"
+    engine.source.kind === "moby-source"
+      ? mobyHostInstall(engineInput.image ?? "")
+      : engine.source.kind === "debian"
       ? [
           `RUN ${APT_UPDATE} && cli=$(apt-cache show docker-cli >/dev/null 2>&1 && echo "docker-cli=${engine.source.version}*"); ` +
-            `${APT_INSTALL} "docker.io=${engine.source.version}*" $cli busybox-static && rm -rf /var/lib/apt/lists/*`,
+            `${APT_INSTALL} "docker.io=${engine.source.version}*" $cli busybox-static nftables && rm -rf /var/lib/apt/lists/*`,
         ]
       : [
-          `RUN ${APT_UPDATE} && ${APT_INSTALL} busybox-static && rm -rf /var/lib/apt/lists/*`,
+          `RUN ${APT_UPDATE} && ${APT_INSTALL} busybox-static nftables && rm -rf /var/lib/apt/lists/*`,
           `ADD docker.tgz /opt/`,
           `RUN cp /opt/docker/* /usr/local/bin/ && rm -rf /opt/docker`,
         ];

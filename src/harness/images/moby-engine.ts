@@ -1,0 +1,39 @@
+import type Docker from "dockerode";
+import type { Engine, Settings } from "../../config/schema.js";
+import { recipeTag, imageExists } from "./build-image.js";
+import { checkArchiveCommit } from "./moby-source.js";
+import { mobyBuildRecipe, type MobySourceEngine } from "./moby-recipe.js";
+import { buildOrExplain, type Availability } from "./build-or-explain.js";
+import { obtainSource } from "./source-dir.js";
+
+export const isMobySource = (engine: Engine): engine is MobySourceEngine => engine.source.kind === "moby-source";
+
+/**
+ * The image holding dockerd and docker-proxy compiled from the engine's pinned moby
+ * archive, cached by content hash. A missing or mismatched archive makes the engine
+ * unavailable; a failed build or a wrong version string makes it an error, with the reason.
+ */
+export async function buildMobyEngine(
+  docker: Docker,
+  engine: MobySourceEngine,
+  baseTag: string,
+  settings: Settings,
+  log: (line: string) => void,
+): Promise<Availability<{ tag: string }>> {
+  const what = `engine ${engine.name}`;
+  const archive = await obtainSource(engine.source, settings);
+  if (!archive.ok || !archive.path) return { ok: false, status: "unavailable", reason: `${what}: ${archive.ok ? "no file" : archive.reason}` };
+  const facts = await checkArchiveCommit(archive.path, engine.source.commit);
+  if (!facts.ok) return { ok: false, status: "unavailable", reason: `${what}: ${facts.reason}` };
+  const recipe = mobyBuildRecipe(engine, baseTag, archive.data, facts.prefix);
+  if (!(await imageExists(docker, recipeTag(recipe)))) {
+    log(`${what}: compiling dockerd and docker-proxy at ${engine.source.tag} (${facts.commit.slice(0, 12)}) from ${archive.origin} with ${engine.source.goPackage}: several minutes, cached afterwards`);
+  }
+  const started = Date.now();
+  const heartbeat = setInterval(() => log(`${what}: still compiling (${Math.round((Date.now() - started) / 60_000)} min)`), 60_000);
+  try {
+    return await buildOrExplain(docker, recipe, what, log, settings.engineBuildTimeoutMs);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Engine } from "../../config/schema.js";
+import { ENGINE_BUILD_DIR as ENGINE_DIR } from "../../contract/host-contract.js";
+import type { ImageRecipe } from "./build-image.js";
+import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
+
+export type MobySourceEngine = Engine & { source: Extract<Engine["source"], { kind: "moby-source" }> };
+
+
+/** What `dockerd --version` must print for this engine: Docker's own format with the short commit. */
+export const expectedDockerdVersion = (engine: MobySourceEngine) => `Docker version ${engine.version}, build ${engine.source.commit.slice(0, 7)}`;
+
+/**
+ * dockerd and docker-proxy compiled from a moby source archive with Debian's Go, offline
+ * (the archive carries vendor/). The version and commit are stamped the way Docker's
+ * release builds do, and the build fails when dockerd prints anything else.
+ */
+export function mobyBuildRecipe(engine: MobySourceEngine, baseTag: string, archive: Buffer, prefix: string): ImageRecipe {
+  const { source, version } = engine;
+  const short = source.commit.slice(0, 7);
+  const goVersion = source.goPackage.replace(/^golang-(.*)-go$/, "$1");
+  const want = expectedDockerdVersion(engine);
+  return {
+    repo: "fwcompat/engine",
+    tagPrefix: engine.name,
+    files: { [source.file]: archive },
+    extraKeys: [baseTag],
+    dockerfile: [
+      `FROM ${baseTag} AS build`,
+      `RUN ${APT_UPDATE} && ${APT_INSTALL} ${source.goPackage} && rm -rf /var/lib/apt/lists/*`,
+      `ENV PATH=/usr/lib/go-${goVersion}/bin:$PATH GOFLAGS=-mod=vendor GOTOOLCHAIN=local CGO_ENABLED=0`,
+      // ADD unpacks a local tar archive (xz, gz or plain) into /src/<prefix>.
+      `ADD ${source.file} /src/`,
+      `WORKDIR /src/${prefix}`,
+      `RUN set -e; mod=$(sed -n 's/^module //p' go.mod); ` +
+        `flags="-s -w -X $mod/dockerversion.Version=${version} -X $mod/dockerversion.GitCommit=${short}"; ` +
+        `for cmd in dockerd docker-proxy; do echo "go build ./cmd/$cmd"; go build -o ${ENGINE_DIR}/$cmd -tags "netgo osusergo static_build" -ldflags "$flags" ./cmd/$cmd; done; ` +
+        `${ENGINE_DIR}/dockerd --version | tee /tmp/says; ${ENGINE_DIR}/docker-proxy --version; ` +
+        `grep -qxF "${want}" /tmp/says || { echo "engine claims '${want}' but says: $(cat /tmp/says)"; exit 1; }; ` +
+        `printf 'tag=%s\\ncommit=%s\\ngo=%s\\narchive=%s sha256 %s\\n' "${source.tag}" "${source.commit}" "$(go env GOVERSION)" "${source.file}" "${source.sha256}" > ${ENGINE_DIR}/provenance; ` +
+        `cat ${ENGINE_DIR}/provenance`,
+      `FROM scratch`,
+      `COPY --from=build ${ENGINE_DIR} ${ENGINE_DIR}`,
+    ].join("\n"),
+  };
+}
+
+/** The host's engine packages around a compiled dockerd: Debian's containerd, runc, docker CLI and nft. */
+export function mobyHostInstall(engineImage: string): string[] {
+  return [
+    `RUN ${APT_UPDATE} && ${APT_INSTALL} containerd runc docker-cli nftables busybox-static && rm -rf /var/lib/apt/lists/*`,
+    `COPY --from=${engineImage} ${ENGINE_DIR} ${ENGINE_DIR}`,
+    `RUN ln -s ${ENGINE_DIR}/dockerd ${ENGINE_DIR}/docker-proxy /usr/local/bin/`,
+  ];
+}

@@ -1,0 +1,33 @@
+import { execa } from "execa";
+
+export type ArchiveFacts = { ok: true; commit: string; prefix: string } | { ok: false; reason: string };
+
+const decompress = `case "$1" in *.xz) xz -dc "$1" ;; *.gz) gzip -dc "$1" ;; *) cat "$1" ;; esac`;
+
+/**
+ * What a `git archive` tarball says about itself: the commit it was made from (its pax
+ * header, read by `git get-tar-commit-id`) and the directory its files sit under.
+ * GitHub's tag archives are made the same way, so they carry the commit too.
+ */
+export async function readArchiveFacts(path: string): Promise<ArchiveFacts> {
+  const git = await execa("sh", ["-c", "command -v git && command -v tar"], { reject: false });
+  if (git.exitCode !== 0) return { ok: false, reason: "git and tar are needed to read a source archive's commit id (git get-tar-commit-id); install git" };
+  const commit = await execa("sh", ["-c", `${decompress} | git get-tar-commit-id`, "sh", path], { reject: false, timeout: 60_000 });
+  if (commit.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(commit.stdout.trim())) {
+    return { ok: false, reason: `${path} carries no commit id (not a git archive?): ${commit.stderr.trim() || `git get-tar-commit-id exit ${commit.exitCode}`}` };
+  }
+  // The first entry after the pax header is the archive's prefix directory.
+  const listing = await execa("sh", ["-c", `${decompress} | tar -t 2>/dev/null | head -n 1`, "sh", path], { reject: false, timeout: 60_000 });
+  const prefix = listing.stdout.trim().replace(/\/.*$/, "");
+  if (!prefix) return { ok: false, reason: `${path}: cannot list the archive (${listing.stderr.trim() || "empty"})` };
+  return { ok: true, commit: commit.stdout.trim(), prefix };
+}
+
+/** Checks the archive against the commit the matrix pins; a different commit is never built under the pinned name. */
+export async function checkArchiveCommit(path: string, expected: string): Promise<ArchiveFacts> {
+  const facts = await readArchiveFacts(path);
+  if (facts.ok && facts.commit !== expected) {
+    return { ok: false, reason: `${path} was made from commit ${facts.commit}, the matrix pins ${expected}` };
+  }
+  return facts;
+}

@@ -1,0 +1,34 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { CellResult } from "../../src/results/schema.js";
+import { runCli } from "./cli.js";
+import { readCells } from "./results.js";
+
+/** A real matrix run for a test file: its cells by id, run id, exit status and output. */
+export interface MatrixRun {
+  cells: Map<string, CellResult>;
+  runId: string;
+  exitCode: number | undefined;
+  output: string;
+  /** the cell whose id starts with `prefix`; throws with the run's output when there is none */
+  cell(prefix: string): CellResult;
+}
+
+export async function runMatrixForTest(matrix: string, options: { timeoutMs: number; env?: Record<string, string> }): Promise<MatrixRun> {
+  const out = await mkdtemp(join(tmpdir(), "fwcompat-it-"));
+  const run = await runCli(["run", "--matrix", matrix, "--out", out], options);
+  const cells = new Map((await readCells(out)).map((result) => [result.cell.id, result]));
+  const output = `${run.stderr}\n${run.stdout}`;
+  return {
+    cells,
+    runId: JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId,
+    exitCode: run.exitCode,
+    output,
+    cell(prefix) {
+      const found = [...cells.values()].find((c) => c.cell.id.startsWith(prefix));
+      if (!found) throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
+      return found;
+    },
+  };
+}
