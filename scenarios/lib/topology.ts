@@ -9,13 +9,14 @@ export const containerName = (network: number, index: number) => `n${network}c${
  * `docker run` of a published workload container, as a user would type it.
  * busybox httpd as PID 1 ignores SIGTERM: a 1 s stop timeout keeps dockerd restarts from waiting 10 s per container.
  */
-export function workloadRunCommand(name: string, network: string | undefined, hostPort: number): string {
+export function workloadRunCommand(name: string, network: string | undefined, hostPort: number | undefined): string {
   const net = network ? ` --network ${network}` : "";
-  return `docker run -d --restart unless-stopped --stop-timeout 1 --name ${name} --hostname ${name}${net} -p ${hostPort}:80 ${WORKLOAD_IMAGE}`;
+  const publish = hostPort === undefined ? "" : ` -p ${hostPort}:80`;
+  return `docker run -d --restart unless-stopped --stop-timeout 1 --name ${name} --hostname ${name}${net}${publish} ${WORKLOAD_IMAGE}`;
 }
 
-/** Runs a published workload container and records it as a probe target. */
-export async function runWorkload(ctx: ScenarioContext, spec: { name: string; network: string | undefined; hostPort: number }): Promise<void> {
+/** Runs a workload container (published if it has a host port) and records it as a probe target. */
+export async function runWorkload(ctx: ScenarioContext, spec: { name: string; network: string | undefined; hostPort: number | undefined }): Promise<void> {
   await engineStep(ctx.host, ctx.steps, `run ${spec.name}`, workloadRunCommand(spec.name, spec.network, spec.hostPort));
   ctx.targets.push(await describeTarget(ctx, spec.name, spec.hostPort));
 }

@@ -4,11 +4,12 @@
  * only from here, so the harness below can change without touching them.
  */
 export type { Fix, FixOutcome, Scenario, ScenarioContext, Target } from "./scenario.js";
-export { engineStep, EngineRefusal, firewallBackendInForce, iptablesSave, mustStep, runStep, writeDaemonJson } from "../harness/host-ops.js";
+export { engineStep, EngineRefusal, firewallBackendInForce, iptablesSave, mustStep, runStep, shellQuote, writeDaemonJson } from "../harness/host-ops.js";
 export { snapshotBeforeBreak } from "./snapshot.js";
 export { tryUserAction } from "./user-action.js";
+export { NFTABLES_CONF, SAVED_IPTABLES_RULES } from "./host-paths.js";
 export { matchErrors } from "../assertions/error-matchers.js";
 export { containerWgetCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";
-export type { IptablesBuild } from "../config/schema.js";
+export type { HostCommand, IptablesBuild, LoadedScenario, UserAction } from "../config/schema.js";
 export { dockerdCommand, selectIptablesCommand, WORKLOAD_ID_PATH, WORKLOAD_IMAGE } from "../contract/host-contract.js";

@@ -3,8 +3,13 @@ import type { ExecResult } from "../contract/exec.js";
 import { PROBE_OUTPUT, probeLineFormat, splitProbeLine } from "../contract/host-contract.js";
 
 export type Outcome = "ok" | "timeout" | "refused" | "reset" | "error";
-/** Where probes are sent from, in the order tables show them. */
-export const VANTAGES = ["localhost", "host-ip", "external", "cross-network"] as const;
+/**
+ * Where a probe is sent from. The first four apply to every scenario; the rest exist where a
+ * scenario deploys them: a VM-like namespace behind a foreign bridge towards another one on
+ * the same bridge (bridged) or towards a network beyond the host (routed), and a container
+ * towards its neighbour's published port through the host's address (hairpin).
+ */
+export const VANTAGES = ["localhost", "host-ip", "external", "cross-network", "foreign-bridged", "foreign-routed", "hairpin"] as const;
 export type Vantage = (typeof VANTAGES)[number];
 export type Expectation = "reachable" | "blocked";
 
@@ -17,6 +22,8 @@ export interface ProbeSpec {
   /** the hostname the right container answers with (any answer counts when undefined) */
   expectAnswer?: string;
   expect: Expectation;
+  /** for a blocked expectation: the policy that must block it (e.g. "ufw denies 8081/tcp"); getting through is a security finding */
+  guard?: string;
 }
 
 export interface ProbeResult {
@@ -28,6 +35,7 @@ export interface ProbeResult {
   pass: boolean;
   ms: number;
   detail: string;
+  guard?: string;
 }
 
 export const curlCommand = (url: string, timeoutMs: number) => `curl -sS -m ${(timeoutMs / 1000).toFixed(1)} ${url}`;
@@ -88,7 +96,7 @@ export function parseProbeOutput(specs: readonly ProbeSpec[], run: ExecResult): 
 
 function result(spec: ProbeSpec, outcome: Outcome, ms: number, detail: string): ProbeResult {
   const pass = spec.expect === "reachable" ? outcome === "ok" : outcome === "timeout" || outcome === "refused" || outcome === "reset";
-  return { vantage: spec.vantage, target: spec.target, expect: spec.expect, outcome, pass, ms, detail };
+  return { vantage: spec.vantage, target: spec.target, expect: spec.expect, outcome, pass, ms, detail, ...(spec.guard ? { guard: spec.guard } : {}) };
 }
 
 /** Exit codes of coreutils `timeout` (and of the TERM it sends) when the bound, not the probe, ended the command. */

@@ -7,6 +7,7 @@ export const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ..
        fwcompat gate --expect FILE [--candidate key=value ...] [--filter key=value ...] [--results DIR | --matrix FILE --out DIR]
        fwcompat compare OLD_DIR NEW_DIR [--fail-on-change]
        fwcompat plan [--matrix FILE] [--filter key=value ...] [--format gha|json|text]
+       fwcompat bisect --good REF --bad REF [--by probe|traffic] ...   (fwcompat bisect --help)
        fwcompat clean        remove everything left by runs that were killed
        fwcompat schema       print the JSON schema of matrix files`;
 

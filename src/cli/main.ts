@@ -7,6 +7,12 @@ const log = plainLog();
 
 // Each command loads its modules when it runs: `fwcompat --help` stays well under 0.3 s.
 async function main(argv: string[]): Promise<number> {
+  // bisect has options of its own; it parses them itself
+  if (argv[0] === "bisect") {
+    installSignalHandlers(log);
+    const [{ bisectCommand }, { connectEngine }] = await Promise.all([import("./bisect-command.js"), import("../harness/engine.js")]);
+    return bisectCommand(argv.slice(1), connectEngine(), log);
+  }
   const args = parseCliArgs(argv);
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);

@@ -19,7 +19,7 @@ export async function reportCommand(args: CliArgs, log: Log): Promise<number> {
   const out = resolve(args.out ?? "report");
   const written = await writeReport(args.paths, { out, updateGoldens: args.updateGoldens, goldensDir: args.goldens });
   if (written.goldensWritten.length) log(`goldens updated: ${written.goldensWritten.join(", ")}`);
-  log(`report of ${written.cells} cell(s): ${written.files.join(", ")}`);
+  log(`report of ${written.cells} cell(s)${written.bisects ? ` and ${written.bisects} bisect(s)` : ""}: ${written.files.join(", ")}`);
   return 0;
 }
 

@@ -22,6 +22,19 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     /** other places to download from; used only with settings.allowDownloads */
     urls: z.array(z.url()).default([]),
   }),
+  z.strictObject({
+    /** a commit of an upstream git repository, built with ./autogen.sh and configure */
+    kind: z.literal("git"),
+    /**
+     * a git URL (cloned only with settings.allowDownloads), a path to a repository or bundle,
+     * or the file name of a bundle in the local source directory (settings.sourceDir / FWCOMPAT_SOURCE_DIR)
+     */
+    repository: z.string().min(1),
+    /** tag, branch or commit, e.g. v1.8.10 */
+    ref: z.string().min(1),
+    /** the full commit id the ref must resolve to; anything else fails the build */
+    commit: z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id"),
+  }),
 ]);
 
 export const iptablesBuildSchema = z.strictObject({
@@ -29,6 +42,8 @@ export const iptablesBuildSchema = z.strictObject({
   /** the upstream or package version this build claims to be; checked against `iptables --version` */
   version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.+~]+)?$/, "a version such as 1.8.11 or 1.8.11-2"),
   source: iptablesSourceSchema,
+  /** other sources of the same release, tried in order when `source` cannot be had (e.g. the release tarball) */
+  alternatives: z.array(iptablesSourceSchema).default([]),
 });
 
 export const engineSourceSchema = z.discriminatedUnion("kind", [
@@ -127,6 +142,85 @@ export const settingsSchema = z.strictObject({
   vmConcurrency: z.number().int().min(1).max(8).default(1),
 });
 
+const containerName = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, "a container or network name: lowercase letters, digits and . _ -");
+const port = z.number().int().min(1, "ports are 1-65535").max(65535, "ports are 1-65535");
+
+/** A command run inside the host with sh -c, as the user would type it there. */
+export const hostCommandSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    name: z.string().min(1).optional(),
+    run: z.string().min(1),
+    /** a non-zero exit is recorded, not fatal (by default a failing break step ends the cell in error) */
+    mayFail: z.boolean().default(false),
+    timeoutSeconds: z.number().int().min(1).max(600).default(60),
+  }),
+]);
+
+/** A user action retried after every fix; if it starts a published container, that container is probed too. */
+export const userActionSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    name: z.string().min(1).optional(),
+    run: z.string().min(1),
+    /** the container the command starts (removed before each retry, probed when it runs) */
+    container: containerName.optional(),
+    /** its published host port */
+    publish: port.optional(),
+  }),
+]);
+
+/**
+ * A scenario written in YAML rather than TypeScript: what to deploy, files to copy into the
+ * host, the break (the user's own commands, e.g. their firewall script), user actions to
+ * retry after each fix, and what each vantage must see.
+ */
+export const declarativeScenarioSchema = z.strictObject({
+  name,
+  description: z.string().default("a scenario from a file"),
+  /** workload containers; omitted: the cell's topology (default bridge + N user bridges) */
+  deploy: z
+    .array(
+      z.strictObject({
+        name: containerName,
+        /** a user network (created if new); omitted: the default bridge */
+        network: containerName.optional(),
+        publish: port.optional(),
+      }),
+    )
+    .min(1, "deploy needs at least one container (or leave it out to use the cell's topology)")
+    .optional(),
+  /** files copied into the host before the break, e.g. the user's firewall script */
+  files: z
+    .array(
+      z.strictObject({
+        /** path on this machine, relative to the file that declares the scenario */
+        from: z.string().min(1),
+        to: z.string().regex(/^\/[^\0]*[^/]$/, "an absolute file path inside the host, e.g. /usr/local/sbin/harden.sh"),
+        mode: z.string().regex(/^0?[0-7]{3}$/, "an octal mode such as 0755").default("0644"),
+      }),
+    )
+    .default([]),
+  break: z.strictObject({
+    /** after-deploy: under a running dockerd with the workload up; before-dockerd: as a boot-time service, before dockerd starts */
+    when: z.enum(["after-deploy", "before-dockerd"]).default("after-deploy"),
+    run: z.array(hostCommandSchema).min(1, "break needs at least one command"),
+  }),
+  userActions: z.array(userActionSchema).default([]),
+  /** per published container and vantage; anything not listed must be reachable (cross-network: blocked) */
+  expect: z
+    .array(
+      z.strictObject({
+        container: containerName,
+        vantage: z.union([z.enum(["localhost", "host-ip", "external"]), z.array(z.enum(["localhost", "host-ip", "external"])).min(1)]).optional(),
+        expect: z.enum(["reachable", "blocked"]),
+        /** for blocked: the policy that must block it, e.g. "harden.sh allows only 8080 from outside" */
+        because: z.string().min(1).optional(),
+      }),
+    )
+    .default([]),
+});
+
 export const matrixFileSchema = z.strictObject({
   version: z.literal(1),
   settings: settingsSchema.default(() => settingsSchema.parse({})),
@@ -135,12 +229,31 @@ export const matrixFileSchema = z.strictObject({
   daemon: axis(daemonOptionSetSchema),
   topologies: axis(topologySchema),
   matrix: axis(matrixBlockSchema),
+  /** scenarios declared in this file (see declarativeScenarioSchema) */
+  scenarios: z.array(declarativeScenarioSchema).default([]),
+  /** a folder, relative to this file, whose *.yaml files each declare one scenario */
+  scenarioDir: z.string().min(1).optional(),
 });
 
 export type MatrixFile = z.infer<typeof matrixFileSchema>;
 export type Settings = z.infer<typeof settingsSchema>;
 export type IptablesBuild = z.infer<typeof iptablesBuildSchema>;
+export type IptablesSource = z.infer<typeof iptablesSourceSchema>;
+export type GitSource = Extract<IptablesSource, { kind: "git" }>;
 export type Engine = z.infer<typeof engineSchema>;
 export type DaemonOptionSet = z.infer<typeof daemonOptionSetSchema>;
 export type Topology = z.infer<typeof topologySchema>;
 export type MatrixBlock = z.infer<typeof matrixBlockSchema>;
+export type DeclarativeScenario = z.infer<typeof declarativeScenarioSchema>;
+export type HostCommand = z.infer<typeof hostCommandSchema>;
+export type UserAction = z.infer<typeof userActionSchema>;
+
+/** A declarative scenario as loaded: its files read (base64) and where it was declared. */
+export interface LoadedScenario extends Omit<DeclarativeScenario, "files"> {
+  files: Array<DeclarativeScenario["files"][number] & { base64: string }>;
+  /** the file that declared it */
+  source: string;
+}
+
+/** A matrix file with its declarative scenarios loaded (inline ones and those of scenarioDir). */
+export type LoadedMatrix = Omit<MatrixFile, "scenarios"> & { scenarios: LoadedScenario[] };

@@ -78,5 +78,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_union" && "discriminator" in issue) {
     return `${where}unknown or missing 'kind'; use one of the documented source kinds`;
   }
+  if (issue.code === "invalid_union") {
+    // Of the alternatives (e.g. a string or a list of them), report the one whose shape the value has.
+    const branch = issue.errors.find((e) => e[0] && !(e[0].code === "invalid_type" && e[0].path.length === 0)) ?? issue.errors[0];
+    const inner = branch?.[0];
+    if (inner) return describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
+  }
   return `${where}${issue.message}`;
 }

@@ -16,6 +16,8 @@ a.cell-link{display:block;color:inherit;text-decoration:none;border-radius:4px;p
 .v.pass{background:#2da44e;color:#fff}.v.fail{background:#cf222e;color:#fff}
 .fix{font-size:.8em;display:block}.fix.repaired{color:#1a7f37}.fix.still-broken,.fix.regressed{color:#cf222e}.fix.not-applicable{color:#6e7781}.fix.partial{color:#9a6700}
 .why{font-size:.8em;color:#4b535c;margin-top:.2em}
+.security{font-size:.85em;color:#fff;background:#a4161a;padding:.2em .4em;margin:.2em 0;border-radius:3px}
+.security ul{margin:.2em 0}
 details.cell-detail{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:.6em 0;padding:.4em .8em}
 details.cell-detail>summary{cursor:pointer;font-weight:600}
 details.cell-detail:target{outline:3px solid #0969da}

@@ -11,7 +11,16 @@ export function esc(value: unknown): string {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 }
 
-const VANTAGE_LETTERS: Record<(typeof VERDICT_COLUMNS)[number], string> = { localhost: "L", "host-ip": "H", external: "E", "cross-network": "X", [USER_ACTION]: "U" };
+const VANTAGE_LETTERS: Record<(typeof VERDICT_COLUMNS)[number], string> = {
+  localhost: "L",
+  "host-ip": "H",
+  external: "E",
+  "cross-network": "X",
+  "foreign-bridged": "B",
+  "foreign-routed": "R",
+  hairpin: "P",
+  [USER_ACTION]: "U",
+};
 const scenarioOf = (r: CellResult) => scenarioLabel(r.cell);
 const anchor = (r: CellResult) => `cell-${r.cell.id}`;
 const uniq = (xs: string[]) => [...new Set(xs)].sort();
@@ -35,9 +44,10 @@ function matrixCell(r: CellResult | undefined): string {
     })
     .join("");
   const why = r.status !== "works" && (r.explanation || r.reason) ? `<div class="why">${esc((r.explanation || r.reason || "").slice(0, 220))}</div>` : "";
+  const security = r.securityFindings?.length ? `<div class="security">SECURITY: ${esc(r.securityFindings.length)} finding(s)</div>` : "";
   return (
     `<td class="cell" data-col data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">` +
-    `<a class="cell-link ${esc(r.status)}" href="#${esc(anchor(r))}"><span class="status">${esc(r.status)}</span> ${vantageBadges(r)}${fixes}${why}</a></td>`
+    `<a class="cell-link ${esc(r.status)}" href="#${esc(anchor(r))}"><span class="status">${esc(r.status)}</span> ${vantageBadges(r)}${fixes}${security}${why}</a></td>`
   );
 }
 
@@ -79,6 +89,10 @@ function filters(results: readonly CellResult[]): string {
   ].join("")}</div>`;
 }
 
+/** A build from git: its commit, `git describe`, date and subject. */
+const commitRow = (ev: NonNullable<CellResult["baseline"]>["evidence"]): Array<[string, unknown]> =>
+  ev?.iptablesCommit ? [["commit", `${ev.iptablesCommit.commit} (${ev.iptablesCommit.describe}, ${ev.iptablesCommit.date}): ${ev.iptablesCommit.subject}`]] : [];
+
 const pre = (text: string | undefined, max = 20_000) => `<pre>${esc((text ?? "").slice(-max) || "(none)")}</pre>`;
 
 function twinLine(r: CellResult, all: readonly CellResult[]): string {
@@ -94,6 +108,10 @@ const countOf = (verdict: CellResult["fixes"][number]["verdict"], vantage: strin
   const c = verdict.counts?.[vantage];
   return c && c.broken > 0 ? ` ${c.repaired}/${c.broken}` : "";
 };
+function securityList(r: CellResult): string {
+  const all = [...(r.baseline?.securityFindings ?? []).map((f) => `baseline: ${f}`), ...r.fixes.flatMap((x) => (x.attempt.securityFindings ?? []).map((f) => `after ${x.verdict.fix}: ${f}`))];
+  return all.length ? `<div class="security"><b>Security findings</b><ul>${all.map((f) => `<li>${esc(f)}</li>`).join("")}</ul></div>` : "";
+}
 
 function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly CellResult[]): string {
   const b = r.baseline;
@@ -119,9 +137,10 @@ function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly Cel
   return `<details class="cell-detail" id="${esc(anchor(r))}" data-engine="${esc(r.cell.engine)}" data-iptables="${esc(r.cell.iptables)}" data-backend="${esc(r.cell.backend)}" data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">
 <summary><span class="status ${esc(r.status)}">${esc(r.status)}</span> ${esc(scenarioOf(r))} · ${esc(r.cell.provider)} · ${esc(r.cell.engine)} · iptables ${esc(r.cell.iptables)} (${esc(r.cell.backend)}) · ${esc(r.cell.daemon)} · ${esc(r.cell.topology)}</summary>
 ${r.explanation || r.reason ? `<p><b>Why:</b> ${esc(r.explanation || r.reason)}</p>` : ""}
+${securityList(r)}
 ${twinLine(r, all)}
 ${r.repeats ? `<p><b>Repeats:</b> ${esc(r.repeats.agreeing)}/${esc(r.repeats.count)} agree${r.repeats.outcomes.length > 1 ? `: ${esc(r.repeats.outcomes.map((o) => `${o.count}× ${o.verdict}${o.probeOrders?.length ? ` [probe orders: ${o.probeOrders.join(" | ")}]` : ""}`).join(" | "))}` : ""}</p>` : ""}
-${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["firewall backend (docker info)", ev.firewallBackend ?? "–"], ...(ev.engineBuild ? [["engine built from", `${ev.engineBuild.tag} (${ev.engineBuild.commit}) with ${ev.engineBuild.go}`] as [string, unknown]] : []), ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
+${ev ? kv([["iptables", ev.iptablesVersion], ["package", ev.iptablesPackage], ...commitRow(ev), ["backend", ev.backend], ["dockerd", ev.dockerdVersion], ["firewall backend (docker info)", ev.firewallBackend ?? "–"], ...(ev.engineBuild ? [["engine built from", `${ev.engineBuild.tag} (${ev.engineBuild.commit}) with ${ev.engineBuild.go}`] as [string, unknown]] : []), ["-C self-probe", ev.checkProbe], ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`], ["kernel", ev.kernel], ["host", ev.hostMode], ["cgroup", ev.cgroup], ["timings (ms)", JSON.stringify(b?.timingsMs ?? {})]]) : ""}
 ${probes ? `<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
 ${b?.probeOrder ? `<p><b>Probe order:</b> ${esc(b.probeOrder.vantages.join(" → "))} (seed ${esc(b.probeOrder.seed)}, repeat ${esc(b.probeOrder.repeat)}; neighbour cache flushed before each)</p>` : ""}
 ${actions ? `<h3>User actions (baseline)</h3><table><tr><th>when</th><th>action</th><th>result</th></tr>${actions}</table>` : ""}
@@ -136,16 +155,16 @@ ${b ? `<h3>dockerd log (tail)</h3>${pre(b.dockerdLog)}` : ""}
 </details>`;
 }
 
-export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<string, GoldenDiff>, generatedAt: string): string {
+/** `sections`: further rendered sections (e.g. bisects), placed above the matrix. */
+export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<string, GoldenDiff>, generatedAt: string, sections: readonly string[] = []): string {
   const counts = uniq(results.map((r) => r.status)).map((s) => `${results.filter((r) => r.status === s).length} ${s}`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>
 <body>
 <h1>Docker × iptables compatibility</h1>
-<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · ${esc(VERDICT_COLUMNS.map((v) => `${VANTAGE_LETTERS[v]} ${v}`).join(", "))} (cross-network must be blocked; user-action: the user's own docker run -p and docker network create)</div>
-${filters(results)}
-${matrixTable(results)}
-<h2>Cells</h2>
+<div class="meta">${esc(results.length)} cells: ${esc(counts.join(", "))} · generated ${esc(generatedAt)} · ${esc(VERDICT_COLUMNS.map((v) => `${VANTAGE_LETTERS[v]} ${v}`).join(", "))} (cross-network must be blocked; foreign-bridged/-routed: a VM on a foreign bridge; user-action: the user's own docker run -p and docker network create)</div>
+${sections.join("\n")}
+${results.length ? `${filters(results)}\n${matrixTable(results)}\n<h2>Cells</h2>` : ""}
 ${results.map((r) => detail(r, goldens.get(r.cell.id), results)).join("\n")}
 <script>${SCRIPT}</script>
 </body></html>`;

@@ -44,7 +44,7 @@ export function renderJunit(results: readonly CellResult[]): string {
         .time(probes.reduce((max, p) => Math.max(max, p.ms), 0) / 1000);
       if (failed.length > 0) {
         test.failure(
-          `${failed.length}/${probes.length} probes not as expected: ${failed.map((p) => `${p.target} ${p.outcome}`).join("; ")}${r.explanation ? ` — ${r.explanation}` : ""}`,
+          `${failed.length}/${probes.length} probes not as expected: ${failed.map((p) => `${p.target} ${p.outcome}${p.expect === "blocked" && p.outcome === "ok" ? ` (SECURITY: must be blocked${p.guard ? `: ${p.guard}` : ""})` : ""}`).join("; ")}${r.explanation ? ` — ${r.explanation}` : ""}`,
           r.status === "flaky" ? "flaky" : "reproduced",
         );
       }

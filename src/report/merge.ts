@@ -3,8 +3,11 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
+import { bisectFileSchema, type BisectFile } from "../results/bisect.js";
 import { cellResultSchema, RESULT_SCHEMA_VERSION, type CellResult } from "../results/schema.js";
 import { READABLE_SCHEMA_VERSIONS, readCellResult } from "../results/upgrade.js";
+
+export const BISECT_FILE = "bisect.json";
 
 export const mergedResultsSchema = z.object({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
@@ -46,8 +49,10 @@ async function cellsOf(dir: string): Promise<CellResult[]> {
     return envelope.data.cells.map((cell, i) => validated(cell, `${merged} cell ${i}`));
   }
   const cellsDir = join(dir, "cells");
+  // a bisect by probe runs no cell: its directory holds only bisect.json
+  if (!existsSync(cellsDir) && existsSync(join(dir, BISECT_FILE))) return [];
   const files = (await readdir(cellsDir).catch(() => {
-    throw new UserError(`${dir}: no results.json and no cells/ directory; pass a run's output directory`);
+    throw new UserError(`${dir}: no results.json, no cells/ directory and no ${BISECT_FILE}; pass a run's or a bisect's output directory`);
   })).filter((f) => f.endsWith(".json"));
   return Promise.all(files.map(async (f) => validated(await readJson(join(cellsDir, f)), join(cellsDir, f))));
 }
@@ -63,4 +68,17 @@ export async function mergeResults(dirs: readonly string[]): Promise<MergedResul
   }
   const cells = [...byId.values()].sort((a, b) => a.cell.id.localeCompare(b.cell.id));
   return { schemaVersion: RESULT_SCHEMA_VERSION, generatedAt: new Date().toISOString(), sources: [...dirs], cells };
+}
+
+/** The bisects among the directories (those holding a bisect.json). */
+export async function bisectsOf(dirs: readonly string[]): Promise<BisectFile[]> {
+  const files = dirs.map((dir) => join(dir, BISECT_FILE)).filter((file) => existsSync(file));
+  return Promise.all(
+    files.map(async (file) => {
+      const parsed = bisectFileSchema.safeParse(await readJson(file));
+      if (parsed.success) return parsed.data;
+      const issue = parsed.error.issues[0];
+      throw new UserError(`${file}: not a fwcompat bisect (${issue?.path.join(".") || "root"}: ${issue?.message})`);
+    }),
+  );
 }

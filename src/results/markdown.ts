@@ -1,6 +1,10 @@
 import { scenarioLabel } from "../config/expand.js";
+import { VANTAGES } from "../assertions/probe.js";
 import { USER_ACTION, VERDICT_COLUMNS, type CellResult, type FixVerdict } from "./schema.js";
 import { countsLine, latestUserActions } from "./verdicts.js";
+
+/** Vantages only some scenarios deploy (foreign bridge, hairpin): a column only when some cell probed them. */
+const OPTIONAL_VANTAGES: ReadonlySet<string> = new Set<string>(VANTAGES.slice(4));
 
 /** Escapes what a Markdown table cell must not contain (output of containers included). */
 export function escapeCell(text: string): string {
@@ -40,7 +44,9 @@ export function fixLine(verdict: FixVerdict): string {
 
 /** The end-of-run table: one row per cell, baseline outcome per vantage and user action, then each fix's verdict. */
 export function renderSummary(results: readonly CellResult[]): string {
-  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", "firewall", ...VERDICT_COLUMNS, "fixes", "why (iptables call trace)"];
+  const probed = new Set<string>(results.flatMap((r) => r.baseline?.probes.map((p) => p.vantage) ?? []));
+  const columns = VERDICT_COLUMNS.filter((v) => !OPTIONAL_VANTAGES.has(v) || probed.has(v));
+  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", "firewall", ...columns, "fixes", "why (iptables call trace)"];
   const rows = [...results]
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .map((r) => {
@@ -49,11 +55,24 @@ export function renderSummary(results: readonly CellResult[]): string {
       const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status, firewallOf(r)];
       return [
         ...data.map(escapeCell),
-        ...VERDICT_COLUMNS.map((v) => vantageCell(r, v)),
+        ...columns.map((v) => vantageCell(r, v)),
         escapeCell(r.fixes.map((f) => fixLine(f.verdict)).join("; ") || "–"),
         escapeCell(r.status === "works" ? "–" : (r.explanation ?? "–")),
       ];
     });
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n");
+  const table = [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n");
+  const findings = renderSecurityFindings(results);
+  return findings ? `${table}\n\n${findings}` : table;
+}
+
+/** Every published port that answered although a policy denies it (and any isolation broken), by cell and attempt. */
+export function renderSecurityFindings(results: readonly CellResult[]): string {
+  const lines = [...results]
+    .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
+    .flatMap((r) => [
+      ...(r.baseline?.securityFindings ?? []).map((f) => `- ${escapeCell(r.cell.id)} (baseline): ${escapeCell(f)}`),
+      ...r.fixes.flatMap((fix) => (fix.attempt.securityFindings ?? []).map((f) => `- ${escapeCell(r.cell.id)} (after ${escapeCell(fix.verdict.fix)}): ${escapeCell(f)}`)),
+    ]);
+  return lines.length ? [`**Security findings (${lines.length})**: traffic a policy or Docker's isolation must block got through.`, "", ...lines].join("\n") : "";
 }

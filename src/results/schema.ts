@@ -17,6 +17,8 @@ const probe = z.object({
   pass: z.boolean(),
   ms: z.number(),
   detail: z.string(),
+  /** the policy that must block this traffic, when the expectation is "blocked" */
+  guard: z.string().optional(),
 });
 
 const step = z.object({ name: z.string(), startedAtMs: z.number(), command: z.string(), exitCode: z.number(), stdout: z.string(), stderr: z.string(), ms: z.number() });
@@ -69,6 +71,8 @@ const evidence = z.object({
   kernel: z.string(),
   iptablesVersion: z.string(),
   iptablesPackage: z.string(),
+  /** for a build from git: the commit it was built from */
+  iptablesCommit: z.object({ commit: z.string(), describe: z.string(), subject: z.string(), date: z.string() }).optional(),
   backend: z.string(),
   dockerdVersion: z.string(),
   checkProbe: z.enum(["correct", "buggy", "error"]),
@@ -105,6 +109,8 @@ export const attemptSchema = z.object({
     nftFinal: z.string().optional(),
   }),
   missingRules: z.array(z.string()),
+  /** traffic that had to be blocked and got through (a policy bypassed, isolation broken) */
+  securityFindings: z.array(z.string()).optional(),
   /** the engine refused the cell's settings (dockerd would not start, a network could not be created) */
   refusal: z.object({ step: z.string(), detail: z.string() }).optional(),
   /** what the scenario deployed (bridges, addresses, ports) */
@@ -172,6 +178,8 @@ export const cellResultSchema = z.object({
   reason: z.string().optional(),
   /** vantages whose probes did not meet expectations in the baseline, and user-action if one of the user's actions failed */
   brokenVantages: z.array(z.string()),
+  /** the baseline's security findings: traffic a policy or Docker's isolation must block got through */
+  securityFindings: z.array(z.string()).optional(),
   /** one line on why, from the iptables call trace of the baseline */
   explanation: z.string().optional(),
   baseline: attemptSchema.optional(),

@@ -145,3 +145,18 @@ export function countsLine(verdict: Pick<FixVerdict, "counts" | "vantages">): st
     ])
     .join(", ");
 }
+
+/**
+ * Traffic that had to be blocked got an answer: a firewall policy bypassed (the probe names
+ * the policy as its guard, e.g. "ufw denies 8081/tcp") or Docker's own isolation broken.
+ * Each is a security finding, spelled out.
+ */
+export function securityFindings(probes: readonly ProbeRecord[]): string[] {
+  return probes
+    .filter((p) => p.expect === "blocked" && p.outcome === "ok")
+    .map((p) =>
+      p.guard
+        ? `SECURITY: policy bypassed: ${p.target} answered from ${p.vantage} although ${p.guard}`
+        : `SECURITY: isolation broken: ${p.target} answered from ${p.vantage} although it must be blocked`,
+    );
+}

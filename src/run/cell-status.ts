@@ -2,7 +2,7 @@ import { unnameBridges } from "../assertions/bridge-names.js";
 import { hasRule, tryParseIptablesSave } from "../assertions/iptables-save.js";
 import { namesOf, type Cell } from "../config/expand.js";
 import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
-import { baselineStatus, judgeFix } from "../results/verdicts.js";
+import { baselineStatus, judgeFix, securityFindings } from "../results/verdicts.js";
 
 /** Which of the rules the baseline's wrong checks skipped are present after the fix. */
 function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] | undefined {
@@ -43,11 +43,17 @@ export function assembleCell(runId: string, cell: Cell, started: Date, baseline:
   }
   const judged = baselineStatus(baseline);
   if (judged.status === "error") return { ...base, ...judged, baseline };
+  const withFindings = (attempt: AttemptResult): AttemptResult => {
+    const findings = securityFindings(attempt.probes);
+    return findings.length ? { ...attempt, securityFindings: findings } : attempt;
+  };
+  const judgedBaseline = withFindings(baseline);
   return {
     ...base,
     ...judged,
+    ...(judgedBaseline.securityFindings ? { securityFindings: judgedBaseline.securityFindings } : {}),
     explanation: baseline.trace?.explanation,
-    baseline,
-    fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt })),
+    baseline: judgedBaseline,
+    fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt: withFindings(attempt) })),
   };
 }

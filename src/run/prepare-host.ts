@@ -1,6 +1,7 @@
 import type { ScenarioContext } from "../api/scenario.js";
-import { HOST_FACT_KEYS, hostFactsScript, parseCheckProbe, parseKeyValueLines } from "../contract/host-contract.js";
+import { HOST_FACT_KEYS, hostFactsScript, parseCheckProbe, parseKeyValueLines, provenanceFile } from "../contract/host-contract.js";
 import { engineBuildFacts, firewallBackendInForce, mustStep, startInnerEngine } from "../harness/host-ops.js";
+import { parseProvenance } from "../harness/images/git-recipe.js";
 import type { Evidence } from "../results/schema.js";
 
 /**
@@ -22,6 +23,7 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
   const firewallBackend = await firewallBackendInForce(host);
   const engineBuild = await engineBuildFacts(host);
   return {
+    ...(await commitOfBuild(ctx)),
     hostMode: host.mode,
     kernel: facts.kernel,
     iptablesVersion: facts.iptablesVersion,
@@ -36,3 +38,10 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
   };
 }
 
+/** For a build from git, the commit its provenance file names (id, describe, subject, date). */
+async function commitOfBuild(ctx: ScenarioContext): Promise<Pick<Evidence, "iptablesCommit">> {
+  const read = await ctx.host.sh(`cat ${provenanceFile(ctx.cell.iptables)}`, 10_000);
+  const fields = parseProvenance(read.stdout);
+  const [commit, describe = "", subject = "", date = ""] = ["commit", "describe", "subject", "date"].map((key) => fields.get(key)?.[0]);
+  return commit ? { iptablesCommit: { commit, describe, subject, date } } : {};
+}

@@ -1,14 +1,14 @@
 import type Docker from "dockerode";
 import { engineUnreachable } from "../harness/engine.js";
 import pLimit from "p-limit";
-import { SCENARIOS } from "../../scenarios/index.js";
 import type { Cell } from "../config/expand.js";
-import type { Engine, MatrixFile } from "../config/schema.js";
+import type { Engine, LoadedMatrix } from "../config/schema.js";
 import type { BasePlan } from "../harness/images/base-image.js";
 import { FIXES } from "../fixes/index.js";
 import type { AttemptResult, CellResult } from "../results/schema.js";
 import { combineRepeats } from "../results/repeats.js";
 import { runAttempt } from "./attempt.js";
+import { scenariosFor } from "./registry.js";
 import { assembleCell, resultWithoutAttempts } from "./cell-status.js";
 import { prepareImages, type PreparedImages } from "../harness/images/prepare.js";
 import { DindProvider } from "../harness/providers/dind.js";
@@ -19,7 +19,7 @@ import { startVmLane } from "../harness/vagrant/lane.js";
 export interface RunOptions {
   docker: Docker;
   runId: string;
-  matrix: MatrixFile;
+  matrix: LoadedMatrix;
   cells: Cell[];
   /** the engines the cells use, and how their base images will be had (planned before the run starts) */
   engines: Engine[];
@@ -77,6 +77,7 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
   const images = await sources.prepareImages(options);
   const dind = sources.dindProvider(options, images);
   options.onProvider?.(dind);
+  const scenarios = scenariosFor(matrix.scenarios);
   const limit = pLimit(options.concurrency);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
   const vmLimit = pLimit(matrix.settings.vmConcurrency);
@@ -102,7 +103,8 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
           ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
           : await engineGoneReason(() => sources.engineGone?.(options), combineRepeats(await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i)))));
         await options.onCell(result);
-        log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}`);
+        const security = result.securityFindings?.length ? `; ${result.securityFindings.length} SECURITY finding(s)` : "";
+        log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}${security}`);
         return result;
       }),
     );
@@ -113,7 +115,7 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
   }
 
   async function runCell(cell: Cell, started: Date, repeat: number): Promise<CellResult> {
-    const scenario = SCENARIOS.get(cell.scenario);
+    const scenario = scenarios.get(cell.scenario);
     const host = images.hosts.get(cell.engine.name);
     if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
     const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;

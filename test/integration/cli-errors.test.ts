@@ -82,3 +82,14 @@ describe("the CLI on bad input and a bad environment", () => {
     expect(await containersCreatedBy(child.pid)).toBe(0);
   });
 });
+
+describe("a user's scenario file with a mistake", () => {
+  it("is refused in one line at its own file:line:col, exit 2, nothing started", async () => {
+    const before = await labelledContainers();
+    const run = await runCli(["run", "--matrix", "test/fixtures/user-scenario-bad/matrix.yaml"], { timeoutMs: 30_000 });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toMatch(/^fwcompat: \/.*\/test\/fixtures\/user-scenario-bad\/scenarios\.d\/typo\.yaml:5:50: expect\.0\.vantage: Invalid option: expected one of "localhost"\|"host-ip"\|"external"$/);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(await labelledContainers()).toBe(before);
+  });
+});

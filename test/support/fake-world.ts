@@ -2,7 +2,7 @@ import { HOST_PATHS } from "../../src/contract/host-contract.js";
 import type { Cell } from "../../src/config/expand.js";
 import { expandMatrix } from "../../src/config/expand.js";
 import { parseMatrixText } from "../../src/config/load.js";
-import type { MatrixFile } from "../../src/config/schema.js";
+import type { LoadedMatrix } from "../../src/config/schema.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 import { answeredBy, containerFor, dockerRules, probeBatch, timedOut, type FakeHost, type ProbeReply, type Rule } from "./fake-host.js";
 
@@ -31,7 +31,7 @@ matrix:
     fixes: [iptables-upgrade, iptables-downgrade, userland-proxy-on]
 `;
 
-export const matrix = (): MatrixFile => parseMatrixText(MATRIX_YAML, "test-matrix.yaml", KNOWN_NAMES);
+export const matrix = (): LoadedMatrix => parseMatrixText(MATRIX_YAML, "test-matrix.yaml", KNOWN_NAMES);
 
 export function cellOf(iptables: string, daemon = "proxy-off"): Cell {
   const found = expandMatrix(matrix()).find((c) => c.iptables.name === iptables && c.daemon.name === daemon);

@@ -57,10 +57,14 @@ describe("matrix expansion", () => {
     expect(cells.filter((c) => c.provider === "vagrant").map((c) => c.iptables.name).sort()).toEqual(["1.8.11", "1.8.11-2"]);
     const wide = readFileSync(new URL("../../matrix.vm-wide.yaml", import.meta.url), "utf8");
     expect(expandMatrix(parseMatrixText(wide, "matrix.vm-wide.yaml", KNOWN_NAMES)).every((c) => c.provider === "vagrant")).toBe(true);
+    const scenariosWide = readFileSync(new URL("../../matrix.scenarios-wide.yaml", import.meta.url), "utf8");
+    const hostFirewallCells = expandMatrix(parseMatrixText(scenariosWide, "matrix.scenarios-wide.yaml", KNOWN_NAMES));
+    expect(new Set(hostFirewallCells.map((c) => c.engine.name))).toEqual(new Set(["docker-26.1.5", "docker-28.5.2"]));
+    expect(hostFirewallCells).toHaveLength(24);
     const { parseYamlWithSchema } = await import("../../src/config/yaml-schema.js");
     const { expectationsFileSchema } = await import("../../src/report/gate.js");
     const expectations = readFileSync(new URL("../../expectations.yaml", import.meta.url), "utf8");
-    expect(parseYamlWithSchema(expectations, "expectations.yaml", expectationsFileSchema).data.expectations.length).toBe(4);
+    expect(parseYamlWithSchema(expectations, "expectations.yaml", expectationsFileSchema).data.expectations.length).toBe(10);
   });
 });
 
@@ -75,12 +79,13 @@ describe("bad matrix files", () => {
     "bad-empty-axis.yaml": /^bad-empty-axis\.yaml:\d+:\d+: matrix\.0\.scenario: an axis needs at least one value$/,
     "bad-zero-bridges.yaml": /^bad-zero-bridges\.yaml:20:14: topologies\.0\.bridges: a topology needs at least 1 user bridge$/,
     "bad-port-out-of-range.yaml": /^bad-port-out-of-range\.yaml:21:15: topologies\.0\.basePort: basePort must leave room below 65535$/,
-    "bad-unknown-scenario.yaml": /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off$/,
+    "bad-unknown-scenario.yaml": /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off, firewall-reload, ufw, foreign-bridge, br-netfilter-off, firewalld-reload$/,
     "bad-unknown-fix.yaml": /^bad-unknown-fix\.yaml:\d+:\d+: unknown fix 'reboot-the-world'; known: /,
     "bad-unknown-variant.yaml": /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all, nft-flush-ruleset$/,
     "bad-unknown-source-kind.yaml": /^bad-unknown-source-kind\.yaml:8:21: iptables\.1\.source\.kind: /,
     "bad-bad-version.yaml": /^bad-bad-version\.yaml:1:10: version: /,
     "bad-alias-bomb.yaml": /^bad-alias-bomb\.yaml:4:8: YAML aliases expand beyond 100 nodes \(an alias bomb\?\); write the values out instead$/,
+    "bad-short-commit.yaml": /^bad-short-commit\.yaml:5:86: iptables\.0\.source\.commit: a full 40-digit commit id$/,
   };
   const fixtures = readdirSync(dir).filter((f) => f.startsWith("bad-"));
 

@@ -2,13 +2,14 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
-import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
+import type { Engine, GitSource, IptablesBuild, IptablesSource, Settings } from "../../config/schema.js";
 import { HOST_TOOLS } from "../../contract/host-contract.js";
 export type { Availability } from "./build-or-explain.js";
 import { timerInto } from "../timing.js";
 import { packageFile } from "../package-files.js";
 import { ensureBaseImage, type BasePlan } from "./base-image.js";
 import { buildOrExplain, type Availability } from "./build-or-explain.js";
+import { buildFromGit } from "./git-build.js";
 import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
 import { obtainTarball, tarballDir } from "./tarball-source.js";
 import { buildMobyEngine, isMobySource } from "./moby-engine.js";
@@ -75,18 +76,31 @@ export async function prepareImages(
     ),
   );
 
+  /** The build's source, else its alternatives in order; a source that exists but fails to build ends the search. */
   async function buildIptables(build: IptablesBuild): Promise<Availability<{ tag: string }>> {
-    const source = build.source;
-    let recipe;
-    if (source.kind === "debian") {
-      recipe = debianIptablesRecipe({ ...build, source }, toolchainBase, mirror, wrappers);
-    } else {
-      const tarball = await obtainTarball(source, { dir: tarballDir(settings.tarballDir), mirror, allowDownloads: settings.allowDownloads });
-      if (!tarball.ok) return { ok: false, status: "unavailable", reason: tarball.reason };
-      log(`iptables ${build.name}: tarball from ${tarball.origin}`);
-      recipe = tarballIptablesRecipe({ ...build, source }, toolchainBase, tarball.data, wrappers);
+    const misses: string[] = [];
+    for (const source of [build.source, ...build.alternatives]) {
+      const state = await buildFrom(build, source);
+      if (state.ok || state.status === "error") return state;
+      misses.push(state.reason);
     }
-    return buildOrExplain(docker, recipe, `iptables ${build.name}`, log);
+    return { ok: false, status: "unavailable", reason: misses.join("; then ") };
+  }
+
+  async function buildFrom(build: IptablesBuild, source: IptablesSource): Promise<Availability<{ tag: string }>> {
+    if (source.kind === "debian") return buildOrExplain(docker, debianIptablesRecipe({ ...build, source }, toolchainBase, mirror, wrappers), `iptables ${build.name}`, log);
+    if (source.kind === "git") return gitIptables(build, source);
+    const tarball = await obtainTarball(source, { dir: tarballDir(settings.tarballDir), mirror, allowDownloads: settings.allowDownloads });
+    if (!tarball.ok) return { ok: false, status: "unavailable", reason: tarball.reason };
+    log(`iptables ${build.name}: tarball from ${tarball.origin}`);
+    return buildOrExplain(docker, tarballIptablesRecipe({ ...build, source }, toolchainBase, tarball.data, wrappers), `iptables ${build.name}`, log);
+  }
+
+  async function gitIptables(build: IptablesBuild, source: GitSource): Promise<Availability<{ tag: string }>> {
+    const result = await buildFromGit(build, source, { docker, settings, baseTag: toolchainBase, wrappers, log });
+    if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
+    log(`iptables ${build.name}: git ${result.info.describe} (${result.info.commit.slice(0, 12)}) ${result.built ? "built" : "cached"} ${result.tag}`);
+    return { ok: true, tag: result.tag };
   }
 
   const available = input.builds.flatMap((build) => {

@@ -4,7 +4,7 @@ import type { ImageRecipe } from "./build-image.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 import { mobyHostInstall } from "./moby-recipe.js";
 
-const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
+export const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
 
 /** Fails the build when the binary does not say the version the matrix claims: nothing is ever relabelled. */
 const versionGate = (build: IptablesBuild) =>
@@ -60,7 +60,14 @@ export function tarballIptablesRecipe(build: IptablesBuild & { source: { kind: "
   };
 }
 
-/** A disposable host: the engine, every available iptables build, nft (for nftables scenarios and evidence), and fwcompat's in-host tools. */
+/**
+ * Host firewall tools the scenarios drive, as Debian ships them: `nft` (nftables.service
+ * reloads), ufw, and firewalld with the D-Bus system bus it talks over. Installed, never
+ * started: a scenario starts one when it needs it.
+ */
+export const HOST_FIREWALL_PACKAGES = ["nftables", "ufw", "firewalld", "dbus"];
+
+/** A disposable host: the engine, every available iptables build, and fwcompat's in-host tools. */
 export function hostRecipe(
   engine: Engine,
   baseTag: string,
@@ -92,6 +99,7 @@ export function hostRecipe(
     dockerfile: [
       `FROM ${baseTag}`,
       ...install,
+      `RUN ${APT_UPDATE} && ${APT_INSTALL} ${HOST_FIREWALL_PACKAGES.join(" ")} && rm -rf /var/lib/apt/lists/*`,
       `RUN dockerd --version | grep -q "version ${engine.version}" || { echo "engine claims ${engine.version} but says: $(dockerd --version)"; exit 1; }`,
       ...builds.map(({ build, tag }) => `COPY --from=${tag} ${buildPrefix(build)} ${buildPrefix(build)}`),
       `COPY bin/ ${HOST_TOOLS_DIR}/`,

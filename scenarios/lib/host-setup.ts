@@ -1,0 +1,38 @@
+import { mustStep } from "../../src/api/index.js";
+import type { ScenarioContext } from "../../src/api/index.js";
+
+const TABLES = ["filter", "nat", "mangle", "raw"];
+
+/**
+ * Runs `boot` where a service that starts before Docker at boot would: dockerd stopped, the
+ * firewall as a freshly booted kernel has it (no rules, every policy ACCEPT, forwarding as
+ * the matrix's ipForwardAtStart), then dockerd started again. Nothing is deployed yet.
+ */
+export async function beforeDockerd(ctx: ScenarioContext, boot: () => Promise<unknown>): Promise<void> {
+  const reset = TABLES.map((t) => `iptables -w -t ${t} -F && iptables -w -t ${t} -X`).join(" && ");
+  const policies = ["INPUT", "FORWARD", "OUTPUT"].map((c) => `iptables -w -P ${c} ACCEPT`).join(" && ");
+  await mustStep(ctx.host, ctx.steps, "stop dockerd (boot order)", "fwcompat-dockerd stop");
+  await mustStep(ctx.host, ctx.steps, "firewall as at boot", `${reset} && ${policies} && sysctl -qw net.ipv4.ip_forward=${ctx.settings.ipForwardAtStart}`);
+  await boot();
+  await mustStep(ctx.host, ctx.steps, "start dockerd (boot order)", "fwcompat-dockerd start", 60_000);
+}
+
+/**
+ * Makes the cell's iptables build the system's (Debian's alternatives), as on a real host
+ * where ufw, firewalld and dockerd run the same binary: they call /usr/sbin/iptables, which
+ * would otherwise be the host suite's own build rather than the one under test.
+ */
+export async function cellIptablesSystemWide(ctx: ScenarioContext): Promise<void> {
+  const tools = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];
+  await mustStep(ctx.host, ctx.steps, "system iptables is the cell's build", `${tools.map((t) => `ln -sfn /usr/local/sbin/${t} /etc/alternatives/${t}`).join(" && ")} && /usr/sbin/iptables --version`);
+}
+
+/** Fails the step with a clear message when a tool the scenario drives is not in the host (e.g. a VM box without it). */
+export async function requireTools(ctx: ScenarioContext, tools: readonly string[]): Promise<void> {
+  await mustStep(
+    ctx.host,
+    ctx.steps,
+    `tools: ${tools.join(", ")}`,
+    tools.map((t) => `command -v ${t} >/dev/null || { echo "${t} is not installed in this host"; exit 1; }`).join("; "),
+  );
+}

@@ -1,0 +1,89 @@
+import type Docker from "dockerode";
+import type { GitSource, Settings } from "../../config/schema.js";
+import { GitError, GitMirror, locateRepository, type CommitInfo } from "../git/repository.js";
+import { ensureImage, ImageBuildError } from "./build-image.js";
+import { gitIptablesRecipe, gitNameProblem, gitVersionProblem, iptablesToolchainRecipe, parseProvenance } from "./git-recipe.js";
+import { readImageFile } from "./image-file.js";
+import { provenanceFile } from "../../contract/host-contract.js";
+
+export type GitBuildResult =
+  | { ok: true; tag: string; built: boolean; info: CommitInfo; versions: string[] }
+  | { ok: false; status: "unavailable" | "error"; reason: string; info?: CommitInfo };
+
+export interface GitBuildContext {
+  docker: Docker;
+  settings: Pick<Settings, "sourceDir" | "allowDownloads">;
+  /** the trixie base image: the toolchain's base and the build image's last stage */
+  baseTag: string;
+  wrappers: string;
+  log: (line: string) => void;
+}
+
+// One clone and one toolchain per process, however many builds ask for them at once.
+const mirrors = new Map<string, Promise<GitMirror>>();
+const toolchains = new Map<string, Promise<string>>();
+
+/** The harness machine's mirror of a repository spec (URL, path or bundle in the local source directory). */
+export async function openRepository(spec: string, settings: GitBuildContext["settings"]): Promise<{ ok: true; mirror: GitMirror } | { ok: false; reason: string }> {
+  const located = await locateRepository(spec, settings);
+  if (!located.ok) return located;
+  let opening = mirrors.get(located.location);
+  if (!opening) {
+    opening = GitMirror.open(located.location);
+    mirrors.set(located.location, opening);
+    opening.catch(() => mirrors.delete(located.location));
+  }
+  try {
+    return { ok: true, mirror: await opening };
+  } catch (error) {
+    if (error instanceof GitError) return { ok: false, reason: error.message };
+    throw error;
+  }
+}
+
+function ensureToolchain(ctx: GitBuildContext): Promise<string> {
+  let tag = toolchains.get(ctx.baseTag);
+  if (!tag) {
+    tag = ensureImage(ctx.docker, iptablesToolchainRecipe(ctx.baseTag), (line) => ctx.log(`iptables toolchain: ${line}`)).then((r) => r.tag);
+    toolchains.set(ctx.baseTag, tag);
+    tag.catch(() => toolchains.delete(ctx.baseTag));
+  }
+  return tag;
+}
+
+/**
+ * Resolves the source's ref, checks it is the pinned commit and that the build's name and
+ * version are honest for it, and builds that commit (or finds its image). A missing
+ * repository or ref makes the build unavailable; a ref that resolves to another commit, a
+ * dishonest label, or a tree that does not build is an error with the reason.
+ */
+export async function buildFromGit(build: { name: string; version: string }, source: GitSource, ctx: GitBuildContext): Promise<GitBuildResult> {
+  const opened = await openRepository(source.repository, ctx.settings);
+  if (!opened.ok) return { ok: false, status: "unavailable", reason: opened.reason };
+  const { mirror } = opened;
+  const commit = await mirror.resolve(source.ref, source.commit);
+  if (!commit) return { ok: false, status: "unavailable", reason: `${source.repository} has no ref ${source.ref}` };
+  if (commit !== source.commit) {
+    return { ok: false, status: "error", reason: `${source.repository}: ${source.ref} resolves to ${commit}, not the pinned ${source.commit}` };
+  }
+  const named = gitNameProblem(build, await mirror.info(commit));
+  if (named) return { ok: false, status: "error", reason: named };
+  const built = await buildCommit(build, mirror, commit, ctx);
+  const printed = built.ok ? gitVersionProblem(build, built.versions) : undefined;
+  return printed ? { ok: false, status: "error", reason: printed, info: built.info } : built;
+}
+
+/** Builds one commit of a mirror under the build's name (or finds its image). */
+export async function buildCommit(build: { name: string }, mirror: GitMirror, commit: string, ctx: GitBuildContext): Promise<GitBuildResult> {
+  const info = await mirror.info(commit);
+  const toolchainTag = await ensureToolchain(ctx);
+  const recipe = gitIptablesRecipe(build, { toolchainTag, baseTag: ctx.baseTag }, await mirror.archive(commit), info, ctx.wrappers);
+  try {
+    const { tag, built } = await ensureImage(ctx.docker, recipe, (line) => ctx.log(`iptables ${build.name}: ${line}`));
+    const provenance = parseProvenance(await readImageFile(ctx.docker, tag, provenanceFile(build)));
+    return { ok: true, tag, built, info, versions: provenance.get("version") ?? [] };
+  } catch (error) {
+    if (!(error instanceof ImageBuildError)) throw error;
+    return { ok: false, status: "error", reason: `${info.describe} does not build: ${error.logTail.split("\n").slice(-12).join("\n")}`, info };
+  }
+}
