@@ -44,10 +44,10 @@ export function mobyBuildRecipe(engine: MobySourceEngine, baseTag: string, archi
   };
 }
 
-/** The host's engine packages around a compiled dockerd: Debian's containerd, runc, docker CLI and nft. */
+/** The host's engine packages around a compiled dockerd: Debian's containerd, runc and docker CLI (nft comes with the host's firewall packages). */
 export function mobyHostInstall(engineImage: string): string[] {
   return [
-    `RUN ${APT_UPDATE} && ${APT_INSTALL} containerd runc docker-cli nftables busybox-static && rm -rf /var/lib/apt/lists/*`,
+    `RUN ${APT_UPDATE} && ${APT_INSTALL} containerd runc docker-cli busybox-static && rm -rf /var/lib/apt/lists/*`,
     `COPY --from=${engineImage} ${ENGINE_DIR} ${ENGINE_DIR}`,
     `RUN ln -s ${ENGINE_DIR}/dockerd ${ENGINE_DIR}/docker-proxy /usr/local/bin/`,
   ];

@@ -83,10 +83,10 @@ export function hostRecipe(
       : engine.source.kind === "debian"
       ? [
           `RUN ${APT_UPDATE} && cli=$(apt-cache show docker-cli >/dev/null 2>&1 && echo "docker-cli=${engine.source.version}*"); ` +
-            `${APT_INSTALL} "docker.io=${engine.source.version}*" $cli busybox-static nftables && rm -rf /var/lib/apt/lists/*`,
+            `${APT_INSTALL} "docker.io=${engine.source.version}*" $cli busybox-static && rm -rf /var/lib/apt/lists/*`,
         ]
       : [
-          `RUN ${APT_UPDATE} && ${APT_INSTALL} busybox-static nftables && rm -rf /var/lib/apt/lists/*`,
+          `RUN ${APT_UPDATE} && ${APT_INSTALL} busybox-static && rm -rf /var/lib/apt/lists/*`,
           `ADD docker.tgz /opt/`,
           `RUN cp /opt/docker/* /usr/local/bin/ && rm -rf /opt/docker`,
         ];
