@@ -143,18 +143,24 @@ export function hostFactsScript(build: { name: string }): string {
 
 export class HostFactsError extends Error {}
 
+/** Every `key=value` line of a text, by key, in order (a key may repeat; lines without `=` are skipped). */
+export function keyValueEntries(text: string): Map<string, string[]> {
+  const entries = new Map<string, string[]>();
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq < 1) continue;
+    const key = line.slice(0, eq);
+    entries.set(key, [...(entries.get(key) ?? []), line.slice(eq + 1)]);
+  }
+  return entries;
+}
+
 /**
  * Reads `key=value` lines by key. Every expected key must appear once with a non-empty value:
  * a missing, empty or repeated key is an error naming it, never a silent shift of the others.
  */
 export function parseKeyValueLines<K extends string>(text: string, keys: readonly K[]): Record<K, string> {
-  const found = new Map<string, string[]>();
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq < 1) continue;
-    const key = line.slice(0, eq);
-    found.set(key, [...(found.get(key) ?? []), line.slice(eq + 1).trim()]);
-  }
+  const found = new Map([...keyValueEntries(text)].map(([key, values]) => [key, values.map((v) => v.trim())]));
   const problems = keys.flatMap((key) => {
     const values = found.get(key);
     if (!values) return [`${key} missing`];

@@ -1,6 +1,6 @@
 import type { CommitInfo } from "../git/repository.js";
 import type { ImageRecipe } from "./build-image.js";
-import { buildPrefix } from "../../contract/host-contract.js";
+import { buildPrefix, keyValueEntries } from "../../contract/host-contract.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 import { upstreamVersion } from "./recipes.js";
 
@@ -66,16 +66,7 @@ export function gitIptablesRecipe(
 }
 
 /** `key=value` lines of a provenance file; keys may repeat (one `version=` per backend). */
-export function parseProvenance(text: string): Map<string, string[]> {
-  const entries = new Map<string, string[]>();
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq < 1) continue;
-    const key = line.slice(0, eq);
-    entries.set(key, [...(entries.get(key) ?? []), line.slice(eq + 1)]);
-  }
-  return entries;
-}
+export const parseProvenance = (text: string): Map<string, string[]> => keyValueEntries(text);
 
 /** The release number a tag names, e.g. 1.8.10 for v1.8.10. */
 export const tagVersion = (tag: string) => /\d+\.\d+\.\d+/.exec(tag)?.[0];
