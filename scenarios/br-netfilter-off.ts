@@ -36,7 +36,7 @@ function hairpinProbes(ctx: ScenarioContext): ProbeSpec[] {
     {
       vantage: "hairpin",
       target: `${client.network}/${CLIENT} -> ${neighbour.container} via ${ctx.host.address}:${neighbour.hostPort}`,
-      command: containerWgetCommand(CLIENT, `http://${ctx.host.address}:${neighbour.hostPort}/cgi-bin/id`, ctx.settings.probeTimeoutMs),
+      command: (timeoutMs) => containerWgetCommand(CLIENT, `http://${ctx.host.address}:${neighbour.hostPort}/cgi-bin/id`, timeoutMs),
       expectAnswer: neighbour.container,
       expect: "reachable",
     },

@@ -25,5 +25,5 @@ export const foreignBridge: Scenario = {
       await createForeignNetwork(ctx, "create the foreign bridge (under dockerd)");
     }
   },
-  probes: (ctx) => [...standardProbes(ctx), ...foreignProbes(ctx)],
+  probes: (ctx) => [...standardProbes(ctx), ...foreignProbes()],
 };

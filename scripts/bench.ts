@@ -1,6 +1,8 @@
-// Benchmark: warm per-cell time split by phase, then the default matrix's wall time.
-// Usage: npm run bench [-- --repeat N] [-- --skip-matrix]
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+// Side by side: one fwcompat attempt through the compiled CLI against bench/baseline-cell.sh
+// (a hand-written shell script doing the same work), alternating, for a healthy and a broken
+// cell; then CLI start-up and the default matrix's warm wall time with per-phase medians.
+// Usage: npm run bench [-- --repeat N] [--skip-matrix] [--matrix FILE] [--concurrency N,N...] [--json FILE]
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,71 +14,148 @@ import { connectEngine } from "../src/harness/engine.js";
 import { machineDebianMirror } from "../src/harness/apt-mirror.js";
 import { planBaseImages } from "../src/harness/images/base-image.js";
 import { prepareImages, suitesNeeded } from "../src/harness/images/prepare.js";
-import { DindProvider } from "../src/harness/providers/dind.js";
-import { buildBinDir, selectIptablesCommand } from "../src/contract/host-contract.js";
+import { capabilitiesTheEngineLacks } from "../src/harness/capabilities.js";
+import { describe, median, phaseMedians, ratio, targetLine, type Target } from "./bench/stats.js";
 
-const { values } = parseArgs({ options: { repeat: { type: "string", default: "3" }, "skip-matrix": { type: "boolean", default: false } } });
-const repeat = Number(values.repeat);
-const cli = (args: string[]) => execa(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { reject: false, all: true });
-const phases = ["hostStart", "dockerdStart", "scenario", "probes", "teardown"] as const;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const { values } = parseArgs({
+  options: {
+    repeat: { type: "string", default: "5" },
+    "skip-matrix": { type: "boolean", default: false },
+    "skip-pairs": { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+    matrix: { type: "string", default: "matrix.yaml" },
+    concurrency: { type: "string" },
+    json: { type: "string" },
+  },
+});
+const repeat = Math.max(1, Number(values.repeat));
+const CELLS = "bench/cells.yaml";
+const PAIRS = [
+  { label: "healthy (1.8.13-1)", build: "1.8.13-1", status: "works", target: 1.5 },
+  { label: "broken (1.8.11)", build: "1.8.11", status: "reproduced", target: 0.25 },
+] as const;
+const report: Record<string, unknown> = { machine: await machine(), repeat };
+const targets: Target[] = [];
 
-async function runOnce(args: string[]): Promise<{ wallMs: number; cells: CellResult[] }> {
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-bench-"));
+const fwcompat = (args: string[]) => execa(process.execPath, ["bin/fwcompat.js", ...args], { reject: false, all: true });
+const timed = async <T>(work: () => Promise<T>): Promise<[number, T]> => {
   const started = performance.now();
-  const run = await cli(["run", "--out", out, ...args]);
-  const wallMs = performance.now() - started;
-  if (run.exitCode !== 0) throw new Error(`run failed (${run.exitCode}):\n${run.all?.slice(-2000)}`);
-  const dir = join(out, "cells");
-  const cells = await Promise.all((await readdir(dir)).map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as CellResult));
-  return { wallMs, cells };
+  const value = await work();
+  return [performance.now() - started, value];
+};
+
+if (!values["no-build"]) {
+  console.log("building dist/ (the bench times the compiled CLI, as installed)...");
+  await execa("npm", ["run", "build", "--silent"], { stdio: "inherit" });
 }
 
-const single = ["--filter", "provider=dind", "--filter", "scenario=curl-timeout", "--filter", "iptables=1.8.11-2", "--filter", "daemon=proxy-off", "--concurrency", "1", "--baseline-only"];
-console.log("warming the image cache (first run may build images)...");
-await runOnce([...single]);
-const samples: Record<string, number[]> = { wall: [], total: [] };
-for (let i = 0; i < repeat; i++) {
-  const { wallMs, cells } = await runOnce(single);
-  samples.wall?.push(wallMs);
-  const baseline = cells[0]?.baseline;
-  if (!baseline) throw new Error("no baseline in the bench cell");
-  for (const phase of phases) (samples[phase] ??= []).push(baseline.timingsMs[phase] ?? 0);
-  samples.total?.push(phases.reduce((sum, p) => sum + (baseline.timingsMs[p] ?? 0), 0));
-}
-console.log(`\nwarm single attempt (curl-timeout, docker-28.5.2, 1.8.11-2 nft, 3 bridges), median of ${repeat}:`);
-for (const [key, xs] of Object.entries(samples)) console.log(`  ${key.padEnd(13)} ${(median(xs) / 1000).toFixed(2)} s   [${xs.map((x) => (x / 1000).toFixed(2)).join(", ")}]`);
-await shimOverhead();
+await startUp();
+if (!values["skip-pairs"]) await pairs();
+const levels = values.concurrency ? values.concurrency.split(",").map(Number) : [undefined];
+if (!values["skip-matrix"]) for (const level of levels) await matrixRun(level);
 
-if (!values["skip-matrix"]) {
-  const { wallMs, cells } = await runOnce([]);
-  const attempts = cells.reduce((n, c) => n + (c.baseline ? 1 : 0) + c.fixes.length, 0);
-  console.log(`\ndefault matrix: ${cells.length} cells, ${attempts} host attempts, wall ${(wallMs / 1000).toFixed(1)} s`);
+console.log("\ntargets:");
+for (const t of targets) console.log(`  ${targetLine(t)}`);
+if (values.json) await writeFile(values.json, `${JSON.stringify({ ...report, targets }, null, 2)}\n`);
+
+async function startUp(): Promise<void> {
+  const compiled: number[] = [];
+  const viaTsx: number[] = [];
+  for (let i = 0; i < 10; i++) compiled.push((await timed(() => fwcompat(["--help"])))[0]);
+  for (let i = 0; i < 3; i++) viaTsx.push((await timed(() => execa(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--help"])))[0]);
+  console.log(`\nCLI start-up (fwcompat --help): compiled ${describe(compiled)} over 10 runs; through tsx ${describe(viaTsx)} over 3`);
+  report.startUp = { compiledMs: compiled, tsxMs: viaTsx };
+  targets.push({ label: "fwcompat --help (compiled)", value: median(compiled) / 1000, atMost: 0.3, unit: "s" });
 }
 
-/** Cost of the tracing shim: the same iptables calls through the shim and straight to the build. */
-async function shimOverhead(): Promise<void> {
-  const matrix = await loadMatrixFile("matrix.yaml", KNOWN_NAMES);
-  const docker = connectEngine();
-
-  const engines = matrix.engines.filter((e) => e.name === "docker-28.5.2");
-  const { plans: basePlans, mirror } = await planBaseImages(docker, suitesNeeded(engines), await machineDebianMirror(), matrix.settings.baseImage);
-  const images = await prepareImages(docker, { engines, builds: matrix.iptables, basePlans, settings: matrix.settings, mirror, log: () => {} });
-  const host = images.hosts.get("docker-28.5.2");
-  if (!host?.ok) throw new Error("no host image for the shim benchmark");
-  const provider = new DindProvider(docker, `bench-${process.pid}`, images.peerTag);
-  try {
-    const h = await provider.start({ image: host.tag, label: "shim-bench" });
-    const calls = 300;
-    const loop = (bin: string) =>
-      `${bin} -N B; ${bin} -A B -i eth0 -j RETURN; s=$(date +%s%N); i=0; while [ $i -lt ${calls} ]; do ${bin} -C B -i eth0 -j RETURN; i=$((i+1)); done; e=$(date +%s%N); ${bin} -F B; ${bin} -X B; echo $(( (e - s) / 1000 ))`;
-    const build = { name: "1.8.11-2" };
-    await h.sh(`${selectIptablesCommand(build, "nft")} >/dev/null`);
-    const direct = Number((await h.sh(loop(`${buildBinDir(build, "nft")}/iptables`), 120_000)).stdout.trim());
-    const shimmed = Number((await h.sh(loop("iptables"), 120_000)).stdout.trim());
-    const per = (us: number) => (us / calls / 1000).toFixed(2);
-    console.log(`\ntracing shim, ${calls} x iptables -C (1.8.11-2 nft): direct ${per(direct)} ms/call, through the shim ${per(shimmed)} ms/call (+${per(shimmed - direct)} ms)`);
-  } finally {
-    await provider.close();
+async function pairs(): Promise<void> {
+  const { hostTag, peerTag } = await benchImages();
+  const capDrop = (await capabilitiesTheEngineLacks()).join(",");
+  const shell = (build: string) => execa("bash", ["bench/baseline-cell.sh", hostTag, peerTag, build], { env: { FWC_CAP_DROP: capDrop }, all: true });
+  for (const pair of PAIRS) {
+    const attempt = async () => {
+      const out = await mkdtemp(join(tmpdir(), "fwcompat-bench-"));
+      try {
+        const [ms, run] = await timed(() => fwcompat(["run", "--matrix", CELLS, "--filter", `iptables=${pair.build}`, "--baseline-only", "--concurrency", "1", "--out", out]));
+        const [cell] = await cellsOf(out);
+        if (run.exitCode !== 0 || cell?.status !== pair.status || !cell.baseline) {
+          throw new Error(`the ${pair.label} cell read '${cell?.status}' (exit ${run.exitCode}), not '${pair.status}':\n${run.all?.slice(-1500)}`);
+        }
+        return { ms, timings: cell.baseline.timingsMs };
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    };
+    console.log(`\n${pair.label}: warming up (one of each, not counted)...`);
+    await shell(pair.build);
+    await attempt();
+    const shellMs: number[] = [];
+    const harnessMs: number[] = [];
+    const timings: Array<Record<string, number>> = [];
+    let shellProbes = "";
+    for (let i = 0; i < repeat; i++) {
+      // alternate which goes first, so neither always runs on a machine the other just warmed
+      const order = i % 2 === 0 ? ["shell", "fwcompat"] : ["fwcompat", "shell"];
+      for (const which of order) {
+        if (which === "shell") {
+          const [ms, run] = await timed(() => shell(pair.build));
+          shellMs.push(ms);
+          shellProbes = run.stdout.trim();
+        } else {
+          const { ms, timings: t } = await attempt();
+          harnessMs.push(ms);
+          timings.push(t);
+        }
+      }
+    }
+    const r = ratio(harnessMs, shellMs);
+    console.log(`  shell script   ${describe(shellMs)}   [${shellProbes}]`);
+    console.log(`  fwcompat run   ${describe(harnessMs)}   ratio ${r.toFixed(2)}× (medians, ${repeat} alternating runs each)`);
+    console.log(`  fwcompat phases (median): ${phaseMedians(timings).map(([p, ms]) => `${p} ${(ms / 1000).toFixed(2)} s`).join(", ")}`);
+    report[pair.build] = { shellMs, harnessMs, ratio: r, phases: Object.fromEntries(phaseMedians(timings).map(([p, ms]) => [p, ms])) };
+    targets.push({ label: `${pair.label} attempt / shell script`, value: r, atMost: pair.target, unit: "×" });
   }
+}
+
+async function matrixRun(concurrency: number | undefined): Promise<void> {
+  const out = await mkdtemp(join(tmpdir(), "fwcompat-bench-"));
+  const extra = concurrency === undefined ? [] : ["--concurrency", String(concurrency)];
+  console.log(`\n${values.matrix}${extra.length ? ` at --concurrency ${concurrency}` : ""}: running (warm images)...`);
+  const [ms, run] = await timed(() => fwcompat(["run", "--matrix", values.matrix, "--out", out, ...extra]));
+  const cells = await cellsOf(out);
+  await rm(out, { recursive: true, force: true });
+  if (cells.length === 0) throw new Error(`the matrix run wrote no cells (exit ${run.exitCode}):\n${run.all?.slice(-1500)}`);
+  const attempts = cells.flatMap((c) => [c.baseline, ...c.fixes].flatMap((a) => (a && "timingsMs" in a ? [{ provider: c.cell.provider, timings: a.timingsMs }] : [])));
+  const errors = cells.filter((c) => c.status === "error").map((c) => c.cell.id);
+  console.log(`  wall ${(ms / 1000).toFixed(1)} s: ${cells.length} cells, ${attempts.length} attempts${errors.length ? `, ${errors.length} in error: ${errors.join(", ")}` : ""}`);
+  for (const provider of ["dind", "vagrant"]) {
+    const own = attempts.filter((a) => a.provider === provider).map((a) => a.timings);
+    if (own.length === 0) continue;
+    const total = own.map((t) => Object.values(t).reduce((s, x) => s + x, 0));
+    console.log(`  ${provider} attempt: median ${(median(total) / 1000).toFixed(1)} s over ${own.length}; phases (median): ${phaseMedians(own).map(([p, m, n]) => `${p} ${(m / 1000).toFixed(1)} s${n < own.length ? ` (${n})` : ""}`).join(", ")}`);
+  }
+  const runs = (report.matrix ??= []) as unknown[];
+  runs.push({ file: values.matrix, concurrency: concurrency ?? "matrix default", wallMs: ms, cells: cells.length, attempts: attempts.length, errors });
+}
+
+async function cellsOf(out: string): Promise<CellResult[]> {
+  const dir = join(out, "cells");
+  const files = await readdir(dir).catch(() => [] as string[]);
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as CellResult));
+}
+
+/** The host and peer images fwcompat uses for the bench cells (the shell script starts the same ones). */
+async function benchImages(): Promise<{ hostTag: string; peerTag: string }> {
+  const matrix = await loadMatrixFile(CELLS, KNOWN_NAMES);
+  const docker = connectEngine();
+  const { plans, mirror } = await planBaseImages(docker, suitesNeeded(matrix.engines), await machineDebianMirror(), matrix.settings.baseImage);
+  const images = await prepareImages(docker, { engines: matrix.engines, builds: matrix.iptables, basePlans: plans, settings: matrix.settings, mirror, log: () => {} });
+  const host = images.hosts.get("docker-28.5.2");
+  if (!host?.ok) throw new Error("no host image for the bench cells");
+  return { hostTag: host.tag, peerTag: images.peerTag };
+}
+
+async function machine(): Promise<string> {
+  const { cpus, totalmem, release } = await import("node:os");
+  return `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, kernel ${release()}`;
 }

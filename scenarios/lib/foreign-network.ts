@@ -53,10 +53,10 @@ export async function createForeignNetwork(ctx: ScenarioContext, name: string): 
 }
 
 /** The first VM towards the second on the same bridge (bridged) and towards the uplink beyond the host (routed). */
-export function foreignProbes(ctx: ScenarioContext): ProbeSpec[] {
+export function foreignProbes(): ProbeSpec[] {
   const [vm1, vm2] = FOREIGN.vms;
   const { uplink, bridge } = FOREIGN;
-  const from = (ns: string, url: string) => `ip netns exec ${ns} ${curlCommand(url, ctx.settings.probeTimeoutMs)}`;
+  const from = (ns: string, url: string) => (timeoutMs: number) => `ip netns exec ${ns} ${curlCommand(url, timeoutMs)}`;
   return [
     {
       vantage: "foreign-bridged",

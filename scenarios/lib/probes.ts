@@ -11,7 +11,6 @@ export type PortPolicy = (target: Target, vantage: "localhost" | "host-ip" | "ex
  * (e.g. ufw's) may expect some ports blocked from some vantages.
  */
 export function standardProbes(ctx: ScenarioContext, policy?: PortPolicy): ProbeSpec[] {
-  const timeout = ctx.settings.probeTimeoutMs;
   const specs: ProbeSpec[] = [];
   for (const t of ctx.targets) {
     if (t.hostPort === undefined) continue;
@@ -20,7 +19,7 @@ export function standardProbes(ctx: ScenarioContext, policy?: PortPolicy): Probe
     const base = { target, expectAnswer: t.container, expect: "reachable" as const };
     const urls = { localhost: `http://127.0.0.1${path}`, "host-ip": `http://${ctx.host.address}${path}`, external: `http://${ctx.host.address}${path}` };
     for (const [vantage, url] of Object.entries(urls) as Array<[keyof typeof urls, string]>) {
-      specs.push({ ...base, ...policy?.(t, vantage), vantage, command: curlCommand(url, timeout) });
+      specs.push({ ...base, ...policy?.(t, vantage), vantage, command: (timeoutMs) => curlCommand(url, timeoutMs) });
     }
   }
   // the first container deployed on each network: the user's late container never replaces it,
@@ -33,7 +32,7 @@ export function standardProbes(ctx: ScenarioContext, policy?: PortPolicy): Probe
       specs.push({
         vantage: "cross-network",
         target: `${from.network}/${from.container} -> ${to.network}/${to.container} ${to.ip}:80`,
-        command: containerWgetCommand(from.container, `http://${to.ip}${WORKLOAD_ID_PATH}`, timeout),
+        command: (timeoutMs) => containerWgetCommand(from.container, `http://${to.ip}${WORKLOAD_ID_PATH}`, timeoutMs),
         expectAnswer: to.container,
         expect: "blocked",
       });

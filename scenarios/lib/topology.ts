@@ -1,4 +1,4 @@
-import { engineStep, mustStep, WORKLOAD_IMAGE } from "../../src/api/index.js";
+import { engineStep, mustStep, runSteps, WORKLOAD_IMAGE } from "../../src/api/index.js";
 import type { ScenarioContext, Target } from "../../src/api/index.js";
 
 /** Names a run's inner networks and containers; inside a disposable host nothing else can collide. */
@@ -22,12 +22,29 @@ export async function runWorkload(ctx: ScenarioContext, spec: { name: string; ne
 }
 
 export async function describeTarget(ctx: ScenarioContext, container: string, hostPort: number | undefined): Promise<Target> {
-  const format = "{{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{$v.NetworkID}} {{$v.IPAddress}} {{$v.IPPrefixLen}}{{end}}";
-  const out = await mustStep(ctx.host, ctx.steps, `inspect ${container}`, `docker inspect -f '${format}' ${container}`);
-  const [network = "", networkId = "", ip = "", prefix = ""] = out.stdout.trim().split(" ");
-  const bridge = network === "bridge" ? "docker0" : `br-${networkId.slice(0, 12)}`;
-  const subnet = await mustStep(ctx.host, ctx.steps, `subnet of ${network}`, `docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' ${network}`);
-  return { container, network, bridge, subnet: subnet.stdout.trim() || `${ip}/${prefix}`, ip, hostPort };
+  const [target] = await describeTargets(ctx, [{ container, hostPort }]);
+  return target as Target;
+}
+
+const CONTAINER_FORMAT = "{{.Name}} {{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{$v.NetworkID}} {{$v.IPAddress}} {{$v.IPPrefixLen}}{{end}}";
+
+/** Network, bridge, subnet and address of each container, read with one call into the host (two docker commands). */
+export async function describeTargets(ctx: ScenarioContext, wanted: ReadonlyArray<{ container: string; hostPort: number | undefined }>): Promise<Target[]> {
+  const names = wanted.map((w) => w.container);
+  const script = [
+    `docker inspect -f '${CONTAINER_FORMAT}' ${names.join(" ")} > /tmp/fwc-targets`,
+    "cat /tmp/fwc-targets",
+    `docker network inspect -f '{{.Name}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' $(cut -d' ' -f2 /tmp/fwc-targets | sort -u)`,
+  ].join("\n");
+  const out = await mustStep(ctx.host, ctx.steps, `inspect ${names.join(" ")}`, script);
+  const lines = out.stdout.trim().split("\n").map((line) => line.trim().replace(/^\//, "").split(" "));
+  const subnets = new Map(lines.filter((l) => l.length === 2).map(([network = "", subnet = ""]) => [network, subnet]));
+  return wanted.map(({ container, hostPort }) => {
+    const [, network = "", networkId = "", ip = "", prefix = ""] = lines.find((l) => l[0] === container && l.length >= 5) ?? [];
+    if (!network) throw new Error(`inspect ${container}: the engine did not describe it:\n${out.stdout.slice(0, 400)}`);
+    const bridge = network === "bridge" ? "docker0" : `br-${networkId.slice(0, 12)}`;
+    return { container, network, bridge, subnet: subnets.get(network) || `${ip}/${prefix}`, ip, hostPort };
+  });
 }
 
 /**
@@ -38,13 +55,28 @@ export async function describeTarget(ctx: ScenarioContext, container: string, ho
 export async function deployTopology(ctx: ScenarioContext): Promise<void> {
   const { bridges, containersPerBridge, basePort } = ctx.cell.topology;
   let port = basePort;
-  await runWorkload(ctx, { name: "n0c1", network: undefined, hostPort: port++ });
+  const workloads = [{ name: "n0c1", network: undefined as string | undefined, hostPort: port++ }];
+  const steps = [{ name: "run n0c1", script: workloadRunCommand("n0c1", undefined, basePort), policy: "engine" as const }];
+  // created in this fixed order, one after the other: which rules the -C bug skips depends on it
   for (let n = 1; n <= bridges; n++) {
-    await engineStep(ctx.host, ctx.steps, `create ${networkName(n)}`, `docker network create ${networkName(n)}`);
+    steps.push({ name: `create ${networkName(n)}`, script: `docker network create ${networkName(n)}`, policy: "engine" });
     for (let c = 1; c <= containersPerBridge; c++) {
-      await runWorkload(ctx, { name: containerName(n, c), network: networkName(n), hostPort: port++ });
+      const workload = { name: containerName(n, c), network: networkName(n), hostPort: port++ };
+      workloads.push(workload);
+      steps.push({ name: `run ${workload.name}`, script: workloadRunCommand(workload.name, workload.network, workload.hostPort), policy: "engine" });
     }
   }
+  const describe = async (names: Set<string>) =>
+    ctx.targets.push(...(await describeTargets(ctx, workloads.filter((w) => names.has(w.name)).map((w) => ({ container: w.name, hostPort: w.hostPort })))));
+  try {
+    await runSteps(ctx.host, ctx.steps, steps, 120_000);
+  } catch (error) {
+    // a refusal part-way: the containers that did start are still the cell's targets
+    const started = new Set(ctx.steps.filter((s) => s.exitCode === 0 && s.name.startsWith("run ")).map((s) => s.name.slice(4)));
+    if (started.size > 0) await describe(started).catch(() => {});
+    throw error;
+  }
+  await describe(new Set(workloads.map((w) => w.name)));
 }
 
 /** The next free published port after everything deployed so far. */

@@ -4,7 +4,8 @@
  * only from here, so the harness below can change without touching them.
  */
 export type { Fix, FixOutcome, Scenario, ScenarioContext, Target } from "./scenario.js";
-export { engineStep, EngineRefusal, firewallBackendInForce, iptablesSave, mustStep, runStep, shellQuote, writeDaemonJson } from "../harness/host-ops.js";
+export { engineStep, EngineRefusal, mustStep, runStep, runSteps, shellQuote, writeDaemonJson, type NamedStep } from "../harness/host-ops.js";
+export { firewallBackendInForce, iptablesSave } from "../harness/host-reads.js";
 export { snapshotBeforeBreak } from "./snapshot.js";
 export { tryUserAction } from "./user-action.js";
 export { NFTABLES_CONF, SAVED_IPTABLES_RULES } from "./host-paths.js";

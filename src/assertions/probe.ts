@@ -17,8 +17,8 @@ export interface ProbeSpec {
   vantage: Vantage;
   /** what is probed, e.g. "fwc-net2/n2c1 :8082" */
   target: string;
-  /** shell command that prints the answer's body on success */
-  command: string;
+  /** the shell command that prints the answer's body on success, bounded by the timeout it is given */
+  command: (timeoutMs: number) => string;
   /** the hostname the right container answers with (any answer counts when undefined) */
   expectAnswer?: string;
   expect: Expectation;
@@ -56,11 +56,11 @@ export const containerWgetCommand = (container: string, url: string, timeoutMs: 
  * One shell script that runs every probe in parallel (so a batch costs one probe timeout,
  * not the sum) and prints one PROBE_OUTPUT line per probe (src/contract/host-contract.ts).
  */
-export function probeScript(specs: readonly ProbeSpec[]): string {
+export function probeScript(specs: readonly ProbeSpec[], timeoutMs: number): string {
   const clean = `tr '${PROBE_OUTPUT.separator}\\n' '  '`;
   const lines = specs.map(
     (spec, i) =>
-      `( s=$(date +%s%N); b=$(${spec.command} 2>/tmp/fwc-probe-err.${i}); rc=$?; e=$(date +%s%N); ` +
+      `( s=$(date +%s%N); b=$(${spec.command(timeoutMs)} 2>/tmp/fwc-probe-err.${i}); rc=$?; e=$(date +%s%N); ` +
       `printf '${probeLineFormat()}' ${i} $rc $(( (e - s) / 1000000 )) "$(printf %s "$b" | head -c 120 | ${clean})" "$(head -c 200 /tmp/fwc-probe-err.${i} | ${clean})"; rm -f /tmp/fwc-probe-err.${i} ) &`,
   );
   return [...lines, "wait"].join("\n");

@@ -1,16 +1,8 @@
+import { randomBytes } from "node:crypto";
 import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
-import {
-  buildBinDir,
-  dockerdCommand,
-  ENGINE_BUILD_DIR,
-  ENGINE_PROVENANCE_KEYS,
-  HOST_PATHS,
-  HOST_TOOLS,
-  NFT_BINARY,
-  parseKeyValueLines,
-  selectIptablesCommand,
-} from "../contract/host-contract.js";
+import { parseStepBatch, stepBatchScript } from "../contract/step-batch.js";
+import { dockerdCommand, HOST_TOOLS, selectIptablesCommand } from "../contract/host-contract.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence. */
 export interface Step {
@@ -35,9 +27,7 @@ export async function runStep(host: Host, steps: Step[], name: string, script: s
 
 /** Like runStep, but a non-zero exit is a harness failure (the step was meant to set the stage, not to be observed). */
 export async function mustStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
-  const result = await runStep(host, steps, name, script, timeoutMs);
-  if (result.exitCode !== 0) throw stepFailure(name, result);
-  return result;
+  return judged(name, await runStep(host, steps, name, script, timeoutMs), "must");
 }
 
 const stepFailure = (name: string, result: ExecResult) => new Error(`${name} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(-400)}`);
@@ -79,11 +69,47 @@ const ENGINE_SAID_NO = /failed to start daemon|Error starting daemon|Error respo
  * the engine cannot read, or a failure the engine does not explain, stays a harness error.
  */
 export async function engineStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
-  const result = await runStep(host, steps, name, script, timeoutMs);
-  if (result.exitCode === 0) return result;
+  return judged(name, await runStep(host, steps, name, script, timeoutMs), "engine");
+}
+
+/** How a step's failure counts: observed (kept as evidence), a harness failure (must), or the engine's refusal when it explains itself (engine). */
+export type StepPolicy = "observe" | "must" | "engine";
+
+function judged(name: string, result: ExecResult, policy: StepPolicy): ExecResult {
+  if (result.exitCode === 0 || policy === "observe") return result;
   const output = `${result.stdout}\n${result.stderr}`;
-  if (INVALID_DAEMON_JSON.test(output) || !ENGINE_SAID_NO.test(output)) throw stepFailure(name, result);
+  if (policy === "must" || INVALID_DAEMON_JSON.test(output) || !ENGINE_SAID_NO.test(output)) throw stepFailure(name, result);
   throw new EngineRefusal(name, refusalDetail(output));
+}
+
+export interface NamedStep {
+  name: string;
+  script: string;
+  /** default "must" */
+  policy?: StepPolicy;
+  /** keep it among the attempt's steps (default); reads of evidence kept elsewhere say false */
+  record?: boolean;
+}
+
+/**
+ * Runs named steps in order with one call into the host: each is recorded like runStep's and
+ * judged by its policy. The batch stops at the first failing step that is not observed; its
+ * failure is thrown as mustStep or engineStep would. Returns each step's result, in order.
+ */
+export async function runSteps(host: Host, steps: Step[], list: readonly NamedStep[], timeoutMs = 60_000): Promise<ExecResult[]> {
+  const nonce = randomBytes(6).toString("hex");
+  const call = await host.sh(stepBatchScript(list.map((s) => ({ script: s.script, mayFail: s.policy === "observe" })), nonce), timeoutMs);
+  const results = parseStepBatch(call, nonce, list.length);
+  results.forEach((result, i) => {
+    const step = list[i] as NamedStep;
+    if (step.record !== false) steps.push({ name: step.name, startedAtMs: result.startedAtMs, command: step.script, exitCode: result.exitCode, stdout: trim(result.stdout), stderr: trim(result.stderr), ms: result.ms });
+    judged(step.name, result, step.policy ?? "must");
+  });
+  if (results.length < list.length) {
+    const cut = list[results.length] as NamedStep;
+    throw stepFailure(`${cut.name} (never ran: the call into the host ended first)`, call);
+  }
+  return results;
 }
 
 /** Address space for the inner engine that cannot overlap the outer run network. */
@@ -98,8 +124,10 @@ export function daemonJson(options: Record<string, unknown>): string {
 
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
+const writeDaemonJsonScript = (options: Record<string, unknown>) => `printf '%s\\n' ${shellQuote(daemonJson(options))} > /etc/docker/daemon.json`;
+
 export async function writeDaemonJson(host: Host, steps: Step[], options: Record<string, unknown>): Promise<void> {
-  await mustStep(host, steps, "write daemon.json", `printf '%s\\n' ${shellQuote(daemonJson(options))} > /etc/docker/daemon.json`);
+  await mustStep(host, steps, "write daemon.json", writeDaemonJsonScript(options));
 }
 
 export interface InnerEngineOptions {
@@ -111,88 +139,27 @@ export interface InnerEngineOptions {
   ipForwardAtStart: number;
 }
 
+const READ_IP_FORWARD = "cat /proc/sys/net/ipv4/ip_forward";
+
 /**
  * Puts the build first on dockerd's PATH, writes daemon.json, sets forwarding, starts the
- * host's dockerd and imports the workload image; returns ip_forward before and after dockerd started.
- * A dockerd that will not start under these settings throws an EngineRefusal.
+ * host's dockerd and imports the workload image (one call into the host); returns ip_forward
+ * before and after dockerd started. A dockerd that will not start under these settings throws an EngineRefusal.
  */
 export async function startInnerEngine(host: Host, steps: Step[], options: InnerEngineOptions): Promise<{ atStart: number; afterDockerd: number }> {
-  await mustStep(host, steps, "select iptables", selectIptablesCommand({ name: options.build }, options.backend));
-  await writeDaemonJson(host, steps, options.daemonOptions);
-  await mustStep(host, steps, "set ip_forward", `sysctl -qw net.ipv4.ip_forward=${options.ipForwardAtStart}`);
-  const atStart = await readIpForward(host);
-  await engineStep(host, steps, "start dockerd", dockerdCommand("start"), 60_000);
-  const afterDockerd = await readIpForward(host);
-  await mustStep(host, steps, "import workload image", HOST_TOOLS.workloadImage);
-  return { atStart, afterDockerd };
-}
-
-export async function iptablesSave(host: Host): Promise<string> {
-  const result = await host.sh("iptables-save 2>&1", 20_000);
-  return result.stdout;
-}
-
-/** The other backend's rules, when it has any: after a backend switch, the old rules still filter packets. */
-export async function otherBackendRules(host: Host, build: { name: string }, backend: "nft" | "legacy"): Promise<string | undefined> {
-  const other = backend === "nft" ? "legacy" : "nft";
-  const result = await host.sh(`${buildBinDir(build, other)}/iptables-save 2>/dev/null`, 20_000);
-  return /^-A /m.test(result.stdout) ? result.stdout : undefined;
-}
-
-/** `nft list ruleset` where the host has nftables, read past the tracing shim. */
-export async function nftRuleset(host: Host): Promise<string | undefined> {
-  const result = await host.sh(`[ -x ${NFT_BINARY} ] || exit 3; ${NFT_BINARY} list ruleset 2>&1`, 20_000);
-  return result.exitCode === 3 ? undefined : result.stdout;
-}
-
-/** Tag, commit and Go of an engine compiled from source (its build's provenance file); undefined for packaged engines. */
-export async function engineBuildFacts(host: Host): Promise<Record<(typeof ENGINE_PROVENANCE_KEYS)[number], string> | undefined> {
-  const result = await host.sh(`cat ${ENGINE_BUILD_DIR}/provenance 2>/dev/null`, 10_000);
-  return result.exitCode === 0 && result.stdout.trim() ? parseKeyValueLines(result.stdout, ENGINE_PROVENANCE_KEYS) : undefined;
-}
-
-/** The firewall backend dockerd reports in force (`docker info` FirewallBackend.Driver, API 1.49+); undefined before that. */
-export async function firewallBackendInForce(host: Host): Promise<string | undefined> {
-  const result = await host.sh("docker info --format '{{json .}}' 2>/dev/null", 20_000);
-  try {
-    const driver = (JSON.parse(result.stdout) as { FirewallBackend?: { Driver?: unknown } }).FirewallBackend?.Driver;
-    return typeof driver === "string" && driver ? driver : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Each running container's address now, by name: a dockerd restart may hand the addresses out anew. */
-export async function containerAddresses(host: Host, names: readonly string[]): Promise<Map<string, string>> {
-  if (names.length === 0) return new Map();
-  const format = "{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}";
-  const result = await host.sh(`docker inspect -f '${format}' ${names.join(" ")} 2>/dev/null`, 20_000);
-  return new Map(
-    result.stdout
-      .split("\n")
-      .map((line) => line.trim().replace(/^\//, "").split(" "))
-      .flatMap(([name, ip]) => (name && ip ? [[name, ip] as const] : [])),
+  const results = await runSteps(
+    host,
+    steps,
+    [
+      { name: "select iptables", script: selectIptablesCommand({ name: options.build }, options.backend) },
+      { name: "write daemon.json", script: writeDaemonJsonScript(options.daemonOptions) },
+      { name: "set ip_forward", script: `sysctl -qw net.ipv4.ip_forward=${options.ipForwardAtStart}` },
+      { name: "ip_forward at start", script: READ_IP_FORWARD, record: false },
+      { name: "start dockerd", script: dockerdCommand("start"), policy: "engine" },
+      { name: "ip_forward after dockerd", script: READ_IP_FORWARD, record: false },
+      { name: "import workload image", script: HOST_TOOLS.workloadImage },
+    ],
+    120_000,
   );
-}
-
-/** The shim's record of every iptables call made on the host so far. */
-export async function iptablesTrace(host: Host): Promise<string> {
-  const result = await host.sh(`cat ${HOST_PATHS.iptablesTrace} 2>/dev/null`, 20_000);
-  return result.stdout;
-}
-
-export async function dockerdLogTail(host: Host, lines = 60): Promise<string> {
-  const result = await host.sh(`tail -n ${lines} ${HOST_PATHS.dockerdLog} 2>/dev/null`, 10_000);
-  return result.stdout;
-}
-
-export async function readIpForward(host: Host): Promise<number> {
-  const result = await host.sh("cat /proc/sys/net/ipv4/ip_forward", 5000);
-  return Number(result.stdout.trim());
-}
-
-/** Whether bridged packets pass iptables in this host: "1", "0", or "absent" when br_netfilter is not loaded. */
-export async function bridgeNfCallIptables(host: Host): Promise<string> {
-  const result = await host.sh("cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent", 5000);
-  return result.stdout.trim();
+  return { atStart: Number(results[3]?.stdout.trim()), afterDockerd: Number(results[5]?.stdout.trim()) };
 }

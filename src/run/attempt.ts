@@ -1,5 +1,5 @@
 import type { Fix, Scenario, ScenarioContext } from "../api/scenario.js";
-import { runProbes } from "./probe-run.js";
+import { pinTargets, runProbes } from "./probe-run.js";
 import { missingRules } from "../assertions/expected-rules.js";
 import type { Cell } from "../config/expand.js";
 import type { IptablesBuild, Settings } from "../config/schema.js";
@@ -11,7 +11,8 @@ import { parseTrace } from "../assertions/trace.js";
 import { withDeadline } from "../harness/engine.js";
 import { timerInto } from "../harness/timing.js";
 import type { Host, HostProvider } from "../harness/host.js";
-import { bridgeNfCallIptables, containerAddresses, dockerdLogTail, EngineRefusal, firewallBackendInForce, iptablesSave, iptablesTrace, nftRuleset, otherBackendRules, type Step } from "../harness/host-ops.js";
+import { EngineRefusal, type Step } from "../harness/host-ops.js";
+import { otherBackendRules, READS, readHost, readOne } from "../harness/host-reads.js";
 import { missingNftRules } from "../assertions/expected-nft-rules.js";
 import { prepareHost } from "./prepare-host.js";
 
@@ -81,14 +82,13 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           result.fixNote = result.refusal ? `${outcome.note}: ${result.refusal.step}: ${result.refusal.detail}` : outcome.note;
           if (!result.refusal) await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
         }
-        // Probes and expected rules name container addresses: take them as they are now, after any dockerd restart.
-        const addresses = await containerAddresses(ctx.host, ctx.targets.map((t) => t.container));
-        for (const t of ctx.targets) t.ip = addresses.get(t.container) ?? t.ip;
-        const probeRun = await timed("probes", () => runProbes(ctx, input.scenario.probes(ctx), input.probeSeed ?? "0", input.repeat ?? 0));
+        const probeRun = await timed("probes", async () => {
+          await pinTargets(ctx);
+          return runProbes(ctx, input.scenario.probes(ctx), input.probeSeed ?? "0", input.repeat ?? 0);
+        });
         result.probes = probeRun.results;
         result.probeOrder = probeRun.order;
-        if (result.evidence) result.evidence.bridgeNfCallIptables = await bridgeNfCallIptables(ctx.host);
-        await collectEvidence(ctx, result, input);
+        await timed("evidence", () => collectEvidence(ctx, result, input));
       })(),
       input.settings.attemptTimeoutMs,
       `attempt '${name}' exceeded its ${input.settings.attemptTimeoutMs / 1000}s deadline`,
@@ -99,7 +99,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   } finally {
     if (host) {
       const alive = host;
-      result.dockerdLog = await dockerdLogTail(alive).catch(() => "");
+      if (!result.dockerdLog) result.dockerdLog = await readOne(alive, READS.dockerdLogTail).catch(() => "");
       await timed("teardown", () => alive.dispose());
     }
   }
@@ -108,23 +108,34 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
 
 /** Rule sets (iptables and nft), what is missing from them, and the call trace, as the host holds them now. */
 async function collectEvidence(ctx: ScenarioContext, result: AttemptResult, input: AttemptInput): Promise<void> {
-  const nftFinal = await nftRuleset(ctx.host);
+  const read = await readHost(ctx.host, {
+    nftFinal: READS.nftRuleset,
+    final: READS.iptablesSave,
+    otherBackend: otherBackendRules(ctx.current.build, ctx.current.backend),
+    backend: READS.firewallBackend,
+    trace: READS.iptablesTrace,
+    bridgeNf: READS.bridgeNfCallIptables,
+    dockerdLog: READS.dockerdLogTail,
+  });
+  const nftFinal = read.nftFinal;
   result.rules = {
     beforeBreak: ctx.rulesBeforeBreak,
-    final: await iptablesSave(ctx.host),
-    otherBackend: await otherBackendRules(ctx.host, ctx.current.build, ctx.current.backend),
+    final: read.final,
+    otherBackend: read.otherBackend,
     ...(ctx.nftRulesBeforeBreak ? { nftBeforeBreak: ctx.nftRulesBeforeBreak } : {}),
     ...(nftFinal ? { nftFinal } : {}),
   };
+  result.dockerdLog = read.dockerdLog;
+  if (result.evidence && result.probes.length > 0) result.evidence.bridgeNfCallIptables = read.bridgeNf;
   // The backend dockerd reports now (a fix may have switched it), else the one configured.
   const configured = ctx.current.daemonOptions["firewall-backend"];
-  const backend = (result.evidence ? await firewallBackendInForce(ctx.host) : undefined) ?? (typeof configured === "string" ? configured : undefined);
+  const backend = (result.evidence ? read.backend : undefined) ?? (typeof configured === "string" ? configured : undefined);
   result.missingRules =
     backend === "nftables"
       ? missingNftRules(nftFinal ?? "", ctx.targets)
       : missingRules(result.rules.final ?? "", ctx.targets, input.cell.engine.version);
   result.targets = ctx.targets;
-  result.traceLog = await iptablesTrace(ctx.host);
+  result.traceLog = read.trace;
   result.trace = traceEvidence(result.traceLog, result.rules.final, result.steps, ctx.targets);
   const faults = result.trace.falsePositives.length + result.trace.falseNegatives.length + result.trace.deleteMismatches.length + result.trace.failedCalls.length;
   if (faults === 0 && result.missingRules.length > 0) {

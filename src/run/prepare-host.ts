@@ -1,14 +1,15 @@
 import type { ScenarioContext } from "../api/scenario.js";
-import { HOST_FACT_KEYS, hostFactsScript, parseCheckProbe, parseKeyValueLines, provenanceFile } from "../contract/host-contract.js";
-import { engineBuildFacts, firewallBackendInForce, mustStep, startInnerEngine } from "../harness/host-ops.js";
+import { HOST_FACT_KEYS, hostFactsScript, parseCheckProbe, parseKeyValueLines } from "../contract/host-contract.js";
+import { runSteps, startInnerEngine } from "../harness/host-ops.js";
+import { buildProvenance, READS } from "../harness/host-reads.js";
 import { parseProvenance } from "../harness/images/git-recipe.js";
 import type { Evidence } from "../results/schema.js";
 
 /**
  * Starts the host's engine with the cell's iptables build, backend, daemon options and
  * forwarding, and records the versions, the firewall backend dockerd reports and, for an
- * engine compiled from source, its tag, commit and Go. A dockerd that will not start under
- * the cell's settings throws an EngineRefusal: the attempt records it as its result.
+ * engine compiled from source, its tag, commit and Go (two calls into the host). A dockerd
+ * that will not start under the cell's settings throws an EngineRefusal: the attempt records it as its result.
  */
 export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
   const { host, steps, cell, settings } = ctx;
@@ -18,12 +19,16 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     daemonOptions: ctx.current.daemonOptions,
     ipForwardAtStart: cell.daemon.ipForwardAtStart ?? settings.ipForwardAtStart,
   });
-  const versions = await mustStep(host, steps, "versions", hostFactsScript(cell.iptables));
-  const facts = parseKeyValueLines(versions.stdout, HOST_FACT_KEYS);
-  const firewallBackend = await firewallBackendInForce(host);
-  const engineBuild = await engineBuildFacts(host);
+  const reads = { backend: READS.firewallBackend, engine: READS.engineBuild, provenance: buildProvenance(cell.iptables) };
+  const [versions, backend, engine, provenance] = await runSteps(host, steps, [
+    { name: "versions", script: hostFactsScript(cell.iptables) },
+    ...Object.entries(reads).map(([name, read]) => ({ name, script: read.script, policy: "observe" as const, record: false })),
+  ]);
+  const facts = parseKeyValueLines(versions?.stdout ?? "", HOST_FACT_KEYS);
+  const firewallBackend = backend && reads.backend.parse(backend);
+  const engineBuild = engine && reads.engine.parse(engine);
   return {
-    ...(await commitOfBuild(ctx)),
+    ...commitOfBuild(provenance?.stdout ?? ""),
     hostMode: host.mode,
     kernel: facts.kernel,
     iptablesVersion: facts.iptablesVersion,
@@ -39,9 +44,8 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
 }
 
 /** For a build from git, the commit its provenance file names (id, describe, subject, date). */
-async function commitOfBuild(ctx: ScenarioContext): Promise<Pick<Evidence, "iptablesCommit">> {
-  const read = await ctx.host.sh(`cat ${provenanceFile(ctx.cell.iptables)}`, 10_000);
-  const fields = parseProvenance(read.stdout);
+function commitOfBuild(provenance: string): Pick<Evidence, "iptablesCommit"> {
+  const fields = parseProvenance(provenance);
   const [commit, describe = "", subject = "", date = ""] = ["commit", "describe", "subject", "date"].map((key) => fields.get(key)?.[0]);
   return commit ? { iptablesCommit: { commit, describe, subject, date } } : {};
 }

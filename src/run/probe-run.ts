@@ -1,15 +1,8 @@
 import type { ScenarioContext } from "../api/scenario.js";
+import { droppedBetween, parseDropCounters, type DropCounters } from "../assertions/drop-counters.js";
 import { parseProbeOutput, PROBE_EXEC_ALLOWANCE_S, probeOrder, probeScript, type ProbeResult, type ProbeSpec, type Vantage } from "../assertions/probe.js";
+import { HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
 import { runStep } from "../harness/host-ops.js";
-
-/**
- * Forgets the host's neighbour (ARP) entries for its container bridges. A probe from
- * 127.0.0.1 that dockerd failed to masquerade makes the host ask for the container's MAC
- * with 127.0.0.1 as sender; nobody answers, the entry fails, and for a few seconds any
- * other connection to that container gets "No route to host". Without the flush a vantage
- * probed right after localhost could fail only because localhost went first.
- */
-const FLUSH_NEIGHBOURS = `for d in /sys/class/net/docker0 /sys/class/net/br-*; do [ -e "$d" ] && ip neigh flush dev "\${d##*/}"; done; true`;
 
 export interface ProbeRun {
   results: ProbeResult[];
@@ -17,21 +10,87 @@ export interface ProbeRun {
 }
 
 /**
- * Probes one vantage at a time, in the order the seed and repeat choose, each on a host
- * whose neighbour cache was flushed first, so that no probe's outcome depends on which
- * vantage went before it. Within a vantage every probe runs in parallel (one timeout each).
+ * Refreshes each target's address (a dockerd restart may hand them out anew) and pins the
+ * host's neighbour (ARP) entry for it. A probe from 127.0.0.1 that dockerd failed to
+ * masquerade makes the host ask for the container's MAC with 127.0.0.1 as sender; nobody
+ * answers, the entry fails, and for a few seconds any other connection to that container
+ * gets "No route to host". With the entries pinned no probe can do that to another, so
+ * every vantage can be probed at once and no outcome depends on which went first.
+ */
+export async function pinTargets(ctx: ScenarioContext): Promise<void> {
+  const names = ctx.targets.map((t) => t.container);
+  if (names.length === 0) return;
+  const script = [
+    `docker inspect -f '{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{.MacAddress}} {{end}}' ${names.join(" ")} 2>/dev/null | while read -r name ip mac rest; do`,
+    `  echo "$name $ip $mac"; [ -n "$ip" ] && [ -n "$mac" ] || continue`,
+    `  dev=$(ip -o route get "$ip" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')`,
+    `  ip neigh replace "$ip" lladdr "$mac" dev "$dev" nud permanent || echo "could not pin $ip on $dev" >&2`,
+    "done",
+  ].join("\n");
+  const result = await runStep(ctx.host, ctx.steps, "container addresses; pin their neighbour entries", script, 20_000);
+  const addresses = new Map(result.stdout.split("\n").map((line) => line.trim().replace(/^\//, "").split(" ")).flatMap(([name, ip]) => (name && ip ? [[name, ip] as const] : [])));
+  for (const t of ctx.targets) t.ip = addresses.get(t.container) ?? t.ip;
+}
+
+/** Drop and reject counters as the selected iptables build and nft see them, read past the tracing shim. */
+const DROP_COUNTERS_SCRIPT = `d=$(cat ${HOST_PATHS.iptablesDir} 2>/dev/null); [ -n "$d" ] && "$d/iptables-save" -c 2>/dev/null; echo '@@nft@@'; [ -x ${NFT_BINARY} ] && ${NFT_BINARY} list ruleset 2>/dev/null; true`;
+
+async function dropCounters(ctx: ScenarioContext, when: string): Promise<DropCounters> {
+  const read = await runStep(ctx.host, ctx.steps, `drop counters ${when} the blocked probes`, DROP_COUNTERS_SCRIPT, 20_000);
+  const [iptables = "", nft = ""] = read.stdout.split("@@nft@@\n");
+  return parseDropCounters(iptables, nft);
+}
+
+/**
+ * Probes every spec from its vantage, all vantages at once (targets pinned first: see
+ * pinTargets), in two rounds. Probes expected to be blocked go first and alone, with the
+ * short blocked timeout; a timeout there counts as blocked only when the host's drop
+ * counters moved by at least one packet per timed-out probe in that window, and is
+ * otherwise probed again with the full timeout. Then every probe expected to answer, with the
+ * full timeout. The seed and repeat choose the order the vantages are launched in.
  */
 export async function runProbes(ctx: ScenarioContext, specs: readonly ProbeSpec[], seed: string, repeat: number): Promise<ProbeRun> {
   const vantages = probeOrder([...new Set(specs.map((s) => s.vantage))], seed, repeat);
-  const bound = ctx.settings.probeTimeoutMs + (PROBE_EXEC_ALLOWANCE_S + 15) * 1000;
-  const results: ProbeResult[] = [];
-  for (const vantage of vantages) {
-    const batch = specs.filter((s) => s.vantage === vantage);
-    await runStep(ctx.host, ctx.steps, `before ${vantage} probes: flush neighbour cache`, FLUSH_NEIGHBOURS, 10_000);
-    const run = await (vantage === "external" ? ctx.peer : ctx.host).sh(probeScript(batch), bound);
-    results.push(...parseProbeOutput(batch, run));
+  const ordered = vantages.flatMap((v) => specs.filter((s) => s.vantage === v));
+  const { probeTimeoutMs, blockedProbeTimeoutMs } = ctx.settings;
+  const results = new Map<ProbeSpec, ProbeResult>();
+
+  const blocked = ordered.filter((s) => s.expect === "blocked");
+  if (blocked.length > 0) {
+    const short = Math.min(blockedProbeTimeoutMs, probeTimeoutMs);
+    const before = await dropCounters(ctx, "before");
+    const first = await probeAll(ctx, blocked, short);
+    const dropped = droppedBetween(before, await dropCounters(ctx, "after"));
+    const timedOut = blocked.filter((_, i) => first[i]?.outcome === "timeout");
+    const packets = dropped.reduce((n, d) => n + d.packets, 0);
+    const confirmed = timedOut.length === 0 || short >= probeTimeoutMs || packets >= timedOut.length;
+    const where = dropped.slice(0, 3).map((d) => `${d.rule} (+${d.packets})`).join("; ");
+    const again = confirmed ? [] : await probeAll(ctx, timedOut, probeTimeoutMs);
+    blocked.forEach((spec, i) => {
+      const result = first[i] as ProbeResult;
+      const retried = again[timedOut.indexOf(spec)];
+      if (retried) {
+        const why = packets > 0 ? `only ${packets} packet(s) dropped for ${timedOut.length} timed-out probe(s)` : "no drop counter moved";
+        results.set(spec, { ...retried, detail: `${retried.detail} (after a ${short} ms timeout, ${why}: probed again with ${probeTimeoutMs} ms)` });
+      } else if (result.outcome === "timeout" && short < probeTimeoutMs) {
+        results.set(spec, { ...result, detail: `${result.detail}; ${packets} packet(s) dropped while the blocked probes ran: ${where}` });
+      } else results.set(spec, result);
+    });
   }
-  const position = new Map(specs.map((s, i) => [`${s.vantage}\0${s.target}`, i]));
-  results.sort((a, b) => (position.get(`${a.vantage}\0${a.target}`) ?? 0) - (position.get(`${b.vantage}\0${b.target}`) ?? 0));
-  return { results, order: { seed, repeat, vantages } };
+  const reachable = ordered.filter((s) => s.expect !== "blocked");
+  const answered = await probeAll(ctx, reachable, probeTimeoutMs);
+  reachable.forEach((spec, i) => results.set(spec, answered[i] as ProbeResult));
+  return { results: specs.map((s) => results.get(s) as ProbeResult), order: { seed, repeat, vantages } };
+}
+
+/** Runs the specs in parallel: those from inside the host with one call into it, the external ones with one from the peer, both at once. */
+async function probeAll(ctx: ScenarioContext, specs: readonly ProbeSpec[], timeoutMs: number): Promise<ProbeResult[]> {
+  const bound = timeoutMs + (PROBE_EXEC_ALLOWANCE_S + 15) * 1000;
+  const external = specs.filter((s) => s.vantage === "external");
+  const inside = specs.filter((s) => s.vantage !== "external");
+  const run = async (batch: readonly ProbeSpec[], from: Pick<ScenarioContext["host"], "sh">) =>
+    batch.length === 0 ? [] : parseProbeOutput(batch, await from.sh(probeScript(batch, timeoutMs), bound));
+  const [outside, within] = await Promise.all([run(external, ctx.peer), run(inside, ctx.host)]);
+  const byspec = new Map<ProbeSpec, ProbeResult>([...external.map((s, i) => [s, outside[i]] as const), ...inside.map((s, i) => [s, within[i]] as const)].flatMap(([s, r]) => (r ? [[s, r] as const] : [])));
+  return specs.map((s) => byspec.get(s) as ProbeResult);
 }

@@ -1,4 +1,5 @@
 import type { ExecResult } from "../../src/contract/exec.js";
+import { frameStepResult, splitStepBatch } from "../../src/contract/step-batch.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../../src/harness/host.js";
 
 /**
@@ -55,10 +56,22 @@ export class FakeHost implements Host {
     private readonly fallback: Answer,
   ) {}
 
-  sh(script: string): Promise<ExecResult> {
-    if (this.disposed) return Promise.reject(new Error(`host ${this.name} is gone`));
-    this.commands.push(script);
-    return answer(this.rules, this.fallback, script, this, this.removal.signal);
+  async sh(script: string): Promise<ExecResult> {
+    if (this.disposed) throw new Error(`host ${this.name} is gone`);
+    const batch = splitStepBatch(script);
+    if (!batch) {
+      this.commands.push(script);
+      return answer(this.rules, this.fallback, script, this, this.removal.signal);
+    }
+    // a batch of steps: each answered by the rules as if it came on its own, framed as the shell would
+    let stdout = "";
+    for (const [i, step] of batch.steps.entries()) {
+      this.commands.push(step.script);
+      const result = await answer(this.rules, this.fallback, step.script, this, this.removal.signal);
+      stdout += frameStepResult(batch.nonce, i, { ...result, startedAtMs: Date.now() });
+      if (result.exitCode !== 0 && !step.mayFail) break;
+    }
+    return { exitCode: 0, stdout, stderr: "", ms: 1 };
   }
 
   async dispose(): Promise<void> {
@@ -172,6 +185,21 @@ export function dockerRules(): Rule[] {
         host.state.set(`port:${port}`, name);
         host.state.set(`ip:${subnet(network).replace(/0\/24$/, "2")}`, name);
         return { stdout: `${name}-id\n` };
+      },
+    },
+    {
+      // describeTargets: every container's network, id, address and prefix, then each network's subnet
+      match: /^docker inspect -f '\{\{\.Name\}\} \{\{range \$n/,
+      answer: (script, host) => {
+        const names = /' (.*) > \/tmp\/fwc-targets/.exec(script)?.[1]?.split(" ") ?? [];
+        const known = names.filter((name) => host.state.has(`network:${name}`));
+        if (known.length < names.length) return { exitCode: 1, stderr: `Error: No such object: ${names.find((n) => !known.includes(n))}` };
+        const networks = [...new Set(known.map((name) => host.state.get(`network:${name}`) ?? ""))];
+        const lines = known.map((name) => {
+          const network = host.state.get(`network:${name}`) ?? "";
+          return `/${name} ${network} ${network}0123456789abcdef ${subnet(network).replace(/0\/24$/, "2")} 24`;
+        });
+        return { stdout: [...lines, ...networks.map((n) => `${n} ${subnet(n)}`)].join("\n") + "\n" };
       },
     },
     {

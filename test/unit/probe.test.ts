@@ -4,7 +4,7 @@ import { classify, parseProbeOutput, probeOrder, probeScript, type ProbeSpec } f
 const spec = (over: Partial<ProbeSpec> = {}): ProbeSpec => ({
   vantage: "external",
   target: "fwc-net1/n1c1 :8081",
-  command: "curl -sS -m 3.0 http://192.0.2.1:8081/cgi-bin/id",
+  command: (ms) => `curl -sS -m ${ms / 1000} http://192.0.2.1:8081/cgi-bin/id`,
   expectAnswer: "n1c1",
   expect: "reachable",
   ...over,
@@ -38,8 +38,9 @@ describe("probe classification", () => {
   });
 
   it("runs every probe of a batch in parallel and waits for all", () => {
-    const script = probeScript([spec(), spec({ target: "b" })]);
+    const script = probeScript([spec(), spec({ target: "b" })], 1500);
     expect(script.match(/\) &$/gm)).toHaveLength(2);
+    expect(script.match(/curl -sS -m 1.5 /g)).toHaveLength(2);
     expect(script.trim().endsWith("wait")).toBe(true);
   });
 });

@@ -8,7 +8,8 @@ import { HOST_PATHS, HOSTD_READY } from "../../contract/host-contract.js";
 import { capabilitiesTheEngineLacks } from "../capabilities.js";
 import { connectEngine, execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "../engine.js";
 import type { Host } from "../host.js";
-import { iptablesSave, startInnerEngine, type Step } from "../host-ops.js";
+import { startInnerEngine, type Step } from "../host-ops.js";
+import { iptablesSave } from "../host-reads.js";
 import { hostImageFor } from "../images/host-image-for.js";
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -209,11 +210,11 @@ export class StartedDindContainer extends AbstractStartedContainer {
     const spec = {
       vantage: from,
       target: `:${target.port}${target.path ?? "/"}`,
-      command: curlCommand(`http://${address}:${target.port}${target.path ?? "/"}`, timeoutMs),
+      command: (ms: number) => curlCommand(`http://${address}:${target.port}${target.path ?? "/"}`, ms),
       expectAnswer: target.expectAnswer,
       expect: "reachable" as const,
     };
-    const script = probeScript([spec]);
+    const script = probeScript([spec], timeoutMs);
     const run = from === "external" ? await (await this.ensurePeer()).exec(["sh", "-c", script]) : await this.sh(script, timeoutMs + 15_000);
     const [result] = parseProbeOutput([spec], { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, ms: 0 });
     return result as ProbeResult;

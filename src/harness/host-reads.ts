@@ -1,0 +1,87 @@
+import { randomBytes } from "node:crypto";
+import type { Host } from "./host.js";
+import type { ExecResult } from "../contract/exec.js";
+import { parseStepBatch, stepBatchScript } from "../contract/step-batch.js";
+import { buildBinDir, ENGINE_BUILD_DIR, ENGINE_PROVENANCE_KEYS, HOST_PATHS, NFT_BINARY, parseKeyValueLines, provenanceFile } from "../contract/host-contract.js";
+
+/** A fact read from a host: the script that prints it and how its output reads. */
+export interface HostRead<T> {
+  script: string;
+  parse: (result: ExecResult) => T;
+}
+
+const text: (script: string) => HostRead<string> = (script) => ({ script, parse: (r) => r.stdout });
+
+export const READS = {
+  iptablesSave: text("iptables-save 2>&1"),
+  /** `nft list ruleset` where the host has nftables, read past the tracing shim */
+  nftRuleset: {
+    script: `[ -x ${NFT_BINARY} ] || exit 3; ${NFT_BINARY} list ruleset 2>&1`,
+    parse: (r) => (r.exitCode === 3 ? undefined : r.stdout),
+  } satisfies HostRead<string | undefined>,
+  /** the shim's record of every iptables call made on the host so far */
+  iptablesTrace: text(`cat ${HOST_PATHS.iptablesTrace} 2>/dev/null`),
+  dockerdLogTail: text(`tail -n 60 ${HOST_PATHS.dockerdLog} 2>/dev/null`),
+  ipForward: { script: "cat /proc/sys/net/ipv4/ip_forward", parse: (r) => Number(r.stdout.trim()) } satisfies HostRead<number>,
+  /** whether bridged packets pass iptables in this host: "1", "0", or "absent" when br_netfilter is not loaded */
+  bridgeNfCallIptables: { script: "cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent", parse: (r) => r.stdout.trim() } satisfies HostRead<string>,
+  /** the firewall backend dockerd reports in force (`docker info` FirewallBackend.Driver, API 1.49+); undefined before that */
+  firewallBackend: {
+    script: "docker info --format '{{json .FirewallBackend}}' 2>/dev/null",
+    parse: (r) => {
+      try {
+        const driver = (JSON.parse(r.stdout) as { Driver?: unknown } | null)?.Driver;
+        return typeof driver === "string" && driver ? driver : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  } satisfies HostRead<string | undefined>,
+  /** tag, commit and Go of an engine compiled from source (its build's provenance file); undefined for packaged engines */
+  engineBuild: {
+    script: `cat ${ENGINE_BUILD_DIR}/provenance 2>/dev/null`,
+    parse: (r) => (r.exitCode === 0 && r.stdout.trim() ? parseKeyValueLines(r.stdout, ENGINE_PROVENANCE_KEYS) : undefined),
+  } satisfies HostRead<Record<(typeof ENGINE_PROVENANCE_KEYS)[number], string> | undefined>,
+};
+
+/** The other backend's rules, when it has any: after a backend switch, the old rules still filter packets. */
+export const otherBackendRules = (build: { name: string }, backend: "nft" | "legacy"): HostRead<string | undefined> => ({
+  script: `${buildBinDir(build, backend === "nft" ? "legacy" : "nft")}/iptables-save 2>/dev/null`,
+  parse: (r) => (/^-A /m.test(r.stdout) ? r.stdout : undefined),
+});
+
+/** A build's provenance file (`key=value` lines), as written when the build was made. */
+export const buildProvenance = (build: { name: string }): HostRead<string> => text(`cat ${provenanceFile(build)} 2>/dev/null`);
+
+/** Each running container's address and MAC now, by name: a dockerd restart may hand the addresses out anew. */
+export const containerAddresses = (names: readonly string[]): HostRead<Map<string, { ip: string; mac: string }>> => ({
+  script: names.length ? `docker inspect -f '{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{.MacAddress}}{{end}}' ${names.join(" ")} 2>/dev/null` : "true",
+  parse: (r) =>
+    new Map(
+      r.stdout
+        .split("\n")
+        .map((line) => line.trim().replace(/^\//, "").split(" "))
+        .flatMap(([name, ip, mac]) => (name && ip ? [[name, { ip, mac: mac ?? "" }] as const] : [])),
+    ),
+});
+
+type Results<R extends Record<string, HostRead<unknown>>> = { [K in keyof R]: ReturnType<R[K]["parse"]> };
+
+/** Reads several facts with one call into the host (each read may fail on its own). */
+export async function readHost<R extends Record<string, HostRead<unknown>>>(host: Host, reads: R, timeoutMs = 30_000): Promise<Results<R>> {
+  const keys = Object.keys(reads) as Array<keyof R & string>;
+  const nonce = randomBytes(6).toString("hex");
+  const call = await host.sh(stepBatchScript(keys.map((k) => ({ script: (reads[k] as HostRead<unknown>).script, mayFail: true })), nonce), timeoutMs);
+  const results = parseStepBatch(call, nonce, keys.length);
+  const missing: ExecResult = { exitCode: -1, stdout: "", stderr: call.stderr, ms: 0 };
+  return Object.fromEntries(keys.map((k, i) => [k, (reads[k] as HostRead<unknown>).parse(results[i] ?? missing)])) as Results<R>;
+}
+
+/** One fact, one call. */
+export async function readOne<T>(host: Host, read: HostRead<T>, timeoutMs = 20_000): Promise<T> {
+  return read.parse(await host.sh(read.script, timeoutMs));
+}
+
+export const iptablesSave = (host: Host) => readOne(host, READS.iptablesSave);
+export const nftRuleset = (host: Host) => readOne(host, READS.nftRuleset);
+export const firewallBackendInForce = (host: Host) => readOne(host, READS.firewallBackend);

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import type { ScenarioContext } from "../../src/api/scenario.js";
+import type { ProbeSpec } from "../../src/assertions/probe.js";
+import { runProbes } from "../../src/run/probe-run.js";
+import { FakeHost, probeBatch, timedOut, type ProbeReply } from "../support/fake-host.js";
+import { matrix } from "../support/fake-world.js";
+
+const save = (packets: number) => `*filter\n:FORWARD DROP [0:0]\n[${packets}:${packets * 60}] -A DOCKER-ISOLATION-STAGE-2 -o br-0a1b -j DROP\nCOMMIT\n@@nft@@\n`;
+
+/** A host whose isolation rule counts `dropsPerRound` packets each time blocked probes run; probes answer from `reply`. */
+function context(reply: (command: string) => ProbeReply, dropsPerRound: number): { ctx: ScenarioContext; host: FakeHost } {
+  let packets = 10;
+  const host = new FakeHost("h", "192.0.2.9", { image: "i", label: "l" }, [
+    {
+      match: /iptables-save" -c/,
+      answer: () => ({ stdout: save(packets) }),
+    },
+    { ...probeBatch((command) => {
+      if (/wget/.test(command)) packets += dropsPerRound;
+      return reply(command);
+    }) },
+  ], {});
+  const ctx = {
+    host,
+    peer: { sh: (script: string) => host.sh(script) },
+    settings: { ...matrix().settings, probeTimeoutMs: 3000, blockedProbeTimeoutMs: 1000 },
+    steps: [],
+    targets: [],
+  } as unknown as ScenarioContext;
+  return { ctx, host };
+}
+
+const specs: ProbeSpec[] = [
+  { vantage: "localhost", target: "bridge/n0c1 :8080", command: (ms) => `curl -sS -m ${ms / 1000} http://127.0.0.1:8080/cgi-bin/id`, expectAnswer: "n0c1", expect: "reachable" },
+  { vantage: "cross-network", target: "bridge/n0c1 -> fwc-net1/n1c1", command: (ms) => `docker exec n0c1 wget -q -O- -T ${ms / 1000} http://10.78.0.2/cgi-bin/id`, expect: "blocked" },
+];
+const reply = (command: string): ProbeReply => (/wget/.test(command) ? { ...timedOut, ms: /-T 1 /.test(command) ? 1000 : 3000 } : { exit: 0, body: "n0c1" });
+
+describe("probes expected to be blocked: a short timeout, backed by drop counters", () => {
+  it("accepts a short timeout when a drop rule counted the probe's packets, and names the rule", async () => {
+    const { ctx, host } = context(reply, 2);
+    const run = await runProbes(ctx, specs, "s", 0);
+    expect(run.results.map((r) => [r.vantage, r.outcome, r.pass])).toEqual([["localhost", "ok", true], ["cross-network", "timeout", true]]);
+    expect(run.results[1]?.detail).toMatch(/2 packet\(s\) dropped while the blocked probes ran: filter -A DOCKER-ISOLATION-STAGE-2 -o br-0a1b -j DROP \(\+2\)/);
+    expect(host.commands.filter((c) => /wget/.test(c)).map((c) => /-T (\d+)/.exec(c)?.[1])).toEqual(["1"]);
+  });
+
+  it("probes again with the full timeout when no drop counter moved, so a short timeout never passes for blocked by accident", async () => {
+    const { ctx, host } = context(reply, 0);
+    const run = await runProbes(ctx, specs, "s", 0);
+    expect(run.results[1]).toMatchObject({ outcome: "timeout", pass: true, ms: 3000 });
+    expect(run.results[1]?.detail).toMatch(/no drop counter moved: probed again with 3000 ms/);
+    expect(host.commands.filter((c) => /wget/.test(c)).map((c) => /-T (\d+)/.exec(c)?.[1])).toEqual(["1", "3"]);
+  });
+
+  it("a blocked probe that answers is a failure at once (no second chance)", async () => {
+    const { ctx } = context((command) => ({ exit: 0, body: /wget/.test(command) ? "n1c1" : "n0c1" }), 0);
+    const run = await runProbes(ctx, specs, "s", 0);
+    expect(run.results[1]).toMatchObject({ outcome: "ok", pass: false });
+  });
+});
