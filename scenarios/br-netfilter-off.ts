@@ -1,4 +1,4 @@
-import { containerWgetCommand, iptablesSave, mustStep } from "../src/api/index.js";
+import { containerProbeCommand, iptablesSave, mustStep } from "../src/api/index.js";
 import type { ProbeSpec, Scenario, ScenarioContext } from "../src/api/index.js";
 import { beforeDockerd } from "./lib/host-setup.js";
 import { standardProbes } from "./lib/probes.js";
@@ -36,7 +36,7 @@ function hairpinProbes(ctx: ScenarioContext): ProbeSpec[] {
     {
       vantage: "hairpin",
       target: `${client.network}/${CLIENT} -> ${neighbour.container} via ${ctx.host.address}:${neighbour.hostPort}`,
-      command: (timeoutMs) => containerWgetCommand(CLIENT, `http://${ctx.host.address}:${neighbour.hostPort}/cgi-bin/id`, timeoutMs),
+      command: (timeoutMs) => containerProbeCommand(CLIENT, `http://${ctx.host.address}:${neighbour.hostPort}/cgi-bin/id`, timeoutMs),
       expectAnswer: neighbour.container,
       expect: "reachable",
     },

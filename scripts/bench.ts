@@ -125,7 +125,7 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
   const cells = await cellsOf(out);
   await rm(out, { recursive: true, force: true });
   if (cells.length === 0) throw new Error(`the matrix run wrote no cells (exit ${run.exitCode}):\n${run.all?.slice(-1500)}`);
-  const attempts = cells.flatMap((c) => [c.baseline, ...c.fixes].flatMap((a) => (a && "timingsMs" in a ? [{ provider: c.cell.provider, timings: a.timingsMs }] : [])));
+  const attempts = cells.flatMap((c) => [c.baseline, ...c.fixes.map((f) => f.attempt)].flatMap((a) => (a ? [{ provider: c.cell.provider, timings: a.timingsMs }] : [])));
   const errors = cells.filter((c) => c.status === "error").map((c) => c.cell.id);
   console.log(`  wall ${(ms / 1000).toFixed(1)} s: ${cells.length} cells, ${attempts.length} attempts${errors.length ? `, ${errors.length} in error: ${errors.join(", ")}` : ""}`);
   for (const provider of ["dind", "vagrant"]) {

@@ -1,4 +1,4 @@
-import { containerWgetCommand, curlCommand, WORKLOAD_ID_PATH } from "../../src/api/index.js";
+import { containerProbeCommand, curlCommand, WORKLOAD_ID_PATH } from "../../src/api/index.js";
 import type { ProbeSpec, ScenarioContext, Target } from "../../src/api/index.js";
 
 /** What a host policy expects of one published port from one vantage, when it differs from "reachable". */
@@ -32,7 +32,7 @@ export function standardProbes(ctx: ScenarioContext, policy?: PortPolicy): Probe
       specs.push({
         vantage: "cross-network",
         target: `${from.network}/${from.container} -> ${to.network}/${to.container} ${to.ip}:80`,
-        command: (timeoutMs) => containerWgetCommand(from.container, `http://${to.ip}${WORKLOAD_ID_PATH}`, timeoutMs),
+        command: (timeoutMs) => containerProbeCommand(from.container, `http://${to.ip}${WORKLOAD_ID_PATH}`, timeoutMs),
         expectAnswer: to.container,
         expect: "blocked",
       });

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { UserError } from "../errors.js";
+import type { ConcurrencyChoice } from "../config/concurrency.js";
 
-export const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ...] [--concurrency N] [--out DIR]
+export const USAGE = `usage: fwcompat run [--matrix FILE] [--filter key=value ...] [--concurrency N|auto] [--out DIR]
                     [--repeat N] [--seed S] [--resume DIR] [--baseline-only] [--debug]
        fwcompat report DIR... [--out DIR] [--update-goldens] [--goldens DIR]
        fwcompat gate --expect FILE [--candidate key=value ...] [--filter key=value ...] [--results DIR | --matrix FILE --out DIR]
@@ -15,7 +16,7 @@ export interface CliArgs {
   command: string;
   matrix: string | undefined;
   filters: string[];
-  concurrency: number | undefined;
+  concurrency: ConcurrencyChoice | undefined;
   out: string | undefined;
   repeat: number;
   /** chooses the probe order of every cell and repeat; random (and recorded) when not given */
@@ -37,7 +38,7 @@ export interface CliArgs {
 function wholeNumber(option: string, value: string | undefined, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`--${option} '${value}': use a whole number from 1 to ${max}`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`--${option} '${value}': use a whole number from 1 to ${max}${option === "concurrency" ? " or 'auto'" : ""}`);
   return n;
 }
 
@@ -91,7 +92,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     failOnChange: values["fail-on-change"] ?? false,
     matrix: values.matrix,
     filters: values.filter ?? [],
-    concurrency: wholeNumber("concurrency", values.concurrency, 16),
+    concurrency: values.concurrency === "auto" ? "auto" : wholeNumber("concurrency", values.concurrency, 16),
     out: values.resume ?? values.out,
     repeat: wholeNumber("repeat", values.repeat, 20) ?? 1,
     seed: seedOf(values.seed),

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
+import { cpus, freemem } from "node:os";
 import { join, resolve } from "node:path";
+import { resolveConcurrency } from "../config/concurrency.js";
 import type Docker from "dockerode";
 import { applyFilters, expandMatrix, parseFilters } from "../config/expand.js";
 import { loadMatrixFile } from "../config/load.js";
@@ -47,7 +49,7 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
   const matrixFile = args.matrix ?? defaultMatrixFile();
   const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
-  const concurrency = args.concurrency ?? matrix.settings.concurrency;
+  const { value: concurrency, why: concurrencyWhy } = resolveConcurrency(args.concurrency ?? matrix.settings.concurrency, { cores: cpus().length, freeMemBytes: freemem() });
   const previous = args.resume ? await previousRun(args.resume) : undefined;
   if (args.out) await checkOutDir(args.out);
   await assertEngineReachable(docker);
@@ -79,7 +81,7 @@ export async function runCommand(args: CliArgs, docker: Docker, log: (line: stri
   const runInfo = { runId, matrixFile, filters: args.filters, repeat: args.repeat, seed, cells: cells.length, resumed: finished.size };
   await writeAtomically(join(outDir, "run.json"), `${JSON.stringify({ ...runInfo, state: "running" }, null, 2)}\n`);
   log(baseSummary);
-  log(`run ${runId}: ${cells.length} cell(s)${finished.size ? ` (${finished.size} already finished)` : ""}, concurrency ${concurrency}, probe-order seed ${seed}, results in ${outDir}`);
+  log(`run ${runId}: ${cells.length} cell(s)${finished.size ? ` (${finished.size} already finished)` : ""}, concurrency ${concurrency}${concurrencyWhy ? ` (${concurrencyWhy})` : ""}, probe-order seed ${seed}, results in ${outDir}`);
   const started = performance.now();
   const { results, images } = await runMatrix({
     docker,

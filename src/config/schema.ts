@@ -120,13 +120,14 @@ export const matrixBlockSchema = z.strictObject({
 });
 
 export const settingsSchema = z.strictObject({
-  concurrency: z.number().int().min(1).max(16).default(2),
+  /** attempts at once; "auto" chooses from the machine's cores and free memory */
+  concurrency: z.union([z.number().int().min(1).max(16), z.literal("auto")]).default("auto"),
   probeTimeoutMs: z.number().int().min(200).max(30_000).default(3000),
   /**
    * timeout of a probe expected to be blocked; a timeout counts as blocked only when the
    * host's drop counters moved meanwhile, else it is probed again with probeTimeoutMs
    */
-  blockedProbeTimeoutMs: z.number().int().min(1000).max(30_000).default(1000),
+  blockedProbeTimeoutMs: z.number().int().min(200).max(30_000).default(500),
   /** net.ipv4.ip_forward when dockerd starts; a freshly booted host has 0 */
   ipForwardAtStart: z.union([z.literal(0), z.literal(1)]).default(0),
   /** where tarballs are looked up and cached; FWCOMPAT_TARBALL_DIR overrides */

@@ -40,10 +40,13 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   try {
     await withDeadline(
       (async () => {
+        // the run's external peer (started once per run) comes up while the host does
+        const peer = input.provider.peer();
+        peer.catch(() => {});
         host = await timed("hostStart", () => input.provider.start({ image: input.hostImage, label: `${input.cell.id.slice(0, 40)}-${name}` }));
         const ctx: ScenarioContext = {
           host,
-          peer: await input.provider.peer(),
+          peer: await peer,
           cell: input.cell,
           settings: input.settings,
           steps,

@@ -64,7 +64,13 @@ export async function runProbes(ctx: ScenarioContext, specs: readonly ProbeSpec[
     const timedOut = blocked.filter((_, i) => first[i]?.outcome === "timeout");
     const packets = dropped.reduce((n, d) => n + d.packets, 0);
     const confirmed = timedOut.length === 0 || short >= probeTimeoutMs || packets >= timedOut.length;
-    const where = dropped.slice(0, 3).map((d) => `${d.rule} (+${d.packets})`).join("; ");
+    // the rules that name the probe's own destination first: usually the one that dropped it
+    const where = (spec: ProbeSpec) => {
+      const ips = spec.target.match(/\d+\.\d+\.\d+\.\d+/g) ?? [];
+      const own = (rule: string) => ips.some((ip) => new RegExp(`(^|[^\\d.])${ip.replace(/\./g, "\\.")}([^\\d]|$)`).test(rule));
+      const ranked = [...dropped.filter((d) => own(d.rule)), ...dropped.filter((d) => !own(d.rule))];
+      return `${ranked.slice(0, 3).map((d) => `${d.rule} (+${d.packets})`).join("; ")}${ranked.length > 3 ? "; …" : ""}`;
+    };
     const again = confirmed ? [] : await probeAll(ctx, timedOut, probeTimeoutMs);
     blocked.forEach((spec, i) => {
       const result = first[i] as ProbeResult;
@@ -73,7 +79,7 @@ export async function runProbes(ctx: ScenarioContext, specs: readonly ProbeSpec[
         const why = packets > 0 ? `only ${packets} packet(s) dropped for ${timedOut.length} timed-out probe(s)` : "no drop counter moved";
         results.set(spec, { ...retried, detail: `${retried.detail} (after a ${short} ms timeout, ${why}: probed again with ${probeTimeoutMs} ms)` });
       } else if (result.outcome === "timeout" && short < probeTimeoutMs) {
-        results.set(spec, { ...result, detail: `${result.detail}; ${packets} packet(s) dropped while the blocked probes ran: ${where}` });
+        results.set(spec, { ...result, detail: `${result.detail}; ${packets} packet(s) dropped while the blocked probes ran: ${where(spec)}` });
       } else results.set(spec, result);
     });
   }

@@ -216,7 +216,7 @@ export function dockerRules(): Rule[] {
   ];
 }
 
-/** The container a probe command reaches when nothing is broken: by published port, or by address for cross-network wget. */
+/** The container a probe command reaches when nothing is broken: by published port, or by address for a probe from a container. */
 export function containerFor(command: string, host: FakeHost): string | undefined {
   const port = /:(\d+)\/cgi-bin\/id/.exec(command)?.[1];
   if (port) return host.state.get(`port:${port}`);

@@ -106,9 +106,9 @@ export function peerWorld(hostAt: (script: string) => FakeHost | undefined, opti
   ];
 }
 
-/** Healthy traffic: the published port's own container answers; cross-network wget is blocked. */
+/** Healthy traffic: the published port's own container answers; cross-network probes are blocked. */
 export function healthy({ command, host }: { command: string; host: FakeHost }): ProbeReply {
-  if (command.includes("docker exec")) return { exit: 1, stderr: "wget: download timed out" };
+  if (command.includes("nsenter")) return timedOut;
   const container = containerFor(command, host);
   return container ? answeredBy(container) : { exit: 7, stderr: "curl: (7) Connection refused" };
 }

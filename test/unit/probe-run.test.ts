@@ -5,7 +5,8 @@ import { runProbes } from "../../src/run/probe-run.js";
 import { FakeHost, probeBatch, timedOut, type ProbeReply } from "../support/fake-host.js";
 import { matrix } from "../support/fake-world.js";
 
-const save = (packets: number) => `*filter\n:FORWARD DROP [0:0]\n[${packets}:${packets * 60}] -A DOCKER-ISOLATION-STAGE-2 -o br-0a1b -j DROP\nCOMMIT\n@@nft@@\n`;
+const save = (packets: number) =>
+  `*raw\n[${packets}:0] -A PREROUTING -d 10.78.0.20/32 ! -i br-0a1b -j DROP\n[${packets}:0] -A PREROUTING -d 10.78.0.2/32 ! -i br-0a1b -j DROP\nCOMMIT\n*filter\n:FORWARD DROP [0:0]\n[${packets}:${packets * 60}] -A DOCKER-ISOLATION-STAGE-2 -o br-0a1b -j DROP\nCOMMIT\n@@nft@@\n`;
 
 /** A host whose isolation rule counts `dropsPerRound` packets each time blocked probes run; probes answer from `reply`. */
 function context(reply: (command: string) => ProbeReply, dropsPerRound: number): { ctx: ScenarioContext; host: FakeHost } {
@@ -16,14 +17,14 @@ function context(reply: (command: string) => ProbeReply, dropsPerRound: number):
       answer: () => ({ stdout: save(packets) }),
     },
     { ...probeBatch((command) => {
-      if (/wget/.test(command)) packets += dropsPerRound;
+      if (/nsenter/.test(command)) packets += dropsPerRound;
       return reply(command);
     }) },
   ], {});
   const ctx = {
     host,
     peer: { sh: (script: string) => host.sh(script) },
-    settings: { ...matrix().settings, probeTimeoutMs: 3000, blockedProbeTimeoutMs: 1000 },
+    settings: { ...matrix().settings, probeTimeoutMs: 3000, blockedProbeTimeoutMs: 500 },
     steps: [],
     targets: [],
   } as unknown as ScenarioContext;
@@ -32,17 +33,18 @@ function context(reply: (command: string) => ProbeReply, dropsPerRound: number):
 
 const specs: ProbeSpec[] = [
   { vantage: "localhost", target: "bridge/n0c1 :8080", command: (ms) => `curl -sS -m ${ms / 1000} http://127.0.0.1:8080/cgi-bin/id`, expectAnswer: "n0c1", expect: "reachable" },
-  { vantage: "cross-network", target: "bridge/n0c1 -> fwc-net1/n1c1", command: (ms) => `docker exec n0c1 wget -q -O- -T ${ms / 1000} http://10.78.0.2/cgi-bin/id`, expect: "blocked" },
+  { vantage: "cross-network", target: "bridge/n0c1 -> fwc-net1/n1c1 10.78.0.2:80", command: (ms) => `nsenter -n -t 42 curl -sS -m ${ms / 1000} http://10.78.0.2/cgi-bin/id`, expect: "blocked" },
 ];
-const reply = (command: string): ProbeReply => (/wget/.test(command) ? { ...timedOut, ms: /-T 1 /.test(command) ? 1000 : 3000 } : { exit: 0, body: "n0c1" });
+const reply = (command: string): ProbeReply => (/nsenter/.test(command) ? { ...timedOut, ms: /-m 0.5 /.test(command) ? 500 : 3000 } : { exit: 0, body: "n0c1" });
 
 describe("probes expected to be blocked: a short timeout, backed by drop counters", () => {
   it("accepts a short timeout when a drop rule counted the probe's packets, and names the rule", async () => {
     const { ctx, host } = context(reply, 2);
     const run = await runProbes(ctx, specs, "s", 0);
     expect(run.results.map((r) => [r.vantage, r.outcome, r.pass])).toEqual([["localhost", "ok", true], ["cross-network", "timeout", true]]);
-    expect(run.results[1]?.detail).toMatch(/2 packet\(s\) dropped while the blocked probes ran: filter -A DOCKER-ISOLATION-STAGE-2 -o br-0a1b -j DROP \(\+2\)/);
-    expect(host.commands.filter((c) => /wget/.test(c)).map((c) => /-T (\d+)/.exec(c)?.[1])).toEqual(["1"]);
+    // the rule naming the probe's own destination first (10.78.0.2, not 10.78.0.20)
+    expect(run.results[1]?.detail).toMatch(/6 packet\(s\) dropped while the blocked probes ran: raw -A PREROUTING -d 10\.78\.0\.2\/32 ! -i br-0a1b -j DROP \(\+2\); /);
+    expect(host.commands.filter((c) => /nsenter/.test(c)).map((c) => /-m ([\d.]+)/.exec(c)?.[1])).toEqual(["0.5"]);
   });
 
   it("probes again with the full timeout when no drop counter moved, so a short timeout never passes for blocked by accident", async () => {
@@ -50,11 +52,11 @@ describe("probes expected to be blocked: a short timeout, backed by drop counter
     const run = await runProbes(ctx, specs, "s", 0);
     expect(run.results[1]).toMatchObject({ outcome: "timeout", pass: true, ms: 3000 });
     expect(run.results[1]?.detail).toMatch(/no drop counter moved: probed again with 3000 ms/);
-    expect(host.commands.filter((c) => /wget/.test(c)).map((c) => /-T (\d+)/.exec(c)?.[1])).toEqual(["1", "3"]);
+    expect(host.commands.filter((c) => /nsenter/.test(c)).map((c) => /-m ([\d.]+)/.exec(c)?.[1])).toEqual(["0.5", "3"]);
   });
 
   it("a blocked probe that answers is a failure at once (no second chance)", async () => {
-    const { ctx } = context((command) => ({ exit: 0, body: /wget/.test(command) ? "n1c1" : "n0c1" }), 0);
+    const { ctx } = context((command) => ({ exit: 0, body: /nsenter/.test(command) ? "n1c1" : "n0c1" }), 0);
     const run = await runProbes(ctx, specs, "s", 0);
     expect(run.results[1]).toMatchObject({ outcome: "ok", pass: false });
   });

@@ -1,21 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { AbstractStartedContainer, GenericContainer, ImageName, type StartedTestContainer, type WaitStrategy } from "testcontainers";
 import { curlCommand, parseProbeOutput, probeScript, type ProbeResult } from "../../assertions/probe.js";
 import type { ExecResult } from "../../contract/exec.js";
-import { HOST_PATHS, HOSTD_READY } from "../../contract/host-contract.js";
-import { capabilitiesTheEngineLacks } from "../capabilities.js";
-import { connectEngine, execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "../engine.js";
+import { connectEngine } from "../engine.js";
 import type { Host } from "../host.js";
+import { ContainerHost, DEFAULT_EXEC_TIMEOUT_MS, fwcompatLabels, HOST_HOSTNAME, HOST_READY_TIMEOUT_MS, HOST_TMPFS, hostPowers, waitForHostd } from "./host-container.js";
 import { startInnerEngine, type Step } from "../host-ops.js";
 import { iptablesSave } from "../host-reads.js";
 import { hostImageFor } from "../images/host-image-for.js";
 
-const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 let docker: Docker | undefined;
 const engine = () => (docker ??= connectEngine());
-const HOST_READY_TIMEOUT_MS = 20_000;
 
 /** What a user picks for a host: names from a matrix file (fwcompat's default matrix unless given). */
 export interface DindChoice {
@@ -36,11 +32,6 @@ export interface DindChoice {
 
 export type ProbeVantage = "localhost" | "host-ip" | "external";
 
-/** Labels every container fwcompat creates: a sweep (`fwcompat clean`) finds them when their process is gone. */
-export function fwcompatLabels(runId: string, role: string): Record<string, string> {
-  return { [RUN_LABEL]: runId, [PID_LABEL]: String(process.pid), [HOSTNAME_LABEL]: hostname(), [ROLE_LABEL]: role };
-}
-
 /**
  * Ready when the host's init (fwcompat-hostd) has prepared cgroups for an inner engine; a
  * host that exits meanwhile fails at once with its exit code rather than at the deadline.
@@ -50,16 +41,7 @@ class HostdReady implements WaitStrategy {
   private timeoutSet = false;
 
   async waitUntilReady(container: Docker.Container): Promise<void> {
-    const poll = async () => {
-      for (;;) {
-        const result = await execIn(container, ["cat", HOST_PATHS.hostdReady], { timeoutMs: 5000 }).catch(() => undefined);
-        if (result?.stdout.trim() === HOSTD_READY) return;
-        const state = await container.inspect();
-        if (!state.State.Running) throw new Error(`host exited during start (exit ${state.State.ExitCode})`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    };
-    await withDeadline(poll(), this.timeoutMs, `host not ready within ${this.timeoutMs / 1000}s`);
+    await waitForHostd(container, this.timeoutMs);
   }
 
   withStartupTimeout(ms: number): this {
@@ -99,7 +81,7 @@ export class DindContainer extends GenericContainer {
     // The image of a choice is known only once it is built: start() puts it in place.
     super(typeof imageOrChoice === "string" ? imageOrChoice : "fwcompat/host:pending");
     this.choice = typeof imageOrChoice === "string" ? undefined : imageOrChoice;
-    this.withHostname("fwc-host").withTmpFs({ "/var/lib/docker": "rw,exec", "/run": "rw,exec" }).withWaitStrategy(new HostdReady());
+    this.withHostname(HOST_HOSTNAME).withTmpFs(HOST_TMPFS).withWaitStrategy(new HostdReady());
   }
 
   /** The run the host belongs to (label io.fwcompat.run); a random one by default. */
@@ -116,25 +98,9 @@ export class DindContainer extends GenericContainer {
 
   protected override async beforeContainerCreated(): Promise<void> {
     this.withLabels(fwcompatLabels(this.runId, "host"));
-    const lacking = await capabilitiesTheEngineLacks();
-    // CgroupnsMode is an engine API field that @types/dockerode does not list.
-    Object.assign(this.hostConfig, { CgroupnsMode: "private" });
-    if (lacking.length === 0) {
-      this.hostConfig.Privileged = true;
-      this.mode = "privileged";
-      return;
-    }
-    // The sandbox refuses --privileged; grant everything it can instead.
-    Object.assign(this.hostConfig, {
-      CapAdd: ["ALL"],
-      CapDrop: lacking,
-      SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
-      // what the CLI's systempaths=unconfined means: /proc/sys and friends writable
-      MaskedPaths: [],
-      ReadonlyPaths: [],
-      DeviceCgroupRules: ["a *:* rwm"],
-    });
-    this.mode = `capabilities: ALL minus ${lacking.join(",")}`;
+    const { hostConfig, mode } = await hostPowers();
+    Object.assign(this.hostConfig, hostConfig);
+    this.mode = mode;
   }
 
   protected override async containerCreated(containerId: string): Promise<void> {
@@ -182,12 +148,8 @@ export class StartedDindContainer extends AbstractStartedContainer {
     const address = started.getNetworkNames().map((network) => started.getIpAddress(network)).find(Boolean);
     if (!address) throw new Error("host has no address on its network");
     this.address = address;
-    this.host = new DindHost(started, this.address, mode);
-  }
-
-  /** The host for a provider that removes it its own way. */
-  hostRemovedBy(remove: () => Promise<void>): Host {
-    return new DindHost(this, this.address, this.mode, remove);
+    const container = engine().getContainer(started.getId());
+    this.host = new ContainerHost(container, started.getName().replace(/^\//, ""), this.address, mode, () => container.remove({ force: true, v: true }).catch(() => {}));
   }
 
   /** Runs a shell script in the host, bounded in time; output kept apart, with its duration. */
@@ -244,34 +206,5 @@ export class StartedDindContainer extends AbstractStartedContainer {
   protected override async containerStopping(): Promise<void> {
     const peer = await this.peer?.catch(() => undefined);
     await peer?.stop({ timeout: 0 });
-  }
-}
-
-/** The host behind fwcompat's Host interface: exec through the engine, bounded in time. */
-class DindHost implements Host {
-  readonly provider = "dind" as const;
-  readonly name: string;
-  private readonly container: Docker.Container;
-
-  constructor(
-    started: StartedTestContainer,
-    readonly address: string,
-    readonly mode: string,
-    private readonly remove?: () => Promise<void>,
-  ) {
-    this.name = started.getName().replace(/^\//, "");
-    this.container = engine().getContainer(started.getId());
-  }
-
-  exec(cmd: string[], timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<ExecResult> {
-    return execIn(this.container, cmd, { timeoutMs });
-  }
-
-  sh(script: string, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<ExecResult> {
-    return this.exec(["sh", "-c", script], timeoutMs);
-  }
-
-  async dispose(): Promise<void> {
-    await (this.remove?.() ?? this.container.remove({ force: true, v: true }).catch(() => {}));
   }
 }

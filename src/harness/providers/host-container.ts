@@ -1,0 +1,83 @@
+import { hostname } from "node:os";
+import type Docker from "dockerode";
+import type { ExecResult } from "../../contract/exec.js";
+import { HOST_PATHS, HOSTD_READY } from "../../contract/host-contract.js";
+import { capabilitiesTheEngineLacks } from "../capabilities.js";
+import { execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "../engine.js";
+import type { Host } from "../host.js";
+
+/**
+ * What every disposable Docker-in-Docker host is given, whoever starts it (fwcompat's runs
+ * through dockerode, DindContainer through testcontainers): privileged where the engine allows
+ * it; otherwise every capability the bounding set has, unconfined seccomp/AppArmor, writable
+ * /proc/sys and a device cgroup rule. Always a private cgroup namespace (fwcompat-hostd
+ * remounts cgroup v1 hierarchies inside, or delegates v2) and tmpfs for the inner engine.
+ */
+export const HOST_HOSTNAME = "fwc-host";
+export const HOST_TMPFS = { "/var/lib/docker": "rw,exec", "/run": "rw,exec" };
+export const HOST_READY_TIMEOUT_MS = 20_000;
+export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
+
+export async function hostPowers(): Promise<{ hostConfig: Docker.HostConfig; mode: string }> {
+  const lacking = await capabilitiesTheEngineLacks();
+  // CgroupnsMode is an engine API field that @types/dockerode does not list.
+  const cgroupns = { CgroupnsMode: "private" } as Docker.HostConfig;
+  if (lacking.length === 0) return { hostConfig: { ...cgroupns, Privileged: true }, mode: "privileged" };
+  return {
+    hostConfig: {
+      ...cgroupns,
+      CapAdd: ["ALL"],
+      CapDrop: lacking,
+      SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
+      // what the CLI's systempaths=unconfined means: /proc/sys and friends writable
+      MaskedPaths: [],
+      ReadonlyPaths: [],
+      DeviceCgroupRules: ["a *:* rwm"],
+    } as Docker.HostConfig,
+    mode: `capabilities: ALL minus ${lacking.join(",")}`,
+  };
+}
+
+/** Labels every container fwcompat creates: a sweep (`fwcompat clean`) finds them when their process is gone. */
+export function fwcompatLabels(runId: string, role: string): Record<string, string> {
+  return { [RUN_LABEL]: runId, [PID_LABEL]: String(process.pid), [HOSTNAME_LABEL]: hostname(), [ROLE_LABEL]: role };
+}
+
+/** Until the host's init (fwcompat-hostd) has prepared cgroups; a host that exits meanwhile fails at once with its exit code. */
+export async function waitForHostd(container: Docker.Container, timeoutMs = HOST_READY_TIMEOUT_MS): Promise<void> {
+  const poll = async () => {
+    for (;;) {
+      const result = await execIn(container, ["cat", HOST_PATHS.hostdReady], { timeoutMs: 5000 }).catch(() => undefined);
+      if (result?.stdout.trim() === HOSTD_READY) return;
+      const state = await container.inspect();
+      if (!state.State.Running) throw new Error(`host exited during start (exit ${state.State.ExitCode})`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  await withDeadline(poll(), timeoutMs, `host not ready within ${timeoutMs / 1000}s`);
+}
+
+/** A running host container behind fwcompat's Host interface: exec through the engine, bounded in time. */
+export class ContainerHost implements Host {
+  readonly provider = "dind" as const;
+
+  constructor(
+    private readonly container: Docker.Container,
+    readonly name: string,
+    readonly address: string,
+    readonly mode: string,
+    private readonly remove: () => Promise<void>,
+  ) {}
+
+  exec(cmd: string[], timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<ExecResult> {
+    return execIn(this.container, cmd, { timeoutMs });
+  }
+
+  sh(script: string, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<ExecResult> {
+    return this.exec(["sh", "-c", script], timeoutMs);
+  }
+
+  dispose(): Promise<void> {
+    return this.remove();
+  }
+}
