@@ -5,15 +5,21 @@ import { join } from "node:path";
 import { execa } from "execa";
 import type { ExecResult } from "../../contract/exec.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
-import { daemonJson } from "../host-ops.js";
+import { HOST_PATHS } from "../../contract/host-contract.js";
 import { VAGRANT_HOME } from "../vagrant/box.js";
-import { virsh, type LibvirtSession } from "../vagrant/libvirt.js";
+import { domainAddress, virsh, type LibvirtSession } from "../vagrant/libvirt.js";
+import { sshConfig, startMaster, stopMaster } from "../vagrant/ssh.js";
 import { processAlive } from "../process-alive.js";
 import { packageFile } from "../package-files.js";
 
 const TEMPLATE = packageFile("vagrant", "Vagrantfile");
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
 const UP_TIMEOUT_MS = 600_000;
+/** /run is a tmpfs in the guest; the box's docker.io package may not have made /etc/docker. */
+const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} /etc/docker`;
+
+/** vagrant-libvirt names the domain after default_prefix (the VM's name) and the machine ("default"). */
+const domainName = (vmName: string) => `${vmName}default`;
 
 type Runner = (bounded: string[], script: string, deadlineMs: number) => Promise<{ exitCode?: number; stdout?: string; stderr?: string }>;
 
@@ -27,7 +33,7 @@ async function shell(script: string, run: Runner, timeoutMs: number): Promise<Ex
 
 /**
  * Disposable Vagrant VMs (libvirt) with their own kernel. One VM per host; commands go over
- * plain ssh after one `vagrant ssh-config`; the machine running the harness is the external peer.
+ * plain ssh sharing one master connection per VM; the machine running the harness is the external peer.
  */
 export class VagrantProvider implements HostProvider {
   readonly name = "vagrant" as const;
@@ -69,23 +75,28 @@ export class VagrantProvider implements HostProvider {
         // a subnet of its own per VM, picked at random so concurrent runs do not collide
         network_name: name,
         network_address: `10.${randomInt(200, 250)}.${randomInt(0, 255)}.0/24`,
-        daemon_json: daemonJson({}),
       }),
     );
     const env = { VAGRANT_HOME, VAGRANT_CWD: dir, VAGRANT_DEFAULT_PROVIDER: "libvirt" };
     try {
-      const up = await execa("vagrant", ["up", "--provider=libvirt"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
+      // No provisioners: each would be another `vagrant ssh` (seconds under emulation); the
+      // harness prepares the host over its own connection below.
+      const up = await execa("vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
       if (up.exitCode !== 0) {
         // Ruby's backtrace lines ("from ...") hide the message that matters.
         const message = (up.all ?? "").split("\n").filter((l) => !/^\s+from /.test(l)).slice(-4).join("\n");
         throw new Error(`vagrant up failed: ${message}`);
       }
-      const sshConfig = await execa("vagrant", ["ssh-config"], { env });
-      await writeFile(join(dir, "ssh-config"), sshConfig.stdout);
-      const address = /^\s*HostName\s+(\S+)/m.exec(sshConfig.stdout)?.[1];
-      if (!address) throw new Error("vagrant ssh-config named no HostName");
+      // `vagrant ssh-config` takes 7-14 s under emulation; libvirt knows the address at once.
+      const address = await domainAddress(domainName(name));
+      const configFile = join(dir, "ssh-config");
+      await writeFile(configFile, sshConfig({ address, vmName: name }));
+      await startMaster(configFile);
       const kvm = this.driver === "kvm" ? "KVM" : "software emulation (TCG)";
-      return new VagrantHost(dir, name, address, `vagrant/libvirt VM, ${kvm}`, () => this.destroy(dir));
+      const host = new VagrantHost(dir, name, address, `vagrant/libvirt VM, ${kvm}`, () => this.destroy(dir));
+      const prepared = await host.sh(PREPARE_HOST, 60_000);
+      if (prepared.exitCode !== 0) throw new Error(`preparing the VM failed (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
+      return host;
     } catch (error) {
       await this.destroy(dir);
       throw error;
@@ -111,29 +122,46 @@ export class VagrantProvider implements HostProvider {
     await Promise.all([...this.dirs].map((dir) => this.destroy(dir)));
     await rm(this.runDir, { recursive: true, force: true });
     await deleteBoxVolumes();
+    await pruneMachineIndex();
     await this.libvirt.stop();
   }
 }
 
 /** vagrant-libvirt uploads the box into the default pool once; it is ours to remove when the run ends. */
 async function deleteBoxVolumes(): Promise<void> {
-  // this virsh has no `vol-list --name`: take the first column of the table
-  const volumes = (await virsh(["vol-list", "default"])).stdout.split("\n").map((line) => line.trim().split(/\s+/)[0] ?? "");
-  for (const volume of volumes.filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh(["vol-delete", volume, "--pool", "default"]);
+  for (const volume of (await poolVolumes()).filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh(["vol-delete", volume, "--pool", "default"]);
 }
 
-/** `vagrant destroy -f`, then whatever libvirt still holds under the VM's name. */
+/** The volumes of libvirt's default pool (this virsh has no `vol-list --name`: the table's first column). */
+async function poolVolumes(): Promise<string[]> {
+  const table = (await virsh(["vol-list", "default"])).stdout.split("\n").slice(2);
+  return table.map((line) => line.trim().split(/\s+/)[0] ?? "").filter(Boolean);
+}
+
+/**
+ * Vagrant's global machine index still lists the VMs destroyed through libvirt: prune it once
+ * per run, not once per VM (vagrant's own start-up costs seconds).
+ */
+async function pruneMachineIndex(): Promise<void> {
+  await execa("vagrant", ["global-status", "--prune"], { env: { VAGRANT_HOME }, reject: false, timeout: 120_000 });
+}
+
+/**
+ * Removes what `vagrant up` made for the VM, straight through libvirt (`vagrant destroy -f`
+ * costs 4-6 s and does no more): the ssh master, the domain with its disk, any disk volume a
+ * cut-off `vagrant up` left unattached, the VM's network, and the directory.
+ */
 export async function destroyVagrantDir(dir: string): Promise<void> {
-  const env = { VAGRANT_HOME, VAGRANT_CWD: dir };
-  await execa("vagrant", ["destroy", "-f"], { env, reject: false, timeout: 180_000 });
   const config = await readFile(join(dir, "fwcompat-vm.json"), "utf8").catch(() => "{}");
   const name = (JSON.parse(config) as { name?: string }).name;
   if (name) {
+    await stopMaster(name);
     const domains = (await virsh(["list", "--all", "--name"])).stdout.split("\n").filter((d) => d.startsWith(name));
     for (const domain of domains) {
       await virsh(["destroy", domain]);
       await virsh(["undefine", domain, "--remove-all-storage"]);
     }
+    for (const volume of (await poolVolumes()).filter((v) => v.startsWith(name))) await virsh(["vol-delete", volume, "--pool", "default"]);
     await virsh(["net-destroy", name]);
     await virsh(["net-undefine", name]);
   }
@@ -181,5 +209,6 @@ export async function sweepVagrant(runId?: string): Promise<number> {
     }
     await rm(runDir, { recursive: true, force: true });
   }
+  if (removed > 0) await pruneMachineIndex();
   return removed;
 }
