@@ -111,7 +111,7 @@ export class VagrantProvider implements HostProvider {
   async peer(): Promise<Peer> {
     return {
       sh: (script, timeoutMs = 60_000) =>
-        shell(script, ([bin, ...args], input, deadline) => execa(bin as string, args, { input, reject: false, timeout: deadline }), timeoutMs),
+        shell(script, ([bin, ...args], input, deadline) => execa(bin as string, args, { input, reject: false, timeout: deadline, stripFinalNewline: false }), timeoutMs),
     };
   }
 
@@ -182,7 +182,8 @@ class VagrantHost implements Host {
     return shell(
       script,
       (bounded, input, deadline) =>
-        execa("ssh", ["-F", join(this.dir, "ssh-config"), "-o", "LogLevel=ERROR", "default", "sudo", ...bounded], { input, reject: false, timeout: deadline }),
+        // output exactly as printed, like `docker exec` on dind hosts: a step batch's last end marker ends in a newline
+        execa("ssh", ["-F", join(this.dir, "ssh-config"), "default", "sudo", ...bounded], { input, reject: false, timeout: deadline, stripFinalNewline: false }),
       timeoutMs,
     );
   }
