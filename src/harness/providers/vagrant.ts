@@ -18,6 +18,9 @@ const UP_TIMEOUT_MS = 600_000;
 /** /run is a tmpfs in the guest; the box's docker.io package may not have made /etc/docker. */
 const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} /etc/docker`;
 
+/** What vagrant-libvirt prints once the box is in the pool (locales/en.yml, creating_domain_volume). */
+const PAST_UPLOAD = "Creating image (snapshot of base box volume)";
+
 /** vagrant-libvirt names the domain after default_prefix (the VM's name) and the machine ("default"). */
 const domainName = (vmName: string) => `${vmName}default`;
 
@@ -39,6 +42,7 @@ export class VagrantProvider implements HostProvider {
   readonly name = "vagrant" as const;
   private readonly dirs = new Set<string>();
   private closed = false;
+  private boxInPool: Promise<void> | undefined;
 
   constructor(
     private readonly runId: string,
@@ -81,7 +85,7 @@ export class VagrantProvider implements HostProvider {
     try {
       // No provisioners: each would be another `vagrant ssh` (seconds under emulation); the
       // harness prepares the host over its own connection below.
-      const up = await execa("vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
+      const up = await this.vagrantUp(env);
       if (up.exitCode !== 0) {
         // Ruby's backtrace lines ("from ...") hide the message that matters.
         const message = (up.all ?? "").split("\n").filter((l) => !/^\s+from /.test(l)).slice(-4).join("\n");
@@ -100,6 +104,32 @@ export class VagrantProvider implements HostProvider {
     } catch (error) {
       await this.destroy(dir);
       throw error;
+    }
+  }
+
+  /**
+   * The first `vagrant up` of a run uploads the box into libvirt's pool; two at once both try
+   * and one fails ("storage volume ... exists already"). So the others wait until the first
+   * has gone past the upload (or ended), then boot alongside it.
+   */
+  private async vagrantUp(env: Record<string, string>) {
+    const up = () => execa("vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
+    if (this.boxInPool) {
+      await this.boxInPool;
+      return await up();
+    }
+    let release = () => {};
+    this.boxInPool = new Promise<void>((resolve) => (release = resolve));
+    const first = up();
+    let output = "";
+    first.all?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(PAST_UPLOAD)) release();
+    });
+    try {
+      return await first;
+    } finally {
+      release();
     }
   }
 
