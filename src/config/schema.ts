@@ -144,8 +144,8 @@ export const settingsSchema = z.strictObject({
   attemptTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(240_000),
   /** the same for a VM attempt: booting under software emulation takes about a minute */
   vmAttemptTimeoutMs: z.number().int().min(60_000).max(7_200_000).default(1_200_000),
-  /** VMs at once (each takes a core and about 1.5 GiB under emulation) */
-  vmConcurrency: z.number().int().min(1).max(8).default(1),
+  /** VMs at once (each takes a core and about 1.8 GiB under emulation); auto: from available memory and cores */
+  vmConcurrency: z.union([z.literal("auto"), z.number().int().min(1).max(8)]).default("auto"),
 });
 
 const containerName = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, "a container or network name: lowercase letters, digits and . _ -");

@@ -15,6 +15,7 @@ import { DindProvider } from "../harness/providers/dind.js";
 import type { HostProvider } from "../harness/host.js";
 import { BOX_SUITE } from "../harness/vagrant/box.js";
 import { startVmLane } from "../harness/vagrant/lane.js";
+import { resolveVmConcurrency } from "../harness/vagrant/concurrency.js";
 
 export interface RunOptions {
   docker: Docker;
@@ -80,11 +81,13 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
   const scenarios = scenariosFor(matrix.scenarios);
   const limit = pLimit(options.concurrency);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
-  const vmLimit = pLimit(matrix.settings.vmConcurrency);
   const availableBuilds = matrix.iptables.filter((b) => images.builds.get(b.name)?.ok);
   const vmCells = cells.filter((c) => c.provider === "vagrant" && !whyNotRunnable(c, images) && !options.finished.has(c.id));
   const vm = vmCells.length > 0 ? await startVmLane(options, images, availableBuilds) : undefined;
   if (vm?.ok) options.onProvider?.(vm.provider);
+  const vmConcurrency = resolveVmConcurrency(matrix.settings.vmConcurrency);
+  if (vm?.ok) log(`VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}`);
+  const vmLimit = pLimit(vmConcurrency);
   const unrunnable = new Map(cells.flatMap((cell) => {
     const why = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
     return why ? [[cell.id, why] as const] : [];

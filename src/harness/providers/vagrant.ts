@@ -5,15 +5,24 @@ import { join } from "node:path";
 import { execa } from "execa";
 import type { ExecResult } from "../../contract/exec.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
-import { daemonJson } from "../host-ops.js";
+import { HOST_PATHS } from "../../contract/host-contract.js";
 import { VAGRANT_HOME } from "../vagrant/box.js";
-import { virsh, type LibvirtSession } from "../vagrant/libvirt.js";
+import { domainAddress, virsh, type LibvirtSession } from "../vagrant/libvirt.js";
+import { sshConfig, startMaster, stopMaster } from "../vagrant/ssh.js";
 import { processAlive } from "../process-alive.js";
 import { packageFile } from "../package-files.js";
 
 const TEMPLATE = packageFile("vagrant", "Vagrantfile");
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
 const UP_TIMEOUT_MS = 600_000;
+/** /run is a tmpfs in the guest; the box's docker.io package may not have made /etc/docker. */
+const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} /etc/docker`;
+
+/** What vagrant-libvirt prints once the box is in the pool (locales/en.yml, creating_domain_volume). */
+const PAST_UPLOAD = "Creating image (snapshot of base box volume)";
+
+/** vagrant-libvirt names the domain after default_prefix (the VM's name) and the machine ("default"). */
+const domainName = (vmName: string) => `${vmName}default`;
 
 type Runner = (bounded: string[], script: string, deadlineMs: number) => Promise<{ exitCode?: number; stdout?: string; stderr?: string }>;
 
@@ -27,12 +36,13 @@ async function shell(script: string, run: Runner, timeoutMs: number): Promise<Ex
 
 /**
  * Disposable Vagrant VMs (libvirt) with their own kernel. One VM per host; commands go over
- * plain ssh after one `vagrant ssh-config`; the machine running the harness is the external peer.
+ * plain ssh sharing one master connection per VM; the machine running the harness is the external peer.
  */
 export class VagrantProvider implements HostProvider {
   readonly name = "vagrant" as const;
   private readonly dirs = new Set<string>();
   private closed = false;
+  private boxInPool: Promise<void> | undefined;
 
   constructor(
     private readonly runId: string,
@@ -69,26 +79,57 @@ export class VagrantProvider implements HostProvider {
         // a subnet of its own per VM, picked at random so concurrent runs do not collide
         network_name: name,
         network_address: `10.${randomInt(200, 250)}.${randomInt(0, 255)}.0/24`,
-        daemon_json: daemonJson({}),
       }),
     );
     const env = { VAGRANT_HOME, VAGRANT_CWD: dir, VAGRANT_DEFAULT_PROVIDER: "libvirt" };
     try {
-      const up = await execa("vagrant", ["up", "--provider=libvirt"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
+      // No provisioners: each would be another `vagrant ssh` (seconds under emulation); the
+      // harness prepares the host over its own connection below.
+      const up = await this.vagrantUp(env);
       if (up.exitCode !== 0) {
         // Ruby's backtrace lines ("from ...") hide the message that matters.
         const message = (up.all ?? "").split("\n").filter((l) => !/^\s+from /.test(l)).slice(-4).join("\n");
         throw new Error(`vagrant up failed: ${message}`);
       }
-      const sshConfig = await execa("vagrant", ["ssh-config"], { env });
-      await writeFile(join(dir, "ssh-config"), sshConfig.stdout);
-      const address = /^\s*HostName\s+(\S+)/m.exec(sshConfig.stdout)?.[1];
-      if (!address) throw new Error("vagrant ssh-config named no HostName");
+      // `vagrant ssh-config` takes 7-14 s under emulation; libvirt knows the address at once.
+      const address = await domainAddress(domainName(name));
+      const configFile = join(dir, "ssh-config");
+      await writeFile(configFile, sshConfig({ address, vmName: name }));
+      await startMaster(configFile);
       const kvm = this.driver === "kvm" ? "KVM" : "software emulation (TCG)";
-      return new VagrantHost(dir, name, address, `vagrant/libvirt VM, ${kvm}`, () => this.destroy(dir));
+      const host = new VagrantHost(dir, name, address, `vagrant/libvirt VM, ${kvm}`, () => this.destroy(dir));
+      const prepared = await host.sh(PREPARE_HOST, 60_000);
+      if (prepared.exitCode !== 0) throw new Error(`preparing the VM failed (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
+      return host;
     } catch (error) {
       await this.destroy(dir);
       throw error;
+    }
+  }
+
+  /**
+   * The first `vagrant up` of a run uploads the box into libvirt's pool; two at once both try
+   * and one fails ("storage volume ... exists already"). So the others wait until the first
+   * has gone past the upload (or ended), then boot alongside it.
+   */
+  private async vagrantUp(env: Record<string, string>) {
+    const up = () => execa("vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
+    if (this.boxInPool) {
+      await this.boxInPool;
+      return await up();
+    }
+    let release = () => {};
+    this.boxInPool = new Promise<void>((resolve) => (release = resolve));
+    const first = up();
+    let output = "";
+    first.all?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(PAST_UPLOAD)) release();
+    });
+    try {
+      return await first;
+    } finally {
+      release();
     }
   }
 
@@ -100,7 +141,7 @@ export class VagrantProvider implements HostProvider {
   async peer(): Promise<Peer> {
     return {
       sh: (script, timeoutMs = 60_000) =>
-        shell(script, ([bin, ...args], input, deadline) => execa(bin as string, args, { input, reject: false, timeout: deadline }), timeoutMs),
+        shell(script, ([bin, ...args], input, deadline) => execa(bin as string, args, { input, reject: false, timeout: deadline, stripFinalNewline: false }), timeoutMs),
     };
   }
 
@@ -111,29 +152,46 @@ export class VagrantProvider implements HostProvider {
     await Promise.all([...this.dirs].map((dir) => this.destroy(dir)));
     await rm(this.runDir, { recursive: true, force: true });
     await deleteBoxVolumes();
+    await pruneMachineIndex();
     await this.libvirt.stop();
   }
 }
 
 /** vagrant-libvirt uploads the box into the default pool once; it is ours to remove when the run ends. */
 async function deleteBoxVolumes(): Promise<void> {
-  // this virsh has no `vol-list --name`: take the first column of the table
-  const volumes = (await virsh(["vol-list", "default"])).stdout.split("\n").map((line) => line.trim().split(/\s+/)[0] ?? "");
-  for (const volume of volumes.filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh(["vol-delete", volume, "--pool", "default"]);
+  for (const volume of (await poolVolumes()).filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh(["vol-delete", volume, "--pool", "default"]);
 }
 
-/** `vagrant destroy -f`, then whatever libvirt still holds under the VM's name. */
+/** The volumes of libvirt's default pool (this virsh has no `vol-list --name`: the table's first column). */
+async function poolVolumes(): Promise<string[]> {
+  const table = (await virsh(["vol-list", "default"])).stdout.split("\n").slice(2);
+  return table.map((line) => line.trim().split(/\s+/)[0] ?? "").filter(Boolean);
+}
+
+/**
+ * Vagrant's global machine index still lists the VMs destroyed through libvirt: prune it once
+ * per run, not once per VM (vagrant's own start-up costs seconds).
+ */
+async function pruneMachineIndex(): Promise<void> {
+  await execa("vagrant", ["global-status", "--prune"], { env: { VAGRANT_HOME }, reject: false, timeout: 120_000 });
+}
+
+/**
+ * Removes what `vagrant up` made for the VM, straight through libvirt (`vagrant destroy -f`
+ * costs 4-6 s and does no more): the ssh master, the domain with its disk, any disk volume a
+ * cut-off `vagrant up` left unattached, the VM's network, and the directory.
+ */
 export async function destroyVagrantDir(dir: string): Promise<void> {
-  const env = { VAGRANT_HOME, VAGRANT_CWD: dir };
-  await execa("vagrant", ["destroy", "-f"], { env, reject: false, timeout: 180_000 });
   const config = await readFile(join(dir, "fwcompat-vm.json"), "utf8").catch(() => "{}");
   const name = (JSON.parse(config) as { name?: string }).name;
   if (name) {
+    await stopMaster(name);
     const domains = (await virsh(["list", "--all", "--name"])).stdout.split("\n").filter((d) => d.startsWith(name));
     for (const domain of domains) {
       await virsh(["destroy", domain]);
       await virsh(["undefine", domain, "--remove-all-storage"]);
     }
+    for (const volume of (await poolVolumes()).filter((v) => v.startsWith(name))) await virsh(["vol-delete", volume, "--pool", "default"]);
     await virsh(["net-destroy", name]);
     await virsh(["net-undefine", name]);
   }
@@ -154,7 +212,8 @@ class VagrantHost implements Host {
     return shell(
       script,
       (bounded, input, deadline) =>
-        execa("ssh", ["-F", join(this.dir, "ssh-config"), "-o", "LogLevel=ERROR", "default", "sudo", ...bounded], { input, reject: false, timeout: deadline }),
+        // output exactly as printed, like `docker exec` on dind hosts: a step batch's last end marker ends in a newline
+        execa("ssh", ["-F", join(this.dir, "ssh-config"), "default", "sudo", ...bounded], { input, reject: false, timeout: deadline, stripFinalNewline: false }),
       timeoutMs,
     );
   }
@@ -181,5 +240,6 @@ export async function sweepVagrant(runId?: string): Promise<number> {
     }
     await rm(runDir, { recursive: true, force: true });
   }
+  if (removed > 0) await pruneMachineIndex();
   return removed;
 }

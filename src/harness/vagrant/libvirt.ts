@@ -92,3 +92,19 @@ export async function startLibvirt(log: (line: string) => void): Promise<Libvirt
     },
   };
 }
+
+/** The IPv4 addresses in a `virsh domifaddr` or `virsh net-dhcp-leases` table (without the prefix length). */
+export function parseIpv4Addresses(table: string): string[] {
+  return table.split("\n").flatMap((line) => {
+    const address = /\sipv4\s+(\d{1,3}(?:\.\d{1,3}){3})\/\d+/.exec(line)?.[1];
+    return address ? [address] : [];
+  });
+}
+
+/** The address the domain leased from its libvirt network (what `vagrant up` waited for). */
+export async function domainAddress(domain: string): Promise<string> {
+  const result = await virsh(["domifaddr", domain, "--source", "lease"], 20_000);
+  const address = parseIpv4Addresses(result.stdout)[0];
+  if (!address) throw new Error(`virsh domifaddr ${domain} named no IPv4 address: ${result.stderr.trim() || result.stdout.trim()}`);
+  return address;
+}
