@@ -49,7 +49,8 @@ export function parseStepBatch(output: ExecResult, nonce: string, count: number)
     const outAt = text.indexOf(`${marker(nonce, i, "out")}\n`);
     if (outAt < 0) break;
     const errAt = text.indexOf(`\n${marker(nonce, i, "err")}\n`, outAt);
-    const endRe = new RegExp(`\\n@@${nonce} ${i} end (-?\\d+) (\\d+) (\\d+)@@\\n`, "g");
+    // the last marker may lack its newline where a transport trims the output's end
+    const endRe = new RegExp(`\\n@@${nonce} ${i} end (-?\\d+) (\\d+) (\\d+)@@(\\n|$)`, "g");
     endRe.lastIndex = Math.max(errAt, outAt);
     const end = errAt >= 0 ? endRe.exec(text) : null;
     const stdoutStart = outAt + marker(nonce, i, "out").length + 1;

@@ -21,6 +21,12 @@ describe("a batch of steps in one call (real sh)", () => {
     expect(results.every((r) => r.startedAtMs > 1_700_000_000_000 && r.ms >= 0)).toBe(true);
   });
 
+  it("reads the last step even when the transport trimmed the final newline (as ssh output may be)", async () => {
+    const out = await sh(stepBatchScript([{ script: "echo a" }, { script: "echo b" }], "e5"));
+    const results = parseStepBatch({ ...out, stdout: out.stdout.replace(/\n+$/, "") }, "e5", 2);
+    expect(results.map((r) => [r.exitCode, r.stdout])).toEqual([[0, "a\n"], [0, "b\n"]]);
+  });
+
   it("stops after the first failing step that may not fail", async () => {
     const steps = [{ script: "false" }, { script: "echo never" }];
     const results = parseStepBatch(await sh(stepBatchScript(steps, "c3")), "c3", 2);
