@@ -126,7 +126,7 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
   await rm(out, { recursive: true, force: true });
   if (cells.length === 0) throw new Error(`the matrix run wrote no cells (exit ${run.exitCode}):\n${run.all?.slice(-1500)}`);
   const attempts = cells.flatMap((c) => [c.baseline, ...c.fixes.map((f) => f.attempt)].flatMap((a) => (a ? [{ provider: c.cell.provider, timings: a.timingsMs }] : [])));
-  const errors = cells.filter((c) => c.status === "error").map((c) => c.cell.id);
+  const errors = cells.filter((c) => c.status === "error").map((c) => `${c.cell.id} (${(c.reason ?? "").split("\n")[0]?.slice(0, 160)})`);
   console.log(`  wall ${(ms / 1000).toFixed(1)} s: ${cells.length} cells, ${attempts.length} attempts${errors.length ? `, ${errors.length} in error: ${errors.join(", ")}` : ""}`);
   for (const provider of ["dind", "vagrant"]) {
     const own = attempts.filter((a) => a.provider === provider).map((a) => a.timings);

@@ -69,7 +69,7 @@ export async function deployTopology(ctx: ScenarioContext): Promise<void> {
   const describe = async (names: Set<string>) =>
     ctx.targets.push(...(await describeTargets(ctx, workloads.filter((w) => names.has(w.name)).map((w) => ({ container: w.name, hostPort: w.hostPort })))));
   try {
-    await runSteps(ctx.host, ctx.steps, steps, 120_000);
+    await runSteps(ctx.host, ctx.steps, steps);
   } catch (error) {
     // a refusal part-way: the containers that did start are still the cell's targets
     const started = new Set(ctx.steps.filter((s) => s.exitCode === 0 && s.name.startsWith("run ")).map((s) => s.name.slice(4)));

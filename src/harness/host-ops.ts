@@ -82,6 +82,9 @@ function judged(name: string, result: ExecResult, policy: StepPolicy): ExecResul
   throw new EngineRefusal(name, refusalDetail(output));
 }
 
+/** What each step of a batch may take by default (as each had when it was a call of its own): a slow VM under load needs it. */
+const STEP_TIMEOUT_MS = 60_000;
+
 export interface NamedStep {
   name: string;
   script: string;
@@ -96,7 +99,7 @@ export interface NamedStep {
  * judged by its policy. The batch stops at the first failing step that is not observed; its
  * failure is thrown as mustStep or engineStep would. Returns each step's result, in order.
  */
-export async function runSteps(host: Host, steps: Step[], list: readonly NamedStep[], timeoutMs = 60_000): Promise<ExecResult[]> {
+export async function runSteps(host: Host, steps: Step[], list: readonly NamedStep[], timeoutMs = STEP_TIMEOUT_MS * list.length): Promise<ExecResult[]> {
   const nonce = randomBytes(6).toString("hex");
   const call = await host.sh(stepBatchScript(list.map((s) => ({ script: s.script, mayFail: s.policy === "observe" })), nonce), timeoutMs);
   const results = parseStepBatch(call, nonce, list.length);
@@ -159,7 +162,6 @@ export async function startInnerEngine(host: Host, steps: Step[], options: Inner
       { name: "ip_forward after dockerd", script: READ_IP_FORWARD, record: false },
       { name: "import workload image", script: HOST_TOOLS.workloadImage },
     ],
-    120_000,
   );
   return { atStart: Number(results[3]?.stdout.trim()), afterDockerd: Number(results[5]?.stdout.trim()) };
 }
