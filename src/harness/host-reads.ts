@@ -22,7 +22,6 @@ export const READS = {
   /** the shim's record of every iptables call made on the host so far */
   iptablesTrace: text(`cat ${HOST_PATHS.iptablesTrace} 2>/dev/null`),
   dockerdLogTail: text(`tail -n 60 ${HOST_PATHS.dockerdLog} 2>/dev/null`),
-  ipForward: { script: "cat /proc/sys/net/ipv4/ip_forward", parse: (r) => Number(r.stdout.trim()) } satisfies HostRead<number>,
   /** whether bridged packets pass iptables in this host: "1", "0", or "absent" when br_netfilter is not loaded */
   bridgeNfCallIptables: { script: "cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent", parse: (r) => r.stdout.trim() } satisfies HostRead<string>,
   /** the firewall backend dockerd reports in force (`docker info` FirewallBackend.Driver, API 1.49+); undefined before that */
@@ -53,18 +52,6 @@ export const otherBackendRules = (build: { name: string }, backend: "nft" | "leg
 /** A build's provenance file (`key=value` lines), as written when the build was made. */
 export const buildProvenance = (build: { name: string }): HostRead<string> => text(`cat ${provenanceFile(build)} 2>/dev/null`);
 
-/** Each running container's address and MAC now, by name: a dockerd restart may hand the addresses out anew. */
-export const containerAddresses = (names: readonly string[]): HostRead<Map<string, { ip: string; mac: string }>> => ({
-  script: names.length ? `docker inspect -f '{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{.MacAddress}}{{end}}' ${names.join(" ")} 2>/dev/null` : "true",
-  parse: (r) =>
-    new Map(
-      r.stdout
-        .split("\n")
-        .map((line) => line.trim().replace(/^\//, "").split(" "))
-        .flatMap(([name, ip, mac]) => (name && ip ? [[name, { ip, mac: mac ?? "" }] as const] : [])),
-    ),
-});
-
 type Results<R extends Record<string, HostRead<unknown>>> = { [K in keyof R]: ReturnType<R[K]["parse"]> };
 
 /** Reads several facts with one call into the host (each read may fail on its own). */
@@ -83,5 +70,4 @@ export async function readOne<T>(host: Host, read: HostRead<T>, timeoutMs = 20_0
 }
 
 export const iptablesSave = (host: Host) => readOne(host, READS.iptablesSave);
-export const nftRuleset = (host: Host) => readOne(host, READS.nftRuleset);
 export const firewallBackendInForce = (host: Host) => readOne(host, READS.firewallBackend);
