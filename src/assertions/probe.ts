@@ -63,8 +63,8 @@ export function probeScript(specs: readonly ProbeSpec[], timeoutMs: number): str
   const clean = `tr '${PROBE_OUTPUT.separator}\\n' '  '`;
   const lines = specs.map(
     (spec, i) =>
-      `( s=$(date +%s%N); b=$(${spec.command(timeoutMs)} 2>/tmp/fwc-probe-err.${i}); rc=$?; e=$(date +%s%N); ` +
-      `printf '${probeLineFormat()}' ${i} $rc $(( (e - s) / 1000000 )) "$(printf %s "$b" | head -c 120 | ${clean})" "$(head -c 200 /tmp/fwc-probe-err.${i} | ${clean})"; rm -f /tmp/fwc-probe-err.${i} ) &`,
+      `( s=$(date +%s%N); b=$(${spec.command(timeoutMs)} 2>/tmp/fwc-probe-err.$$.${i}); rc=$?; e=$(date +%s%N); ` +
+      `printf '${probeLineFormat()}' ${i} $rc $(( (e - s) / 1000000 )) "$(printf %s "$b" | head -c 120 | ${clean})" "$(head -c 200 /tmp/fwc-probe-err.$$.${i} | ${clean})"; rm -f /tmp/fwc-probe-err.$$.${i} ) &`,
   );
   return [...lines, "wait"].join("\n");
 }

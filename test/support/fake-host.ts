@@ -139,7 +139,7 @@ export interface ProbeReply {
 export function probeCommands(script: string): Map<number, string> {
   const commands = new Map<number, string>();
   for (const line of script.split("\n")) {
-    const found = /^\( s=\$\(date \+%s%N\); b=\$\((.*) 2>\/tmp\/fwc-probe-err\.(\d+)\); rc=/.exec(line);
+    const found = /^\( s=\$\(date \+%s%N\); b=\$\((.*) 2>\/tmp\/fwc-probe-err\.\$\$\.(\d+)\); rc=/.exec(line);
     if (found?.[1] && found[2]) commands.set(Number(found[2]), found[1]);
   }
   return commands;
