@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
-import { parseStepBatch, stepBatchScript } from "../contract/step-batch.js";
+import { parseStepBatch, stepBatchScript, type BatchStep, type BatchStepResult } from "../contract/step-batch.js";
 import { dockerdCommand, HOST_TOOLS, selectIptablesCommand } from "../contract/host-contract.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence. */
@@ -94,15 +94,20 @@ export interface NamedStep {
   record?: boolean;
 }
 
+/** One call into the host for a batch of steps (src/contract/step-batch.ts): the call itself, and the result of each step that ran. */
+export async function callBatch(host: Host, batch: readonly BatchStep[], timeoutMs: number): Promise<{ call: ExecResult; results: BatchStepResult[] }> {
+  const nonce = randomBytes(6).toString("hex");
+  const call = await host.sh(stepBatchScript(batch, nonce), timeoutMs);
+  return { call, results: parseStepBatch(call, nonce, batch.length) };
+}
+
 /**
  * Runs named steps in order with one call into the host: each is recorded like runStep's and
  * judged by its policy. The batch stops at the first failing step that is not observed; its
  * failure is thrown as mustStep or engineStep would. Returns each step's result, in order.
  */
 export async function runSteps(host: Host, steps: Step[], list: readonly NamedStep[], timeoutMs = STEP_TIMEOUT_MS * list.length): Promise<ExecResult[]> {
-  const nonce = randomBytes(6).toString("hex");
-  const call = await host.sh(stepBatchScript(list.map((s) => ({ script: s.script, mayFail: s.policy === "observe" })), nonce), timeoutMs);
-  const results = parseStepBatch(call, nonce, list.length);
+  const { call, results } = await callBatch(host, list.map((s) => ({ script: s.script, mayFail: s.policy === "observe" })), timeoutMs);
   results.forEach((result, i) => {
     const step = list[i] as NamedStep;
     if (step.record !== false) steps.push({ name: step.name, startedAtMs: result.startedAtMs, command: step.script, exitCode: result.exitCode, stdout: trim(result.stdout), stderr: trim(result.stderr), ms: result.ms });

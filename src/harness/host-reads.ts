@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
-import { parseStepBatch, stepBatchScript } from "../contract/step-batch.js";
+import { callBatch } from "./host-ops.js";
 import { buildBinDir, ENGINE_BUILD_DIR, ENGINE_PROVENANCE_KEYS, HOST_PATHS, NFT_BINARY, parseKeyValueLines, provenanceFile } from "../contract/host-contract.js";
 
 /** A fact read from a host: the script that prints it and how its output reads. */
@@ -57,9 +56,11 @@ type Results<R extends Record<string, HostRead<unknown>>> = { [K in keyof R]: Re
 /** Reads several facts with one call into the host (each read may fail on its own). */
 export async function readHost<R extends Record<string, HostRead<unknown>>>(host: Host, reads: R, timeoutMs = 30_000): Promise<Results<R>> {
   const keys = Object.keys(reads) as Array<keyof R & string>;
-  const nonce = randomBytes(6).toString("hex");
-  const call = await host.sh(stepBatchScript(keys.map((k) => ({ script: (reads[k] as HostRead<unknown>).script, mayFail: true })), nonce), timeoutMs);
-  const results = parseStepBatch(call, nonce, keys.length);
+  const { call, results } = await callBatch(
+    host,
+    keys.map((k) => ({ script: (reads[k] as HostRead<unknown>).script, mayFail: true })),
+    timeoutMs,
+  );
   const missing: ExecResult = { exitCode: -1, stdout: "", stderr: call.stderr, ms: 0 };
   return Object.fromEntries(keys.map((k, i) => [k, (reads[k] as HostRead<unknown>).parse(results[i] ?? missing)])) as Results<R>;
 }
