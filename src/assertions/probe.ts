@@ -41,8 +41,9 @@ export interface ProbeResult {
 export const curlCommand = (url: string, timeoutMs: number) => `curl -sS -m ${(timeoutMs / 1000).toFixed(1)} ${url}`;
 /**
  * Seconds a probe command may take beyond its own network timeout before its outer bound
- * cuts it off: `docker exec` alone takes several seconds on a slow host (a VM under software
- * emulation), and a probe cut off there never reached the network.
+ * cuts it off: the call into the host and a probe's own start (`docker inspect` before
+ * `nsenter`) take seconds on a slow host (a VM under software emulation), and a probe cut off
+ * there never reached the network.
  */
 export const PROBE_EXEC_ALLOWANCE_S = 30;
 

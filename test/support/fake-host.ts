@@ -202,17 +202,7 @@ export function dockerRules(): Rule[] {
         return { stdout: [...lines, ...networks.map((n) => `${n} ${subnet(n)}`)].join("\n") + "\n" };
       },
     },
-    {
-      match: /^docker inspect -f .* (\S+)$/,
-      answer: (script, host) => {
-        const name = /(\S+)$/.exec(script)?.[1] ?? "";
-        const network = host.state.get(`network:${name}`);
-        if (!network) return { exitCode: 1, stderr: `Error: No such object: ${name}` };
-        return { stdout: `${network} ${network}0123456789abcdef ${subnet(network).replace(/0\/24$/, "2")} 24\n` };
-      },
-    },
     { match: /^docker network create \S+$/, answer: { stdout: "net-id\n" } },
-    { match: /^docker network inspect -f .* (\S+)$/, answer: (script) => ({ stdout: `${subnet(/(\S+)$/.exec(script)?.[1] ?? "")}\n` }) },
   ];
 }
 
