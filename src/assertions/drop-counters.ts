@@ -1,8 +1,10 @@
 /**
- * Packet counters of the rules that drop or reject, read from `iptables-save -c` and from
+ * Packet counters of the rules that drop, read from `iptables-save -c` and from
  * `nft list ruleset`, so a probe that timed out can be shown to have been dropped by a rule
  * rather than lost or slow. Chain policies count too where the backend keeps their counters
- * (iptables-legacy does; iptables-nft prints [0:0]).
+ * (iptables-legacy does; iptables-nft prints [0:0]). Rejecting rules are left out: a reject
+ * answers (refused, unreachable), so it never explains a timeout and must not be counted as
+ * if it did.
  */
 export type DropCounters = Map<string, number>;
 
@@ -16,7 +18,7 @@ export function parseDropCounters(iptablesSaveC: string, nftRuleset: string): Dr
     if (line.startsWith("*")) table = line.slice(1).trim();
     const policy = /^:(\S+) (DROP) \[(\d+):\d+\]/.exec(line);
     if (policy) counters.set(`${table} ${policy[1]} policy DROP`, Number(policy[3]));
-    const rule = /^\[(\d+):\d+\] (-A .* -j (DROP|REJECT)\b.*)$/.exec(line);
+    const rule = /^\[(\d+):\d+\] (-A .* -j DROP\b.*)$/.exec(line);
     if (rule) counters.set(`${table} ${rule[2]}`, Number(rule[1]));
   }
   let nftTable = "";
@@ -29,7 +31,7 @@ export function parseDropCounters(iptablesSaveC: string, nftRuleset: string): Dr
       skipping = IPTABLES_NFT_TABLES.test(line);
     } else if (line.startsWith("chain ")) chain = line.replace(/ \{$/, "").slice(6);
     if (skipping) continue;
-    const rule = /counter packets (\d+) bytes \d+.*\b(drop|reject)\b/.exec(line);
+    const rule = /counter packets (\d+) bytes \d+.*\bdrop\b/.exec(line);
     if (rule) counters.set(`${nftTable} ${chain}: ${line.replace(/counter packets \d+ bytes \d+ ?/, "")}`, Number(rule[1]));
   }
   return counters;

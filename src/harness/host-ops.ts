@@ -20,7 +20,11 @@ const trim = (text: string, max = 4000) => (text.length > max ? `${text.slice(0,
 
 export async function runStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
   const startedAtMs = Date.now();
-  const result = await host.sh(script, timeoutMs);
+  return recordStep(steps, name, script, await host.sh(script, timeoutMs), startedAtMs);
+}
+
+/** Keeps a call already made as one of the attempt's steps. */
+export function recordStep(steps: Step[], name: string, script: string, result: ExecResult, startedAtMs: number): ExecResult {
   steps.push({ name, startedAtMs, command: script, exitCode: result.exitCode, stdout: trim(result.stdout), stderr: trim(result.stderr), ms: result.ms });
   return result;
 }

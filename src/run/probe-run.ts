@@ -2,7 +2,7 @@ import type { ScenarioContext } from "../api/scenario.js";
 import { droppedBetween, parseDropCounters, type DropCounters } from "../assertions/drop-counters.js";
 import { parseProbeOutput, PROBE_EXEC_ALLOWANCE_S, probeOrder, probeScript, type ProbeResult, type ProbeSpec, type Vantage } from "../assertions/probe.js";
 import { HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
-import { runStep } from "../harness/host-ops.js";
+import { recordStep, runStep } from "../harness/host-ops.js";
 
 export interface ProbeRun {
   results: ProbeResult[];
@@ -32,60 +32,97 @@ export async function pinTargets(ctx: ScenarioContext): Promise<void> {
   for (const t of ctx.targets) t.ip = addresses.get(t.container) ?? t.ip;
 }
 
-/** Drop and reject counters as the selected iptables build and nft see them, read past the tracing shim. */
+/** Drop counters as the selected iptables build and nft see them, read past the tracing shim. */
 const DROP_COUNTERS_SCRIPT = `d=$(cat ${HOST_PATHS.iptablesDir} 2>/dev/null); [ -n "$d" ] && "$d/iptables-save" -c 2>/dev/null; echo '@@nft@@'; [ -x ${NFT_BINARY} ] && ${NFT_BINARY} list ruleset 2>/dev/null; true`;
 
-async function dropCounters(ctx: ScenarioContext, when: string): Promise<DropCounters> {
-  const read = await runStep(ctx.host, ctx.steps, `drop counters ${when} the blocked probes`, DROP_COUNTERS_SCRIPT, 20_000);
-  const [iptables = "", nft = ""] = read.stdout.split("@@nft@@\n");
+const parseReading = (stdout: string): DropCounters => {
+  const [iptables = "", nft = ""] = stdout.split("@@nft@@\n");
   return parseDropCounters(iptables, nft);
+};
+
+async function dropCounters(ctx: ScenarioContext, name: string): Promise<DropCounters> {
+  return parseReading((await runStep(ctx.host, ctx.steps, name, DROP_COUNTERS_SCRIPT, 20_000)).stdout);
+}
+
+const packetsDropped = (before: DropCounters, now: DropCounters) => droppedBetween(before, now).reduce((n, d) => n + d.packets, 0);
+
+/**
+ * Reads the drop counters again and again while the blocked probes run, until they have
+ * counted at least `wanted` packets or the probes have ended. A dropped SYN is not sent again
+ * within the short timeout (the first retransmission comes after a second), so once the
+ * counters moved by one packet per blocked probe, before anything else was sent, every
+ * blocked probe that times out was dropped: the probes that must answer can start then,
+ * while the blocked ones wait out their timeout. Only the reading that decided is kept as a step.
+ */
+async function awaitDrops(ctx: ScenarioContext, before: DropCounters, wanted: number, probes: Promise<unknown>): Promise<{ counters: DropCounters; early: boolean }> {
+  let ended = false;
+  probes.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
+  for (;;) {
+    const endedBefore = ended;
+    const startedAtMs = Date.now();
+    const read = await ctx.host.sh(DROP_COUNTERS_SCRIPT, 20_000);
+    const counters = parseReading(read.stdout);
+    if (packetsDropped(before, counters) >= wanted || endedBefore) {
+      recordStep(ctx.steps, endedBefore ? "drop counters after the blocked probes" : "drop counters once the blocked probes' packets were dropped", DROP_COUNTERS_SCRIPT, read, startedAtMs);
+      return { counters, early: !endedBefore };
+    }
+  }
+}
+
+/** The rules that name the probe's own destination first (usually the one that dropped it), then the others. */
+function droppedBy(spec: ProbeSpec, dropped: ReturnType<typeof droppedBetween>): string {
+  const ips = spec.target.match(/\d+\.\d+\.\d+\.\d+/g) ?? [];
+  const own = (rule: string) => ips.some((ip) => new RegExp(`(^|[^\\d.])${ip.replace(/\./g, "\\.")}([^\\d]|$)`).test(rule));
+  const ranked = [...dropped.filter((d) => own(d.rule)), ...dropped.filter((d) => !own(d.rule))];
+  return `${ranked.slice(0, 3).map((d) => `${d.rule} (+${d.packets})`).join("; ")}${ranked.length > 3 ? "; …" : ""}`;
 }
 
 /**
  * Probes every spec from its vantage, all vantages at once (targets pinned first: see
- * pinTargets), in two rounds. Probes expected to be blocked go first and alone, with the
- * short blocked timeout; a timeout there counts as blocked only when the host's drop
- * counters moved by at least one packet per timed-out probe in that window, and is
- * otherwise probed again with the full timeout. Then every probe expected to answer, with the
- * full timeout. The seed and repeat choose the order the vantages are launched in.
+ * pinTargets). Probes expected to be blocked go first, with the short blocked timeout; a
+ * timeout there counts as blocked only when the host's drop counters moved by at least one
+ * packet per timed-out probe before anything else was sent, and is otherwise probed again
+ * with the full timeout. The probes expected to answer start, with the full timeout, as soon
+ * as the counters have vouched for every blocked probe (see awaitDrops), else once the
+ * blocked probes have ended. The seed and repeat choose the order the vantages are launched in.
  */
 export async function runProbes(ctx: ScenarioContext, specs: readonly ProbeSpec[], seed: string, repeat: number): Promise<ProbeRun> {
   const vantages = probeOrder([...new Set(specs.map((s) => s.vantage))], seed, repeat);
   const ordered = vantages.flatMap((v) => specs.filter((s) => s.vantage === v));
   const { probeTimeoutMs, blockedProbeTimeoutMs } = ctx.settings;
   const results = new Map<ProbeSpec, ProbeResult>();
-
   const blocked = ordered.filter((s) => s.expect === "blocked");
+  const reachable = ordered.filter((s) => s.expect !== "blocked");
+  const answer = async (list: readonly ProbeSpec[]) => (await probeAll(ctx, list, probeTimeoutMs)).forEach((result, i) => results.set(list[i] as ProbeSpec, result));
+
+  let answering: Promise<void> | undefined;
+  let again: Promise<void> | undefined;
   if (blocked.length > 0) {
     const short = Math.min(blockedProbeTimeoutMs, probeTimeoutMs);
-    const before = await dropCounters(ctx, "before");
-    const first = await probeAll(ctx, blocked, short);
-    const dropped = droppedBetween(before, await dropCounters(ctx, "after"));
+    const before = await dropCounters(ctx, "drop counters before the blocked probes");
+    const blockedRun = probeAll(ctx, blocked, short);
+    const { counters, early } = await awaitDrops(ctx, before, blocked.length, blockedRun);
+    if (early) answering = answer(reachable);
+    const first = await blockedRun;
+    const dropped = droppedBetween(before, counters);
+    const packets = packetsDropped(before, counters);
     const timedOut = blocked.filter((_, i) => first[i]?.outcome === "timeout");
-    const packets = dropped.reduce((n, d) => n + d.packets, 0);
     const confirmed = timedOut.length === 0 || short >= probeTimeoutMs || packets >= timedOut.length;
-    // the rules that name the probe's own destination first: usually the one that dropped it
-    const where = (spec: ProbeSpec) => {
-      const ips = spec.target.match(/\d+\.\d+\.\d+\.\d+/g) ?? [];
-      const own = (rule: string) => ips.some((ip) => new RegExp(`(^|[^\\d.])${ip.replace(/\./g, "\\.")}([^\\d]|$)`).test(rule));
-      const ranked = [...dropped.filter((d) => own(d.rule)), ...dropped.filter((d) => !own(d.rule))];
-      return `${ranked.slice(0, 3).map((d) => `${d.rule} (+${d.packets})`).join("; ")}${ranked.length > 3 ? "; …" : ""}`;
-    };
-    const again = confirmed ? [] : await probeAll(ctx, timedOut, probeTimeoutMs);
     blocked.forEach((spec, i) => {
       const result = first[i] as ProbeResult;
-      const retried = again[timedOut.indexOf(spec)];
-      if (retried) {
-        const why = packets > 0 ? `only ${packets} packet(s) dropped for ${timedOut.length} timed-out probe(s)` : "no drop counter moved";
-        results.set(spec, { ...retried, detail: `${retried.detail} (after a ${short} ms timeout, ${why}: probed again with ${probeTimeoutMs} ms)` });
-      } else if (result.outcome === "timeout" && short < probeTimeoutMs) {
-        results.set(spec, { ...result, detail: `${result.detail}; ${packets} packet(s) dropped while the blocked probes ran: ${where(spec)}` });
-      } else results.set(spec, result);
+      results.set(spec, result.outcome === "timeout" && short < probeTimeoutMs && confirmed ? { ...result, detail: `${result.detail}; ${packets} packet(s) dropped while the blocked probes ran: ${droppedBy(spec, dropped)}` } : result);
     });
+    if (!confirmed) {
+      const why = packets > 0 ? `only ${packets} packet(s) dropped for ${timedOut.length} timed-out probe(s)` : "no drop counter moved";
+      again = probeAll(ctx, timedOut, probeTimeoutMs).then((retried) =>
+        retried.forEach((result, i) => results.set(timedOut[i] as ProbeSpec, { ...result, detail: `${result.detail} (after a ${short} ms timeout, ${why}: probed again with ${probeTimeoutMs} ms)` })),
+      );
+    }
   }
-  const reachable = ordered.filter((s) => s.expect !== "blocked");
-  const answered = await probeAll(ctx, reachable, probeTimeoutMs);
-  reachable.forEach((spec, i) => results.set(spec, answered[i] as ProbeResult));
+  await Promise.all([answering ?? answer(reachable), again]);
   return { results: specs.map((s) => results.get(s) as ProbeResult), order: { seed, repeat, vantages } };
 }
 

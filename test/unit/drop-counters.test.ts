@@ -22,16 +22,16 @@ table ip docker-bridges {
 	chain filter-forward {
 		oifname "br-0a1b2c3d4e5f" counter packets ${docker} bytes ${docker * 60} drop comment "isolation"
 		counter packets 12 bytes 720 accept
+		tcp dport 8082 counter packets 5 bytes 300 reject with tcp reset
 	}
 }
 `;
 
 describe("drop counters", () => {
-  it("counts the rules that drop or reject and DROP policies, not the others, and no iptables-nft table twice", () => {
+  it("counts the rules that drop and DROP policies, not rejecting or other rules, and no iptables-nft table twice", () => {
     const counters = parseDropCounters(save(2, 1), nft(3));
     expect([...counters.keys()].sort()).toEqual([
       "filter -A DOCKER-ISOLATION-STAGE-2 -o br-0a1b2c3d4e5f -j DROP",
-      "filter -A ufw-user-input -p tcp --dport 8081 -j REJECT --reject-with tcp-reset",
       "filter FORWARD policy DROP",
       'table ip docker-bridges filter-forward: oifname "br-0a1b2c3d4e5f" drop comment "isolation"',
     ]);

@@ -60,4 +60,23 @@ describe("probes expected to be blocked: a short timeout, backed by drop counter
     const run = await runProbes(ctx, specs, "s", 0);
     expect(run.results[1]).toMatchObject({ outcome: "ok", pass: false });
   });
+
+  it("starts the probes that must answer as soon as the counters vouched for every blocked probe, not after their timeout", async () => {
+    const { ctx, host } = context(reply, 1);
+    await runProbes(ctx, specs, "s", 0);
+    const deciding = ctx.steps.map((s) => s.name).filter((n) => /drop counters/.test(n));
+    expect(deciding).toEqual(["drop counters before the blocked probes", "drop counters once the blocked probes' packets were dropped"]);
+    const lastReading = host.commands.findLastIndex((c) => /iptables-save" -c/.test(c));
+    expect(host.commands.findIndex((c) => /127\.0\.0\.1:8080/.test(c))).toBeGreaterThan(lastReading);
+  });
+
+  it("holds the probes that must answer back until the blocked probes ended when the counters did not vouch (their packets could be counted for the blocked ones)", async () => {
+    const { ctx, host } = context(reply, 0);
+    await runProbes(ctx, specs, "s", 0);
+    expect(ctx.steps.map((s) => s.name).filter((n) => /drop counters/.test(n))).toEqual(["drop counters before the blocked probes", "drop counters after the blocked probes"]);
+    const afterReading = host.commands.findLastIndex((c) => /iptables-save" -c/.test(c));
+    const answering = host.commands.findIndex((c) => /127\.0\.0\.1:8080/.test(c));
+    expect(answering).toBeGreaterThan(afterReading);
+    expect(afterReading).toBeGreaterThan(host.commands.findIndex((c) => /nsenter/.test(c)));
+  });
 });
