@@ -1,5 +1,5 @@
 import type { Fix, Scenario, ScenarioContext } from "../api/scenario.js";
-import { pinTargets, runProbes } from "./probe-run.js";
+import { runProbes } from "./probe-run.js";
 import { missingRules } from "../assertions/expected-rules.js";
 import type { Cell } from "../config/expand.js";
 import type { IptablesBuild, Settings } from "../config/schema.js";
@@ -85,13 +85,15 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           result.fixNote = result.refusal ? `${outcome.note}: ${result.refusal.step}: ${result.refusal.detail}` : outcome.note;
           if (!result.refusal) await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
         }
-        const probeRun = await timed("probes", async () => {
-          await pinTargets(ctx);
-          return runProbes(ctx, input.scenario.probes(ctx), input.probeSeed ?? "0", input.repeat ?? 0);
+        const { probeRun, evidence } = await timed("probes", async () => {
+          // Nothing a probe does changes the rules or the trace: they are read while the probes run.
+          const reading = timed("evidence", () => readEvidence(ctx));
+          reading.catch(() => {});
+          return { probeRun: await runProbes(ctx, (c) => input.scenario.probes(c), input.probeSeed ?? "0", input.repeat ?? 0), evidence: await reading };
         });
         result.probes = probeRun.results;
         result.probeOrder = probeRun.order;
-        await timed("evidence", () => collectEvidence(ctx, result, input));
+        applyEvidence(ctx, result, input, evidence);
       })(),
       input.settings.attemptTimeoutMs,
       `attempt '${name}' exceeded its ${input.settings.attemptTimeoutMs / 1000}s deadline`,
@@ -111,7 +113,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
 
 /** Rule sets (iptables and nft), what is missing from them, and the call trace, as the host holds them now. */
 async function collectEvidence(ctx: ScenarioContext, result: AttemptResult, input: AttemptInput): Promise<void> {
-  const read = await readHost(ctx.host, {
+  applyEvidence(ctx, result, input, await readEvidence(ctx));
+}
+
+function readEvidence(ctx: ScenarioContext) {
+  return readHost(ctx.host, {
     nftFinal: READS.nftRuleset,
     final: READS.iptablesSave,
     otherBackend: otherBackendRules(ctx.current.build, ctx.current.backend),
@@ -120,6 +126,9 @@ async function collectEvidence(ctx: ScenarioContext, result: AttemptResult, inpu
     bridgeNf: READS.bridgeNfCallIptables,
     dockerdLog: READS.dockerdLogTail,
   });
+}
+
+function applyEvidence(ctx: ScenarioContext, result: AttemptResult, input: AttemptInput, read: Awaited<ReturnType<typeof readEvidence>>): void {
   const nftFinal = read.nftFinal;
   result.rules = {
     beforeBreak: ctx.rulesBeforeBreak,

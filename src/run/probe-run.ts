@@ -2,7 +2,7 @@ import type { ScenarioContext } from "../api/scenario.js";
 import { droppedBetween, parseDropCounters, type DropCounters } from "../assertions/drop-counters.js";
 import { parseProbeOutput, PROBE_EXEC_ALLOWANCE_S, probeOrder, probeScript, type ProbeResult, type ProbeSpec, type Vantage } from "../assertions/probe.js";
 import { HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
-import { recordStep, runStep } from "../harness/host-ops.js";
+import { recordStep, runSteps, type NamedStep } from "../harness/host-ops.js";
 
 export interface ProbeRun {
   results: ProbeResult[];
@@ -10,16 +10,16 @@ export interface ProbeRun {
 }
 
 /**
- * Refreshes each target's address (a dockerd restart may hand them out anew) and pins the
+ * The step that refreshes each target's address (a dockerd restart may hand them out anew) and pins the
  * host's neighbour (ARP) entry for it. A probe from 127.0.0.1 that dockerd failed to
  * masquerade makes the host ask for the container's MAC with 127.0.0.1 as sender; nobody
  * answers, the entry fails, and for a few seconds any other connection to that container
  * gets "No route to host". With the entries pinned no probe can do that to another, so
  * every vantage can be probed at once and no outcome depends on which went first.
  */
-export async function pinTargets(ctx: ScenarioContext): Promise<void> {
+function pinStep(ctx: ScenarioContext): NamedStep | undefined {
   const names = ctx.targets.map((t) => t.container);
-  if (names.length === 0) return;
+  if (names.length === 0) return undefined;
   const script = [
     `docker inspect -f '{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{.MacAddress}} {{end}}' ${names.join(" ")} 2>/dev/null | while read -r name ip mac rest; do`,
     `  echo "$name $ip $mac"; [ -n "$ip" ] && [ -n "$mac" ] || continue`,
@@ -27,8 +27,11 @@ export async function pinTargets(ctx: ScenarioContext): Promise<void> {
     `  ip neigh replace "$ip" lladdr "$mac" dev "$dev" nud permanent || echo "could not pin $ip on $dev" >&2`,
     "done",
   ].join("\n");
-  const result = await runStep(ctx.host, ctx.steps, "container addresses; pin their neighbour entries", script, 20_000);
-  const addresses = new Map(result.stdout.split("\n").map((line) => line.trim().replace(/^\//, "").split(" ")).flatMap(([name, ip]) => (name && ip ? [[name, ip] as const] : [])));
+  return { name: "container addresses; pin their neighbour entries", script, policy: "observe" };
+}
+
+function applyPins(ctx: ScenarioContext, stdout: string): void {
+  const addresses = new Map(stdout.split("\n").map((line) => line.trim().replace(/^\//, "").split(" ")).flatMap(([name, ip]) => (name && ip ? [[name, ip] as const] : [])));
   for (const t of ctx.targets) t.ip = addresses.get(t.container) ?? t.ip;
 }
 
@@ -39,10 +42,6 @@ const parseReading = (stdout: string): DropCounters => {
   const [iptables = "", nft = ""] = stdout.split("@@nft@@\n");
   return parseDropCounters(iptables, nft);
 };
-
-async function dropCounters(ctx: ScenarioContext, name: string): Promise<DropCounters> {
-  return parseReading((await runStep(ctx.host, ctx.steps, name, DROP_COUNTERS_SCRIPT, 20_000)).stdout);
-}
 
 const packetsDropped = (before: DropCounters, now: DropCounters) => droppedBetween(before, now).reduce((n, d) => n + d.packets, 0);
 
@@ -81,15 +80,24 @@ function droppedBy(spec: ProbeSpec, dropped: ReturnType<typeof droppedBetween>):
 }
 
 /**
- * Probes every spec from its vantage, all vantages at once (targets pinned first: see
- * pinTargets). Probes expected to be blocked go first, with the short blocked timeout; a
+ * Probes every spec from its vantage, all vantages at once (targets pinned first, in the
+ * same call as the first counter reading: see pinStep; the specs are asked for after it, as
+ * the addresses they name may have changed). Probes expected to be blocked go first, with the short blocked timeout; a
  * timeout there counts as blocked only when the host's drop counters moved by at least one
  * packet per timed-out probe before anything else was sent, and is otherwise probed again
  * with the full timeout. The probes expected to answer start, with the full timeout, as soon
  * as the counters have vouched for every blocked probe (see awaitDrops), else once the
  * blocked probes have ended. The seed and repeat choose the order the vantages are launched in.
  */
-export async function runProbes(ctx: ScenarioContext, specs: readonly ProbeSpec[], seed: string, repeat: number): Promise<ProbeRun> {
+export async function runProbes(ctx: ScenarioContext, probes: (ctx: ScenarioContext) => readonly ProbeSpec[], seed: string, repeat: number): Promise<ProbeRun> {
+  const pin = pinStep(ctx);
+  const countersFirst: NamedStep = { name: "drop counters before the blocked probes", script: DROP_COUNTERS_SCRIPT, policy: "observe" };
+  // whether a probe is expected to be blocked does not depend on the addresses
+  const anyBlocked = probes(ctx).some((s) => s.expect === "blocked");
+  const first = [...(pin ? [pin] : []), ...(anyBlocked ? [countersFirst] : [])];
+  const preliminaries = first.length > 0 ? await runSteps(ctx.host, ctx.steps, first, 40_000) : [];
+  if (pin) applyPins(ctx, preliminaries[0]?.stdout ?? "");
+  const specs = probes(ctx);
   const vantages = probeOrder([...new Set(specs.map((s) => s.vantage))], seed, repeat);
   const ordered = vantages.flatMap((v) => specs.filter((s) => s.vantage === v));
   const { probeTimeoutMs, blockedProbeTimeoutMs } = ctx.settings;
@@ -102,7 +110,7 @@ export async function runProbes(ctx: ScenarioContext, specs: readonly ProbeSpec[
   let again: Promise<void> | undefined;
   if (blocked.length > 0) {
     const short = Math.min(blockedProbeTimeoutMs, probeTimeoutMs);
-    const before = await dropCounters(ctx, "drop counters before the blocked probes");
+    const before = parseReading(preliminaries.at(-1)?.stdout ?? "");
     const blockedRun = probeAll(ctx, blocked, short);
     const { counters, early } = await awaitDrops(ctx, before, blocked.length, blockedRun);
     if (early) answering = answer(reachable);

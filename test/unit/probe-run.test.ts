@@ -40,7 +40,7 @@ const reply = (command: string): ProbeReply => (/nsenter/.test(command) ? { ...t
 describe("probes expected to be blocked: a short timeout, backed by drop counters", () => {
   it("accepts a short timeout when a drop rule counted the probe's packets, and names the rule", async () => {
     const { ctx, host } = context(reply, 2);
-    const run = await runProbes(ctx, specs, "s", 0);
+    const run = await runProbes(ctx, () => specs, "s", 0);
     expect(run.results.map((r) => [r.vantage, r.outcome, r.pass])).toEqual([["localhost", "ok", true], ["cross-network", "timeout", true]]);
     // the rule naming the probe's own destination first (10.78.0.2, not 10.78.0.20)
     expect(run.results[1]?.detail).toMatch(/6 packet\(s\) dropped while the blocked probes ran: raw -A PREROUTING -d 10\.78\.0\.2\/32 ! -i br-0a1b -j DROP \(\+2\); /);
@@ -49,7 +49,7 @@ describe("probes expected to be blocked: a short timeout, backed by drop counter
 
   it("probes again with the full timeout when no drop counter moved, so a short timeout never passes for blocked by accident", async () => {
     const { ctx, host } = context(reply, 0);
-    const run = await runProbes(ctx, specs, "s", 0);
+    const run = await runProbes(ctx, () => specs, "s", 0);
     expect(run.results[1]).toMatchObject({ outcome: "timeout", pass: true, ms: 3000 });
     expect(run.results[1]?.detail).toMatch(/no drop counter moved: probed again with 3000 ms/);
     expect(host.commands.filter((c) => /nsenter/.test(c)).map((c) => /-m ([\d.]+)/.exec(c)?.[1])).toEqual(["0.5", "3"]);
@@ -57,24 +57,24 @@ describe("probes expected to be blocked: a short timeout, backed by drop counter
 
   it("a blocked probe that answers is a failure at once (no second chance)", async () => {
     const { ctx } = context((command) => ({ exit: 0, body: /nsenter/.test(command) ? "n1c1" : "n0c1" }), 0);
-    const run = await runProbes(ctx, specs, "s", 0);
+    const run = await runProbes(ctx, () => specs, "s", 0);
     expect(run.results[1]).toMatchObject({ outcome: "ok", pass: false });
   });
 
   it("starts the probes that must answer as soon as the counters vouched for every blocked probe, not after their timeout", async () => {
     const { ctx, host } = context(reply, 1);
-    await runProbes(ctx, specs, "s", 0);
+    await runProbes(ctx, () => specs, "s", 0);
     const deciding = ctx.steps.map((s) => s.name).filter((n) => /drop counters/.test(n));
     expect(deciding).toEqual(["drop counters before the blocked probes", "drop counters once the blocked probes' packets were dropped"]);
-    const lastReading = host.commands.findLastIndex((c) => /iptables-save" -c/.test(c));
+    const lastReading = host.commands.map((c) => /iptables-save" -c/.test(c)).lastIndexOf(true);
     expect(host.commands.findIndex((c) => /127\.0\.0\.1:8080/.test(c))).toBeGreaterThan(lastReading);
   });
 
   it("holds the probes that must answer back until the blocked probes ended when the counters did not vouch (their packets could be counted for the blocked ones)", async () => {
     const { ctx, host } = context(reply, 0);
-    await runProbes(ctx, specs, "s", 0);
+    await runProbes(ctx, () => specs, "s", 0);
     expect(ctx.steps.map((s) => s.name).filter((n) => /drop counters/.test(n))).toEqual(["drop counters before the blocked probes", "drop counters after the blocked probes"]);
-    const afterReading = host.commands.findLastIndex((c) => /iptables-save" -c/.test(c));
+    const afterReading = host.commands.map((c) => /iptables-save" -c/.test(c)).lastIndexOf(true);
     const answering = host.commands.findIndex((c) => /127\.0\.0\.1:8080/.test(c));
     expect(answering).toBeGreaterThan(afterReading);
     expect(afterReading).toBeGreaterThan(host.commands.findIndex((c) => /nsenter/.test(c)));

@@ -29,8 +29,10 @@ export class DindProvider implements HostProvider {
   ) {}
 
   private ensureNetwork(): Promise<Docker.Network> {
-    // No fixed subnet: the engine picks a free one, so concurrent runs never collide.
-    this.network ??= this.docker.createNetwork({ Name: `fwc-${this.runId}`, Driver: "bridge", Labels: fwcompatLabels(this.runId, "network"), CheckDuplicate: true });
+    // No fixed subnet: the engine picks a free one, so concurrent runs never collide. Internal:
+    // the hosts and the peer reach each other and nothing else, and the engine sets up (and
+    // later removes) fewer rules for it.
+    this.network ??= this.docker.createNetwork({ Name: `fwc-${this.runId}`, Driver: "bridge", Internal: true, Labels: fwcompatLabels(this.runId, "network"), CheckDuplicate: true });
     return this.network;
   }
 
