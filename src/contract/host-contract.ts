@@ -29,6 +29,12 @@ export const HOST_PATHS = {
 
 export const HOSTD_READY = "ready";
 
+/** In-host files that only scripts the harness sends write and read (no tool of host-files/ knows them). */
+export const HARNESS_SCRATCH = {
+  /** "name pid" per target container, written by the probes' pin step so a probe from a container needs no `docker inspect` of its own */
+  containerPids: "/run/fwcompat/container-pids",
+} as const;
+
 /** Environment variables that point the shim elsewhere (only tests set them; hosts use the defaults above). */
 export const SHIM_ENV = {
   iptablesDir: "FWCOMPAT_IPTABLES_DIR_FILE",

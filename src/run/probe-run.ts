@@ -1,7 +1,7 @@
 import type { ScenarioContext } from "../api/scenario.js";
 import { droppedBetween, parseDropCounters, type DropCounters } from "../assertions/drop-counters.js";
 import { parseProbeOutput, PROBE_EXEC_ALLOWANCE_S, probeOrder, probeScript, type ProbeResult, type ProbeSpec, type Vantage } from "../assertions/probe.js";
-import { HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
+import { HARNESS_SCRATCH, HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
 import { recordStep, runSteps, type NamedStep } from "../harness/host-ops.js";
 
 export interface ProbeRun {
@@ -10,8 +10,9 @@ export interface ProbeRun {
 }
 
 /**
- * The step that refreshes each target's address (a dockerd restart may hand them out anew) and pins the
- * host's neighbour (ARP) entry for it. A probe from 127.0.0.1 that dockerd failed to
+ * The step that refreshes each target's address (a dockerd restart may hand them out anew),
+ * lists its pid for probes from containers, and pins the host's neighbour (ARP) entry for it.
+ * A probe from 127.0.0.1 that dockerd failed to
  * masquerade makes the host ask for the container's MAC with 127.0.0.1 as sender; nobody
  * answers, the entry fails, and for a few seconds any other connection to that container
  * gets "No route to host". With the entries pinned no probe can do that to another, so
@@ -21,8 +22,10 @@ function pinStep(ctx: ScenarioContext): NamedStep | undefined {
   const names = ctx.targets.map((t) => t.container);
   if (names.length === 0) return undefined;
   const script = [
-    `docker inspect -f '{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{.MacAddress}} {{end}}' ${names.join(" ")} 2>/dev/null | while read -r name ip mac rest; do`,
-    `  echo "$name $ip $mac"; [ -n "$ip" ] && [ -n "$mac" ] || continue`,
+    `: > ${HARNESS_SCRATCH.containerPids}`,
+    `docker inspect -f '{{.Name}} {{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{.MacAddress}} {{end}}' ${names.join(" ")} 2>/dev/null | while read -r name pid ip mac rest; do`,
+    `  echo "$name $ip $mac"; [ "$pid" -gt 0 ] 2>/dev/null && echo "\${name#/} $pid" >> ${HARNESS_SCRATCH.containerPids}`,
+    `  [ -n "$ip" ] && [ -n "$mac" ] || continue`,
     `  dev=$(ip -o route get "$ip" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')`,
     `  ip neigh replace "$ip" lladdr "$mac" dev "$dev" nud permanent || echo "could not pin $ip on $dev" >&2`,
     "done",
