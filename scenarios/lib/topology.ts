@@ -6,8 +6,8 @@ export const networkName = (i: number) => `fwc-net${i}`;
 export const containerName = (network: number, index: number) => `n${network}c${index}`;
 
 /**
- * `docker run` of a published workload container, as a user would type it.
- * busybox httpd as PID 1 ignores SIGTERM: a 1 s stop timeout keeps dockerd restarts from waiting 10 s per container.
+ * `docker run` of a published workload container, as a user would type it. The workload ends on
+ * SIGTERM; the 1 s stop timeout bounds a dockerd restart should a container ever ignore it.
  */
 export function workloadRunCommand(name: string, network: string | undefined, hostPort: number | undefined): string {
   const net = network ? ` --network ${network}` : "";
@@ -28,20 +28,31 @@ export async function describeTarget(ctx: ScenarioContext, container: string, ho
 
 const CONTAINER_FORMAT = "{{.Name}} {{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{$v.NetworkID}} {{$v.IPAddress}} {{$v.IPPrefixLen}}{{end}}";
 
-/** Network, bridge, subnet and address of each container, read with one call into the host (two docker commands). */
-export async function describeTargets(ctx: ScenarioContext, wanted: ReadonlyArray<{ container: string; hostPort: number | undefined }>): Promise<Target[]> {
+type Wanted = ReadonlyArray<{ container: string; hostPort: number | undefined }>;
+
+/** The step that describes containers (two docker commands): its output reads with `targetsOf`. */
+const describeStep = (wanted: Wanted) => {
   const names = wanted.map((w) => w.container);
   const script = [
     `docker inspect -f '${CONTAINER_FORMAT}' ${names.join(" ")} > /tmp/fwc-targets`,
     "cat /tmp/fwc-targets",
     `docker network inspect -f '{{.Name}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' $(cut -d' ' -f2 /tmp/fwc-targets | sort -u)`,
   ].join("\n");
-  const out = await mustStep(ctx.host, ctx.steps, `inspect ${names.join(" ")}`, script);
-  const lines = out.stdout.trim().split("\n").map((line) => line.trim().replace(/^\//, "").split(" "));
+  return { name: `inspect ${names.join(" ")}`, script, policy: "must" as const };
+};
+
+/** Network, bridge, subnet and address of each container, read with one call into the host (two docker commands). */
+export async function describeTargets(ctx: ScenarioContext, wanted: Wanted): Promise<Target[]> {
+  const step = describeStep(wanted);
+  return targetsOf(wanted, (await mustStep(ctx.host, ctx.steps, step.name, step.script)).stdout);
+}
+
+function targetsOf(wanted: Wanted, stdout: string): Target[] {
+  const lines = stdout.trim().split("\n").map((line) => line.trim().replace(/^\//, "").split(" "));
   const subnets = new Map(lines.filter((l) => l.length === 2).map(([network = "", subnet = ""]) => [network, subnet]));
   return wanted.map(({ container, hostPort }) => {
     const [, network = "", networkId = "", ip = "", prefix = ""] = lines.find((l) => l[0] === container && l.length >= 5) ?? [];
-    if (!network) throw new Error(`inspect ${container}: the engine did not describe it:\n${out.stdout.slice(0, 400)}`);
+    if (!network) throw new Error(`inspect ${container}: the engine did not describe it:\n${stdout.slice(0, 400)}`);
     const bridge = network === "bridge" ? "docker0" : `br-${networkId.slice(0, 12)}`;
     return { container, network, bridge, subnet: subnets.get(network) || `${ip}/${prefix}`, ip, hostPort };
   });
@@ -66,17 +77,18 @@ export async function deployTopology(ctx: ScenarioContext): Promise<void> {
       steps.push({ name: `run ${workload.name}`, script: workloadRunCommand(workload.name, workload.network, workload.hostPort), policy: "engine" });
     }
   }
-  const describe = async (names: Set<string>) =>
-    ctx.targets.push(...(await describeTargets(ctx, workloads.filter((w) => names.has(w.name)).map((w) => ({ container: w.name, hostPort: w.hostPort })))));
+  const wanted = (names: Set<string>) => workloads.filter((w) => names.has(w.name)).map((w) => ({ container: w.name, hostPort: w.hostPort }));
+  const all = wanted(new Set(workloads.map((w) => w.name)));
   try {
-    await runSteps(ctx.host, ctx.steps, steps);
+    // described in the same call, once every container runs
+    const results = await runSteps(ctx.host, ctx.steps, [...steps, describeStep(all)]);
+    ctx.targets.push(...targetsOf(all, results.at(-1)?.stdout ?? ""));
   } catch (error) {
     // a refusal part-way: the containers that did start are still the cell's targets
     const started = new Set(ctx.steps.filter((s) => s.exitCode === 0 && s.name.startsWith("run ")).map((s) => s.name.slice(4)));
-    if (started.size > 0) await describe(started).catch(() => {});
+    if (started.size > 0 && ctx.targets.length === 0) ctx.targets.push(...(await describeTargets(ctx, wanted(started)).catch(() => [])));
     throw error;
   }
-  await describe(new Set(workloads.map((w) => w.name)));
 }
 
 /** The next free published port after everything deployed so far. */
