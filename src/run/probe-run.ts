@@ -83,14 +83,15 @@ function droppedBy(spec: ProbeSpec, dropped: ReturnType<typeof droppedBetween>):
 }
 
 /**
- * Probes every spec from its vantage, all vantages at once (targets pinned first, in the
- * same call as the first counter reading: see pinStep; the specs are asked for after it, as
- * the addresses they name may have changed). Probes expected to be blocked go first, with the short blocked timeout; a
- * timeout there counts as blocked only when the host's drop counters moved by at least one
- * packet per timed-out probe before anything else was sent, and is otherwise probed again
- * with the full timeout. The probes expected to answer start, with the full timeout, as soon
- * as the counters have vouched for every blocked probe (see awaitDrops), else once the
- * blocked probes have ended. The seed and repeat choose the order the vantages are launched in.
+ * Probes every spec from its vantage, all vantages at once. The targets are pinned first, in
+ * the same call as the first counter reading (see pinStep), and the specs are asked for after
+ * that, as the addresses they name may have changed. Probes expected to be blocked go first,
+ * with the short blocked timeout; a timeout there counts as blocked only when the host's drop
+ * counters moved by at least one packet per timed-out probe before anything else was sent, and
+ * is otherwise probed again with the full timeout. The probes expected to answer start, with
+ * the full timeout, as soon as the counters have vouched for every blocked probe (see
+ * awaitDrops), else once the blocked probes have ended. The seed and repeat choose the order
+ * the vantages are launched in.
  */
 export async function runProbes(ctx: ScenarioContext, probes: (ctx: ScenarioContext) => readonly ProbeSpec[], seed: string, repeat: number): Promise<ProbeRun> {
   const pin = pinStep(ctx);
