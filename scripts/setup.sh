@@ -14,6 +14,8 @@ command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # the firewall test compares this machine's whole ruleset (nft list ruleset) before and after a run
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
+# the unit tests compile the in-host iptables shim (host-files/*.c, static) with this machine's cc
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 # the report test looks at the HTML report in a real browser (GitHub's Ubuntu runners ship
 # one as /usr/bin/chromium; Ubuntu's own chromium package is only a snap wrapper)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)

@@ -61,7 +61,7 @@ export const buildBinDir = (build: { name: string }, backend: "nft" | "legacy") 
 /** `package=<what>` and `source=<kind>` lines, written when the build is made. */
 export const provenanceFile = (build: { name: string }) => `${buildPrefix(build)}/provenance`;
 
-/** The in-host tools, by the name each has in host-files/. */
+/** The in-host tools, by the name each has in host-files/ (the shim's source there is SHIM_SOURCE). */
 export const HOST_TOOLS = {
   hostd: "fwcompat-hostd",
   selectIptables: "fwcompat-select-iptables",
@@ -71,6 +71,9 @@ export const HOST_TOOLS = {
   workloadImage: "fwcompat-workload-image",
   makeWrappers: "fwcompat-make-wrappers",
 } as const;
+
+/** The shim is C (this file in host-files/), compiled at image build time; the other tools are scripts. */
+export const SHIM_SOURCE = `${HOST_TOOLS.iptablesShim}.c`;
 
 /** The image fwcompat-workload-image imports into the host's engine. */
 export const WORKLOAD_IMAGE = "fwcompat/workload";

@@ -14,8 +14,10 @@ import {
   parseCheckProbe,
   parseKeyValueLines,
   SHIM_ENV,
+  SHIM_SOURCE,
 } from "../../src/contract/host-contract.js";
 import { parseCall, parseTrace } from "../../src/assertions/trace.js";
+import { compileShim } from "../support/shim.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const HOST_FILES = join(ROOT, "host-files");
@@ -24,8 +26,10 @@ const script = (name: string) => readFileSync(join(HOST_FILES, name), "utf8");
 const SAFE_PATH = "/usr/bin:/bin";
 
 let work: string;
+let shim: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "fwcompat-contract-"));
+  shim = await compileShim(work);
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -48,7 +52,7 @@ describe("the iptables shim, run for real against a stub build", () => {
     await writeFile(join(dir, "iptables-dir"), `${bin}\n`);
     await mkdir(join(dir, "sbin"));
     const iptables = join(dir, "sbin", "iptables");
-    await symlink(join(HOST_FILES, HOST_TOOLS.iptablesShim), iptables);
+    await symlink(shim, iptables);
     const env = {
       PATH: SAFE_PATH,
       [SHIM_ENV.iptablesDir]: join(dir, "iptables-dir"),
@@ -104,15 +108,16 @@ describe("the contract and the shell scripts name the same things", () => {
     expect(script(HOST_TOOLS.hostd)).toContain(`echo ${HOSTD_READY} > ${HOST_PATHS.hostdReady}`);
   });
 
-  it("the in-host tools are exactly the files of host-files/, and scripts call no other fwcompat- tool", () => {
+  it("the in-host tools are exactly the files of host-files/ (the shim as its C source), and scripts call no other fwcompat- tool", () => {
     const tools = new Set<string>(Object.values(HOST_TOOLS));
-    expect(readdirSync(HOST_FILES).sort()).toEqual([...tools].sort());
+    const files = [...tools].map((tool) => (tool === HOST_TOOLS.iptablesShim ? SHIM_SOURCE : tool));
+    expect(readdirSync(HOST_FILES).sort()).toEqual(files.sort());
     const called = readdirSync(HOST_FILES).flatMap((f) => [...script(f).replace(PATH_PATTERN, "").matchAll(/fwcompat-[a-z-]+/g)].map((m) => m[0]));
     expect(called.filter((name) => !tools.has(name))).toEqual([]);
   });
 
   it("the shim's test overrides are the ones the contract names", () => {
-    const shim = script(HOST_TOOLS.iptablesShim);
+    const shim = script(SHIM_SOURCE);
     expect([...new Set([...shim.matchAll(/FWCOMPAT_[A-Z_]+/g)].map((m) => m[0]))].sort()).toEqual(Object.values(SHIM_ENV).sort());
   });
 

@@ -5,12 +5,14 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyseTrace } from "../../src/assertions/attribution.js";
 import { parseTrace } from "../../src/assertions/trace.js";
-import { HOST_TOOLS, SHIM_ENV } from "../../src/contract/host-contract.js";
+import { SHIM_ENV } from "../../src/contract/host-contract.js";
+import { compileShim } from "../support/shim.js";
 
-const SHIM = new URL(`../../host-files/${HOST_TOOLS.iptablesShim}`, import.meta.url).pathname;
 let dir: string;
+let SHIM: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fwcompat-nft-shim-"));
+  SHIM = await compileShim(dir);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { cellOf, healthy, matrix, peerWorld, world, type WorldOptions } from "..
 function images(): PreparedImages {
   const builds: PreparedImages["builds"] = new Map(matrix().iptables.map((b) => [b.name, { ok: true as const, tag: `fake/iptables:${b.name}` }]));
   builds.set("1.8.10", { ok: false, status: "unavailable", reason: "iptables-1.8.10.tar.xz is not in the tarball directory" });
-  return { builds, hosts: new Map([["docker-28.5.2", { ok: true as const, tag: "fake/host" }]]), peerTag: "fake/peer", timingsMs: {} };
+  return { builds, hosts: new Map([["docker-28.5.2", { ok: true as const, tag: "fake/host" }]]), peerTag: "fake/peer", shim: { ok: true as const, tag: "fake/shim" }, timingsMs: {} };
 }
 
 async function run(cells: Cell[], options: Partial<RunOptions> & WorldOptions = {}) {

@@ -2,9 +2,10 @@ import type Docker from "dockerode";
 import type { GitSource, Settings } from "../../config/schema.js";
 import { GitError, GitMirror, locateRepository, type CommitInfo } from "../git/repository.js";
 import { ensureImage, ImageBuildError } from "./build-image.js";
-import { gitIptablesRecipe, gitNameProblem, gitVersionProblem, iptablesToolchainRecipe, parseProvenance } from "./git-recipe.js";
+import { gitIptablesRecipe, gitNameProblem, gitVersionProblem, parseProvenance } from "./git-recipe.js";
 import { readImageFile } from "./image-file.js";
 import { provenanceFile } from "../../contract/host-contract.js";
+import { ensureToolchain } from "./toolchain.js";
 
 export type GitBuildResult =
   | { ok: true; tag: string; built: boolean; info: CommitInfo; versions: string[] }
@@ -19,9 +20,8 @@ export interface GitBuildContext {
   log: (line: string) => void;
 }
 
-// One clone and one toolchain per process, however many builds ask for them at once.
+// One clone per process, however many builds ask for it at once.
 const mirrors = new Map<string, Promise<GitMirror>>();
-const toolchains = new Map<string, Promise<string>>();
 
 /** The harness machine's mirror of a repository spec (URL, path or bundle in the local source directory). */
 export async function openRepository(spec: string, settings: GitBuildContext["settings"]): Promise<{ ok: true; mirror: GitMirror } | { ok: false; reason: string }> {
@@ -39,16 +39,6 @@ export async function openRepository(spec: string, settings: GitBuildContext["se
     if (error instanceof GitError) return { ok: false, reason: error.message };
     throw error;
   }
-}
-
-function ensureToolchain(ctx: GitBuildContext): Promise<string> {
-  let tag = toolchains.get(ctx.baseTag);
-  if (!tag) {
-    tag = ensureImage(ctx.docker, iptablesToolchainRecipe(ctx.baseTag), (line) => ctx.log(`iptables toolchain: ${line}`)).then((r) => r.tag);
-    toolchains.set(ctx.baseTag, tag);
-    tag.catch(() => toolchains.delete(ctx.baseTag));
-  }
-  return tag;
 }
 
 /**
@@ -76,7 +66,7 @@ export async function buildFromGit(build: { name: string; version: string }, sou
 /** Builds one commit of a mirror under the build's name (or finds its image). */
 export async function buildCommit(build: { name: string }, mirror: GitMirror, commit: string, ctx: GitBuildContext): Promise<GitBuildResult> {
   const info = await mirror.info(commit);
-  const toolchainTag = await ensureToolchain(ctx);
+  const toolchainTag = await ensureToolchain(ctx.docker, ctx.baseTag, ctx.log);
   const recipe = gitIptablesRecipe(build, { toolchainTag, baseTag: ctx.baseTag }, await mirror.archive(commit), info, ctx.wrappers);
   try {
     const { tag, built } = await ensureImage(ctx.docker, recipe, (line) => ctx.log(`iptables ${build.name}: ${line}`));

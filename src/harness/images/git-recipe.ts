@@ -1,21 +1,7 @@
 import type { CommitInfo } from "../git/repository.js";
 import type { ImageRecipe } from "./build-image.js";
 import { buildPrefix, keyValueEntries } from "../../contract/host-contract.js";
-import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 import { upstreamVersion } from "./recipes.js";
-
-/** Everything ./autogen.sh, configure and make need for iptables, on the trixie base (cached by content hash). */
-export function iptablesToolchainRecipe(baseTag: string): ImageRecipe {
-  return {
-    repo: "fwcompat/toolchain",
-    tagPrefix: "iptables",
-    extraKeys: [baseTag],
-    dockerfile: [
-      `FROM ${baseTag}`,
-      `RUN ${APT_UPDATE} && ${APT_INSTALL} build-essential pkg-config libmnl-dev libnftnl-dev autoconf automake libtool && rm -rf /var/lib/apt/lists/*`,
-    ].join("\n"),
-  };
-}
 
 /** The provenance file of a build from git; the `version=` lines are appended from what the binaries print. */
 export function gitProvenance(info: CommitInfo): string {

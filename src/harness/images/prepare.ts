@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import type { Engine, GitSource, IptablesBuild, IptablesSource, Settings } from "../../config/schema.js";
-import { HOST_TOOLS } from "../../contract/host-contract.js";
+import { HOST_TOOLS, SHIM_SOURCE } from "../../contract/host-contract.js";
 export type { Availability } from "./build-or-explain.js";
 import { timerInto } from "../timing.js";
 import { packageFile } from "../package-files.js";
@@ -13,13 +13,15 @@ import { buildFromGit } from "./git-build.js";
 import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
 import { obtainTarball, tarballDir } from "./tarball-source.js";
 import { buildMobyEngine, isMobySource } from "./moby-engine.js";
-
+import { buildShim } from "./shim-image.js";
 
 export interface PreparedImages {
   builds: Map<string, Availability<{ tag: string }>>;
   hosts: Map<string, Availability<{ tag: string }>>;
   /** tag of a plain base image used for the external peer */
   peerTag: string;
+  /** the compiled iptables shim (at SHIM_BINARY), which hosts and VM boxes copy */
+  shim: Availability<{ tag: string }>;
   timingsMs: Record<string, number>;
 }
 
@@ -32,9 +34,12 @@ export interface PreparedImages {
 const TOOLCHAIN_SUITE = "trixie";
 const HOST_FILES_DIR = packageFile("host-files");
 
+/** The in-host scripts as `bin/<name>`; the shim's C source is compiled instead (shim-image.ts). */
 export async function readHostFiles(): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
-  for (const name of await readdir(HOST_FILES_DIR)) files[`bin/${name}`] = await readFile(join(HOST_FILES_DIR, name), "utf8");
+  for (const name of await readdir(HOST_FILES_DIR)) {
+    if (name !== SHIM_SOURCE) files[`bin/${name}`] = await readFile(join(HOST_FILES_DIR, name), "utf8");
+  }
   return files;
 }
 
@@ -68,6 +73,7 @@ export async function prepareImages(
         : [],
     ),
   );
+  const shim = timed("shim", () => buildShim(docker, toolchainBase, log));
   const limit = pLimit(2);
   const builds = new Map<string, Availability<{ tag: string }>>();
   await Promise.all(
@@ -115,6 +121,8 @@ export async function prepareImages(
     let engineTarball: Buffer | undefined;
     const compiled = await engineImages.get(engine.name);
     if (compiled && !compiled.ok) return compiled;
+    const shimImage = await shim;
+    if (!shimImage.ok) return shimImage;
     if (engine.source.kind === "static") {
       const file = engine.source.url.split("/").pop() ?? "docker.tgz";
       const got = await obtainTarball(
@@ -124,8 +132,8 @@ export async function prepareImages(
       if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
       engineTarball = got.data;
     }
-    return buildOrExplain(docker, hostRecipe(engine, base, available, hostFiles, { tarball: engineTarball, image: compiled?.tag }), `host ${engine.name}`, log);
+    return buildOrExplain(docker, hostRecipe(engine, base, available, { scripts: hostFiles, shimTag: shimImage.tag }, { tarball: engineTarball, image: compiled?.tag }), `host ${engine.name}`, log);
   }
 
-  return { builds, hosts, peerTag: toolchainBase, timingsMs };
+  return { builds, hosts, peerTag: toolchainBase, shim: await shim, timingsMs };
 }

@@ -3,6 +3,7 @@ import { buildPrefix, HOST_PATHS, HOST_TOOLS, HOST_TOOLS_DIR, provenanceFile } f
 import type { ImageRecipe } from "./build-image.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 import { mobyHostInstall } from "./moby-recipe.js";
+import { SHIM_BINARY } from "./shim-image.js";
 
 export const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
 
@@ -72,10 +73,10 @@ export function hostRecipe(
   engine: Engine,
   baseTag: string,
   builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>,
-  hostFiles: Record<string, string>,
+  tools: { scripts: Record<string, string>; shimTag: string },
   engineInput: { tarball?: Buffer; image?: string } = {},
 ): ImageRecipe {
-  const files: Record<string, string | Buffer> = { ...hostFiles };
+  const files: Record<string, string | Buffer> = { ...tools.scripts };
   const engineTarball = engineInput.tarball;
   const install =
     engine.source.kind === "moby-source"
@@ -103,6 +104,7 @@ export function hostRecipe(
       `RUN dockerd --version | grep -q "version ${engine.version}" || { echo "engine claims ${engine.version} but says: $(dockerd --version)"; exit 1; }`,
       ...builds.map(({ build, tag }) => `COPY --from=${tag} ${buildPrefix(build)} ${buildPrefix(build)}`),
       `COPY bin/ ${HOST_TOOLS_DIR}/`,
+      `COPY --from=${tools.shimTag} ${SHIM_BINARY} ${HOST_TOOLS_DIR}/${HOST_TOOLS.iptablesShim}`,
       `RUN mkdir -p /etc/docker ${HOST_PATHS.runDir}`,
       `ENTRYPOINT ["/usr/bin/tini", "--", "${HOST_TOOLS_DIR}/${HOST_TOOLS.hostd}"]`,
     ].join("\n"),

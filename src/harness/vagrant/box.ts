@@ -28,7 +28,7 @@ export const boxKernel = (name: string) => join(VAGRANT_HOME, "boxes", name.repl
  * in-host tools, cached by a hash of everything that goes in: an unchanged recipe rebuilds nothing.
  */
 export async function ensureBox(
-  input: { mirror: string; builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>; hostFiles: Record<string, string> },
+  input: { mirror: string; builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>; hostFiles: Record<string, string | Buffer> },
   log: (line: string) => void,
 ): Promise<{ name: string; built: boolean; ms: number }> {
   const started = performance.now();

@@ -1,5 +1,9 @@
 import type { IptablesBuild } from "../../config/schema.js";
+import { HOST_TOOLS } from "../../contract/host-contract.js";
+import { connectEngine } from "../engine.js";
+import { readImageBytes } from "../images/image-file.js";
 import { readHostFiles, type PreparedImages } from "../images/prepare.js";
+import { SHIM_BINARY } from "../images/shim-image.js";
 import { VagrantProvider } from "../providers/vagrant.js";
 import { boxKernel, ensureBox } from "./box.js";
 import { kvmUsable, startLibvirt, type LibvirtSession } from "./libvirt.js";
@@ -21,7 +25,10 @@ export async function startVmLane(
       const state = images.builds.get(build.name);
       return state?.ok ? [{ build, tag: state.tag }] : [];
     });
-    const box = await ensureBox({ mirror: options.mirror, builds: withTags, hostFiles: await readHostFiles() }, options.log);
+    if (!images.shim.ok) throw new Error(images.shim.reason);
+    const shim = await readImageBytes(connectEngine(), images.shim.tag, SHIM_BINARY);
+    const hostFiles = { ...(await readHostFiles()), [`bin/${HOST_TOOLS.iptablesShim}`]: shim };
+    const box = await ensureBox({ mirror: options.mirror, builds: withTags, hostFiles }, options.log);
     images.timingsMs[`box:${box.name}`] = box.ms;
     options.log(`VM box ${box.name}: ${box.built ? "built" : "cached"} in ${(box.ms / 1000).toFixed(0)}s`);
     libvirt.driver = (await kvmUsable(boxKernel(box.name))) ? "kvm" : "qemu";
