@@ -173,83 +173,97 @@ static int run(char *path, int argc, char **argv, int errfd, int stdinfd) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int main(int argc, char **argv) {
-  const char *slash = strrchr(argv[0], '/');
-  const char *tool = slash ? slash + 1 : argv[0];
-  int nft = strcmp(tool, "nft") == 0;
+/* What the trace keeps of one call. */
+struct call {
+  struct timeval start, end;
+  int rc;
+  const char *caller, *dir, *tool;
+  int argc;
+  char **argv;
+  struct buf err, script;
+};
 
-  const char *dir;
-  if (nft) {
-    dir = setting("FWCOMPAT_NFT_DIR", "/usr/sbin");
-  } else {
-    const char *dir_file = setting("FWCOMPAT_IPTABLES_DIR_FILE", "/run/fwcompat/iptables-dir");
-    errno = 0;
-    dir = first_line(dir_file);
-    if (!dir) {
-      if (errno) fprintf(stderr, "%s: %s: %s\n", SELF, dir_file, strerror(errno));
-      dir = "";
-    }
+/* One line per call, written at once to an O_APPEND file: concurrent calls each add a whole line. */
+static void append_trace(const struct call *c) {
+  struct buf line = {0};
+  char times[96];
+  snprintf(times, sizeof times, "%ld.%06ld\t%ld.%06ld\t%d\t", (long)c->start.tv_sec, (long)c->start.tv_usec, (long)c->end.tv_sec,
+           (long)c->end.tv_usec, c->rc);
+  put_str(&line, times);
+  put_str(&line, c->caller);
+  put_str(&line, "\t");
+  put_str(&line, c->dir);
+  put_str(&line, "\t");
+  put_str(&line, c->tool);
+  put_str(&line, "\t");
+  for (int i = 1; i < c->argc; i++) {
+    put_field(&line, c->argv[i], strlen(c->argv[i]), ' ');
+    put_str(&line, "\x1f");
   }
+  /* a call without arguments still gets one \x1f: the bash shim's printf wrote the format once */
+  if (c->argc < 2) put_str(&line, "\x1f");
+  put_str(&line, "\t");
+  put_field(&line, c->err.data, c->err.len, '\x1e');
+  put_str(&line, "\t");
+  put_field(&line, c->script.data, c->script.len, '\x1e');
+  put_str(&line, "\n");
+
+  const char *path = setting("FWCOMPAT_IPTABLES_TRACE", "/run/fwcompat/iptables-trace");
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    fprintf(stderr, "%s: %s: %s\n", SELF, path, strerror(errno));
+    return;
+  }
+  write_all(fd, line.data, line.len);
+  close(fd);
+}
+
+/* The directory of the real tool: the selected iptables build's, or nft's. */
+static const char *real_dir(int nft) {
+  if (nft) return setting("FWCOMPAT_NFT_DIR", "/usr/sbin");
+  const char *file = setting("FWCOMPAT_IPTABLES_DIR_FILE", "/run/fwcompat/iptables-dir");
+  errno = 0;
+  const char *dir = first_line(file);
+  if (dir) return dir;
+  if (errno) fprintf(stderr, "%s: %s: %s\n", SELF, file, strerror(errno));
+  return "";
+}
+
+int main(int argc, char **argv) {
+  struct call call = {.argc = argc, .argv = argv};
+  const char *slash = strrchr(argv[0], '/');
+  call.tool = slash ? slash + 1 : argv[0];
+  int nft = strcmp(call.tool, "nft") == 0;
+  call.dir = real_dir(nft);
   char comm[64];
   snprintf(comm, sizeof comm, "/proc/%d/comm", (int)getppid());
-  const char *caller = first_line(comm);
-  if (!caller) caller = "unknown";
+  call.caller = first_line(comm);
+  if (!call.caller) call.caller = "unknown";
 
-  struct buf script = {0};
   int stdinfd = -1;
   if (nft && reads_script(argc, argv)) {
-    read_all(STDIN_FILENO, &script);
-    stdinfd = script_input(&script);
+    read_all(STDIN_FILENO, &call.script);
+    stdinfd = script_input(&call.script);
   }
-
   struct buf path = {0}, errpath = {0};
-  put_str(&path, dir);
+  put_str(&path, call.dir);
   put_str(&path, "/");
-  put_str(&path, tool);
-  put_str(&errpath, setting("FWCOMPAT_SHIM_ERR", "/run/fwcompat/shim-err"));
+  put_str(&path, call.tool);
   char pid[16];
   snprintf(pid, sizeof pid, ".%d", (int)getpid());
+  put_str(&errpath, setting("FWCOMPAT_SHIM_ERR", "/run/fwcompat/shim-err"));
   put_str(&errpath, pid);
   /* stderr goes to a file first: the trace keeps it, then the caller gets it */
   int errfd = open(errpath.data, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (errfd < 0) fprintf(stderr, "%s: %s: %s\n", SELF, errpath.data, strerror(errno));
 
-  struct timeval start, end;
-  gettimeofday(&start, NULL);
-  int rc = errfd < 0 ? 1 : run(path.data, argc, argv, errfd, stdinfd);
-  gettimeofday(&end, NULL);
+  gettimeofday(&call.start, NULL);
+  call.rc = errfd < 0 ? 1 : run(path.data, argc, argv, errfd, stdinfd);
+  gettimeofday(&call.end, NULL);
 
-  struct buf err = {0};
-  if (errfd >= 0 && lseek(errfd, 0, SEEK_SET) == 0) read_all(errfd, &err);
-  write_all(STDERR_FILENO, err.data, err.len);
-
-  struct buf line = {0};
-  char head[96];
-  snprintf(head, sizeof head, "%ld.%06ld\t%ld.%06ld\t%d\t", (long)start.tv_sec, (long)start.tv_usec, (long)end.tv_sec, (long)end.tv_usec, rc);
-  put_str(&line, head);
-  put_str(&line, caller);
-  put_str(&line, "\t");
-  put_str(&line, dir);
-  put_str(&line, "\t");
-  put_str(&line, tool);
-  put_str(&line, "\t");
-  for (int i = 1; i < argc; i++) {
-    put_field(&line, argv[i], strlen(argv[i]), ' ');
-    put_str(&line, "\x1f");
-  }
-  /* a call without arguments still gets one \x1f: the bash shim's printf wrote the format once */
-  if (argc < 2) put_str(&line, "\x1f");
-  put_str(&line, "\t");
-  put_field(&line, err.data, err.len, '\x1e');
-  put_str(&line, "\t");
-  put_field(&line, script.data, script.len, '\x1e');
-  put_str(&line, "\n");
-
-  /* one write to an O_APPEND file: concurrent calls each add a whole line */
-  const char *trace_path = setting("FWCOMPAT_IPTABLES_TRACE", "/run/fwcompat/iptables-trace");
-  int trace = open(trace_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-  if (trace < 0) fprintf(stderr, "%s: %s: %s\n", SELF, trace_path, strerror(errno));
-  else write_all(trace, line.data, line.len);
+  if (errfd >= 0 && lseek(errfd, 0, SEEK_SET) == 0) read_all(errfd, &call.err);
+  write_all(STDERR_FILENO, call.err.data, call.err.len);
+  append_trace(&call);
   if (errfd >= 0 && ftruncate(errfd, 0) < 0) fprintf(stderr, "%s: %s: %s\n", SELF, errpath.data, strerror(errno));
-  return rc;
+  return call.rc;
 }
