@@ -5,6 +5,9 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTrace } from "../../src/assertions/trace.js";
 import { HOST_TOOLS, SHIM_ENV, TRACE } from "../../src/contract/host-contract.js";
+import { recipeTag } from "../../src/harness/images/build-image.js";
+import { hostRecipe } from "../../src/harness/images/recipes.js";
+import { readShimSource, shimRecipe } from "../../src/harness/images/shim-image.js";
 import { compileShim } from "../support/shim.js";
 
 /**
@@ -135,5 +138,17 @@ describe("the compiled iptables shim", () => {
     expect(save.stdout).toBe(`argv0=${multi} args=iptables-save -c -t nat lib=${join(prefix, "lib")} xt=${join(prefix, "lib", "xtables")}`);
     const [call] = parseTrace(await host.trace());
     expect(call).toMatchObject({ buildDir: bin, tool: "iptables-save", args: ["-c", "-t", "nat"], exitCode: 0 });
+  });
+});
+
+describe("the shim in the images", () => {
+  it("a host image's tag follows the shim's source: a changed shim is a new host image, never an old one reused", async () => {
+    const source = await readShimSource();
+    const engine = { name: "docker-28.5.2", version: "28.5.2", source: { kind: "debian" as const, suite: "sid" as const, version: "28.5.2" } };
+    const hostTag = (shimSource: string) =>
+      recipeTag(hostRecipe(engine, "fwcompat/base:sid-x", [], { scripts: {}, shimTag: recipeTag(shimRecipe("fwcompat/toolchain:iptables-x", shimSource)) }));
+
+    expect(hostTag(source)).toBe(hostTag(source));
+    expect(hostTag(`${source}\n`)).not.toBe(hostTag(source));
   });
 });

@@ -73,7 +73,9 @@ export async function prepareImages(
         : [],
     ),
   );
+  // compiled beside the iptables builds; awaited by each host (and below), so a failure is not left unhandled meanwhile
   const shim = timed("shim", () => buildShim(docker, toolchainBase, log));
+  shim.catch(() => undefined);
   const limit = pLimit(2);
   const builds = new Map<string, Availability<{ tag: string }>>();
   await Promise.all(
