@@ -51,8 +51,9 @@ async function shell(script: string, run: Runner, timeoutMs: number): Promise<Ex
 }
 
 /**
- * Disposable Vagrant VMs (libvirt) with their own kernel. One VM per host; commands go over
- * plain ssh sharing one master connection per VM; the machine running the harness is the external peer.
+ * Disposable Vagrant VMs (libvirt) with their own kernel. One VM per host, restored from a
+ * saved VM that Vagrant booted once (see saved-vm.ts); commands go over plain ssh sharing one
+ * master connection per VM; the machine running the harness is the external peer.
  */
 export class VagrantProvider implements HostProvider {
   readonly name = "vagrant" as const;
@@ -82,9 +83,9 @@ export class VagrantProvider implements HostProvider {
     try {
       if (!slot.ready) await this.bootAndSave(slot, spec.image);
       // what a killed run leaves (domain, network, overlay) is found through this directory
-      dir = await this.hostDir(spec.label, { name: slot.name, disk: slot.disk });
+      const hostDir = await this.hostDir(spec.label, { name: slot.name, disk: slot.disk });
+      dir = hostDir;
       const address = await restoreVm(slot);
-      const hostDir = dir;
       const host = await this.connect(hostDir, slot.name, address, "restored from a saved booted VM", () => this.destroy(hostDir).finally(() => slot.release()));
       // a restored guest's clock stands where it was saved: the steps and the trace are timed by it
       const prepared = await host.sh(`date -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && ${PREPARE_HOST}`, 60_000);
