@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import type { ExecResult } from "../../contract/exec.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
-import { HOST_PATHS } from "../../contract/host-contract.js";
+import { HOST_PATHS, IPTABLES_BUILDS_DIR } from "../../contract/host-contract.js";
 import { boxImage, VAGRANT_HOME } from "../vagrant/box.js";
 import { acquireSlot, restoreVm, savedVmKey, saveVm, type SavedVmSlot } from "../vagrant/saved-vm.js";
 import { domainAddress, virsh, type LibvirtSession } from "../vagrant/libvirt.js";
@@ -30,7 +30,7 @@ const BEFORE_SAVE = [
   "timeout 120 systemctl is-system-running --wait >/dev/null || true",
   PREPARE_HOST,
   "for p in dockerd docker containerd containerd-shim-runc-v2 runc docker-proxy docker-init busybox; do f=$(command -v $p) && cat \"$f\" >/dev/null; done",
-  "find /opt/fwcompat/iptables -type f -exec cat {} + >/dev/null",
+  `find ${IPTABLES_BUILDS_DIR} -type f -exec cat {} + >/dev/null`,
   "sync",
 ].join("\n");
 
