@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The cache directory is read when the module loads: point it at a scratch directory first.
 const states = await mkdtemp(join(tmpdir(), "fwcompat-vm-states-"));
@@ -27,6 +27,9 @@ const NETWORK_XML = `<network connections='1'>
 describe("saved VMs", () => {
   beforeAll(async () => {
     await mkdir(states, { recursive: true });
+  });
+  afterAll(async () => {
+    await rm(states, { recursive: true, force: true });
   });
 
   it("keys a saved VM by everything that makes it, in any order", () => {
