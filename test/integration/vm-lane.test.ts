@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/results/schema.js";
 import { twinAgreement, twinEvidence } from "../../src/report/twins.js";
 import { VAGRANT_RUNS } from "../../src/harness/providers/vagrant.js";
@@ -16,15 +16,25 @@ const cells = new Map<string, CellResult>();
 let output = "";
 let exitCode: number | undefined;
 let runId = "";
+// An empty cache of saved VMs: the run boots and saves its VMs, then restores them for the attempts.
+let vmStates = "";
 
 beforeAll(async () => {
   const out = await mkdtemp(join(tmpdir(), "fwcompat-vm-"));
-  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/vm.yaml", "--baseline-only", "--out", out], { timeoutMs: 50 * 60_000 });
+  vmStates = await mkdtemp(join(tmpdir(), "fwcompat-vm-states-"));
+  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/vm.yaml", "--baseline-only", "--out", out], {
+    timeoutMs: 50 * 60_000,
+    env: { FWCOMPAT_VM_STATES: vmStates },
+  });
   exitCode = run.exitCode;
   output = run.stderr;
   for (const result of await readCells(out)) cells.set(result.cell.id, result);
   runId = JSON.parse(readFileSync(join(out, "run.json"), "utf8")).runId;
 }, 55 * 60_000);
+
+afterAll(async () => {
+  if (vmStates) await rm(vmStates, { recursive: true, force: true });
+});
 
 const cell = (provider: string, iptables: string) => {
   const found = cells.get(`curl-timeout__${provider}__docker-26.1.5__${iptables}-nft__proxy-off__3-bridges`);
@@ -69,6 +79,22 @@ describe("VM lane on real VMs", () => {
       expect(twinAgreement(vm, dind).agrees, twinEvidence(vm, dind).join("\n")).toBe(true);
     }
     expect(cell("vagrant", "1.8.11").baseline?.probes.filter((p) => p.vantage === "cross-network" && p.pass)).toHaveLength(2);
+  });
+
+  it("boots each VM once, saves it, and runs the attempts in restored VMs; the saved VMs stay for the next run, unlocked", async () => {
+    for (const iptables of ["1.8.11", "1.8.11-2"]) expect(cell("vagrant", iptables).baseline?.evidence?.hostMode).toMatch(/restored from a saved booted VM$/);
+    const keys = await readdir(vmStates);
+    expect(keys).toHaveLength(1);
+    const slots = await readdir(join(vmStates, keys[0] as string));
+    // one saved VM per VM that ran at once (vmConcurrency auto: two here)
+    expect(slots.length).toBeGreaterThanOrEqual(1);
+    for (const slot of slots) {
+      const files = await readdir(join(vmStates, keys[0] as string, slot));
+      expect(files).toEqual(expect.arrayContaining(["state.sav", "base.qcow2", "network.xml", "address", "ready"]));
+      // no lock held, no attempt's disk overlay left
+      expect(files).not.toContain("lock");
+      expect(files).not.toContain("disk.qcow2");
+    }
   });
 
   it("leaves no VM in libvirt (virsh list --all) and removes the run's Vagrant directory", async () => {

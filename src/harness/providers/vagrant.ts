@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { execa } from "execa";
 import type { ExecResult } from "../../contract/exec.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
-import { HOST_PATHS } from "../../contract/host-contract.js";
-import { VAGRANT_HOME } from "../vagrant/box.js";
+import { HOST_PATHS, IPTABLES_BUILDS_DIR } from "../../contract/host-contract.js";
+import { boxImage, VAGRANT_HOME } from "../vagrant/box.js";
+import { acquireSlot, restoreVm, savedVmKey, saveVm, type SavedVmSlot } from "../vagrant/saved-vm.js";
 import { domainAddress, virsh, type LibvirtSession } from "../vagrant/libvirt.js";
 import { sshConfig, startMaster, stopMaster } from "../vagrant/ssh.js";
 import { processAlive } from "../process-alive.js";
@@ -17,6 +18,21 @@ export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs"
 const UP_TIMEOUT_MS = 600_000;
 /** /run is a tmpfs in the guest; the box's docker.io package may not have made /etc/docker. */
 const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} /etc/docker`;
+const VM_CPUS = 1;
+const VM_MEMORY_MIB = 1024;
+/**
+ * Run in a freshly booted VM before it is saved: wait until its boot has finished (a unit
+ * still starting would start again in every restored VM), read the engine's programs into the
+ * page cache (they come back with the saved memory instead of from the emulated disk), and
+ * write everything out to the disk the saved VM keeps.
+ */
+const BEFORE_SAVE = [
+  "timeout 120 systemctl is-system-running --wait >/dev/null || true",
+  PREPARE_HOST,
+  "for p in dockerd docker containerd containerd-shim-runc-v2 runc docker-proxy docker-init busybox; do f=$(command -v $p) && cat \"$f\" >/dev/null; done",
+  `find ${IPTABLES_BUILDS_DIR} -type f -exec cat {} + >/dev/null`,
+  "sync",
+].join("\n");
 
 /** What vagrant-libvirt prints once the box is in the pool (locales/en.yml, creating_domain_volume). */
 const PAST_UPLOAD = "Creating image (snapshot of base box volume)";
@@ -35,8 +51,9 @@ async function shell(script: string, run: Runner, timeoutMs: number): Promise<Ex
 }
 
 /**
- * Disposable Vagrant VMs (libvirt) with their own kernel. One VM per host; commands go over
- * plain ssh sharing one master connection per VM; the machine running the harness is the external peer.
+ * Disposable Vagrant VMs (libvirt) with their own kernel. One VM per host, restored from a
+ * saved VM that Vagrant booted once (see saved-vm.ts); commands go over plain ssh sharing one
+ * master connection per VM; the machine running the harness is the external peer.
  */
 export class VagrantProvider implements HostProvider {
   readonly name = "vagrant" as const;
@@ -61,30 +78,58 @@ export class VagrantProvider implements HostProvider {
     if (this.closed) throw new Error("the run is shutting down");
     await mkdir(this.runDir, { recursive: true });
     await writeFile(join(this.runDir, "owner.json"), JSON.stringify({ pid: process.pid, hostname: hostname() }));
-    const suffix = randomBytes(3).toString("hex");
-    const dir = join(this.runDir, `${spec.label.replace(/[^a-zA-Z0-9_.-]/g, "_").slice(0, 40)}-${suffix}`);
+    const slot = await acquireSlot(await this.savedVmKey(spec.image));
+    let dir: string | undefined;
+    try {
+      if (!slot.ready) await this.bootAndSave(slot, spec.image);
+      // what a killed run leaves (domain, network, overlay) is found through this directory
+      const hostDir = await this.hostDir(spec.label, { name: slot.name, disk: slot.disk });
+      dir = hostDir;
+      const address = await restoreVm(slot);
+      const host = await this.connect(hostDir, slot.name, address, "restored from a saved booted VM", () => this.destroy(hostDir).finally(() => slot.release()));
+      // a restored guest's clock stands where it was saved: the steps and the trace are timed by it
+      const prepared = await host.sh(`date -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && ${PREPARE_HOST}`, 60_000);
+      if (prepared.exitCode !== 0) throw new Error(`preparing the VM failed (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
+      return host;
+    } catch (error) {
+      if (dir) await this.destroy(dir);
+      await slot.release();
+      throw error;
+    }
+  }
+
+  /** A directory of the run for one VM, with what destroyVagrantDir needs to remove it. */
+  private async hostDir(label: string, config: Record<string, unknown>): Promise<string> {
+    const dir = join(this.runDir, `${label.replace(/[^a-zA-Z0-9_.-]/g, "_").slice(0, 40)}-${randomBytes(3).toString("hex")}`);
     await mkdir(dir, { recursive: true });
     this.dirs.add(dir);
-    const name = `fwc-${this.runId}-${suffix}`;
-    await copyFile(TEMPLATE, join(dir, "Vagrantfile"));
-    await writeFile(
-      join(dir, "fwcompat-vm.json"),
-      JSON.stringify({
-        box: spec.image,
-        name,
-        driver: this.driver,
-        cpus: 1,
-        memory: 1024,
-        serial_log: join(dir, "serial.log"),
-        // a subnet of its own per VM, picked at random so concurrent runs do not collide
-        network_name: name,
-        network_address: `10.${randomInt(200, 250)}.${randomInt(0, 255)}.0/24`,
-      }),
-    );
-    const env = { VAGRANT_HOME, VAGRANT_CWD: dir, VAGRANT_DEFAULT_PROVIDER: "libvirt" };
+    await writeFile(join(dir, "fwcompat-vm.json"), JSON.stringify(config));
+    return dir;
+  }
+
+  /** What a saved VM depends on: the box (a hash of all it holds), the VM's settings and what runs in it before the save. */
+  private async savedVmKey(box: string): Promise<string> {
+    return savedVmKey({ box, driver: this.driver, cpus: VM_CPUS, memory: VM_MEMORY_MIB, vagrantfile: await readFile(TEMPLATE, "utf8"), beforeSave: BEFORE_SAVE });
+  }
+
+  /** Boots a VM from the box with Vagrant, lets it settle, and saves it into the slot (the VM stops and is removed). */
+  private async bootAndSave(slot: SavedVmSlot, box: string): Promise<void> {
+    const serialLog = join(this.runDir, `${slot.name}-boot.log`);
+    const dir = await this.hostDir(`boot-${slot.name}`, {
+      box,
+      name: slot.name,
+      driver: this.driver,
+      cpus: VM_CPUS,
+      memory: VM_MEMORY_MIB,
+      serial_log: serialLog,
+      network_name: slot.name,
+      // a subnet of its own per saved VM (restored VMs keep it), picked at random so other runs' networks do not collide
+      network_address: `10.${randomInt(200, 250)}.${randomInt(0, 255)}.0/24`,
+    });
     try {
-      // No provisioners: each would be another `vagrant ssh` (seconds under emulation); the
-      // harness prepares the host over its own connection below.
+      await copyFile(TEMPLATE, join(dir, "Vagrantfile"));
+      const env = { VAGRANT_HOME, VAGRANT_CWD: dir, VAGRANT_DEFAULT_PROVIDER: "libvirt" };
+      // No provisioners: each would be another `vagrant ssh` (seconds under emulation).
       const up = await this.vagrantUp(env);
       if (up.exitCode !== 0) {
         // Ruby's backtrace lines ("from ...") hide the message that matters.
@@ -92,19 +137,24 @@ export class VagrantProvider implements HostProvider {
         throw new Error(`vagrant up failed: ${message}`);
       }
       // `vagrant ssh-config` takes 7-14 s under emulation; libvirt knows the address at once.
-      const address = await domainAddress(domainName(name));
-      const configFile = join(dir, "ssh-config");
-      await writeFile(configFile, sshConfig({ address, vmName: name }));
-      await startMaster(configFile);
-      const kvm = this.driver === "kvm" ? "KVM" : "software emulation (TCG)";
-      const host = new VagrantHost(dir, name, address, `vagrant/libvirt VM, ${kvm}`, () => this.destroy(dir));
-      const prepared = await host.sh(PREPARE_HOST, 60_000);
-      if (prepared.exitCode !== 0) throw new Error(`preparing the VM failed (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
-      return host;
-    } catch (error) {
+      const address = await domainAddress(domainName(slot.name));
+      const vm = await this.connect(dir, slot.name, address, "booting", async () => {});
+      const settled = await vm.sh(BEFORE_SAVE, 180_000);
+      if (settled.exitCode !== 0) throw new Error(`preparing the VM for saving failed (exit ${settled.exitCode}): ${settled.stderr.trim()}`);
+      await stopMaster(slot.name);
+      await saveVm(slot, { domain: domainName(slot.name), boxImage: boxImage(box), serialLog, address });
+    } finally {
       await this.destroy(dir);
-      throw error;
     }
+  }
+
+  /** The VM's ssh config and shared master connection. */
+  private async connect(dir: string, vmName: string, address: string, how: string, remove: () => Promise<void>): Promise<VagrantHost> {
+    const configFile = join(dir, "ssh-config");
+    await writeFile(configFile, sshConfig({ address, vmName }));
+    await startMaster(configFile);
+    const kvm = this.driver === "kvm" ? "KVM" : "software emulation (TCG)";
+    return new VagrantHost(dir, vmName, address, `vagrant/libvirt VM, ${kvm}, ${how}`, remove);
   }
 
   /**
@@ -183,7 +233,7 @@ async function pruneMachineIndex(): Promise<void> {
  */
 export async function destroyVagrantDir(dir: string): Promise<void> {
   const config = await readFile(join(dir, "fwcompat-vm.json"), "utf8").catch(() => "{}");
-  const name = (JSON.parse(config) as { name?: string }).name;
+  const { name, disk } = JSON.parse(config) as { name?: string; disk?: string };
   if (name) {
     await stopMaster(name);
     const domains = (await virsh(["list", "--all", "--name"])).stdout.split("\n").filter((d) => d.startsWith(name));
@@ -195,6 +245,8 @@ export async function destroyVagrantDir(dir: string): Promise<void> {
     await virsh(["net-destroy", name]);
     await virsh(["net-undefine", name]);
   }
+  // a restored VM's overlay of its saved disk
+  if (disk) await rm(disk, { force: true });
   await rm(dir, { recursive: true, force: true });
 }
 

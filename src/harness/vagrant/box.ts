@@ -21,7 +21,10 @@ export async function vagrantPublicKey(): Promise<string> {
 }
 
 /** Where Vagrant keeps the kernel of an added box (the box boots it directly). */
-export const boxKernel = (name: string) => join(VAGRANT_HOME, "boxes", name.replace(/\//g, "-VAGRANTSLASH-"), "0", "libvirt", "vmlinuz");
+const addedBoxFile = (name: string, file: string) => join(VAGRANT_HOME, "boxes", name.replace(/\//g, "-VAGRANTSLASH-"), "0", "libvirt", file);
+export const boxKernel = (name: string) => addedBoxFile(name, "vmlinuz");
+/** The box's disk image as Vagrant keeps it (vagrant-libvirt uploads these bytes into libvirt's pool). */
+export const boxImage = (name: string) => addedBoxFile(name, "box.img");
 
 /**
  * A libvirt box of Debian trixie with every available iptables build and fwcompat's
