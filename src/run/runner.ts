@@ -8,6 +8,8 @@ import { FIXES } from "../fixes/index.js";
 import type { AttemptResult, CellResult } from "../results/schema.js";
 import { combineRepeats } from "../results/repeats.js";
 import { runAttempt } from "./attempt.js";
+import { AttemptSlots } from "./attempt-slots.js";
+import { ATTEMPTS_PER_CORE } from "../config/concurrency.js";
 import { scenariosFor } from "./registry.js";
 import { assembleCell, resultWithoutAttempts } from "./cell-status.js";
 import { prepareImages, type PreparedImages } from "../harness/images/prepare.js";
@@ -79,14 +81,15 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
   const dind = sources.dindProvider(options, images);
   options.onProvider?.(dind);
   const scenarios = scenariosFor(matrix.scenarios);
-  const limit = pLimit(options.concurrency);
+  // a running VM holds a core's worth of the dind slots (see AttemptSlots)
+  const slots = new AttemptSlots(options.concurrency, ATTEMPTS_PER_CORE);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
   const availableBuilds = matrix.iptables.filter((b) => images.builds.get(b.name)?.ok);
   const vmCells = cells.filter((c) => c.provider === "vagrant" && !whyNotRunnable(c, images) && !options.finished.has(c.id));
   const vm = vmCells.length > 0 ? await startVmLane(options, images, availableBuilds) : undefined;
   if (vm?.ok) options.onProvider?.(vm.provider);
   const vmConcurrency = resolveVmConcurrency(matrix.settings.vmConcurrency);
-  if (vm?.ok) log(`VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}`);
+  if (vm?.ok) log(`VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${ATTEMPTS_PER_CORE} of the ${options.concurrency} dind slots`);
   const vmLimit = pLimit(vmConcurrency);
   const unrunnable = new Map(cells.flatMap((cell) => {
     const why = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
@@ -122,8 +125,9 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
     const host = images.hosts.get(cell.engine.name);
     if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
     const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;
+    const inSlot = (work: () => Promise<AttemptResult>) => (onVm ? vmLimit(() => slots.vm(work)) : slots.dind(work));
     const attempt = (fixName: string | undefined) =>
-      (onVm ? vmLimit : limit)(async () => {
+      inSlot(async () => {
         const name = fixName ?? "baseline";
         log(`${cell.id}: ${name} started`);
         options.onProgress?.({ kind: "attempt-started", cell: cell.id, attempt: name });
