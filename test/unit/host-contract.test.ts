@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   HOST_FACT_KEYS,
   HOST_PATHS,
@@ -17,7 +16,7 @@ import {
   SHIM_SOURCE,
 } from "../../src/contract/host-contract.js";
 import { parseCall, parseTrace } from "../../src/assertions/trace.js";
-import { compileShim } from "../support/shim.js";
+import { compiledShimScratch } from "../support/shim.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const HOST_FILES = join(ROOT, "host-files");
@@ -25,15 +24,7 @@ const script = (name: string) => readFileSync(join(HOST_FILES, name), "utf8");
 // No /usr/sbin: whatever a stub does not cover, this machine's own iptables is never reached.
 const SAFE_PATH = "/usr/bin:/bin";
 
-let work: string;
-let shim: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "fwcompat-contract-"));
-  shim = await compileShim(work);
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const scratch = compiledShimScratch("fwcompat-contract-");
 
 async function stub(dir: string, name: string, body: string): Promise<string> {
   await mkdir(dir, { recursive: true });
@@ -45,14 +36,14 @@ async function stub(dir: string, name: string, body: string): Promise<string> {
 
 describe("the iptables shim, run for real against a stub build", () => {
   it("passes the call through unchanged and records it in a trace the real parser reads back", async () => {
-    const dir = join(work, "shim");
+    const dir = join(scratch.dir, "shim");
     const bin = join(dir, "build", "bin-nft");
     // A stand-in build: echoes its argv, prints two stderr lines (one with tabs), fails -C with 1.
     await stub(bin, "iptables", `printf 'ran:%s\\n' "$@"; printf 'first line\\n\\tsecond\\tline\\n' >&2; for a in "$@"; do [ "$a" = -C ] && exit 1; done; exit 0`);
     await writeFile(join(dir, "iptables-dir"), `${bin}\n`);
     await mkdir(join(dir, "sbin"));
     const iptables = join(dir, "sbin", "iptables");
-    await symlink(shim, iptables);
+    await symlink(scratch.shim, iptables);
     const env = {
       PATH: SAFE_PATH,
       [SHIM_ENV.iptablesDir]: join(dir, "iptables-dir"),
@@ -165,7 +156,7 @@ describe("host facts: key=value lines read by key", () => {
   });
 
   it("the facts script prints one line per key, even when a command prints two lines or none", async () => {
-    const stubs = join(work, "facts");
+    const stubs = join(scratch.dir, "facts");
     await stub(stubs, "uname", "echo 6.1.0-test");
     await stub(stubs, "iptables", "echo 'iptables v1.8.11 (nf_tables)'");
     await stub(stubs, "dockerd", "echo 'Docker version 28.5.2, build 1'; echo 'second line'");
@@ -184,7 +175,7 @@ describe("host facts: key=value lines read by key", () => {
 describe("the -C self-probe, run for real against a stub iptables", () => {
   // The stub holds no rules: -N, -A, -F, -X succeed, and -C answers with STUB_C_EXIT.
   const cprobe = async (cExit: number, createFails = false) => {
-    const stubs = join(work, `cprobe-${cExit}-${createFails}`);
+    const stubs = join(scratch.dir, `cprobe-${cExit}-${createFails}`);
     await stub(
       stubs,
       "iptables",

@@ -1,29 +1,20 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseTrace } from "../../src/assertions/trace.js";
 import { HOST_TOOLS, SHIM_ENV, TRACE } from "../../src/contract/host-contract.js";
 import { recipeTag } from "../../src/harness/images/build-image.js";
 import { hostRecipe } from "../../src/harness/images/recipes.js";
 import { readShimSource, shimRecipe } from "../../src/harness/images/shim-image.js";
-import { compileShim } from "../support/shim.js";
+import { compiledShimScratch } from "../support/shim.js";
 
 /**
  * The compiled shim on the cases C gets wrong easily: a call without arguments, an empty
  * argument, stderr without a final newline, a binary killed by a signal or missing, a script
  * larger than a pipe holds, calls at the same time, and the build wrapper it runs without a shell.
  */
-let work: string;
-let shim: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "fwcompat-shim-"));
-  shim = await compileShim(work);
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const scratch = compiledShimScratch("fwcompat-shim-");
 
 async function executable(path: string, body: string): Promise<void> {
   await writeFile(path, body);
@@ -32,11 +23,11 @@ async function executable(path: string, body: string): Promise<void> {
 
 /** A host-like layout under a fresh directory: the shim linked as each tool, the real binaries in real/. */
 async function layout(name: string, tools: string[]) {
-  const dir = join(work, name);
+  const dir = join(scratch.dir, name);
   const real = join(dir, "real");
   await mkdir(join(dir, "sbin"), { recursive: true });
   await mkdir(real);
-  for (const tool of tools) await symlink(shim, join(dir, "sbin", tool));
+  for (const tool of tools) await symlink(scratch.shim, join(dir, "sbin", tool));
   await writeFile(join(dir, "iptables-dir"), `${real}\n`);
   const env = {
     PATH: "/usr/bin:/bin",

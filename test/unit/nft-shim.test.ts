@@ -1,33 +1,24 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { analyseTrace } from "../../src/assertions/attribution.js";
 import { parseTrace } from "../../src/assertions/trace.js";
 import { SHIM_ENV } from "../../src/contract/host-contract.js";
-import { compileShim } from "../support/shim.js";
+import { compiledShimScratch } from "../support/shim.js";
 
-let dir: string;
-let SHIM: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "fwcompat-nft-shim-"));
-  SHIM = await compileShim(dir);
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = compiledShimScratch("fwcompat-nft-shim-");
 
 describe("the shim as nft, run for real against a stub nft", () => {
   it("passes argv and the `nft -f -` script through unchanged and records the script with the call", async () => {
-    const real = join(dir, "real");
+    const real = join(scratch.dir, "real");
     await mkdir(real);
     // the stand-in nft echoes its argv and whatever it read on stdin; a script with "bad" fails like nft does
     await writeFile(join(real, "nft"), `#!/bin/bash\necho "argv:$*"\nin=$(cat)\nprintf 'stdin:%s\\n' "$in"\n[[ $in == *bad* ]] && { echo 'Error: Could not process rule: No such file or directory' >&2; exit 1; }\nexit 0\n`);
     await chmod(join(real, "nft"), 0o755);
-    const nft = join(dir, "nft");
-    await symlink(SHIM, nft);
-    const env = { PATH: "/usr/bin:/bin", [SHIM_ENV.nftDir]: real, [SHIM_ENV.iptablesTrace]: join(dir, "trace"), [SHIM_ENV.shimErr]: join(dir, "err") };
+    const nft = join(scratch.dir, "nft");
+    await symlink(scratch.shim, nft);
+    const env = { PATH: "/usr/bin:/bin", [SHIM_ENV.nftDir]: real, [SHIM_ENV.iptablesTrace]: join(scratch.dir, "trace"), [SHIM_ENV.shimErr]: join(scratch.dir, "err") };
     const script = "table ip docker-bridges {\n\tchain filter-FORWARD {\n\t\ttype filter hook forward priority filter; policy accept;\n\t}\n}";
     const load = await execa(nft, ["-f", "-"], { env, extendEnv: false, input: script, reject: false });
     const list = await execa(nft, ["list", "ruleset"], { env, extendEnv: false, input: "", reject: false });
@@ -38,7 +29,7 @@ describe("the shim as nft, run for real against a stub nft", () => {
     expect(list.stdout).toBe("argv:list ruleset\nstdin:");
     expect(broken.exitCode).toBe(1);
     expect(broken.stderr).toBe("Error: Could not process rule: No such file or directory");
-    const calls = parseTrace(await readFile(join(dir, "trace"), "utf8"));
+    const calls = parseTrace(await readFile(join(scratch.dir, "trace"), "utf8"));
     expect(calls.map((c) => [c.tool, c.buildDir, c.args.join(" "), c.exitCode])).toEqual([
       ["nft", real, "-f -", 0],
       ["nft", real, "list ruleset", 0],
