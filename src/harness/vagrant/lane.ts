@@ -1,6 +1,6 @@
+import type Docker from "dockerode";
 import type { IptablesBuild } from "../../config/schema.js";
 import { HOST_TOOLS } from "../../contract/host-contract.js";
-import { connectEngine } from "../engine.js";
 import { readImageBytes } from "../images/image-file.js";
 import { readHostFiles, type PreparedImages } from "../images/prepare.js";
 import { SHIM_BINARY } from "../images/shim-image.js";
@@ -14,7 +14,7 @@ export type VmLane =
 
 /** Starts libvirt, builds (or finds) the box, and hands out the VM provider; failures become the VM cells' reason. */
 export async function startVmLane(
-  options: { runId: string; mirror: string; log: (line: string) => void },
+  options: { docker: Docker; runId: string; mirror: string; log: (line: string) => void },
   images: PreparedImages,
   builds: readonly IptablesBuild[],
 ): Promise<VmLane> {
@@ -26,7 +26,7 @@ export async function startVmLane(
       return state?.ok ? [{ build, tag: state.tag }] : [];
     });
     if (!images.shim.ok) throw new Error(images.shim.reason);
-    const shim = await readImageBytes(connectEngine(), images.shim.tag, SHIM_BINARY);
+    const shim = await readImageBytes(options.docker, images.shim.tag, SHIM_BINARY);
     const hostFiles = { ...(await readHostFiles()), [`bin/${HOST_TOOLS.iptablesShim}`]: shim };
     const box = await ensureBox({ mirror: options.mirror, builds: withTags, hostFiles }, options.log);
     images.timingsMs[`box:${box.name}`] = box.ms;
