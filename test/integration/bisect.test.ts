@@ -94,7 +94,7 @@ describe("fwcompat bisect --by probe over v1.8.10..v1.8.11 of the upstream bundl
     expect(stepOf(fix.file, fixing)).toMatchObject({ observed: "correct", verdict: "good" });
     expect(stepOf(fix.file, await git("rev-parse", `${fixing}^`))).toMatchObject({ observed: "buggy", verdict: "bad" });
     expect(fix.stdout).toContain(`fixing commit: ${fixing}`);
-    expect(stepOf(fix.file, await git("rev-parse", "v1.8.11"))?.build.status).toBe("cached");
+    expect(stepOf(fix.file, await git("rev-parse", "v1.8.11^{commit}"))?.build.status).toBe("cached");
   }, 25 * 60_000);
 
   it("bad input is one line and exit 2, with nothing started", async () => {
