@@ -35,6 +35,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/support/integration-setup.ts"],
+          setupFiles: ["test/support/integration-ready.ts"],
           // Integration tests share one engine and build images: run files one after another.
           fileParallelism: false,
           // No registry here for the testcontainers reaper image; fwcompat's labels and sweeps clean up.
