@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { scratchDir } from "../support/scratch.js";
 
 /**
  * The reusable action as another repository uses it: checked against GitHub's schema, then
@@ -25,7 +25,7 @@ interface Step {
 
 async function runAction(inputs: Record<string, string>): Promise<{ outputs: Record<string, string>; summary: string; verdictExit: number; log: string }> {
   const action = parse(ACTION) as { inputs: Record<string, { default?: string }>; outputs: Record<string, { value: string }>; runs: { steps: Step[] } };
-  const temp = await mkdtemp(join(tmpdir(), "fwcompat-action-"));
+  const temp = await scratchDir("fwcompat-action-");
   const summaryFile = join(temp, "summary.md");
   await writeFile(summaryFile, "");
   const stepOutputs: Record<string, Record<string, string>> = {};

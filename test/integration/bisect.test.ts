@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { bisectFileSchema, type BisectFile, type BisectStep } from "../../src/re
 import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
 import { labelledContainers, runCli } from "../support/cli.js";
 import { sharedSources } from "./sources.js";
+import { scratchDir } from "../support/scratch.js";
 
 // Real builds of upstream commits from the bundle, real -C probes, real cells: nothing here
 // names a commit id; every expectation is derived from the repository or the bisect itself.
@@ -25,7 +25,7 @@ interface BisectRun {
 }
 
 async function bisect(args: string[], timeoutMs: number): Promise<BisectRun> {
-  const dir = await mkdtemp(join(tmpdir(), "fwcompat-bisect-"));
+  const dir = await scratchDir("fwcompat-bisect-");
   const run = await runCli(["bisect", ...args, "--out", dir], { timeoutMs, env });
   const path = join(dir, "bisect.json");
   const file = existsSync(path) ? bisectFileSchema.parse(JSON.parse(await readFile(path, "utf8"))) : undefined;
@@ -98,7 +98,7 @@ describe("fwcompat bisect --by probe over v1.8.10..v1.8.11 of the upstream bundl
   }, 25 * 60_000);
 
   it("bad input is one line and exit 2, with nothing started", async () => {
-    const repo = await mkdtemp(join(tmpdir(), "fwcompat-branches-"));
+    const repo = await scratchDir("fwcompat-branches-");
     const g = (...args: string[]) => execa("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-C", repo, ...args]);
     await g("init", "-q", "-b", "trunk");
     await g("commit", "-q", "--allow-empty", "-m", "base");
@@ -187,7 +187,7 @@ describe("fwcompat bisect --by traffic over a short range around that commit", (
   });
 
   it("fwcompat report renders both bisects, with links to the traffic cells", async () => {
-    const out = await mkdtemp(join(tmpdir(), "fwcompat-bisect-report-"));
+    const out = await scratchDir("fwcompat-bisect-report-");
     const run = await runCli(["report", probe.dir, traffic.dir, "--out", out], { timeoutMs: 60_000 });
     expect(run.exitCode, run.stderr).toBe(0);
     const html = await readFile(join(out, "index.html"), "utf8");

@@ -1,22 +1,22 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { containersCreatedBy, labelledContainers, runCli } from "../support/cli.js";
+import { containersCreatedBy, runCli } from "../support/cli.js";
+import { scratchDir } from "../support/scratch.js";
 
 const BAD = readdirSync(new URL("../fixtures/matrices/", import.meta.url)).filter((f) => f.startsWith("bad-"));
 
 describe("the CLI on bad input and a bad environment", () => {
   it.each(BAD)("%s: one line with file:line:col, exit 2, no stack trace, nothing started", async (file) => {
-    const before = await labelledContainers();
-    const run = await runCli(["run", "--matrix", `test/fixtures/matrices/${file}`], { timeoutMs: 30_000 });
+    const child = runCli(["run", "--matrix", `test/fixtures/matrices/${file}`], { timeoutMs: 30_000 });
+    const run = await child;
     expect(run.exitCode).toBe(2);
     expect(run.stderr.split("\n")).toHaveLength(1);
     expect(run.stderr).toMatch(new RegExp(`^fwcompat: test/fixtures/matrices/${file.replace(/\./g, "\\.")}:\\d+:\\d+: `));
     expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
-    expect(await labelledContainers()).toBe(before);
+    expect(await containersCreatedBy(child.pid)).toBe(0);
   });
 
   it("--debug adds the stack trace to a user error", async () => {
@@ -62,7 +62,7 @@ describe("the CLI on bad input and a bad environment", () => {
   });
 
   it("--out below a regular file: one line, exit 2, nothing started or created", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "fwcompat-out-"));
+    const dir = await scratchDir("fwcompat-out-");
     await writeFile(join(dir, "a-file"), "");
     const child = runCli(["run", "--filter", "scenario=curl-timeout", "--out", join(dir, "a-file", "results")], { timeoutMs: 30_000 });
     const run = await child;
@@ -73,7 +73,7 @@ describe("the CLI on bad input and a bad environment", () => {
   });
 
   it("--resume of a directory that does not exist: one line, exit 2, the directory is not created", async () => {
-    const missing = join(await mkdtemp(join(tmpdir(), "fwcompat-resume-")), "no-such-run");
+    const missing = join(await scratchDir("fwcompat-resume-"), "no-such-run");
     const child = runCli(["run", "--resume", missing], { timeoutMs: 30_000 });
     const run = await child;
     expect(run.exitCode).toBe(2);
@@ -85,11 +85,11 @@ describe("the CLI on bad input and a bad environment", () => {
 
 describe("a user's scenario file with a mistake", () => {
   it("is refused in one line at its own file:line:col, exit 2, nothing started", async () => {
-    const before = await labelledContainers();
-    const run = await runCli(["run", "--matrix", "test/fixtures/user-scenario-bad/matrix.yaml"], { timeoutMs: 30_000 });
+    const child = runCli(["run", "--matrix", "test/fixtures/user-scenario-bad/matrix.yaml"], { timeoutMs: 30_000 });
+    const run = await child;
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toMatch(/^fwcompat: \/.*\/test\/fixtures\/user-scenario-bad\/scenarios\.d\/typo\.yaml:5:50: expect\.0\.vantage: Invalid option: expected one of "localhost"\|"host-ip"\|"external"$/);
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(await labelledContainers()).toBe(before);
+    expect(await containersCreatedBy(child.pid)).toBe(0);
   });
 });

@@ -1,11 +1,11 @@
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/results/schema.js";
 import { labelledContainers, runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
+import { scratchDir } from "../support/scratch.js";
 
 // Real engines, real iptables binaries, real traffic: one matrix run shared by the assertions below.
 const cells = new Map<string, CellResult>();
@@ -20,7 +20,7 @@ const cell = (prefix: string): CellResult => {
 };
 
 beforeAll(async () => {
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-it-"));
+  const out = await scratchDir("fwcompat-it-");
   const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--out", out], { timeoutMs: 40 * 60_000 });
   exitCode = run.exitCode;
   output = `${run.stderr}\n${run.stdout}`;

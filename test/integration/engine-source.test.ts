@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/harness/images/tarball-source.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
+import { scratchDir } from "../support/scratch.js";
 
 // Engines from source that must not become cells: a tiny Go "engine" archived with `git archive`
 // that prints the wrong version (compiled for real, with the same cached Go layer as Docker 29),
@@ -32,7 +32,7 @@ async function fakeEngineArchive(dir: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), "fwcompat-engine-src-"));
+  const dir = await scratchDir("fwcompat-engine-src-");
   const archive = await fakeEngineArchive(dir);
   const hash = sha256(await readFile(archive));
   const engine = (name: string, source: Record<string, string>) =>

@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cellResultSchema, type CellResult, type ProbeRecord } from "../../src/results/schema.js";
 import { labelledContainers, runCli } from "../support/cli.js";
+import { scratchDir } from "../support/scratch.js";
 
 // One cell per host-firewall scenario on a real engine (test/fixtures/matrices/host-firewalls.yaml),
 // and a user's own scenario files gated for real (test/fixtures/user-scenario/).
@@ -34,12 +34,12 @@ const fix = (c: CellResult, name: string) => c.fixes.find((f) => f.verdict.fix =
 
 beforeAll(async () => {
   machineBridgeNf.before = readFileSync(BRIDGE_NF, "utf8").trim();
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-hostfw-"));
+  const out = await scratchDir("fwcompat-hostfw-");
   const run = await runCli(["run", "--matrix", "test/fixtures/matrices/host-firewalls.yaml", "--out", out], { timeoutMs: 25 * 60_000 });
   output = `${run.stderr}\n${run.stdout}`;
   expect(run.exitCode, output.slice(-3000)).toBe(0);
   await collect(out);
-  const gateOut = await mkdtemp(join(tmpdir(), "fwcompat-usergate-"));
+  const gateOut = await scratchDir("fwcompat-usergate-");
   const gated = await runCli(["gate", "--expect", "test/fixtures/user-scenario/expectations.yaml", "--out", gateOut], { timeoutMs: 15 * 60_000 });
   gate = { exitCode: gated.exitCode ?? -1, stdout: gated.stdout };
   output += `\n${gated.stderr}\n${gated.stdout}`;

@@ -1,6 +1,5 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { execa } from "execa";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { applyFilters, expandMatrix, parseFilters } from "../../src/config/expand.js";
@@ -11,13 +10,14 @@ import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 import { runCli } from "../support/cli.js";
 import { sharedSources } from "./sources.js";
+import { scratchDir } from "../support/scratch.js";
 
 // The default matrix's 1.8.10 is built from the upstream git history (the bundle in the local
 // source directory, which the test points at ../shared/sources), and its cells run for real.
 const env = { FWCOMPAT_SOURCE_DIR: sharedSources() };
 
 async function run(args: string[]): Promise<{ exitCode: number | undefined; output: string; cells: CellResult[] }> {
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-git-"));
+  const out = await scratchDir("fwcompat-git-");
   const result = await runCli(["run", ...args, "--out", out], { timeoutMs: 30 * 60_000, env });
   const files = await readdir(join(out, "cells")).catch(() => [] as string[]);
   const cells = await Promise.all(files.map(async (f) => cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", f), "utf8")))));
@@ -77,8 +77,8 @@ describe("builds from git that must not run", () => {
   it("say why: no source (both routes named), a ref pinned to another commit, a release name between tags", async () => {
     const mirror = await GitMirror.open(join(env.FWCOMPAT_SOURCE_DIR, "iptables-upstream.bundle"));
     const commitOf = async (ref: string) => (await execa("git", ["-C", mirror.gitDir, "rev-parse", `${ref}^{commit}`])).stdout.trim();
-    const tarballs = await mkdtemp(join(tmpdir(), "fwcompat-no-tarballs-"));
-    const out = await mkdtemp(join(tmpdir(), "fwcompat-git-bad-"));
+    const tarballs = await scratchDir("fwcompat-no-tarballs-");
+    const out = await scratchDir("fwcompat-git-bad-");
     const result = await runCli(["run", "--matrix", "test/fixtures/matrices/git-sources.yaml", "--out", out], {
       timeoutMs: 20 * 60_000,
       env: { ...env, FWCOMPAT_TARBALL_DIR: tarballs },

@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cellResultSchema } from "../../src/results/schema.js";
-import { labelledContainers, runCli } from "../support/cli.js";
+import { containersCreatedBy, labelledContainers, runCli } from "../support/cli.js";
+import { scratchDir } from "../support/scratch.js";
 
 /**
  * A machine like GitHub's Ubuntu runners or a Fedora laptop: apt sources without a Debian
@@ -28,7 +28,7 @@ function noDebianEnv(): Record<string, string> {
 }
 
 beforeAll(async () => {
-  aptDir = await mkdtemp(join(tmpdir(), "fwcompat-apt-"));
+  aptDir = await scratchDir("fwcompat-apt-");
   await mkdir(join(aptDir, "sources.list.d"));
   await writeFile(
     join(aptDir, "sources.list.d", "ubuntu.sources"),
@@ -44,12 +44,12 @@ describe("a machine without a Debian mirror", () => {
   it("with no Debian image to be had either, stops at once naming both remedies (exit 2, one line)", async () => {
     // A registry path that resolves nowhere stands for a machine that reaches no registry.
     const NOWHERE = "fwcompat-no-registry.invalid/debian";
-    const before = await labelledContainers();
     const started = Date.now();
-    const run = await runCli(["run", "--matrix", "test/fixtures/matrices/bookworm-engine.yaml"], {
+    const child = runCli(["run", "--matrix", "test/fixtures/matrices/bookworm-engine.yaml"], {
       timeoutMs: 60_000,
       env: { ...noDebianEnv(), FWCOMPAT_DEBIAN_IMAGE: NOWHERE },
     });
+    const run = await child;
     expect(run.exitCode, run.stderr).toBe(2);
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
     expect(run.stderr.trim()).toMatch(
@@ -59,7 +59,7 @@ describe("a machine without a Debian mirror", () => {
       ),
     );
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(await labelledContainers()).toBe(before);
+    expect(await containersCreatedBy(child.pid)).toBe(0);
   });
 
   it("runs a real cell end to end from debian:trixie and the mirror its apt sources name", async () => {
@@ -71,7 +71,7 @@ describe("a machine without a Debian mirror", () => {
       await execa("docker", ["tag", debootstrapped as string, STAND_IN]);
       taggedByUs = true;
     }
-    const out = await mkdtemp(join(tmpdir(), "fwcompat-no-debian-"));
+    const out = await scratchDir("fwcompat-no-debian-");
     const run = await runCli(["run", "--matrix", "test/fixtures/matrices/no-debian-machine.yaml", "--out", out], { timeoutMs: 20 * 60_000, env: noDebianEnv() });
     expect(run.exitCode, run.stderr.slice(-3000)).toBe(0);
     expect(run.stderr).toContain("base images: trixie from debian:trixie; Debian mirror from debian:trixie's own apt sources");

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cellResultSchema } from "../../src/results/schema.js";
 import { labelledContainers } from "../support/cli.js";
+import { scratchDir } from "../support/scratch.js";
 
 // The package as a user gets it: `npm pack`, installed into an empty directory that holds no
 // checkout, then run from there. Dependencies come from the npm registry, as for any user.
@@ -16,12 +16,12 @@ const fwcompat = (args: string[], timeoutMs: number) =>
   execa(join(appDir, "node_modules", ".bin", "fwcompat"), args, { cwd: appDir, reject: false, timeout: timeoutMs });
 
 beforeAll(async () => {
-  const packDir = await mkdtemp(join(tmpdir(), "fwcompat-pack-"));
+  const packDir = await scratchDir("fwcompat-pack-");
   const pack = await execa("npm", ["pack", "--json", "--pack-destination", packDir], { cwd: ROOT, timeout: 180_000 });
   const [packed] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   if (!packed) throw new Error(`npm pack printed no package: ${pack.stdout}`);
   shipped = packed.files.map((f) => f.path);
-  appDir = await mkdtemp(join(tmpdir(), "fwcompat-user-"));
+  appDir = await scratchDir("fwcompat-user-");
   await execa("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(packDir, packed.filename)], { cwd: appDir, timeout: 600_000 });
 }, 800_000);
 

@@ -1,12 +1,12 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connect, createServer, type Socket } from "node:net";
-import { labelledContainers, leftovers, runCli, startRun, waitFor } from "../support/cli.js";
+import { containersCreatedBy, labelledContainers, leftovers, runCli, startRun, waitFor } from "../support/cli.js";
 import { readCells as resultsIn } from "../support/results.js";
+import { scratchDir } from "../support/scratch.js";
 
-const outDir = () => mkdtemp(join(tmpdir(), "fwcompat-rel-"));
+const outDir = () => scratchDir("fwcompat-rel-");
 const INTEGRATION = ["--matrix", "test/fixtures/matrices/integration.yaml"];
 const BROKEN = ["--matrix", "test/fixtures/matrices/broken-daemon.yaml"];
 
@@ -77,8 +77,9 @@ describe("two runs at once on one engine", () => {
 describe("environment errors are explained fast", () => {
   const quick = async (args: string[], env: Record<string, string>) => {
     const started = Date.now();
-    const run = await runCli(args, { timeoutMs: 30_000, env });
-    return { ...run, ms: Date.now() - started };
+    const child = runCli(args, { timeoutMs: 30_000, env });
+    const run = await child;
+    return { ...run, pid: child.pid, ms: Date.now() - started };
   };
 
   it("an engine that refuses connections", async () => {
@@ -89,12 +90,11 @@ describe("environment errors are explained fast", () => {
   });
 
   it("debootstrap missing when a base image must be built", async () => {
-    const before = await labelledContainers();
     const run = await quick(["run", "--matrix", "test/fixtures/matrices/bookworm-engine.yaml"], { PATH: "/usr/local/bin:/usr/bin:/bin" });
     expect(run.exitCode, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/^fwcompat: debootstrap is needed to build base images for bookworm .*install it: apt-get install -y debootstrap$/);
     expect(run.ms).toBeLessThan(5000);
-    expect(await labelledContainers()).toBe(before);
+    expect(await containersCreatedBy(run.pid)).toBe(0);
   });
 });
 

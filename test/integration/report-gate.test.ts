@@ -1,22 +1,20 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mergedResultsSchema } from "../../src/report/merge.js";
 import { labelledContainers, runCli } from "../support/cli.js";
+import { scratchDir } from "../support/scratch.js";
 
 // A real run (buggy and fixed iptables on a real engine) rendered, gated and looked at in a browser.
 let results = "";
 let report = "";
 const ID_BUGGY = "curl-timeout__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges";
-export const SCREENSHOT = "/tmp/fwcompat-report-screenshot.png";
 
 beforeAll(async () => {
-  results = await mkdtemp(join(tmpdir(), "fwcompat-report-run-"));
-  report = await mkdtemp(join(tmpdir(), "fwcompat-report-"));
+  results = await scratchDir("fwcompat-report-run-");
+  report = await scratchDir("fwcompat-report-");
   const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--filter", "scenario=curl-timeout", "--baseline-only", "--out", results], { timeoutMs: 20 * 60_000 });
   expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
   const rendered = await runCli(["report", results, "--out", report], { timeoutMs: 60_000 });
@@ -63,8 +61,9 @@ describe("report from a real run", () => {
       expect(text).toMatch(/iptables v1\.8\.11 \(nf_tables\)/);
       expect(text).toMatch(/external\s+fwc-net2\/n2c1 :8082\s+reachable\s+timeout/);
       expect(text).toMatch(/Why: \d+ iptables -C check\(s\) answered "exists"/);
-      await page.screenshot({ path: SCREENSHOT });
-      expect(readFileSync(SCREENSHOT).length).toBeGreaterThan(10_000);
+      const screenshot = join(report, "drill-down.png");
+      await page.screenshot({ path: screenshot });
+      expect(readFileSync(screenshot).length).toBeGreaterThan(10_000);
     } finally {
       await browser.close();
     }
@@ -89,7 +88,7 @@ describe("gate", () => {
   });
 
   it("runs only the cells the expectations and the candidate need", async () => {
-    const out = await mkdtemp(join(tmpdir(), "fwcompat-gate-"));
+    const out = await scratchDir("fwcompat-gate-");
     const gate = await runCli(["gate", "--expect", "test/fixtures/expectations/pass.yaml", "--candidate", "iptables=1.8.11-2", "--baseline-only", "--out", out], { timeoutMs: 20 * 60_000 });
     expect(gate.exitCode, gate.stdout + gate.stderr.slice(-1500)).toBe(0);
     expect(gate.stderr).toMatch(/gate: running 1 cell\(s\) the expectations need/);

@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/results/schema.js";
 import { latestUserActions } from "../../src/results/verdicts.js";
 import { runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
+import { scratchDir } from "../support/scratch.js";
 
 // Two real runs: the -C bug cell twice, in two probe orders (seed order-33 puts localhost right
 // before host-ip in one repeat and after it in the other: a serial script probing in the first
@@ -28,9 +27,9 @@ const fix = (r: CellResult, name: string) => {
 };
 
 beforeAll(async () => {
-  dirs.order = await mkdtemp(join(tmpdir(), "fwcompat-order-"));
-  dirs.flush = await mkdtemp(join(tmpdir(), "fwcompat-flushfwd-"));
-  dirs.report = await mkdtemp(join(tmpdir(), "fwcompat-verdict-report-"));
+  dirs.order = await scratchDir("fwcompat-order-");
+  dirs.flush = await scratchDir("fwcompat-flushfwd-");
+  dirs.report = await scratchDir("fwcompat-verdict-report-");
   const [order, flush] = await Promise.all([
     runCli(["run", "--matrix", "test/fixtures/matrices/verdicts.yaml", "--repeat", "2", "--seed", "order-33", "--out", dirs.order], { timeoutMs: 25 * 60_000 }),
     runCli(["run", "--matrix", "test/fixtures/matrices/flush-forwarding-on.yaml", "--concurrency", "1", "--out", dirs.flush], { timeoutMs: 25 * 60_000 }),

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/results/schema.js";
@@ -9,6 +8,7 @@ import { VAGRANT_RUNS } from "../../src/harness/providers/vagrant.js";
 import { startLibvirt, virsh } from "../../src/harness/vagrant/libvirt.js";
 import { runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
+import { scratchDir } from "../support/scratch.js";
 
 // Real VMs under libvirt (software emulation here): the curl-timeout cell with a buggy and a
 // fixed iptables, each beside its dind twin. Slow (a VM boots in about a minute), so baseline only.
@@ -20,8 +20,8 @@ let runId = "";
 let vmStates = "";
 
 beforeAll(async () => {
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-vm-"));
-  vmStates = await mkdtemp(join(tmpdir(), "fwcompat-vm-states-"));
+  const out = await scratchDir("fwcompat-vm-");
+  vmStates = await scratchDir("fwcompat-vm-states-");
   const run = await runCli(["run", "--matrix", "test/fixtures/matrices/vm.yaml", "--baseline-only", "--out", out], {
     timeoutMs: 50 * 60_000,
     env: { FWCOMPAT_VM_STATES: vmStates },

@@ -24,14 +24,17 @@ export function startRun(args: string[], env?: Record<string, string>): { child:
   return { child, runId, output: () => output };
 }
 
-/** fwcompat's resources on the outer engine, counted by label (optionally one run's). */
-export async function labelled(kind: "ps -a" | "network ls" | "volume ls", runId?: string): Promise<number> {
-  const label = runId ? `io.fwcompat.run=${runId}` : "io.fwcompat.run";
-  const out = await execa("docker", [...kind.split(" "), "-q", "--filter", `label=${label}`]);
+/**
+ * One run's resources on the outer engine, counted by its run label. Never every run's: other
+ * runs (another test file, another checkout) may share the engine.
+ */
+export async function labelled(kind: "ps -a" | "network ls" | "volume ls", runId: string | undefined): Promise<number> {
+  if (!runId) throw new Error("no run id: count one run's resources, not every run's on the engine");
+  const out = await execa("docker", [...kind.split(" "), "-q", "--filter", `label=io.fwcompat.run=${runId}`]);
   return out.stdout.split("\n").filter(Boolean).length;
 }
 
-export const labelledContainers = (runId?: string) => labelled("ps -a", runId);
+export const labelledContainers = (runId: string | undefined) => labelled("ps -a", runId);
 
 export async function leftovers(runId: string): Promise<{ containers: number; networks: number; volumes: number }> {
   const [containers, networks, volumes] = await Promise.all([labelled("ps -a", runId), labelled("network ls", runId), labelled("volume ls", runId)]);
