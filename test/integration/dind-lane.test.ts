@@ -6,6 +6,7 @@ import type { CellResult } from "../../src/results/schema.js";
 import { labelledContainers, runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
 import { scratchDir } from "../support/scratch.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 // Real engines, real iptables binaries, real traffic: one matrix run shared by the assertions below.
 const cells = new Map<string, CellResult>();
@@ -62,7 +63,7 @@ describe("dind lane on real engines", () => {
     }
     // four cross-network pairs (default bridge and three networks in a ring): the check below must not pass on none
     expect(probes.filter((p) => p.vantage === "cross-network")).toHaveLength(4);
-    expect(probes.filter((p) => p.vantage === "cross-network").every((p) => p.pass)).toBe(true);
+    expectEvery(probes.filter((p) => p.vantage === "cross-network"), (p) => p.pass);
     expect(result.baseline?.missingRules.some((r) => r.startsWith("filter DOCKER-BRIDGE -o br-"))).toBe(true);
   });
 
@@ -70,7 +71,7 @@ describe("dind lane on real engines", () => {
     const result = cell("curl-timeout__dind__docker-28.5.2__1.8.11-2-nft");
     expect(result.status).toBe("works");
     expect(result.baseline?.probes.length).toBe(16);
-    expect(result.baseline?.probes.every((p) => p.pass)).toBe(true);
+    expectEvery(result.baseline?.probes, (p) => p.pass);
     expect(result.baseline?.missingRules).toEqual([]);
   });
 
@@ -80,7 +81,7 @@ describe("dind lane on real engines", () => {
     expect(trace?.falsePositives.length).toBeGreaterThan(0);
     const skipped = trace?.skippedRules.map((s) => s.rule) ?? [];
     for (const net of ["fwc-net2", "fwc-net3"]) expect(skipped).toContain(`filter DOCKER-BRIDGE -o br-{${net}} -j DOCKER`);
-    expect(trace?.skippedRules.every((s) => s.confirmedMissing)).toBe(true);
+    expectEvery(trace?.skippedRules, (s) => s.confirmedMissing);
     expect(buggy.explanation).toMatch(/iptables -C check\(s\) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-\{fwc-net/);
     const upgrade = buggy.fixes.find((f) => f.verdict.fix === "iptables-upgrade")?.verdict;
     expect(upgrade?.restoredRules).toContain("filter DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER");
@@ -119,6 +120,6 @@ describe("dind lane on real engines", () => {
     expect(fix?.verdict.overall).toBe("repaired");
     const late = fix?.attempt.probes.filter((p) => p.vantage !== "cross-network" && p.target.startsWith("bridge/late1 ")) ?? [];
     expect(late.map((p) => p.vantage).sort()).toEqual(["external", "host-ip", "localhost"]);
-    expect(late.every((p) => p.outcome === "ok")).toBe(true);
+    expectEvery(late, (p) => p.outcome === "ok");
   });
 });

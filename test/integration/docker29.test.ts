@@ -5,6 +5,7 @@ import { parseTrace } from "../../src/assertions/trace.js";
 import type { CellResult } from "../../src/results/schema.js";
 import { leftovers, sourceDirForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // Docker 29.7.2 compiled from the moby archive in the local source directory (cached after the
 // first run: several minutes cold on 2 cores), real iptables builds, real traffic.
@@ -55,10 +56,10 @@ describe("Docker 29 built from source, on real hosts", () => {
     expect(result.status).toBe("reproduced");
     expect(result.baseline?.evidence?.checkProbe).toBe("buggy");
     for (const vantage of ["external", "localhost"]) expect(byVantage(result.baseline?.probes ?? [], vantage).some((p) => p.outcome === "timeout")).toBe(true);
-    expect(byVantage(result.baseline?.probes ?? [], "host-ip").every((p) => p.pass)).toBe(true);
+    expectEvery(byVantage(result.baseline?.probes ?? [], "host-ip"), (p) => p.pass);
     expect(result.baseline?.trace?.skippedRules.map((s) => s.rule)).toContain("filter DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER");
     expect(result.baseline?.missingRules).toContain(`filter DOCKER-FORWARD -i docker0 -j ACCEPT`);
-    expect(result.baseline?.missingRules.some((r) => r.includes("DOCKER-ISOLATION"))).toBe(false);
+    expectNone(result.baseline?.missingRules, (r) => r.includes("DOCKER-ISOLATION"));
   });
 
   it("nftables backend + the same iptables: every probe as expected, nothing missing from Docker's nft table", () => {
@@ -95,7 +96,7 @@ describe("Docker 29 built from source, on real hosts", () => {
     const result = cell(FLUSH);
     expect(result.status).toBe("reproduced");
     const probes = result.baseline?.probes ?? [];
-    for (const vantage of ["localhost", "host-ip", "external"]) expect(byVantage(probes, vantage).every((p) => p.outcome === "timeout")).toBe(true);
+    for (const vantage of ["localhost", "host-ip", "external"]) expectEvery(byVantage(probes, vantage), (p) => p.outcome === "timeout");
     const late = result.baseline?.steps.find((s) => s.name === "after flush: docker run -p 8084:80");
     expect(late?.exitCode).toBe(0);
     expect(probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network").map((p) => p.outcome)).toEqual(["timeout", "timeout", "timeout"]);
@@ -114,7 +115,7 @@ describe("Docker 29 built from source, on real hosts", () => {
     const { verdict, attempt } = fix(cell(FLUSH), "restart-dockerd");
     expect(verdict.overall).toBe("repaired");
     expect(verdict.vantages).toMatchObject({ localhost: "repaired", "host-ip": "repaired", external: "repaired" });
-    expect(attempt.probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network").every((p) => p.outcome === "ok")).toBe(true);
+    expectEvery(attempt.probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network"), (p) => p.outcome === "ok");
     expect(attempt.missingRules).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cellResultSchema, type CellResult, type ProbeRecord } from "../../src/results/schema.js";
 import { labelledContainers, runCli } from "../support/cli.js";
 import { scratchDir } from "../support/scratch.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // One cell per host-firewall scenario on a real engine (test/fixtures/matrices/host-firewalls.yaml),
 // and a user's own scenario files gated for real (test/fixtures/user-scenario/).
@@ -56,8 +57,8 @@ describe("host-firewall scenarios on a real engine (docker 28.5.2, iptables 1.8.
     const c = cell("firewall-reload+iptables-restore");
     expect(c.status).toBe("reproduced");
     expect(new Set(outcomes(c.baseline, "external"))).toEqual(new Set(["timeout"]));
-    expect(probes(c.baseline, "localhost").every((p) => p.pass)).toBe(true);
-    expect(probes(c.baseline, "cross-network").every((p) => p.pass)).toBe(true);
+    expectEvery(probes(c.baseline, "localhost"), (p) => p.pass);
+    expectEvery(probes(c.baseline, "cross-network"), (p) => p.pass);
     expect(c.baseline?.errors.find((e) => e.step === "after reload: docker run -p")?.text).toMatch(/No chain\/target\/match by that name/);
     const noflush = fix(c, "iptables-restore-noflush");
     expect(noflush?.verdict.vantages).toMatchObject({ external: "repaired", localhost: "ok", "cross-network": "ok" });
@@ -67,8 +68,8 @@ describe("host-firewall scenarios on a real engine (docker 28.5.2, iptables 1.8.
   it("firewall-reload:nftables-service: flush ruleset wipes Docker's rules, isolation included (a security finding); limiting the flush to its own table repairs all", () => {
     const c = cell("firewall-reload+nftables-service");
     expect(c.status).toBe("reproduced");
-    for (const vantage of ["localhost", "host-ip", "external"]) expect(probes(c.baseline, vantage).some((p) => p.pass), vantage).toBe(false);
-    expect(outcomes(c.baseline, "cross-network").every((o) => o === "ok")).toBe(true);
+    for (const vantage of ["localhost", "host-ip", "external"]) expectNone(probes(c.baseline, vantage), (p) => p.pass, vantage);
+    expectEvery(outcomes(c.baseline, "cross-network"), (o) => o === "ok");
     expect(c.securityFindings?.length).toBe(probes(c.baseline, "cross-network").length);
     expect(c.securityFindings?.[0]).toMatch(/^SECURITY: isolation broken: .* answered from cross-network although it must be blocked$/);
     const own = fix(c, "nftables-flush-own-table");
@@ -83,7 +84,7 @@ describe("host-firewall scenarios on a real engine (docker 28.5.2, iptables 1.8.
     const denied = external.filter((p) => p.expect === "blocked");
     expect(allowed.map((p) => [p.target, p.outcome])).toEqual([["bridge/n0c1 :8080", "ok"]]);
     expect(denied.map((p) => p.outcome)).toEqual(["ok", "ok"]);
-    expect(denied.every((p) => p.guard?.startsWith(`ufw denies ${p.target.split(":")[1]}/tcp`))).toBe(true);
+    expectEvery(denied, (p) => p.guard?.startsWith(`ufw denies ${p.target.split(":")[1]}/tcp`));
     expect(c.status).toBe("reproduced");
     expect(c.brokenVantages).toEqual(["external"]);
     expect(c.securityFindings).toEqual(denied.map((p) => `SECURITY: policy bypassed: ${p.target} answered from external although ${p.guard}`));
@@ -97,7 +98,7 @@ describe("host-firewall scenarios on a real engine (docker 28.5.2, iptables 1.8.
     expect(c.status).toBe("reproduced");
     expect(outcomes(c.baseline, "foreign-bridged")).toEqual(["timeout"]);
     expect(outcomes(c.baseline, "foreign-routed")).toEqual(["timeout"]);
-    expect(probes(c.baseline, "external").every((p) => p.pass)).toBe(true);
+    expectEvery(probes(c.baseline, "external"), (p) => p.pass);
     const accept = fix(c, "docker-user-accept");
     expect(accept?.verdict.vantages).toMatchObject({ "foreign-bridged": "repaired", "foreign-routed": "repaired", external: "ok", "cross-network": "ok" });
     expect(accept?.attempt.fixNote).toBe("DOCKER-USER accepts fwc-fbr0");

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cellResultSchema } from "../../src/results/schema.js";
 import { containersCreatedBy, labelledContainers, runCli } from "../support/cli.js";
 import { scratchDir } from "../support/scratch.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 /**
  * A machine like GitHub's Ubuntu runners or a Fedora laptop: apt sources without a Debian
@@ -85,8 +86,8 @@ describe("a machine without a Debian mirror", () => {
     expect(result.baseline?.evidence?.dockerdVersion).toMatch(/^Docker version 26\.1\.5/);
     const probes = result.baseline?.probes ?? [];
     expect(probes.length).toBeGreaterThan(0);
-    expect(probes.filter((p) => p.vantage === "external").every((p) => p.outcome === "ok")).toBe(true);
-    expect(probes.every((p) => p.pass)).toBe(true);
+    expectEvery(probes.filter((p) => p.vantage === "external"), (p) => p.outcome === "ok");
+    expectEvery(probes, (p) => p.pass);
     const runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId as string;
     expect(await labelledContainers(runId)).toBe(0);
   }, 20 * 60_000);

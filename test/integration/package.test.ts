@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cellResultSchema } from "../../src/results/schema.js";
 import { labelledContainers } from "../support/cli.js";
 import { scratchDir } from "../support/scratch.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 // The package as a user gets it: `npm pack`, installed into an empty directory that holds no
 // checkout, then run from there. Dependencies come from the npm registry, as for any user.
@@ -79,7 +80,7 @@ describe("the npm package", () => {
     expect(result.status).toBe("works");
     expect(result.baseline?.evidence?.checkProbe).toBe("correct");
     expect(result.baseline?.probes.length).toBeGreaterThan(0);
-    expect(result.baseline?.probes.every((p) => p.pass)).toBe(true);
+    expectEvery(result.baseline?.probes, (p) => p.pass);
     expect(await labelledContainers(runInfo.runId)).toBe(0);
   }, 20 * 60_000);
 });

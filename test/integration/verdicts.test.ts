@@ -6,6 +6,7 @@ import { latestUserActions } from "../../src/results/verdicts.js";
 import { runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
 import { scratchDir } from "../support/scratch.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 // Two real runs: the -C bug cell twice, in two probe orders (seed order-33 puts localhost right
 // before host-ip in one repeat and after it in the other: a serial script probing in the first
@@ -101,7 +102,7 @@ describe("the user's own action counts", () => {
   it("a baseline whose docker run -p fails is reproduced although every old container's traffic flows", () => {
     const result = flushed();
     expect(result.baseline?.probes.length).toBeGreaterThan(0);
-    expect(result.baseline?.probes.every((p) => p.pass)).toBe(true);
+    expectEvery(result.baseline?.probes, (p) => p.pass);
     expect(result.status).toBe("reproduced");
     expect(result.brokenVantages).toEqual(["user-action"]);
     const actions = latestUserActions(result.baseline ?? { userActions: [] });
@@ -115,7 +116,7 @@ describe("the user's own action counts", () => {
   it("recreate-docker-chains: traffic flows and docker run -p works again, but docker network create still fails: still-broken, naming it", () => {
     const { verdict, attempt } = fix(flushed(), "recreate-docker-chains");
     expect(attempt.probes.length).toBeGreaterThan(0);
-    expect(attempt.probes.every((p) => p.pass)).toBe(true);
+    expectEvery(attempt.probes, (p) => p.pass);
     expect(attempt.probes.some((p) => p.target.startsWith("bridge/late1 "))).toBe(true);
     expect(verdict.overall).toBe("still-broken");
     expect(verdict.vantages["user-action"]).toBe("still-broken");

@@ -8,6 +8,7 @@ import { recipeTag } from "../../src/harness/images/build-image.js";
 import { hostRecipe } from "../../src/harness/images/recipes.js";
 import { readShimSource, shimRecipe } from "../../src/harness/images/shim-image.js";
 import { compiledShimScratch } from "../support/shim.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 /**
  * The compiled shim on the cases C gets wrong easily: a call without arguments, an empty
@@ -104,10 +105,10 @@ describe("the compiled iptables shim", () => {
 
     const runs = await Promise.all(Array.from({ length: 24 }, (_, i) => host.call("iptables", ["-A", `CHAIN-${i}`])));
 
-    expect(runs.every((r) => r.exitCode === 0 && r.stderr.length === 20000)).toBe(true);
+    expectEvery(runs, (r) => r.exitCode === 0 && r.stderr.length === 20000);
     const calls = parseTrace(await host.trace());
     expect(calls.map((c) => c.args[1]).sort()).toEqual(Array.from({ length: 24 }, (_, i) => `CHAIN-${i}`).sort());
-    expect(calls.every((c) => c.stderr === "x".repeat(20000))).toBe(true);
+    expectEvery(calls, (c) => c.stderr === "x".repeat(20000));
   });
 
   it("runs a build's wrapper by what it says, without a shell: the multi-binary gets the tool, argv and the two variables", async () => {

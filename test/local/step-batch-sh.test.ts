@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parseStepBatch, stepBatchScript } from "../../src/contract/step-batch.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 const sh = async (script: string) => {
   const run = await execa("sh", ["-c", script], { reject: false, stripFinalNewline: false });
@@ -16,7 +17,7 @@ describe("a batch of steps in one call (real sh)", () => {
       [4, "no newline\n\n", ""],
       [0, "x@@y", ""],
     ]);
-    expect(results.every((r) => r.startedAtMs > 1_700_000_000_000 && r.ms >= 0)).toBe(true);
+    expectEvery(results, (r) => r.startedAtMs > 1_700_000_000_000 && r.ms >= 0);
   });
 
   it("reads the last step even when the transport trimmed the final newline (as ssh output may be)", async () => {

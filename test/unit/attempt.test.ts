@@ -8,6 +8,7 @@ import { runAttempt } from "../../src/run/attempt.js";
 import { assembleCell } from "../../src/run/cell-status.js";
 import { FakeProvider, probeCommands, type FakeProviderOptions } from "../support/fake-host.js";
 import { cellOf, healthy, matrix, peerWorld, world, type WorldOptions } from "../support/fake-world.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 const scenario = SCENARIOS.get("curl-timeout");
 if (!scenario) throw new Error("curl-timeout is not registered");
@@ -139,7 +140,7 @@ describe("a cell's status and fix verdicts come from probes", () => {
     expect(quiet.status).toBe("works");
     const lossy = (await run("1.8.13-1", [], { traffic: (p) => (p.vantage === "peer" ? { exit: 56, stderr: "curl: (56) Recv failure: Connection reset by peer" } : healthy(p)) })).result;
     expect(lossy).toMatchObject({ status: "reproduced", brokenVantages: ["external"] });
-    expect(lossy.baseline?.probes.filter((p) => p.vantage === "external").every((p) => p.outcome === "reset")).toBe(true);
+    expectEvery(lossy.baseline?.probes.filter((p) => p.vantage === "external"), (p) => p.outcome === "reset");
   });
 
   it("a baseline that errored makes the cell an error, with the baseline's reason", async () => {

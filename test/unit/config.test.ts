@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { applyFilters, expandMatrix, namesOf, parseFilters, scenarioLabel } from "../../src/config/expand.js";
 import { parseMatrixText } from "../../src/config/load.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 const dir = new URL("../fixtures/matrices/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir), "utf8");
@@ -40,7 +41,7 @@ describe("matrix expansion", () => {
     const cells = expandMatrix(parse("valid-small.yaml"));
     const picked = applyFilters(cells, parseFilters(["iptables=1.8.11", "daemon=proxy-off", "daemon=proxy-on", "scenario=curl-timeout"]));
     expect(picked.map((c) => c.daemon.name).sort()).toEqual(["proxy-off", "proxy-on"]);
-    expect(picked.every((c) => c.iptables.name === "1.8.11")).toBe(true);
+    expectEvery(picked, (c) => c.iptables.name === "1.8.11");
     expect(applyFilters(cells, parseFilters(["scenario=flush-then-run:filter"]))).toHaveLength(1);
   });
 
@@ -56,7 +57,7 @@ describe("matrix expansion", () => {
     const cells = expandMatrix(parseMatrixText(text, "matrix.yaml", KNOWN_NAMES));
     expect(cells.filter((c) => c.provider === "vagrant").map((c) => c.iptables.name).sort()).toEqual(["1.8.11", "1.8.11-2"]);
     const wide = readFileSync(new URL("../../matrix.vm-wide.yaml", import.meta.url), "utf8");
-    expect(expandMatrix(parseMatrixText(wide, "matrix.vm-wide.yaml", KNOWN_NAMES)).every((c) => c.provider === "vagrant")).toBe(true);
+    expectEvery(expandMatrix(parseMatrixText(wide, "matrix.vm-wide.yaml", KNOWN_NAMES)), (c) => c.provider === "vagrant");
     const scenariosWide = readFileSync(new URL("../../matrix.scenarios-wide.yaml", import.meta.url), "utf8");
     const hostFirewallCells = expandMatrix(parseMatrixText(scenariosWide, "matrix.scenarios-wide.yaml", KNOWN_NAMES));
     expect(new Set(hostFirewallCells.map((c) => c.engine.name))).toEqual(new Set(["docker-26.1.5", "docker-28.5.2"]));

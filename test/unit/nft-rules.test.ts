@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { missingNftRules } from "../../src/assertions/expected-nft-rules.js";
 import { engineGeneration, missingRules } from "../../src/assertions/expected-rules.js";
 import { NftParseError, parseNftRuleset, renderNftFacts, tryParseNftRuleset, withoutCounters } from "../../src/assertions/nft-ruleset.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // `nft list ruleset` and iptables-save captured on real Docker 29.7.2 hosts (default bridge + 3 user bridges).
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), "utf8");
@@ -63,7 +64,7 @@ describe("expected nftables-backend rules per bridge", () => {
     expect(missing).toContain('ip docker-bridges map filter-forward-in-jumps "br-e0c0c9ed4c7d" : jump filter-forward-in__br-e0c0c9ed4c7d');
     expect(missing).toContain('ip docker-bridges filter-forward-out__docker0 accept comment "OUTGOING"');
     // dockerd re-added the DNAT rules of the running containers
-    expect(missing.some((m) => m.includes('dnat to 10.78.0.2:80'))).toBe(false);
+    expectNone(missing, (m) => m.includes('dnat to 10.78.0.2:80'));
   });
 
   it("a ruleset without Docker's table says so in one line", () => {
@@ -87,7 +88,7 @@ describe("expected iptables-backend rules on Docker 29", () => {
     expect(missingRules(healthyIptables29, ipt29Targets, "29.7.2")).toEqual([]);
     const as28 = missingRules(healthyIptables29, ipt29Targets, "28.5.2");
     expect(as28.length).toBe(8);
-    expect(as28.every((r) => r.includes("DOCKER-ISOLATION-STAGE"))).toBe(true);
+    expectEvery(as28, (r) => r.includes("DOCKER-ISOLATION-STAGE"));
   });
 
   it("the 28 host lacks nothing 29 checks besides its own chains", () => {

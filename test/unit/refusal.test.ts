@@ -8,6 +8,7 @@ import { runAttempt } from "../../src/run/attempt.js";
 import { assembleCell } from "../../src/run/cell-status.js";
 import { FakeProvider, type Rule } from "../support/fake-host.js";
 import { cellOf, matrix, peerWorld, world } from "../support/fake-world.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 // What fwcompat-dockerd printed on a real Docker 29.7.2 host whose nftables backend found forwarding off.
 const DOCKERD_START = readFileSync(new URL("../fixtures/dockerd/docker-29.7.2_nftables_ip-forward-0_start.txt", import.meta.url), "utf8");
@@ -40,7 +41,7 @@ describe("an engine that refuses the cell's settings", () => {
     expect(cell.status).toBe("refused");
     expect(cell.reason).toMatch(/^start dockerd: failed to start daemon: .*IPv4 forwarding is disabled/);
     expect(cell.fixes[0]?.verdict.overall).toBe("not-applicable");
-    expect(fake.hosts.every((h) => h.disposed)).toBe(true);
+    expectEvery(fake.hosts, (h) => h.disposed);
   });
 
   it("a network the daemon will not create during the healthy deployment is a refusal too", async () => {

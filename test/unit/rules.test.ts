@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { missingRules, engineGeneration } from "../../src/assertions/expected-rules.js";
 import { hasRule, parseIptablesSave, renderRuleSet, RuleSetParseError } from "../../src/assertions/iptables-save.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // Dumps captured from real hosts: docker 28.5.2, default bridge + 3 user bridges, one published container each.
 const dump = (name: string) => readFileSync(new URL(`../fixtures/iptables-save/${name}`, import.meta.url), "utf8");
@@ -58,7 +59,7 @@ describe("expected rules per bridge", () => {
     expect(missing).toContain("filter DOCKER-FORWARD -i docker0 -j ACCEPT");
     // the first bridge's interface-only rules were added; rules that differ by address were not skipped
     expect(missing).not.toContain("filter DOCKER-BRIDGE -o docker0 -j DOCKER");
-    expect(missing.some((r) => r.includes("MASQUERADE") || r.startsWith("filter DOCKER -d"))).toBe(false);
+    expectNone(missing, (r) => r.includes("MASQUERADE") || r.startsWith("filter DOCKER -d"));
     expect(missing).toHaveLength(15);
   });
 
@@ -73,7 +74,7 @@ describe("expected rules per bridge", () => {
     const flushed = dump("docker-26.1.5_1.8.11-2-nft_after-flush-filter.txt");
     const missing = missingRules(flushed, targets(["", "903b20d868ef", "6e4bf21abe9d", "d02998ae16ff"]), "26.1.5");
     expect(missing).toHaveLength(4 * 6 + 4);
-    expect(missing.every((r) => r.startsWith("filter "))).toBe(true);
+    expectEvery(missing, (r) => r.startsWith("filter "));
   });
 
   it("reports an unreadable rule set instead of claiming every rule is missing", () => {

@@ -6,6 +6,7 @@ import type { CellResult } from "../../src/results/schema.js";
 import { runMatrix, type RunOptions } from "../../src/run/runner.js";
 import { FakeProvider } from "../support/fake-host.js";
 import { cellOf, healthy, matrix, peerWorld, world, type WorldOptions } from "../support/fake-world.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 /** Every build is available except 1.8.10, whose tarball this machine does not have. */
 function images(): PreparedImages {
@@ -48,7 +49,7 @@ describe("runMatrix with a scripted provider", () => {
       "iptables-upgrade",
       "userland-proxy-on",
     ]);
-    expect(fake.hosts.every((h) => h.disposed)).toBe(true);
+    expectEvery(fake.hosts, (h) => h.disposed);
     expect(fake.closed).toBe(true);
     expect(written).toEqual(results);
     const [result] = results;

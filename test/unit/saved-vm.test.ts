@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectEvery } from "../support/quantifiers.js";
 
 // The cache directory is read when the module loads: point it at a scratch directory first.
 const states = await mkdtemp(join(tmpdir(), "fwcompat-vm-states-"));
@@ -75,7 +76,7 @@ describe("saved VMs", () => {
     await third.release();
     const both = [await acquireSlot(key), await acquireSlot(key)];
     expect(both.map((s) => s.name).sort()).toEqual([first.name, second.name].sort());
-    expect(both.every((s) => s.ready)).toBe(true);
+    expectEvery(both, (s) => s.ready);
     await Promise.all(both.map((s) => s.release()));
   });
 

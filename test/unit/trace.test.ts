@@ -4,6 +4,7 @@ import { analyseTrace } from "../../src/assertions/attribution.js";
 import { nameBridges, unnameBridges } from "../../src/assertions/bridge-names.js";
 import { parseIptablesSave } from "../../src/assertions/iptables-save.js";
 import { canonicalSpec, parseCall, parseTrace } from "../../src/assertions/trace.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // Traces recorded by the in-host shim on real hosts (docker 28.5.2, default bridge + 3 user bridges).
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/traces/${name}`, import.meta.url), "utf8");
@@ -38,7 +39,7 @@ describe("iptables call parsing", () => {
     expect(calls.filter((c) => c.caller === "dockerd").length).toBeGreaterThan(200);
     const failed = calls.find((c) => c.exitCode === 2 && c.caller === "dockerd");
     expect(failed?.stderr).toMatch(/does not exist\.?\nTry `iptables -h'/);
-    expect(calls.every((c, i) => i === 0 || c.startMs >= (calls[i - 1]?.startMs ?? 0))).toBe(true);
+    expectEvery(calls, (c, i) => i === 0 || c.startMs >= (calls[i - 1]?.startMs ?? 0));
   });
 });
 
@@ -49,8 +50,8 @@ describe("attribution on recorded traces", () => {
     const targets = JSON.parse(fixture("docker-28.5.2_1.8.11-nft_3-bridges.targets.json"));
     const skipped = a.skippedRules.map((s) => nameBridges(s.rule, targets));
     for (const net of ["fwc-net1", "fwc-net2", "fwc-net3"]) expect(skipped).toContain(`filter DOCKER-BRIDGE -o br-{${net}} -j DOCKER`);
-    expect(skipped.some((r) => r.includes("docker0"))).toBe(false);
-    expect(a.skippedRules.every((s) => s.confirmedMissing)).toBe(true);
+    expectNone(skipped, (r) => r.includes("docker0"));
+    expectEvery(a.skippedRules, (s) => s.confirmedMissing);
     expect(a.explanation).toMatch(/^\d+ iptables -C check\(s\) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-/);
   });
 
@@ -71,7 +72,7 @@ describe("attribution on recorded traces", () => {
     expect(run.length).toBeGreaterThan(0);
     expect(run[0]?.stderr).toMatch(/No chain\/target\/match by that name/);
     expect(a.failedCalls.some((f) => f.step === "after flush: docker network create")).toBe(true);
-    expect(a.failedCalls.every((f) => f.step !== undefined && f.step !== "start dockerd")).toBe(true);
+    expectEvery(a.failedCalls, (f) => f.step !== undefined && f.step !== "start dockerd");
   });
 
   it("bridge names by network round-trip", () => {
@@ -92,7 +93,7 @@ describe("nft calls in the trace (Docker 29)", () => {
     expect(loads.length).toBeGreaterThan(10);
     expect(loads.some((c) => c.stdin?.includes("table ip docker-bridges {"))).toBe(true);
     expect(loads.some((c) => /dnat to 10\.78\.\d+\.2:80/.test(c.stdin ?? ""))).toBe(true);
-    expect(nftTrace.filter((c) => c.tool !== "nft").every((c) => c.stdin === undefined)).toBe(true);
+    expectEvery(nftTrace.filter((c) => c.tool !== "nft"), (c) => c.stdin === undefined);
   });
 
   it("keeps nft calls out of the iptables model and counts dockerd's", () => {
@@ -106,7 +107,7 @@ describe("nft calls in the trace (Docker 29)", () => {
   it("dockerd's failed `delete table` clean-up at start is routine; another failed nft load is a finding", () => {
     const cleanup = iptTrace.filter((c) => c.tool === "nft" && c.exitCode !== 0);
     expect(cleanup.length).toBeGreaterThan(0);
-    expect(cleanup.every((c) => c.stdin?.startsWith("delete table"))).toBe(true);
+    expectEvery(cleanup, (c) => c.stdin?.startsWith("delete table"));
     const analysis = analyseTrace(iptTrace, {});
     expect(analysis.failedCalls.filter((f) => f.rule.startsWith("nft "))).toEqual([]);
     // the iptables backend with upstream 1.8.11 still trusts -C and skips rules
