@@ -7,6 +7,7 @@ import { labelledContainers, runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
 import { scratchDir } from "../support/scratch.js";
 import { expectEvery } from "../support/quantifiers.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
 // Real engines, real iptables binaries, real traffic: one matrix run shared by the assertions below.
 const cells = new Map<string, CellResult>();
@@ -22,12 +23,12 @@ const cell = (prefix: string): CellResult => {
 
 beforeAll(async () => {
   const out = await scratchDir("fwcompat-it-");
-  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--out", out], { timeoutMs: 40 * 60_000 });
+  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--out", out], { timeoutMs: WARM_RUN_MS });
   exitCode = run.exitCode;
   output = `${run.stderr}\n${run.stdout}`;
   for (const result of await readCells(out)) cells.set(result.cell.id, result);
   runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId;
-}, 45 * 60_000);
+}, WARM_RUN_TEST_MS);
 
 describe("dind lane on real engines", () => {
   it("finishes with exit 0, a result per cell, and nothing of the run left on the engine", async () => {

@@ -6,9 +6,10 @@ import type { CellResult } from "../../src/results/schema.js";
 import { leftovers, sourceDirForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery, expectNone } from "../support/quantifiers.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
-// Docker 29.7.2 compiled from the moby archive in the local source directory (cached after the
-// first run: several minutes cold on 2 cores), real iptables builds, real traffic.
+// Docker 29.7.2 compiled from the moby archive in the local source directory (by the integration
+// tier's global setup, several minutes cold on 2 cores, cached after), real iptables builds, real traffic.
 let run: MatrixRun;
 const cell = (prefix: string) => run.cell(prefix);
 const fix = (result: CellResult, name: string) => {
@@ -23,8 +24,8 @@ beforeAll(async () => {
   await access(join(sources, "moby-docker-v29.7.2.tar.xz")).catch(() => {
     throw new Error(`the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`);
   });
-  run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", { timeoutMs: 55 * 60_000, env: { FWCOMPAT_SOURCE_DIR: sources } });
-}, 60 * 60_000);
+  run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", { timeoutMs: WARM_RUN_MS, env: { FWCOMPAT_SOURCE_DIR: sources } });
+}, WARM_RUN_TEST_MS);
 
 const IPT = "curl-timeout__dind__docker-29.7.2__1.8.11-nft__fw-iptables";
 const NFT = "curl-timeout__dind__docker-29.7.2__1.8.11-nft__fw-nftables";

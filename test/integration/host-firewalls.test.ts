@@ -6,6 +6,7 @@ import { cellResultSchema, type CellResult, type ProbeRecord } from "../../src/r
 import { labelledContainers, runCli } from "../support/cli.js";
 import { scratchDir } from "../support/scratch.js";
 import { expectEvery, expectNone } from "../support/quantifiers.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
 // One cell per host-firewall scenario on a real engine (test/fixtures/matrices/host-firewalls.yaml),
 // and a user's own scenario files gated for real (test/fixtures/user-scenario/).
@@ -36,17 +37,17 @@ const fix = (c: CellResult, name: string) => c.fixes.find((f) => f.verdict.fix =
 beforeAll(async () => {
   machineBridgeNf.before = readFileSync(BRIDGE_NF, "utf8").trim();
   const out = await scratchDir("fwcompat-hostfw-");
-  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/host-firewalls.yaml", "--out", out], { timeoutMs: 25 * 60_000 });
+  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/host-firewalls.yaml", "--out", out], { timeoutMs: WARM_RUN_MS });
   output = `${run.stderr}\n${run.stdout}`;
   expect(run.exitCode, output.slice(-3000)).toBe(0);
   await collect(out);
   const gateOut = await scratchDir("fwcompat-usergate-");
-  const gated = await runCli(["gate", "--expect", "test/fixtures/user-scenario/expectations.yaml", "--out", gateOut], { timeoutMs: 15 * 60_000 });
+  const gated = await runCli(["gate", "--expect", "test/fixtures/user-scenario/expectations.yaml", "--out", gateOut], { timeoutMs: WARM_RUN_MS });
   gate = { exitCode: gated.exitCode ?? -1, stdout: gated.stdout };
   output += `\n${gated.stderr}\n${gated.stdout}`;
   await collect(gateOut);
   machineBridgeNf.after = readFileSync(BRIDGE_NF, "utf8").trim();
-}, 42 * 60_000);
+}, 2 * WARM_RUN_TEST_MS);
 
 describe("host-firewall scenarios on a real engine (docker 28.5.2, iptables 1.8.11-2 nft)", () => {
   it("every run left nothing of itself on the engine", async () => {

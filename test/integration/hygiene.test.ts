@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { labelledContainers, leftovers, runCli, startRun, waitFor } from "../support/cli.js";
 import { machineFirewall } from "../support/machine-firewall.js";
 import { scratchDir } from "../support/scratch.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
 // A one-cell run that stays busy long enough to be interrupted while its host is up.
 const SMALL = ["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--filter", "iptables=1.8.11", "--filter", "scenario=curl-timeout"];
@@ -48,12 +49,12 @@ describe("the machine's own firewall", () => {
     expect(before.nftables, "the machine's nftables ruleset (the engine's own rules at least)").toMatch(/table ip (filter|nat)/);
     const run = await runCli(
       ["run", "--matrix", "test/fixtures/matrices/flush-all.yaml", "--out", await scratchDir("fwcompat-firewall-test-")],
-      { timeoutMs: 20 * 60_000 },
+      { timeoutMs: WARM_RUN_MS },
     );
     expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
     const after = await machineFirewall();
     expect(after.iptables).toBe(before.iptables);
     expect(after.ip6tables).toBe(before.ip6tables);
     expect(after.nftables).toBe(before.nftables);
-  }, 1_300_000);
+  }, WARM_RUN_TEST_MS);
 });

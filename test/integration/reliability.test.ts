@@ -5,6 +5,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { containersCreatedBy, labelledContainers, leftovers, runCli, startRun, waitFor } from "../support/cli.js";
 import { readCells as resultsIn } from "../support/results.js";
 import { scratchDir } from "../support/scratch.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
 const outDir = () => scratchDir("fwcompat-rel-");
 const INTEGRATION = ["--matrix", "test/fixtures/matrices/integration.yaml"];
@@ -13,7 +14,7 @@ const BROKEN = ["--matrix", "test/fixtures/matrices/broken-daemon.yaml"];
 describe("deterministic verdicts", () => {
   it("three repeats of a small real matrix agree on every verdict", async () => {
     const out = await outDir();
-    const run = await runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--repeat", "3", "--out", out], { timeoutMs: 20 * 60_000 });
+    const run = await runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--repeat", "3", "--out", out], { timeoutMs: WARM_RUN_MS });
     expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
     const results = await resultsIn(out);
     expect(results).toHaveLength(2);
@@ -25,7 +26,7 @@ describe("deterministic verdicts", () => {
       ["1.8.11", "reproduced"],
       ["1.8.11-2", "works"],
     ]);
-  }, 1_300_000);
+  }, WARM_RUN_TEST_MS);
 });
 
 describe("one broken cell never sinks the others", () => {
@@ -54,8 +55,8 @@ describe("two runs at once on one engine", () => {
   it("never collide: both finish with their own results", async () => {
     const [outA, outB] = [await outDir(), await outDir()];
     const [a, b] = await Promise.all([
-      runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outA], { timeoutMs: 20 * 60_000 }),
-      runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outB], { timeoutMs: 20 * 60_000 }),
+      runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outA], { timeoutMs: WARM_RUN_MS }),
+      runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outB], { timeoutMs: WARM_RUN_MS }),
     ]);
     expect(a.exitCode, a.stderr.slice(-1500)).toBe(0);
     expect(b.exitCode, b.stderr.slice(-1500)).toBe(0);
@@ -71,7 +72,7 @@ describe("two runs at once on one engine", () => {
     for (const out of [outA, outB]) {
       for (const result of await resultsIn(out)) expect(result.runId).toBe(runIds[[outA, outB].indexOf(out)]);
     }
-  }, 1_300_000);
+  }, WARM_RUN_TEST_MS);
 });
 
 describe("environment errors are explained fast", () => {

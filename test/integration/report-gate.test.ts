@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { mergedResultsSchema } from "../../src/report/merge.js";
 import { labelledContainers, runCli } from "../support/cli.js";
 import { scratchDir } from "../support/scratch.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
 // A real run (buggy and fixed iptables on a real engine) rendered, gated and looked at in a browser.
 let results = "";
@@ -15,11 +16,11 @@ const ID_BUGGY = "curl-timeout__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-br
 beforeAll(async () => {
   results = await scratchDir("fwcompat-report-run-");
   report = await scratchDir("fwcompat-report-");
-  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--filter", "scenario=curl-timeout", "--baseline-only", "--out", results], { timeoutMs: 20 * 60_000 });
+  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--filter", "scenario=curl-timeout", "--baseline-only", "--out", results], { timeoutMs: WARM_RUN_MS });
   expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
   const rendered = await runCli(["report", results, "--out", report], { timeoutMs: 60_000 });
   expect(rendered.exitCode, rendered.stderr).toBe(0);
-}, 21 * 60_000);
+}, WARM_RUN_TEST_MS);
 
 describe("report from a real run", () => {
   it("writes schema-valid merged results, Markdown and JUnit", () => {
@@ -89,7 +90,7 @@ describe("gate", () => {
 
   it("runs only the cells the expectations and the candidate need", async () => {
     const out = await scratchDir("fwcompat-gate-");
-    const gate = await runCli(["gate", "--expect", "test/fixtures/expectations/pass.yaml", "--candidate", "iptables=1.8.11-2", "--baseline-only", "--out", out], { timeoutMs: 20 * 60_000 });
+    const gate = await runCli(["gate", "--expect", "test/fixtures/expectations/pass.yaml", "--candidate", "iptables=1.8.11-2", "--baseline-only", "--out", out], { timeoutMs: WARM_RUN_MS });
     expect(gate.exitCode, gate.stdout + gate.stderr.slice(-1500)).toBe(0);
     expect(gate.stderr).toMatch(/gate: running 1 cell\(s\) the expectations need/);
     expect(readdirSync(join(out, "cells"))).toEqual(["curl-timeout__dind__docker-28.5.2__1.8.11-2-nft__proxy-off__3-bridges.json"]);
@@ -97,7 +98,7 @@ describe("gate", () => {
     expect(gate.stdout.trim().split("\n").at(-1)).toBe("gate passed: 1 expectation(s) held over 1 cell(s)");
     const runId = JSON.parse(readFileSync(join(out, "run.json"), "utf8")).runId as string;
     expect(await labelledContainers(runId)).toBe(0);
-  }, 20 * 60_000);
+  }, WARM_RUN_TEST_MS);
 });
 
 describe("plan, compare and workflows", () => {

@@ -7,6 +7,7 @@ import { runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
 import { scratchDir } from "../support/scratch.js";
 import { expectEvery } from "../support/quantifiers.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
 // Two real runs: the -C bug cell twice, in two probe orders (seed order-33 puts localhost right
 // before host-ip in one repeat and after it in the other: a serial script probing in the first
@@ -32,8 +33,8 @@ beforeAll(async () => {
   dirs.flush = await scratchDir("fwcompat-flushfwd-");
   dirs.report = await scratchDir("fwcompat-verdict-report-");
   const [order, flush] = await Promise.all([
-    runCli(["run", "--matrix", "test/fixtures/matrices/verdicts.yaml", "--repeat", "2", "--seed", "order-33", "--out", dirs.order], { timeoutMs: 25 * 60_000 }),
-    runCli(["run", "--matrix", "test/fixtures/matrices/flush-forwarding-on.yaml", "--concurrency", "1", "--out", dirs.flush], { timeoutMs: 25 * 60_000 }),
+    runCli(["run", "--matrix", "test/fixtures/matrices/verdicts.yaml", "--repeat", "2", "--seed", "order-33", "--out", dirs.order], { timeoutMs: WARM_RUN_MS }),
+    runCli(["run", "--matrix", "test/fixtures/matrices/flush-forwarding-on.yaml", "--concurrency", "1", "--out", dirs.flush], { timeoutMs: WARM_RUN_MS }),
   ]);
   outputs.push(order.stderr, flush.stderr);
   expect(order.exitCode, order.stderr.slice(-2000)).toBe(0);
@@ -41,7 +42,7 @@ beforeAll(async () => {
   for (const dir of [dirs.order, dirs.flush]) for (const result of await readCells(dir)) cells.set(result.cell.id, result);
   const report = await runCli(["report", dirs.order, dirs.flush, "--out", dirs.report], { timeoutMs: 60_000 });
   expect(report.exitCode, report.stderr).toBe(0);
-}, 30 * 60_000);
+}, WARM_RUN_TEST_MS);
 
 describe("probe order does not change a verdict", () => {
   it("the -C bug cell gives one verdict in two orders: localhost right before host-ip, and after it", () => {
