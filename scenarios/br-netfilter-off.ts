@@ -51,6 +51,8 @@ function hairpinProbes(ctx: ScenarioContext): ProbeSpec[] {
 export const brNetfilterOff: Scenario = {
   name: "br-netfilter-off",
   variants: ["before", "after"],
+  // a sysctl reload (a hardening template) under a running dockerd, as field reports describe it
+  defaultVariant: "after",
   description: "net.bridge.bridge-nf-call-iptables=0 before dockerd starts or under it; probes include a container to its neighbour's published port (hairpin)",
   async setUp(ctx, variant = "after") {
     await assertTogglingIsContained(ctx);

@@ -1,4 +1,4 @@
-import { iptablesSave, mustStep, NFTABLES_CONF, SAVED_IPTABLES_RULES, shellQuote } from "../src/api/index.js";
+import { iptablesSave, mustStep, NFTABLES_CONF, SAVED_IPTABLES_RULES, shellQuote, variantsOf } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { requireTools } from "./lib/host-setup.js";
 import { tryUserActions } from "./lib/late-workload.js";
@@ -45,7 +45,9 @@ const RELOADS: Record<string, { tools: string[]; prepare: string; reload: string
  */
 export const firewallReload: Scenario = {
   name: "firewall-reload",
-  variants: Object.keys(RELOADS),
+  variants: variantsOf(RELOADS),
+  // netfilter-persistent restoring rules saved before Docker: the reload most field reports describe
+  defaultVariant: "iptables-restore",
   description: "a firewall service reload under a running dockerd: iptables-restore of a saved ruleset | nft -f of a config beginning with flush ruleset",
   async setUp(ctx, variant = "iptables-restore") {
     const service = RELOADS[variant];

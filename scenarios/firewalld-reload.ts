@@ -30,6 +30,8 @@ const startFirewalld = (backend: string) =>
 export const firewalldReload: Scenario = {
   name: "firewalld-reload",
   variants: ["nftables", "iptables"],
+  // firewalld's own default backend (and Debian's) since 0.6
+  defaultVariant: "nftables",
   description: "firewalld (nftables | iptables backend) started before dockerd, then firewall-cmd --reload under it; does dockerd recover by itself",
   async setUp(ctx, variant = "nftables") {
     await requireTools(ctx, ["firewalld", "firewall-cmd", "dbus-daemon"]);

@@ -1,4 +1,4 @@
-import { mustStep, snapshotBeforeBreak } from "../src/api/index.js";
+import { mustStep, snapshotBeforeBreak, variantsOf } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
@@ -35,7 +35,8 @@ const FLUSHES: Record<string, { step: string; script: string }> = {
  */
 export const flushThenRun: Scenario = {
   name: "flush-then-run",
-  variants: Object.keys(FLUSHES),
+  variants: variantsOf(FLUSHES),
+  // field report 1: a hardening script flushes the filter table under a running dockerd
   defaultVariant: "filter",
   description: "flush and delete chains (filter | filter+nat | all tables) or nft flush ruleset + a minimal ruleset (nft-flush-ruleset), then docker run -p and docker network create",
   async setUp(ctx, variant) {

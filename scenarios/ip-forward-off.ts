@@ -10,7 +10,7 @@ async function captureWarnings(ctx: ScenarioContext, when: string): Promise<void
   await mustStep(ctx.host, ctx.steps, `${when}: ip_forward`, "cat /proc/sys/net/ipv4/ip_forward");
 }
 
-const VARIANTS = ["before", "after", "after-run"];
+const VARIANTS: [string, ...string[]] = ["before", "after", "after-run"];
 
 /**
  * Field report 1, second half: `net.ipv4.ip_forward=0` (a sysctl reload, a hardening
@@ -21,6 +21,7 @@ const VARIANTS = ["before", "after", "after-run"];
 export const ipForwardOff: Scenario = {
   name: "ip-forward-off",
   variants: VARIANTS,
+  // field report 1: a sysctl reload turns forwarding off under a running dockerd
   defaultVariant: "after",
   description: "net.ipv4.ip_forward=0 before dockerd starts, under a running dockerd, or under it followed by docker run -p",
   async setUp(ctx, variant) {

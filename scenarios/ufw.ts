@@ -18,8 +18,10 @@ const enableUfw = (ctx: ScenarioContext) => `ufw allow ${allowedPort(ctx)}/tcp &
 export const ufw: Scenario = {
   name: "ufw",
   variants: ["before", "after"],
+  // the field's usual case: ufw enabled at boot, then `docker run -p` publishes past its policy
+  defaultVariant: "before",
   description: "ufw enabled with its default policies and one port allowed, before dockerd starts or under it; denied published ports must stay closed",
-  async setUp(ctx, variant = "after") {
+  async setUp(ctx, variant = "before") {
     await requireTools(ctx, ["ufw"]);
     await cellIptablesSystemWide(ctx);
     if (variant === "before") {

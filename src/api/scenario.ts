@@ -40,18 +40,39 @@ export interface ScenarioContext {
   nftRulesBeforeBreak?: string;
 }
 
-export interface Scenario {
+interface ScenarioBehaviour {
   readonly name: string;
-  /** the ways it can break the host ([] if only one); a cell always names one of them */
-  readonly variants: readonly string[];
-  /** with variants: the one a matrix means when it names the scenario alone (the cell id then names it) */
-  readonly defaultVariant?: string;
   readonly description: string;
   /** deploys the healthy state, then breaks the host the way the field report describes */
   setUp(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
   /** after a fix: the user's action that failed, tried again (e.g. `docker run -p`) */
   retry?(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
   probes(ctx: ScenarioContext): ProbeSpec[];
+}
+
+/** A scenario that breaks the host one way: its cells name no variant. */
+export interface SingleWayScenario extends ScenarioBehaviour {
+  readonly variants: readonly [];
+  readonly defaultVariant?: undefined;
+}
+
+/**
+ * A scenario that can break the host several ways; a cell always names one of them. Its
+ * default is the variant a matrix means when it names the scenario alone (the cell id then
+ * names it): without one it does not compile.
+ */
+export interface VariedScenario extends ScenarioBehaviour {
+  readonly variants: readonly [string, ...string[]];
+  readonly defaultVariant: string;
+}
+
+export type Scenario = SingleWayScenario | VariedScenario;
+
+/** A table's keys as a scenario's variants (a table of variants has at least one). */
+export function variantsOf(table: Readonly<Record<string, unknown>>): [string, ...string[]] {
+  const [first, ...rest] = Object.keys(table);
+  if (first === undefined) throw new Error("a scenario's table of variants is empty");
+  return [first, ...rest];
 }
 
 export type FixOutcome = { applied: true; note?: string } | { applied: false; reason: string };
