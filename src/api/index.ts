@@ -13,5 +13,6 @@ export { NFTABLES_CONF, SAVED_IPTABLES_RULES } from "./host-paths.js";
 export { matchErrors } from "../assertions/error-matchers.js";
 export { containerProbeCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";
+export { ENGINE_FEATURES, engineHas } from "../config/engine-features.js";
 export type { HostCommand, IptablesBuild, LoadedScenario, UserAction } from "../config/schema.js";
 export { dockerdCommand, selectIptablesCommand, WORKLOAD_ID_PATH, WORKLOAD_IMAGE } from "../contract/host-contract.js";

@@ -1,4 +1,4 @@
-import { compareVersions } from "../config/versions.js";
+import { engineHas } from "../config/engine-features.js";
 import { hasRule, parseIptablesSave, RuleSetParseError } from "./iptables-save.js";
 
 export interface BridgeFacts {
@@ -22,8 +22,8 @@ export type EngineGeneration = "29+" | "28+" | "pre-28";
  * raw table's direct-access drops) and brought the nftables firewall backend.
  */
 export function engineGeneration(engineVersion: string): EngineGeneration {
-  if (compareVersions(engineVersion, "29.0.0") >= 0) return "29+";
-  return compareVersions(engineVersion, "28.0.0") >= 0 ? "28+" : "pre-28";
+  if (engineHas(engineVersion, "isolationInDockerChain")) return "29+";
+  return engineHas(engineVersion, "forwardChains") ? "28+" : "pre-28";
 }
 
 function perBridge(bridge: string, subnet: string, generation: EngineGeneration): ExpectedRule[] {
