@@ -4,19 +4,10 @@ import type { Host, Peer } from "../harness/host.js";
 import type { Step } from "../harness/host-ops.js";
 import type { ProbeSpec } from "../assertions/probe.js";
 import type { MatchedError } from "../assertions/error-matchers.js";
-import type { UserActionRecord } from "../results/schema.js";
+import type { TargetRecord, UserActionRecord } from "../results/schema.js";
 
-/** A workload container the scenario deployed inside the host. */
-export interface Target {
-  container: string;
-  network: string;
-  /** the Linux bridge the network uses (docker0, br-<id>) */
-  bridge: string;
-  subnet: string;
-  ip: string;
-  /** published host port, if any */
-  hostPort: number | undefined;
-}
+/** A workload container the scenario deployed inside the host (its shape: the results schema). */
+export type Target = TargetRecord;
 
 export interface ScenarioContext {
   readonly host: Host;

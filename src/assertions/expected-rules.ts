@@ -1,12 +1,9 @@
 import { engineHas } from "../config/engine-features.js";
+import type { TargetRecord } from "../results/schema.js";
 import { hasRule, parseIptablesSave, RuleSetParseError } from "./iptables-save.js";
 
-export interface BridgeFacts {
-  bridge: string;
-  subnet: string;
-  ip: string;
-  hostPort: number | undefined;
-}
+/** What the expected rules depend on: a deployed target's network facts. */
+export type BridgeFacts = Pick<TargetRecord, "bridge" | "subnet" | "ip" | "hostPort">;
 
 interface ExpectedRule {
   table: string;

@@ -1,20 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
+import type { StepRecord } from "../results/schema.js";
 import { parseStepBatch, stepBatchScript, type BatchStep, type BatchStepResult } from "../contract/step-batch.js";
 import { dockerdCommand, HOST_TOOLS, selectIptablesCommand } from "../contract/host-contract.js";
 
-/** One command run inside a host as part of a scenario, kept as evidence. */
-export interface Step {
-  name: string;
-  /** epoch milliseconds; the host shares this machine's clock, so trace calls can be placed in a step */
-  startedAtMs: number;
-  command: string;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+/** One command run inside a host as part of a scenario, kept as evidence (its shape: the results schema). */
+export type Step = StepRecord;
 
 const trim = (text: string, max = 4000) => (text.length > max ? `${text.slice(0, max)}…[${text.length - max} more]` : text);
 
