@@ -1,4 +1,4 @@
-import { curlCommand, iptablesSave, mustStep, runStep } from "../src/api/index.js";
+import { curlCommand, iptablesSave, mustStep, runStep, TIMEOUT_MS } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { beforeDockerd, cellIptablesSystemWide, requireTools } from "./lib/host-setup.js";
 import { tryUserActions } from "./lib/late-workload.js";
@@ -36,7 +36,7 @@ export const firewalldReload: Scenario = {
   async setUp(ctx, variant = "nftables") {
     await requireTools(ctx, ["firewalld", "firewall-cmd", "dbus-daemon"]);
     await cellIptablesSystemWide(ctx);
-    await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, `start dbus and firewalld (${variant} backend)`, startFirewalld(variant), 90_000));
+    await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, `start dbus and firewalld (${variant} backend)`, startFirewalld(variant), TIMEOUT_MS.hostFirewall));
     await deployTopology(ctx);
     ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
     // Evidence of the state before the reload: a host whose ports never worked is not one the reload broke.
@@ -46,7 +46,7 @@ export const firewalldReload: Scenario = {
     if (check.stdout.trim() !== first?.container) {
       ctx.errors.push({ step: before, signature: "broken-before-reload", text: `published port already unreachable with firewalld running, before any reload: ${(check.stderr || check.stdout).trim()}` });
     }
-    await mustStep(ctx.host, ctx.steps, "firewall-cmd --reload", `firewall-cmd --reload && sleep ${SETTLE_SECONDS}`, 90_000);
+    await mustStep(ctx.host, ctx.steps, "firewall-cmd --reload", `firewall-cmd --reload && sleep ${SETTLE_SECONDS}`, TIMEOUT_MS.hostFirewall);
     await tryUserActions(ctx, "after reload");
   },
   async retry(ctx) {

@@ -1,4 +1,4 @@
-import { iptablesSave, mustStep } from "../src/api/index.js";
+import { iptablesSave, mustStep, TIMEOUT_MS } from "../src/api/index.js";
 import type { Scenario, ScenarioContext } from "../src/api/index.js";
 import { beforeDockerd, cellIptablesSystemWide, requireTools } from "./lib/host-setup.js";
 import { standardProbes } from "./lib/probes.js";
@@ -25,12 +25,12 @@ export const ufw: Scenario = {
     await requireTools(ctx, ["ufw"]);
     await cellIptablesSystemWide(ctx);
     if (variant === "before") {
-      await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, "ufw enable (before dockerd)", enableUfw(ctx), 90_000));
+      await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, "ufw enable (before dockerd)", enableUfw(ctx), TIMEOUT_MS.hostFirewall));
       await deployTopology(ctx);
     } else {
       await deployTopology(ctx);
       ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
-      await mustStep(ctx.host, ctx.steps, "ufw enable (under dockerd)", enableUfw(ctx), 90_000);
+      await mustStep(ctx.host, ctx.steps, "ufw enable (under dockerd)", enableUfw(ctx), TIMEOUT_MS.hostFirewall);
     }
   },
   probes: (ctx) =>

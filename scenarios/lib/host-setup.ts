@@ -1,4 +1,4 @@
-import { mustStep } from "../../src/api/index.js";
+import { mustStep, TIMEOUT_MS } from "../../src/api/index.js";
 import type { ScenarioContext } from "../../src/api/index.js";
 
 const TABLES = ["filter", "nat", "mangle", "raw"];
@@ -14,7 +14,7 @@ export async function beforeDockerd(ctx: ScenarioContext, boot: () => Promise<un
   await mustStep(ctx.host, ctx.steps, "stop dockerd (boot order)", "fwcompat-dockerd stop");
   await mustStep(ctx.host, ctx.steps, "firewall as at boot", `${reset} && ${policies} && sysctl -qw net.ipv4.ip_forward=${ctx.settings.ipForwardAtStart}`);
   await boot();
-  await mustStep(ctx.host, ctx.steps, "start dockerd (boot order)", "fwcompat-dockerd start", 60_000);
+  await mustStep(ctx.host, ctx.steps, "start dockerd (boot order)", "fwcompat-dockerd start", TIMEOUT_MS.engineStart);
 }
 
 /**

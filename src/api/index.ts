@@ -16,3 +16,4 @@ export { compareVersions } from "../config/versions.js";
 export { ENGINE_FEATURES, engineHas } from "../config/engine-features.js";
 export type { HostCommand, IptablesBuild, LoadedScenario, UserAction } from "../config/schema.js";
 export { dockerdCommand, selectIptablesCommand, WORKLOAD_ID_PATH, WORKLOAD_IMAGE } from "../contract/host-contract.js";
+export { TIMEOUT_MS } from "../contract/timeouts.js";

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "./engine.js";
 import { buildBinDir } from "../contract/host-contract.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 export interface CheckProbeOutcome {
   /** what fwcompat-cprobe answered, or error when the build could not be asked */
@@ -45,7 +46,7 @@ export async function runCheckProbe(
   });
   try {
     await container.start();
-    const timeoutMs = input.timeoutMs ?? 60_000;
+    const timeoutMs = input.timeoutMs ?? TIMEOUT_MS.checkProbe;
     await withDeadline(container.wait(), timeoutMs, `the -C probe did not finish within ${timeoutMs / 1000}s`);
     const output = (await container.logs({ stdout: true, stderr: true, follow: false })).toString("utf8").replace(/\r/g, "");
     const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);

@@ -4,6 +4,7 @@ import type { ExecResult } from "../contract/exec.js";
 import type { StepRecord } from "../results/schema.js";
 import { parseStepBatch, stepBatchScript, type BatchStep, type BatchStepResult } from "../contract/step-batch.js";
 import { dockerdCommand, HOST_TOOLS, selectIptablesCommand } from "../contract/host-contract.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence (its shape: the results schema). */
 export type Step = StepRecord;
@@ -79,7 +80,7 @@ function judged(name: string, result: ExecResult, policy: StepPolicy): ExecResul
 }
 
 /** What each step of a batch may take by default (as each had when it was a call of its own): a slow VM under load needs it. */
-const STEP_TIMEOUT_MS = 60_000;
+const STEP_TIMEOUT_MS = TIMEOUT_MS.hostExec;
 
 export interface NamedStep {
   name: string;

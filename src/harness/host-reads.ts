@@ -2,6 +2,7 @@ import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
 import { callBatch } from "./host-ops.js";
 import { buildBinDir, ENGINE_BUILD_DIR, ENGINE_PROVENANCE_KEYS, HOST_PATHS, NFT_BINARY, parseKeyValueLines, provenanceFile } from "../contract/host-contract.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 /** A fact read from a host: the script that prints it and how its output reads. */
 export interface HostRead<T> {
@@ -54,7 +55,7 @@ export const buildProvenance = (build: { name: string }): HostRead<string> => te
 type Results<R extends Record<string, HostRead<unknown>>> = { [K in keyof R]: ReturnType<R[K]["parse"]> };
 
 /** Reads several facts with one call into the host (each read may fail on its own). */
-export async function readHost<R extends Record<string, HostRead<unknown>>>(host: Host, reads: R, timeoutMs = 30_000): Promise<Results<R>> {
+export async function readHost<R extends Record<string, HostRead<unknown>>>(host: Host, reads: R, timeoutMs = TIMEOUT_MS.hostReads): Promise<Results<R>> {
   const keys = Object.keys(reads) as Array<keyof R & string>;
   const { call, results } = await callBatch(
     host,
@@ -66,7 +67,7 @@ export async function readHost<R extends Record<string, HostRead<unknown>>>(host
 }
 
 /** One fact, one call. */
-export async function readOne<T>(host: Host, read: HostRead<T>, timeoutMs = 20_000): Promise<T> {
+export async function readOne<T>(host: Host, read: HostRead<T>, timeoutMs = TIMEOUT_MS.hostRead): Promise<T> {
   return read.parse(await host.sh(read.script, timeoutMs));
 }
 

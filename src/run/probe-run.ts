@@ -3,6 +3,7 @@ import { droppedBetween, parseDropCounters, type DropCounters } from "../asserti
 import { parseProbeOutput, PROBE_EXEC_ALLOWANCE_S, probeOrder, probeScript, type ProbeResult, type ProbeSpec, type Vantage } from "../assertions/probe.js";
 import { HARNESS_SCRATCH, HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
 import { recordStep, runSteps, type NamedStep } from "../harness/host-ops.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 export interface ProbeRun {
   results: ProbeResult[];
@@ -65,7 +66,7 @@ async function awaitDrops(ctx: ScenarioContext, before: DropCounters, wanted: nu
   for (;;) {
     const endedBefore = ended;
     const startedAtMs = Date.now();
-    const read = await ctx.host.sh(DROP_COUNTERS_SCRIPT, 20_000);
+    const read = await ctx.host.sh(DROP_COUNTERS_SCRIPT, TIMEOUT_MS.hostRead);
     const counters = parseReading(read.stdout);
     if (packetsDropped(before, counters) >= wanted || endedBefore) {
       recordStep(ctx.steps, endedBefore ? "drop counters after the blocked probes" : "drop counters once the blocked probes' packets were dropped", DROP_COUNTERS_SCRIPT, read, startedAtMs);
@@ -99,7 +100,7 @@ export async function runProbes(ctx: ScenarioContext, probes: (ctx: ScenarioCont
   // whether a probe is expected to be blocked does not depend on the addresses
   const anyBlocked = probes(ctx).some((s) => s.expect === "blocked");
   const first = [...(pin ? [pin] : []), ...(anyBlocked ? [countersFirst] : [])];
-  const preliminaries = first.length > 0 ? await runSteps(ctx.host, ctx.steps, first, 40_000) : [];
+  const preliminaries = first.length > 0 ? await runSteps(ctx.host, ctx.steps, first, TIMEOUT_MS.probePreliminaries) : [];
   if (pin) applyPins(ctx, preliminaries[0]?.stdout ?? "");
   const specs = probes(ctx);
   const vantages = probeOrder([...new Set(specs.map((s) => s.vantage))], seed, repeat);

@@ -9,6 +9,7 @@ import { ContainerHost, DEFAULT_EXEC_TIMEOUT_MS, fwcompatLabels, HOST_HOSTNAME, 
 import { startInnerEngine, type Step } from "../host-ops.js";
 import { iptablesSave } from "../host-reads.js";
 import { hostImageFor } from "../images/host-image-for.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
 
 let docker: Docker | undefined;
 const engine = () => (docker ??= connectEngine());
@@ -167,7 +168,7 @@ export class StartedDindContainer extends AbstractStartedContainer {
    * or from a peer container on the host's network (`external`), bounded by timeoutMs.
    * With `expectAnswer`, an answer with another body counts as an error (the wrong container answered).
    */
-  async probe(target: { port: number; path?: string; expectAnswer?: string }, from: ProbeVantage = "external", timeoutMs = 3000): Promise<ProbeResult> {
+  async probe(target: { port: number; path?: string; expectAnswer?: string }, from: ProbeVantage = "external", timeoutMs = TIMEOUT_MS.probe): Promise<ProbeResult> {
     const address = from === "localhost" ? "127.0.0.1" : this.address;
     const spec = {
       vantage: from,
@@ -177,7 +178,7 @@ export class StartedDindContainer extends AbstractStartedContainer {
       expect: "reachable" as const,
     };
     const script = probeScript([spec], timeoutMs);
-    const run = from === "external" ? await (await this.ensurePeer()).exec(["sh", "-c", script]) : await this.sh(script, timeoutMs + 15_000);
+    const run = from === "external" ? await (await this.ensurePeer()).exec(["sh", "-c", script]) : await this.sh(script, timeoutMs + TIMEOUT_MS.probeExecSlack);
     const [result] = parseProbeOutput([spec], { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, ms: 0 });
     return result as ProbeResult;
   }

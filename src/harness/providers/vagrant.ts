@@ -12,10 +12,11 @@ import { domainAddress, virsh, type LibvirtSession } from "../vagrant/libvirt.js
 import { sshConfig, startMaster, stopMaster } from "../vagrant/ssh.js";
 import { processAlive } from "../process-alive.js";
 import { packageFile } from "../package-files.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
 
 const TEMPLATE = packageFile("vagrant", "Vagrantfile");
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
-const UP_TIMEOUT_MS = 600_000;
+const UP_TIMEOUT_MS = TIMEOUT_MS.vagrantUp;
 /** /run is a tmpfs in the guest; the box's docker.io package may not have made /etc/docker. */
 const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} /etc/docker`;
 const VM_CPUS = 1;
@@ -46,7 +47,7 @@ type Runner = (bounded: string[], script: string, deadlineMs: number) => Promise
 async function shell(script: string, run: Runner, timeoutMs: number): Promise<ExecResult> {
   const started = performance.now();
   const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
-  const result = await run(["timeout", "-k", "2", seconds, "sh", "-s"], script, timeoutMs + 10_000);
+  const result = await run(["timeout", "-k", "2", seconds, "sh", "-s"], script, timeoutMs + TIMEOUT_MS.vmShSlack);
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "", ms: Math.round(performance.now() - started) };
 }
 
@@ -88,7 +89,7 @@ export class VagrantProvider implements HostProvider {
       const address = await restoreVm(slot);
       const host = await this.connect(hostDir, slot.name, address, "restored from a saved booted VM", () => this.destroy(hostDir).finally(() => slot.release()));
       // a restored guest's clock stands where it was saved: the steps and the trace are timed by it
-      const prepared = await host.sh(`date -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && ${PREPARE_HOST}`, 60_000);
+      const prepared = await host.sh(`date -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && ${PREPARE_HOST}`, TIMEOUT_MS.hostExec);
       if (prepared.exitCode !== 0) throw new Error(`preparing the VM failed (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
       return host;
     } catch (error) {
@@ -139,7 +140,7 @@ export class VagrantProvider implements HostProvider {
       // `vagrant ssh-config` takes 7-14 s under emulation; libvirt knows the address at once.
       const address = await domainAddress(domainName(slot.name));
       const vm = await this.connect(dir, slot.name, address, "booting", async () => {});
-      const settled = await vm.sh(BEFORE_SAVE, 180_000);
+      const settled = await vm.sh(BEFORE_SAVE, TIMEOUT_MS.vmSettle);
       if (settled.exitCode !== 0) throw new Error(`preparing the VM for saving failed (exit ${settled.exitCode}): ${settled.stderr.trim()}`);
       await stopMaster(slot.name);
       await saveVm(slot, { domain: domainName(slot.name), boxImage: boxImage(box), serialLog, address });
@@ -190,7 +191,7 @@ export class VagrantProvider implements HostProvider {
 
   async peer(): Promise<Peer> {
     return {
-      sh: (script, timeoutMs = 60_000) =>
+      sh: (script, timeoutMs = TIMEOUT_MS.hostExec) =>
         shell(script, ([bin, ...args], input, deadline) => execa(bin as string, args, { input, reject: false, timeout: deadline, stripFinalNewline: false }), timeoutMs),
     };
   }
@@ -223,7 +224,7 @@ async function poolVolumes(): Promise<string[]> {
  * per run, not once per VM (vagrant's own start-up costs seconds).
  */
 async function pruneMachineIndex(): Promise<void> {
-  await execa("vagrant", ["global-status", "--prune"], { env: { VAGRANT_HOME }, reject: false, timeout: 120_000 });
+  await execa("vagrant", ["global-status", "--prune"], { env: { VAGRANT_HOME }, reject: false, timeout: TIMEOUT_MS.vagrantStatus });
 }
 
 /**
@@ -260,7 +261,7 @@ class VagrantHost implements Host {
     private readonly remove: () => Promise<void>,
   ) {}
 
-  sh(script: string, timeoutMs = 60_000): Promise<ExecResult> {
+  sh(script: string, timeoutMs = TIMEOUT_MS.hostExec): Promise<ExecResult> {
     return shell(
       script,
       (bounded, input, deadline) =>

@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { VAGRANT_HOME } from "./box.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
 
 /**
  * The control socket of a VM's ssh master. Unix socket paths must stay under 108 bytes, so it
@@ -43,7 +44,7 @@ export async function startMaster(configFile: string): Promise<void> {
   const master = await execa("ssh", ["-F", configFile, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-N", "-f", "default"], {
     stdin: "ignore",
     reject: false,
-    timeout: 90_000,
+    timeout: TIMEOUT_MS.sshMaster,
   });
   if (master.exitCode !== 0) throw new Error(`ssh to the VM failed: ${(master.stderr || master.stdout).trim() || `exit ${master.exitCode}`}`);
 }
@@ -52,6 +53,6 @@ export async function startMaster(configFile: string): Promise<void> {
 export async function stopMaster(vmName: string): Promise<void> {
   const socket = controlPath(vmName);
   if (!existsSync(socket)) return;
-  await execa("ssh", ["-o", `ControlPath=${socket}`, "-O", "exit", "default"], { stdin: "ignore", reject: false, timeout: 10_000 });
+  await execa("ssh", ["-o", `ControlPath=${socket}`, "-O", "exit", "default"], { stdin: "ignore", reject: false, timeout: TIMEOUT_MS.sshMasterExit });
   await rm(socket, { force: true });
 }
