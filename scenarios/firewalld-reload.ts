@@ -1,4 +1,4 @@
-import { curlCommand, iptablesSave, mustStep, runStep, TIMEOUT_MS } from "../src/api/index.js";
+import { curlCommand, HOST_FILES, iptablesSave, mustStep, runStep, TIMEOUT_MS } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { beforeDockerd, cellIptablesSystemWide, requireTools } from "./lib/host-setup.js";
 import { tryUserActions } from "./lib/late-workload.js";
@@ -15,11 +15,11 @@ const SETTLE_SECONDS = 5;
  */
 const startFirewalld = (backend: string) =>
   [
-    `sed -i 's/^FirewallBackend=.*/FirewallBackend=${backend}/' /etc/firewalld/firewalld.conf`,
-    "mkdir -p /run/dbus && dbus-daemon --system --fork </dev/null >/dev/null 2>&1",
-    "{ setsid firewalld --nofork </dev/null >/var/log/firewalld.log 2>&1 & }",
+    `sed -i 's/^FirewallBackend=.*/FirewallBackend=${backend}/' ${HOST_FILES.firewalldConf}`,
+    `mkdir -p ${HOST_FILES.dbusRunDir} && dbus-daemon --system --fork </dev/null >/dev/null 2>&1`,
+    `{ setsid firewalld --nofork </dev/null >${HOST_FILES.firewalldLog} 2>&1 & }`,
     "i=0; until firewall-cmd --state >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 300 ] && { echo 'firewalld did not come up in 30 s'; exit 1; }; sleep 0.1; done",
-    "firewall-cmd --state && grep ^FirewallBackend /etc/firewalld/firewalld.conf && dpkg-query -W -f='firewalld ${Version}\\n' firewalld",
+    `firewall-cmd --state && grep ^FirewallBackend ${HOST_FILES.firewalldConf} && dpkg-query -W -f='firewalld \${Version}\\n' firewalld`,
   ].join(" && ");
 
 /**

@@ -10,6 +10,7 @@ export { variantsOf } from "./scenario.js";
 export { snapshotBeforeBreak } from "./snapshot.js";
 export { tryUserAction } from "./user-action.js";
 export { NFTABLES_CONF, SAVED_IPTABLES_RULES } from "./host-paths.js";
+export { HOST_FILES, ipCommand, iptables, iptablesFlush, iptablesRestore, nftLoad, NFT_SHEBANG, readSysctl, setSysctl, SYSCTL, sysctlFile, SYSTEM_IPTABLES, SYSTEM_IPTABLES_TOOLS, hostToolPath } from "../contract/host-commands.js";
 export { matchErrors } from "../assertions/error-matchers.js";
 export { containerProbeCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type Docker from "dockerode";
 import { loadMatrixFile } from "../config/load.js";
+import { HOST_TOOLS } from "../contract/host-contract.js";
 import { UserError } from "../errors.js";
 import { machineDebianMirror } from "../harness/apt-mirror.js";
 import { assertEngineReachable } from "../harness/engine.js";
@@ -109,8 +110,8 @@ export async function bisectCommand(argv: string[], docker: Docker, log: (line: 
     runId,
     plan,
     settings: matrix.settings,
-    cprobeScript: hostFiles["bin/fwcompat-cprobe"] as string,
-    git: { docker, settings: matrix.settings, baseTag: bases.get("trixie") as string, wrappers: hostFiles["bin/fwcompat-make-wrappers"] as string, log: detail },
+    cprobeScript: hostFiles[`bin/${HOST_TOOLS.checkProbe}`] as string,
+    git: { docker, settings: matrix.settings, baseTag: bases.get("trixie") as string, wrappers: hostFiles[`bin/${HOST_TOOLS.makeWrappers}`] as string, log: detail },
   };
   const judge = plan.cell
     ? trafficJudge({

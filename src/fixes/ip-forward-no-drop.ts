@@ -1,5 +1,5 @@
 import type { Fix } from "../api/index.js";
-import { ENGINE_FEATURES, engineHas, mustStep, TIMEOUT_MS, writeDaemonJson } from "../api/index.js";
+import { dockerdCommand, ENGINE_FEATURES, engineHas, iptables, mustStep, setSysctl, SYSCTL, TIMEOUT_MS, writeDaemonJson } from "../api/index.js";
 
 /**
  * `ip-forward-no-drop: true` in daemon.json, then dockerd started as at the next boot: the
@@ -17,9 +17,9 @@ export const ipForwardNoDrop: Fix = {
     }
     ctx.current.daemonOptions = { ...ctx.current.daemonOptions, "ip-forward-no-drop": true };
     await writeDaemonJson(ctx.host, ctx.steps, ctx.current.daemonOptions);
-    await mustStep(ctx.host, ctx.steps, "stop dockerd", "fwcompat-dockerd stop");
-    await mustStep(ctx.host, ctx.steps, "as at boot: FORWARD ACCEPT, forwarding off", "iptables -w -P FORWARD ACCEPT && sysctl -qw net.ipv4.ip_forward=0");
-    await mustStep(ctx.host, ctx.steps, "start dockerd", "fwcompat-dockerd start", TIMEOUT_MS.engineStart);
+    await mustStep(ctx.host, ctx.steps, "stop dockerd", dockerdCommand("stop"));
+    await mustStep(ctx.host, ctx.steps, "as at boot: FORWARD ACCEPT, forwarding off", `${iptables("-P FORWARD ACCEPT")} && ${setSysctl({ [SYSCTL.ipForward]: 0 }, { quiet: true })}`);
+    await mustStep(ctx.host, ctx.steps, "start dockerd", dockerdCommand("start"), TIMEOUT_MS.engineStart);
     return { applied: true, note: "ip-forward-no-drop set; dockerd started with forwarding off and FORWARD ACCEPT, as after a reboot" };
   },
 };

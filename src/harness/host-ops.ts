@@ -4,6 +4,7 @@ import type { ExecResult } from "../contract/exec.js";
 import type { StepRecord } from "../results/schema.js";
 import { parseStepBatch, stepBatchScript, type BatchStep, type BatchStepResult } from "../contract/step-batch.js";
 import { dockerdCommand, HOST_TOOLS, selectIptablesCommand } from "../contract/host-contract.js";
+import { HOST_FILES, readSysctl, setSysctl, SYSCTL } from "../contract/host-commands.js";
 import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence (its shape: the results schema). */
@@ -129,7 +130,7 @@ export function daemonJson(options: Record<string, unknown>): string {
 
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
-const writeDaemonJsonScript = (options: Record<string, unknown>) => `printf '%s\\n' ${shellQuote(daemonJson(options))} > /etc/docker/daemon.json`;
+const writeDaemonJsonScript = (options: Record<string, unknown>) => `printf '%s\\n' ${shellQuote(daemonJson(options))} > ${HOST_FILES.daemonJson}`;
 
 export async function writeDaemonJson(host: Host, steps: Step[], options: Record<string, unknown>): Promise<void> {
   await mustStep(host, steps, "write daemon.json", writeDaemonJsonScript(options));
@@ -144,7 +145,7 @@ export interface InnerEngineOptions {
   ipForwardAtStart: number;
 }
 
-const READ_IP_FORWARD = "cat /proc/sys/net/ipv4/ip_forward";
+const READ_IP_FORWARD = readSysctl(SYSCTL.ipForward);
 
 /**
  * Puts the build first on dockerd's PATH, writes daemon.json, sets forwarding, starts the
@@ -158,7 +159,7 @@ export async function startInnerEngine(host: Host, steps: Step[], options: Inner
     [
       { name: "select iptables", script: selectIptablesCommand({ name: options.build }, options.backend) },
       { name: "write daemon.json", script: writeDaemonJsonScript(options.daemonOptions) },
-      { name: "set ip_forward", script: `sysctl -qw net.ipv4.ip_forward=${options.ipForwardAtStart}` },
+      { name: "set ip_forward", script: setSysctl({ [SYSCTL.ipForward]: options.ipForwardAtStart }, { quiet: true }) },
       { name: "ip_forward at start", script: READ_IP_FORWARD, record: false },
       { name: "start dockerd", script: dockerdCommand("start"), policy: "engine" },
       { name: "ip_forward after dockerd", script: READ_IP_FORWARD, record: false },

@@ -3,6 +3,7 @@ import { droppedBetween, parseDropCounters, type DropCounters } from "../asserti
 import { parseProbeOutput, PROBE_EXEC_ALLOWANCE_S, probeOrder, probeScript, type ProbeResult, type ProbeSpec, type Vantage } from "../assertions/probe.js";
 import { HARNESS_SCRATCH, HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
 import { recordStep, runSteps, type NamedStep } from "../harness/host-ops.js";
+import { ipCommand } from "../contract/host-commands.js";
 import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 export interface ProbeRun {
@@ -27,8 +28,8 @@ function pinStep(ctx: ScenarioContext): NamedStep | undefined {
     `docker inspect -f '{{.Name}} {{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{.MacAddress}} {{end}}' ${names.join(" ")} 2>/dev/null | while read -r name pid ip mac rest; do`,
     `  echo "$name $ip $mac"; [ "$pid" -gt 0 ] 2>/dev/null && echo "\${name#/} $pid" >> ${HARNESS_SCRATCH.containerPids}`,
     `  [ -n "$ip" ] && [ -n "$mac" ] || continue`,
-    `  dev=$(ip -o route get "$ip" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')`,
-    `  ip neigh replace "$ip" lladdr "$mac" dev "$dev" nud permanent || echo "could not pin $ip on $dev" >&2`,
+    `  dev=$(${ipCommand('-o route get "$ip"')} | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')`,
+    `  ${ipCommand('neigh replace "$ip" lladdr "$mac" dev "$dev" nud permanent')} || echo "could not pin $ip on $dev" >&2`,
     "done",
   ].join("\n");
   return { name: "container addresses; pin their neighbour entries", script, policy: "observe" };

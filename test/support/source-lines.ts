@@ -3,14 +3,15 @@ import { join, relative } from "node:path";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-/** Every .ts file under the given folders of the repository, as paths relative to its root. */
-export function sourceFiles(...dirs: string[]): string[] {
-  const walk = (dir: string): string[] =>
-    readdirSync(join(ROOT, dir)).flatMap((entry) => {
-      const path = join(dir, entry);
-      return statSync(join(ROOT, path)).isDirectory() ? walk(path) : path.endsWith(".ts") ? [relative(ROOT, join(ROOT, path))] : [];
-    });
-  return dirs.flatMap(walk);
+/** Every .ts file among the given files and under the given folders of the repository, as paths relative to its root. */
+export function sourceFiles(...paths: string[]): string[] {
+  const walk = (path: string): string[] =>
+    statSync(join(ROOT, path)).isDirectory()
+      ? readdirSync(join(ROOT, path)).flatMap((entry) => walk(join(path, entry)))
+      : path.endsWith(".ts")
+        ? [relative(ROOT, join(ROOT, path))]
+        : [];
+  return paths.flatMap(walk);
 }
 
 /** A file's code lines (comment lines blanked, so line numbers stay) with their 1-based numbers. */

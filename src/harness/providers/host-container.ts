@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import type { ExecResult } from "../../contract/exec.js";
+import { HOST_FILES } from "../../contract/host-commands.js";
 import { HOST_PATHS, HOSTD_READY } from "../../contract/host-contract.js";
 import { capabilitiesTheEngineLacks } from "../capabilities.js";
 import { execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "../engine.js";
@@ -15,7 +16,7 @@ import { TIMEOUT_MS } from "../../contract/timeouts.js";
  * remounts cgroup v1 hierarchies inside, or delegates v2) and tmpfs for the inner engine.
  */
 export const HOST_HOSTNAME = "fwc-host";
-export const HOST_TMPFS = { "/var/lib/docker": "rw,exec", "/run": "rw,exec" };
+export const HOST_TMPFS = { [HOST_FILES.dockerDataDir]: "rw,exec", [HOST_FILES.runtimeDir]: "rw,exec" };
 export const HOST_READY_TIMEOUT_MS = TIMEOUT_MS.hostReady;
 export const DEFAULT_EXEC_TIMEOUT_MS = TIMEOUT_MS.hostExec;
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import type { ExecResult } from "../../contract/exec.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
+import { HOST_FILES } from "../../contract/host-commands.js";
 import { HOST_PATHS, IPTABLES_BUILDS_DIR } from "../../contract/host-contract.js";
 import { boxImage, VAGRANT_HOME } from "../vagrant/box.js";
 import { acquireSlot, restoreVm, savedVmKey, saveVm, type SavedVmSlot } from "../vagrant/saved-vm.js";
@@ -18,7 +19,7 @@ const TEMPLATE = packageFile("vagrant", "Vagrantfile");
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
 const UP_TIMEOUT_MS = TIMEOUT_MS.vagrantUp;
 /** /run is a tmpfs in the guest; the box's docker.io package may not have made /etc/docker. */
-const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} /etc/docker`;
+const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} ${HOST_FILES.dockerConfigDir}`;
 const VM_CPUS = 1;
 const VM_MEMORY_MIB = 1024;
 /**
