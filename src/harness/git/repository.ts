@@ -7,6 +7,7 @@ import { execa } from "execa";
 import type { Settings } from "../../config/schema.js";
 import { findLocalSource, sourceDir } from "../images/source-dir.js";
 import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { runLocal } from "../local-command.js";
 
 /** What a commit is, as recorded with every build made from it. */
 export interface CommitInfo {
@@ -55,8 +56,8 @@ export function gitCacheDir(): string {
 
 const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
 
-async function git(gitDir: string, args: string[], timeoutMs = TIMEOUT_MS.git) {
-  return execa("git", ["-C", gitDir, ...args], { reject: false, timeout: timeoutMs, env: GIT_ENV });
+async function git(gitDir: string, args: string[], kind: "git" | "gitFetch" = "git") {
+  return runLocal(kind, "git", ["-C", gitDir, ...args], { env: GIT_ENV });
 }
 
 /** A bare mirror of a repository on this machine: cloned once, fetched again only when a ref is not found. */
@@ -92,7 +93,7 @@ export class GitMirror {
   /** Brings the mirror up to date with its origin (once per process). */
   async fetch(): Promise<void> {
     if (this.fetched) return;
-    const run = await git(this.gitDir, ["fetch", "--prune", "--quiet"], TIMEOUT_MS.gitFetch);
+    const run = await git(this.gitDir, ["fetch", "--prune", "--quiet"], "gitFetch");
     if (run.exitCode !== 0) throw new GitError(`git fetch from ${this.location} failed: ${lastLine(run.stderr)}`);
     this.fetched = true;
   }
@@ -149,7 +150,7 @@ export class GitMirror {
 
   /** The commit's tree as a tar stream (no .git: autogen.sh does not need one). */
   async archive(commit: string): Promise<Buffer> {
-    const run = await execa("git", ["-C", this.gitDir, "archive", "--format=tar", commit], { reject: false, encoding: "buffer", timeout: TIMEOUT_MS.git, env: GIT_ENV });
+    const run = await runLocal("git", "git", ["-C", this.gitDir, "archive", "--format=tar", commit], { encoding: "buffer", env: GIT_ENV });
     if (run.exitCode !== 0) throw new GitError(`git archive ${commit}: ${lastLine(Buffer.from(run.stderr).toString())}`);
     return Buffer.from(run.stdout);
   }

@@ -8,6 +8,7 @@ import { UserError } from "../../errors.js";
 import { aptDir, imageDebianMirror } from "../apt-mirror.js";
 import { ensureImage, imageExists, IMAGE_LABEL } from "./build-image.js";
 import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { runLocal } from "../local-command.js";
 
 /** What every disposable host and peer needs on top of a minimal Debian. */
 export const BASE_PACKAGES = ["iptables", "curl", "ca-certificates", "iproute2", "procps", "tini", "kmod"];
@@ -136,11 +137,7 @@ async function debootstrapImport(tag: string, { suite, mirror, log }: BaseImageO
   const rootfs = join(dir, "rootfs");
   try {
     log(`debootstrap ${suite} (about 35 s)`);
-    const run = await execa(
-      "debootstrap",
-      ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, suite, rootfs, mirror],
-      { reject: false, all: true, timeout: TIMEOUT_MS.debootstrap },
-    );
+    const run = await runLocal("debootstrap", "debootstrap", ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, suite, rootfs, mirror], { all: true });
     if (run.exitCode !== 0) {
       const tail = (run.all ?? "").split("\n").slice(-3).join(" | ");
       throw new UserError(`debootstrap ${suite} from ${mirror} failed: ${tail || run.shortMessage}`);

@@ -14,10 +14,10 @@ import { sshConfig, startMaster, stopMaster } from "../vagrant/ssh.js";
 import { processAlive } from "../process-alive.js";
 import { packageFile } from "../package-files.js";
 import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { runLocal } from "../local-command.js";
 
 const TEMPLATE = packageFile("vagrant", "Vagrantfile");
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
-const UP_TIMEOUT_MS = TIMEOUT_MS.vagrantUp;
 /** /run is a tmpfs in the guest; the box's docker.io package may not have made /etc/docker. */
 const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} ${HOST_FILES.dockerConfigDir}`;
 const VM_CPUS = 1;
@@ -165,7 +165,7 @@ export class VagrantProvider implements HostProvider {
    * has gone past the upload (or ended), then boot alongside it.
    */
   private async vagrantUp(env: Record<string, string>) {
-    const up = () => execa("vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
+    const up = () => runLocal("vagrantUp", "vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, all: true });
     if (this.boxInPool) {
       await this.boxInPool;
       return await up();
@@ -225,7 +225,7 @@ async function poolVolumes(): Promise<string[]> {
  * per run, not once per VM (vagrant's own start-up costs seconds).
  */
 async function pruneMachineIndex(): Promise<void> {
-  await execa("vagrant", ["global-status", "--prune"], { env: { VAGRANT_HOME }, reject: false, timeout: TIMEOUT_MS.vagrantStatus });
+  await runLocal("vagrantStatus", "vagrant", ["global-status", "--prune"], { env: { VAGRANT_HOME } });
 }
 
 /**
