@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type Docker from "dockerode";
 import { loadMatrixFile } from "../config/load.js";
 import { UserError } from "../errors.js";
@@ -17,66 +16,13 @@ import { runBisect } from "../run/bisect/bisect.js";
 import { probeJudge, trafficJudge, type JudgeContext } from "../run/bisect/judges.js";
 import { planBisect, type BisectRequest } from "../run/bisect/plan.js";
 import { KNOWN_NAMES } from "../run/registry.js";
+import type { BisectOptions } from "./command-options.js";
 import { onShutdown } from "./shutdown.js";
-
-export const BISECT_USAGE = `usage: fwcompat bisect --good REF --bad REF [--by probe|traffic] [--repository REPO] [--backend nft|legacy]
-                      [--scenario S --engine E --daemon D [--topology T]] [--matrix FILE] [--out DIR]
-  Binary search over the commits between two refs of an iptables repository for the first
-  commit judged bad (--good older) or good again (--bad older: the fixing commit).
-  --by probe    each commit's build answers the hosts' -C self-probe (seconds per commit)
-  --by traffic  each commit's build runs the whole cell: scenario, engine, daemon options (baseline)
-  REPO: a git URL, a path, or a bundle in the local source directory (FWCOMPAT_SOURCE_DIR);
-  default: the git source of the matrix's iptables builds.`;
 
 const DEFAULT_MATRIX = new URL("../../matrix.yaml", import.meta.url).pathname;
 
-function oneOfWords<T extends string>(value: string | undefined, words: readonly T[], option: string): T {
-  const found = words.find((w) => w === value);
-  if (!found) throw new UserError(`${option} '${value}': use ${words.join(" or ")}`);
-  return found;
-}
-
-function parseBisectArgs(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        good: { type: "string" },
-        bad: { type: "string" },
-        by: { type: "string", default: "probe" },
-        repository: { type: "string" },
-        backend: { type: "string", default: "nft" },
-        scenario: { type: "string" },
-        engine: { type: "string" },
-        daemon: { type: "string" },
-        topology: { type: "string" },
-        matrix: { type: "string" },
-        out: { type: "string" },
-        debug: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    });
-  } catch (error) {
-    throw new UserError(`${(error as Error).message.split("\n")[0]}; ${BISECT_USAGE.split("\n")[0]}`);
-  }
-  const { values } = parsed;
-  if (values.help) return { help: true as const };
-  if (!values.good || !values.bad) throw new UserError(`bisect needs --good REF and --bad REF; ${BISECT_USAGE.split("\n")[0]}`);
-  const by = oneOfWords(values.by, ["probe", "traffic"] as const, "--by");
-  const backend = oneOfWords(values.backend, ["nft", "legacy"] as const, "--backend");
-  const { good, bad, repository, scenario, engine, daemon, topology, matrix, out } = values;
-  return { help: false as const, good, bad, by, backend, repository, scenario, engine, daemon, topology, matrix, out };
-}
-
 /** `fwcompat bisect`: 0 when the flip was found, 2 for bad input (one line), 1 when the harness failed. */
-export async function bisectCommand(argv: string[], docker: Docker, log: (line: string) => void): Promise<number> {
-  const args = parseBisectArgs(argv);
-  if (args.help) {
-    process.stdout.write(`${BISECT_USAGE}\n`);
-    return 0;
-  }
+export async function bisectCommand(args: BisectOptions, docker: Docker, log: (line: string) => void): Promise<number> {
   const matrixFile = args.matrix ?? (existsSync("matrix.yaml") ? "matrix.yaml" : DEFAULT_MATRIX);
   const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
   const request: BisectRequest = { ...args, matrix, matrixFile };

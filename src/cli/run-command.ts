@@ -18,7 +18,7 @@ import type { CellResult } from "../results/schema.js";
 import { readCellResult } from "../results/upgrade.js";
 import { writeAtomically, writeCellResult } from "../results/write.js";
 import { KNOWN_NAMES } from "../run/registry.js";
-import type { CliArgs } from "./args.js";
+import type { RunOptions } from "./command-options.js";
 import { onShutdown } from "./shutdown.js";
 import { checkOutDir, previousRun } from "./out-dir.js";
 import { UserError } from "../errors.js";
@@ -44,7 +44,7 @@ async function finishedCells(outDir: string): Promise<Map<string, CellResult>> {
 /** A live progress display, when there is one: fed the run's events, stopped before the summary is printed. */
 export type ProgressSink = { event(event: RunProgressEvent): void; stop(): void };
 
-export async function runCommand(args: CliArgs, docker: Docker, log: (line: string) => void, progress?: ProgressSink): Promise<number> {
+export async function runCommand(args: RunOptions, docker: Docker, log: (line: string) => void, progress?: ProgressSink): Promise<number> {
   // Everything the user typed is checked before anything starts.
   const matrixFile = args.matrix ?? defaultMatrixFile();
   const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
