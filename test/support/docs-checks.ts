@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from "node:fs";
+import { fwcompatProgram } from "../../src/cli/program.js";
 
 /** The checks of test/unit/docs.test.ts: each takes texts and returns what is wrong, one line per problem. */
 
@@ -62,13 +63,14 @@ export function unmarkedDurations(text: string, kind: "markdown" | "yaml"): stri
  * src/cli/args.ts and src/cli/bisect-command.ts. When the CLI moves to commander (src/cli/program.ts), only this
  * function changes.
  */
-export function cliOptionsFromSource(): Set<string> {
-  const sources = ["src/cli/args.ts", "src/cli/bisect-command.ts"].map(read);
-  const names = sources.flatMap((source) => {
-    const block = /options:\s*\{([\s\S]*?)\n\s{6}\},?\n/.exec(source)?.[1] ?? "";
-    return [...block.matchAll(/^\s*"?([a-z][a-z-]*)"?:\s*\{\s*type:/gm)].map((m) => `--${m[1]}`);
-  });
-  return new Set(names);
+/** Every long option of every fwcompat command, read from the commander program itself (parsing only, no action runs). */
+export function cliOptions(): Set<string> {
+  const never = () => Promise.reject(new Error("not run"));
+  const { program } = fwcompatProgram({ run: never, report: never, gate: never, compare: never, plan: never, bisect: never, clean: never, schema: never });
+  const commands = [program, ...program.commands];
+  const declared = commands.flatMap((command) => command.options.map((option) => option.long).filter((long): long is string => long !== undefined));
+  // commander adds --help to every command itself, outside `options`
+  return new Set(["--help", ...declared]);
 }
 
 export const flagsIn = (text: string) => new Set([...text.matchAll(/(?<![\w-])--[a-z][a-z-]*[a-z]/g)].map((m) => m[0]));

@@ -8,7 +8,7 @@ import {
   bothWays,
   brokenLinks,
   catalogueScenarios,
-  cliOptionsFromSource,
+  cliOptions,
   figureProblems,
   figureQuotes,
   filterKeysUsed,
@@ -53,7 +53,7 @@ describe("figures: stated once, in docs/performance.md, and quoted with the same
 });
 
 describe("docs/cli.md documents exactly the CLI's options", () => {
-  const defined = cliOptionsFromSource();
+  const defined = cliOptions();
 
   it("reads the options from the CLI's sources", () => {
     expect([...defined]).toEqual(expect.arrayContaining(["--filter", "--baseline-only", "--fail-on-change", "--good", "--by", "--help"]));
