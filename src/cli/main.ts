@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { runCommandLine, type CommandActions } from "./program.js";
 import { plainLog, progressDisplay } from "./progress.js";
-import type { ProgressSink } from "./run-command.js";
+import type { ProgressSink } from "../run/session/session.js";
 import { exitWith, installSignalHandlers } from "./shutdown.js";
 import { UserError } from "../errors.js";
 

@@ -1,15 +1,17 @@
 import { dirname, join, resolve } from "node:path";
 import type Docker from "dockerode";
 import { applyFilters, expandMatrix, namesMatch, namesOf, parseFilters, scenarioLabel } from "../config/expand.js";
-import { loadMatrixFile } from "../config/load.js";
 import { parseYamlWithSchema, readUserFile } from "../config/yaml-schema.js";
-import { KNOWN_NAMES } from "../run/registry.js";
+import { defaultMatrixFile, loadMatrix } from "../run/session/matrix-file.js";
+import { runAndRecord } from "../run/session/run-and-record.js";
+import type { ProgressSink } from "../run/session/session.js";
 import { compareResults } from "../report/compare.js";
 import { evaluateGate, expectationMatches, expectationsFileSchema } from "../report/gate.js";
 import { mergeResults } from "../report/merge.js";
 import { writeReport } from "../report/report.js";
 import type { CompareOptions, GateOptions, PlanOptions, ReportOptions } from "./command-options.js";
-import { defaultMatrixFile, runCommand, type ProgressSink } from "./run-command.js";
+import { printRun, runRequest } from "./recorded-runs.js";
+import { onShutdown } from "./shutdown.js";
 import { UserError } from "../errors.js";
 
 type Log = (line: string) => void;
@@ -25,7 +27,7 @@ export async function reportCommand(args: ReportOptions, log: Log): Promise<numb
 
 /** Prints the cells a matrix would run, e.g. as a GitHub Actions matrix (one shard per cell). */
 export async function planCommand(args: PlanOptions): Promise<number> {
-  const matrix = await loadMatrixFile(args.matrix ?? defaultMatrixFile(), KNOWN_NAMES);
+  const matrix = await loadMatrix(args.matrix ?? defaultMatrixFile());
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
   const include = cells.map((c) => ({ cell: c.id, provider: c.provider, name: `${scenarioLabel(c)} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}` }));
   if (args.format === "gha") process.stdout.write(`${JSON.stringify({ include })}\n`);
@@ -53,14 +55,16 @@ export async function gateCommand(args: GateOptions, docker: Docker, log: Log, p
   let resultsDir = args.results;
   if (!resultsDir) {
     const matrixFile = args.matrix ?? join(dirname(args.expect), file.matrix);
-    const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
+    const matrix = await loadMatrix(matrixFile);
     const cells = applyFilters(applyFilters(expandMatrix(matrix), parseFilters(args.filters)), candidates).filter((c) =>
       file.expectations.some((e) => expectationMatches(e, namesOf(c))),
     );
     if (cells.length === 0) throw new UserError(`${args.expect}: no cell of ${matrixFile} matches both the expectations and the candidate`);
     resultsDir = resolve(args.out ?? join("results", `gate-${Date.now()}`));
     log(`gate: running ${cells.length} cell(s) the expectations need`);
-    const code = await runCommand({ ...args, matrix: matrixFile, filters: cells.map((c) => `cell=${c.id}`), out: resultsDir }, docker, log, progress);
+    // run.json records the cells by id, the way a later run would select exactly them
+    const request = runRequest({ ...args, out: resultsDir }, { matrix, matrixFile, cells, filters: cells.map((c) => `cell=${c.id}`) });
+    const code = printRun(await runAndRecord(docker, request, { log, progress, registerCleanup: onShutdown }), log);
     if (code !== 0) log("gate: some cells ended in error; they count as regressions");
   }
   const results = (await mergeResults([resultsDir])).cells.filter((r) =>
