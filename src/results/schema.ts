@@ -141,7 +141,7 @@ export const attemptSchema = z.object({
   fixNote: z.string().optional(),
   evidence: evidence.optional(),
   probes: z.array(probe),
-  /** the vantages in the order they were probed (each after the host's neighbour cache was flushed), chosen by the seed and the repeat's number */
+  /** the order the vantages were launched in (all at once, after the host's neighbour entry of each target was pinned), chosen by the seed and the repeat's number */
   probeOrder: z.object({ seed: z.string(), repeat: z.number(), vantages: z.array(z.enum(VANTAGES)) }).optional(),
   /** the user's actions, in the order tried; a fix attempt's retries come last */
   userActions: z.array(userAction).default([]),

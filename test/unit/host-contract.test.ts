@@ -128,8 +128,9 @@ describe("the contract and the shell scripts name the same things", () => {
 });
 
 /**
- * Users of in-host commands at run time: scenarios, fixes, the scenario API, the run (bisect
- * included), the CLI, scripts, and the harness's host operations, readers and providers.
+ * Users of in-host commands at run time: scenarios, fixes, the scenario API, the run (bisect and
+ * the session included), the CLI, scripts, the library's DindContainer, and the harness's host
+ * operations, readers and providers.
  * (Image recipes build images rather than run in a host; vagrant/ and apt-mirror read this
  * machine's own files; assertions and reports parse output and describe it in prose.)
  */
@@ -144,6 +145,7 @@ const IN_HOST_USERS = [
   "src/harness/host-reads.ts",
   "src/harness/check-probe.ts",
   "src/harness/providers",
+  "src/library",
 ];
 /** A host's tool in command position (a string's start, or after a shell operator), given an option, a redirection or a subcommand. */
 const TOOL_CALL = new RegExp(
