@@ -4,7 +4,7 @@
  * on any violation, so a backwards import never lands.
  */
 const LAYERS = [
-  { name: "cli and the library entry", paths: ["^src/cli/", "^scripts/", "^src/index\\.ts$"] },
+  { name: "cli and the library", paths: ["^src/cli/", "^scripts/", "^src/library/", "^src/index\\.ts$"] },
   { name: "run and report", paths: ["^src/run/", "^src/report/"] },
   { name: "scenarios and fixes", paths: ["^scenarios/", "^src/fixes/"] },
   { name: "scenario/fix API", paths: ["^src/api/"] },
@@ -40,6 +40,28 @@ module.exports = {
     { name: "no-circular", severity: "error", from: {}, to: { circular: true } },
     ...upward,
     ...apart({ name: "run", path: "^src/run/" }, { name: "report", path: "^src/report/" }, "running and reporting only meet in the CLI, through result files"),
+    ...apart({ name: "cli", path: "^src/cli/" }, { name: "library", path: "^src/library/" }, "the command line and the library (DindContainer) are two front doors onto the same run session"),
+    {
+      name: "cli-runs-through-the-session",
+      comment: "the CLI parses and prints: it reaches runs only through src/run/session (and the bisect room), never the runner or attempts",
+      severity: "error",
+      from: { path: "^src/cli/" },
+      to: { path: "^src/run/", pathNot: "^src/run/(session/|bisect/(bisect|plan|session-judge)\\.ts$)" },
+    },
+    {
+      name: "commands-do-not-call-commands",
+      comment: "a command reaches a run through the session, not through another command's entry point",
+      severity: "error",
+      from: { path: "^src/cli/(report|bisect)-command" },
+      to: { path: "^src/cli/run-command\\.ts$" },
+    },
+    {
+      name: "one-image-path",
+      comment: "a run's images (mirror, base image plan, preparation) are had only through src/run/session/images.ts",
+      severity: "error",
+      from: { pathNot: "^src/(harness/|run/session/images\\.ts$)" },
+      to: { path: "^src/harness/(images/(prepare|base-image)|apt-mirror)\\.ts$", dependencyTypesNot: ["type-only"] },
+    },
     ...apart({ name: "scenarios", path: "^scenarios/" }, { name: "fixes", path: "^src/fixes/" }, "a scenario never knows the fixes tried on it, nor a fix the scenario"),
     {
       name: "scenarios-and-fixes-through-the-api",

@@ -1,4 +1,4 @@
-import { iptablesSave, mustStep, NFTABLES_CONF, SAVED_IPTABLES_RULES, shellQuote } from "../src/api/index.js";
+import { HOST_FILES, iptablesRestore, iptablesSave, mustStep, NFTABLES_CONF, nftLoad, SAVED_IPTABLES_RULES, shellQuote, variantsOf } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { requireTools } from "./lib/host-setup.js";
 import { tryUserActions } from "./lib/late-workload.js";
@@ -27,14 +27,14 @@ const RELOADS: Record<string, { tools: string[]; prepare: string; reload: string
   // netfilter-persistent's IPv4 plugin: iptables-restore of the saved file, which replaces every table it names.
   "iptables-restore": {
     tools: ["iptables-restore"],
-    prepare: `mkdir -p /etc/iptables && printf '%s' ${shellQuote(SAVED_RULESET)} > ${SAVED_IPTABLES_RULES}`,
-    reload: `iptables-restore < ${SAVED_IPTABLES_RULES}`,
+    prepare: `mkdir -p ${HOST_FILES.savedIptablesRulesDir} && printf '%s' ${shellQuote(SAVED_RULESET)} > ${SAVED_IPTABLES_RULES}`,
+    reload: iptablesRestore(SAVED_IPTABLES_RULES),
   },
   // nftables.service: `nft -f` of the packaged config, unchanged.
   "nftables-service": {
     tools: ["nft"],
     prepare: `grep -qx 'flush ruleset' ${NFTABLES_CONF} || { echo "${NFTABLES_CONF} does not begin with flush ruleset"; exit 1; }`,
-    reload: `nft -f ${NFTABLES_CONF}`,
+    reload: nftLoad(NFTABLES_CONF),
   },
 };
 
@@ -45,7 +45,9 @@ const RELOADS: Record<string, { tools: string[]; prepare: string; reload: string
  */
 export const firewallReload: Scenario = {
   name: "firewall-reload",
-  variants: Object.keys(RELOADS),
+  variants: variantsOf(RELOADS),
+  // netfilter-persistent restoring rules saved before Docker: the reload most field reports describe
+  defaultVariant: "iptables-restore",
   description: "a firewall service reload under a running dockerd: iptables-restore of a saved ruleset | nft -f of a config beginning with flush ruleset",
   async setUp(ctx, variant = "iptables-restore") {
     const service = RELOADS[variant];

@@ -1,4 +1,4 @@
-import { curlCommand, iptablesSave, mustStep, runStep } from "../src/api/index.js";
+import { curlCommand, HOST_FILES, iptablesSave, mustStep, runStep, TIMEOUT_MS } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { beforeDockerd, cellIptablesSystemWide, requireTools } from "./lib/host-setup.js";
 import { tryUserActions } from "./lib/late-workload.js";
@@ -15,11 +15,11 @@ const SETTLE_SECONDS = 5;
  */
 const startFirewalld = (backend: string) =>
   [
-    `sed -i 's/^FirewallBackend=.*/FirewallBackend=${backend}/' /etc/firewalld/firewalld.conf`,
-    "mkdir -p /run/dbus && dbus-daemon --system --fork </dev/null >/dev/null 2>&1",
-    "{ setsid firewalld --nofork </dev/null >/var/log/firewalld.log 2>&1 & }",
+    `sed -i 's/^FirewallBackend=.*/FirewallBackend=${backend}/' ${HOST_FILES.firewalldConf}`,
+    `mkdir -p ${HOST_FILES.dbusRunDir} && dbus-daemon --system --fork </dev/null >/dev/null 2>&1`,
+    `{ setsid firewalld --nofork </dev/null >${HOST_FILES.firewalldLog} 2>&1 & }`,
     "i=0; until firewall-cmd --state >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 300 ] && { echo 'firewalld did not come up in 30 s'; exit 1; }; sleep 0.1; done",
-    "firewall-cmd --state && grep ^FirewallBackend /etc/firewalld/firewalld.conf && dpkg-query -W -f='firewalld ${Version}\\n' firewalld",
+    `firewall-cmd --state && grep ^FirewallBackend ${HOST_FILES.firewalldConf} && dpkg-query -W -f='firewalld \${Version}\\n' firewalld`,
   ].join(" && ");
 
 /**
@@ -30,11 +30,13 @@ const startFirewalld = (backend: string) =>
 export const firewalldReload: Scenario = {
   name: "firewalld-reload",
   variants: ["nftables", "iptables"],
+  // firewalld's own default backend (and Debian's) since 0.6
+  defaultVariant: "nftables",
   description: "firewalld (nftables | iptables backend) started before dockerd, then firewall-cmd --reload under it; does dockerd recover by itself",
   async setUp(ctx, variant = "nftables") {
     await requireTools(ctx, ["firewalld", "firewall-cmd", "dbus-daemon"]);
     await cellIptablesSystemWide(ctx);
-    await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, `start dbus and firewalld (${variant} backend)`, startFirewalld(variant), 90_000));
+    await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, `start dbus and firewalld (${variant} backend)`, startFirewalld(variant), TIMEOUT_MS.hostFirewall));
     await deployTopology(ctx);
     ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
     // Evidence of the state before the reload: a host whose ports never worked is not one the reload broke.
@@ -44,7 +46,7 @@ export const firewalldReload: Scenario = {
     if (check.stdout.trim() !== first?.container) {
       ctx.errors.push({ step: before, signature: "broken-before-reload", text: `published port already unreachable with firewalld running, before any reload: ${(check.stderr || check.stdout).trim()}` });
     }
-    await mustStep(ctx.host, ctx.steps, "firewall-cmd --reload", `firewall-cmd --reload && sleep ${SETTLE_SECONDS}`, 90_000);
+    await mustStep(ctx.host, ctx.steps, "firewall-cmd --reload", `firewall-cmd --reload && sleep ${SETTLE_SECONDS}`, TIMEOUT_MS.hostFirewall);
     await tryUserActions(ctx, "after reload");
   },
   async retry(ctx) {

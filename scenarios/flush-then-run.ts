@@ -1,14 +1,12 @@
-import { mustStep, snapshotBeforeBreak } from "../src/api/index.js";
+import { iptablesFlush, mustStep, NFT_SHEBANG, NFTABLES_CONF, nftLoad, snapshotBeforeBreak, variantsOf } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
 import { deployTopology } from "./lib/topology.js";
 
-const iptablesFlush = (tables: string[]) => tables.map((t) => `iptables -w -t ${t} -F && iptables -w -t ${t} -X`).join(" && ");
-
 /** Debian's stock /etc/nftables.conf: what `systemctl restart nftables` loads (flush ruleset first). */
 export const NFTABLES_SERVICE_CONF = [
-  "#!/usr/sbin/nft -f",
+  NFT_SHEBANG,
   "flush ruleset",
   "table inet filter {",
   "\tchain input { type filter hook input priority filter; }",
@@ -23,8 +21,8 @@ const FLUSHES: Record<string, { step: string; script: string }> = {
   "filter+nat": { step: "flush filter+nat", script: iptablesFlush(["filter", "nat"]) },
   all: { step: "flush all", script: iptablesFlush(["filter", "nat", "mangle", "raw"]) },
   "nft-flush-ruleset": {
-    step: "nftables service restart (nft -f /etc/nftables.conf: flush ruleset, then its own inet filter table)",
-    script: `printf '%s\\n' '${NFTABLES_SERVICE_CONF}' > /etc/nftables.conf && nft -f /etc/nftables.conf`,
+    step: `nftables service restart (${nftLoad(NFTABLES_CONF)}: flush ruleset, then its own inet filter table)`,
+    script: `printf '%s\\n' '${NFTABLES_SERVICE_CONF}' > ${NFTABLES_CONF} && ${nftLoad(NFTABLES_CONF)}`,
   },
 };
 
@@ -35,7 +33,8 @@ const FLUSHES: Record<string, { step: string; script: string }> = {
  */
 export const flushThenRun: Scenario = {
   name: "flush-then-run",
-  variants: Object.keys(FLUSHES),
+  variants: variantsOf(FLUSHES),
+  // field report 1: a hardening script flushes the filter table under a running dockerd
   defaultVariant: "filter",
   description: "flush and delete chains (filter | filter+nat | all tables) or nft flush ruleset + a minimal ruleset (nft-flush-ruleset), then docker run -p and docker network create",
   async setUp(ctx, variant) {

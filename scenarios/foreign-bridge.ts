@@ -14,6 +14,8 @@ import { deployTopology } from "./lib/topology.js";
 export const foreignBridge: Scenario = {
   name: "foreign-bridge",
   variants: ["before", "after"],
+  // libvirt, LXD or Incus installed on a host that already runs Docker
+  defaultVariant: "after",
   description: "a plain Linux bridge with two VM namespaces and an uplink, created before dockerd starts or under it; VM traffic bridged and routed",
   async setUp(ctx, variant = "after") {
     if (variant === "before") {

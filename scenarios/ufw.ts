@@ -1,4 +1,4 @@
-import { iptablesSave, mustStep } from "../src/api/index.js";
+import { iptablesSave, mustStep, TIMEOUT_MS } from "../src/api/index.js";
 import type { Scenario, ScenarioContext } from "../src/api/index.js";
 import { beforeDockerd, cellIptablesSystemWide, requireTools } from "./lib/host-setup.js";
 import { standardProbes } from "./lib/probes.js";
@@ -18,17 +18,19 @@ const enableUfw = (ctx: ScenarioContext) => `ufw allow ${allowedPort(ctx)}/tcp &
 export const ufw: Scenario = {
   name: "ufw",
   variants: ["before", "after"],
+  // the field's usual case: ufw enabled at boot, then `docker run -p` publishes past its policy
+  defaultVariant: "before",
   description: "ufw enabled with its default policies and one port allowed, before dockerd starts or under it; denied published ports must stay closed",
-  async setUp(ctx, variant = "after") {
+  async setUp(ctx, variant = "before") {
     await requireTools(ctx, ["ufw"]);
     await cellIptablesSystemWide(ctx);
     if (variant === "before") {
-      await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, "ufw enable (before dockerd)", enableUfw(ctx), 90_000));
+      await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, "ufw enable (before dockerd)", enableUfw(ctx), TIMEOUT_MS.hostFirewall));
       await deployTopology(ctx);
     } else {
       await deployTopology(ctx);
       ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
-      await mustStep(ctx.host, ctx.steps, "ufw enable (under dockerd)", enableUfw(ctx), 90_000);
+      await mustStep(ctx.host, ctx.steps, "ufw enable (under dockerd)", enableUfw(ctx), TIMEOUT_MS.hostFirewall);
     }
   },
   probes: (ctx) =>

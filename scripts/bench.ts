@@ -8,12 +8,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
 import type { CellResult } from "../src/results/schema.js";
-import { loadMatrixFile } from "../src/config/load.js";
-import { KNOWN_NAMES } from "../src/run/registry.js";
 import { connectEngine } from "../src/harness/engine.js";
-import { machineDebianMirror } from "../src/harness/apt-mirror.js";
-import { planBaseImages } from "../src/harness/images/base-image.js";
-import { prepareImages, suitesNeeded } from "../src/harness/images/prepare.js";
+import { planImages, preparePlannedImages } from "../src/run/session/images.js";
+import { loadMatrix } from "../src/run/session/matrix-file.js";
 import { capabilitiesTheEngineLacks } from "../src/harness/capabilities.js";
 import { describe, median, phaseMedians, ratio, targetLine, type Target } from "./bench/stats.js";
 
@@ -153,10 +150,10 @@ async function cellsOf(out: string): Promise<CellResult[]> {
 
 /** The host and peer images fwcompat uses for the bench cells (the shell script starts the same ones). */
 async function benchImages(): Promise<{ hostTag: string; peerTag: string }> {
-  const matrix = await loadMatrixFile(CELLS, KNOWN_NAMES);
+  const matrix = await loadMatrix(CELLS);
   const docker = connectEngine();
-  const { plans, mirror } = await planBaseImages(docker, suitesNeeded(matrix.engines), await machineDebianMirror(), matrix.settings.baseImage);
-  const images = await prepareImages(docker, { engines: matrix.engines, builds: matrix.iptables, basePlans: plans, settings: matrix.settings, mirror, log: () => {} });
+  const plan = await planImages(docker, matrix.engines, matrix.settings);
+  const images = await preparePlannedImages(docker, plan, matrix.iptables, matrix.settings, () => {});
   const host = images.hosts.get("docker-28.5.2");
   if (!host?.ok) throw new Error("no host image for the bench cells");
   return { hostTag: host.tag, peerTag: images.peerTag };

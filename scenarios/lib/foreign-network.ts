@@ -1,4 +1,4 @@
-import { curlCommand, mustStep } from "../../src/api/index.js";
+import { curlCommand, HOST_FILES, ipCommand, mustStep, setSysctl, SYSCTL } from "../../src/api/index.js";
 import type { ProbeSpec, ScenarioContext } from "../../src/api/index.js";
 
 /**
@@ -17,18 +17,19 @@ export const FOREIGN = {
   uplink: { ns: "fwc-wan", hostSide: "10.98.0.1/30", ip: "10.98.0.2" },
 } as const;
 
-const serve = (ns: string) => `mkdir -p /srv/${ns} && echo ${ns} > /srv/${ns}/id && ip netns exec ${ns} busybox httpd -p 80 -h /srv/${ns}`;
+const webRoot = (ns: string) => `${HOST_FILES.namespaceWebRoot}/${ns}`;
+const serve = (ns: string) => `mkdir -p ${webRoot(ns)} && echo ${ns} > ${webRoot(ns)}/id && ${ipCommand(`netns exec ${ns} busybox httpd -p 80 -h ${webRoot(ns)}`)}`;
 
 /** veth into a new namespace, its address, default route via the host, and its web server. */
 const namespace = (ns: string, hostLink: string, ip: string, prefix: number, gateway: string) =>
   [
-    `ip netns add ${ns}`,
-    `ip link add ${ns} type veth peer name eth0 netns ${ns}`,
+    ipCommand(`netns add ${ns}`),
+    ipCommand(`link add ${ns} type veth peer name eth0 netns ${ns}`),
     hostLink,
-    `ip -n ${ns} addr add ${ip}/${prefix} dev eth0`,
-    `ip -n ${ns} link set eth0 up`,
-    `ip -n ${ns} link set lo up`,
-    `ip -n ${ns} route add default via ${gateway}`,
+    ipCommand(`-n ${ns} addr add ${ip}/${prefix} dev eth0`),
+    ipCommand(`-n ${ns} link set eth0 up`),
+    ipCommand(`-n ${ns} link set lo up`),
+    ipCommand(`-n ${ns} route add default via ${gateway}`),
     serve(ns),
   ].join(" && ");
 
@@ -41,10 +42,10 @@ function foreignNetworkScript(): string {
   const gw = gateway.split("/")[0] ?? "";
   const upGw = uplink.hostSide.split("/")[0] ?? "";
   return [
-    `ip link add ${bridge} type bridge && ip addr add ${gateway} dev ${bridge} && ip link set ${bridge} up`,
-    ...vms.map((vm) => namespace(vm.ns, `ip link set ${vm.ns} master ${bridge} up`, vm.ip, 24, gw)),
-    namespace(uplink.ns, `ip addr add ${uplink.hostSide} dev ${uplink.ns} && ip link set ${uplink.ns} up`, uplink.ip, 30, upGw),
-    "sysctl -w net.ipv4.ip_forward=1",
+    [`link add ${bridge} type bridge`, `addr add ${gateway} dev ${bridge}`, `link set ${bridge} up`].map(ipCommand).join(" && "),
+    ...vms.map((vm) => namespace(vm.ns, ipCommand(`link set ${vm.ns} master ${bridge} up`), vm.ip, 24, gw)),
+    namespace(uplink.ns, `${ipCommand(`addr add ${uplink.hostSide} dev ${uplink.ns}`)} && ${ipCommand(`link set ${uplink.ns} up`)}`, uplink.ip, 30, upGw),
+    setSysctl({ [SYSCTL.ipForward]: 1 }),
   ].join(" && ");
 }
 
@@ -56,7 +57,7 @@ export async function createForeignNetwork(ctx: ScenarioContext, name: string): 
 export function foreignProbes(): ProbeSpec[] {
   const [vm1, vm2] = FOREIGN.vms;
   const { uplink, bridge } = FOREIGN;
-  const from = (ns: string, url: string) => (timeoutMs: number) => `ip netns exec ${ns} ${curlCommand(url, timeoutMs)}`;
+  const from = (ns: string, url: string) => (timeoutMs: number) => ipCommand(`netns exec ${ns} ${curlCommand(url, timeoutMs)}`);
   return [
     {
       vantage: "foreign-bridged",

@@ -1,4 +1,4 @@
-import { mustStep } from "../../src/api/index.js";
+import { dockerdCommand, HOST_FILES, hostToolPath, iptables, iptablesFlush, mustStep, setSysctl, SYSCTL, SYSTEM_IPTABLES, SYSTEM_IPTABLES_TOOLS, TIMEOUT_MS } from "../../src/api/index.js";
 import type { ScenarioContext } from "../../src/api/index.js";
 
 const TABLES = ["filter", "nat", "mangle", "raw"];
@@ -9,12 +9,12 @@ const TABLES = ["filter", "nat", "mangle", "raw"];
  * the matrix's ipForwardAtStart), then dockerd started again. Nothing is deployed yet.
  */
 export async function beforeDockerd(ctx: ScenarioContext, boot: () => Promise<unknown>): Promise<void> {
-  const reset = TABLES.map((t) => `iptables -w -t ${t} -F && iptables -w -t ${t} -X`).join(" && ");
-  const policies = ["INPUT", "FORWARD", "OUTPUT"].map((c) => `iptables -w -P ${c} ACCEPT`).join(" && ");
-  await mustStep(ctx.host, ctx.steps, "stop dockerd (boot order)", "fwcompat-dockerd stop");
-  await mustStep(ctx.host, ctx.steps, "firewall as at boot", `${reset} && ${policies} && sysctl -qw net.ipv4.ip_forward=${ctx.settings.ipForwardAtStart}`);
+  const reset = iptablesFlush(TABLES);
+  const policies = ["INPUT", "FORWARD", "OUTPUT"].map((c) => iptables(`-P ${c} ACCEPT`)).join(" && ");
+  await mustStep(ctx.host, ctx.steps, "stop dockerd (boot order)", dockerdCommand("stop"));
+  await mustStep(ctx.host, ctx.steps, "firewall as at boot", `${reset} && ${policies} && ${setSysctl({ [SYSCTL.ipForward]: ctx.settings.ipForwardAtStart }, { quiet: true })}`);
   await boot();
-  await mustStep(ctx.host, ctx.steps, "start dockerd (boot order)", "fwcompat-dockerd start", 60_000);
+  await mustStep(ctx.host, ctx.steps, "start dockerd (boot order)", dockerdCommand("start"), TIMEOUT_MS.engineStart);
 }
 
 /**
@@ -23,8 +23,8 @@ export async function beforeDockerd(ctx: ScenarioContext, boot: () => Promise<un
  * would otherwise be the host suite's own build rather than the one under test.
  */
 export async function cellIptablesSystemWide(ctx: ScenarioContext): Promise<void> {
-  const tools = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];
-  await mustStep(ctx.host, ctx.steps, "system iptables is the cell's build", `${tools.map((t) => `ln -sfn /usr/local/sbin/${t} /etc/alternatives/${t}`).join(" && ")} && /usr/sbin/iptables --version`);
+  const links = SYSTEM_IPTABLES_TOOLS.map((t) => `ln -sfn ${hostToolPath(t)} ${HOST_FILES.alternativesDir}/${t}`);
+  await mustStep(ctx.host, ctx.steps, "system iptables is the cell's build", `${links.join(" && ")} && ${SYSTEM_IPTABLES} --version`);
 }
 
 /** Fails the step with a clear message when a tool the scenario drives is not in the host (e.g. a VM box without it). */

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { HOST_PATHS } from "../../src/contract/host-contract.js";
 import { DindContainer } from "../../src/index.js";
 import { median } from "./stats.js";
+import { TIMEOUT_MS } from "../../src/contract/timeouts.js";
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,7 @@ try {
     const order = Object.entries(VARIANTS);
     if (round % 2) order.reverse();
     for (const [name, command] of order) {
-      const run = await host.sh(`exec bash -c '${roundScript(command).replace(/'/g, "'\\''")}'`, 600_000);
+      const run = await host.sh(`exec bash -c '${roundScript(command).replace(/'/g, "'\\''")}'`, TIMEOUT_MS.benchRound);
       if (run.exitCode !== 0 || !run.stdout.trim()) throw new Error(`${name}: ${run.stderr || run.stdout}`);
       samples[name]?.push(Number(run.stdout.trim()));
     }

@@ -3,14 +3,18 @@
  * in-host operations it may call. Scenarios (root folder) and fixes (src/fixes) import
  * only from here, so the harness below can change without touching them.
  */
-export type { Fix, FixOutcome, Scenario, ScenarioContext, Target } from "./scenario.js";
+export type { Fix, FixOutcome, Scenario, ScenarioContext, SingleWayScenario, Target, VariedScenario } from "./scenario.js";
 export { engineStep, EngineRefusal, mustStep, runStep, runSteps, shellQuote, writeDaemonJson, type NamedStep } from "../harness/host-ops.js";
 export { firewallBackendInForce, iptablesSave } from "../harness/host-reads.js";
+export { variantsOf } from "./scenario.js";
 export { snapshotBeforeBreak } from "./snapshot.js";
 export { tryUserAction } from "./user-action.js";
 export { NFTABLES_CONF, SAVED_IPTABLES_RULES } from "./host-paths.js";
+export { HOST_FILES, ipCommand, iptables, iptablesFlush, iptablesRestore, nftLoad, NFT_SHEBANG, readSysctl, setSysctl, SYSCTL, sysctlFile, SYSTEM_IPTABLES, SYSTEM_IPTABLES_TOOLS, hostToolPath } from "../contract/host-commands.js";
 export { matchErrors } from "../assertions/error-matchers.js";
 export { containerProbeCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";
+export { ENGINE_FEATURES, engineHas } from "../config/engine-features.js";
 export type { HostCommand, IptablesBuild, LoadedScenario, UserAction } from "../config/schema.js";
 export { dockerdCommand, selectIptablesCommand, WORKLOAD_ID_PATH, WORKLOAD_IMAGE } from "../contract/host-contract.js";
+export { TIMEOUT_MS } from "../contract/timeouts.js";

@@ -4,19 +4,10 @@ import type { Host, Peer } from "../harness/host.js";
 import type { Step } from "../harness/host-ops.js";
 import type { ProbeSpec } from "../assertions/probe.js";
 import type { MatchedError } from "../assertions/error-matchers.js";
-import type { UserActionRecord } from "../results/schema.js";
+import type { TargetRecord, UserActionRecord } from "../results/schema.js";
 
-/** A workload container the scenario deployed inside the host. */
-export interface Target {
-  container: string;
-  network: string;
-  /** the Linux bridge the network uses (docker0, br-<id>) */
-  bridge: string;
-  subnet: string;
-  ip: string;
-  /** published host port, if any */
-  hostPort: number | undefined;
-}
+/** A workload container the scenario deployed inside the host (its shape: the results schema). */
+export type Target = TargetRecord;
 
 export interface ScenarioContext {
   readonly host: Host;
@@ -40,18 +31,39 @@ export interface ScenarioContext {
   nftRulesBeforeBreak?: string;
 }
 
-export interface Scenario {
+interface ScenarioBehaviour {
   readonly name: string;
-  /** the ways it can break the host ([] if only one); a cell always names one of them */
-  readonly variants: readonly string[];
-  /** with variants: the one a matrix means when it names the scenario alone (the cell id then names it) */
-  readonly defaultVariant?: string;
   readonly description: string;
   /** deploys the healthy state, then breaks the host the way the field report describes */
   setUp(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
   /** after a fix: the user's action that failed, tried again (e.g. `docker run -p`) */
   retry?(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
   probes(ctx: ScenarioContext): ProbeSpec[];
+}
+
+/** A scenario that breaks the host one way: its cells name no variant. */
+export interface SingleWayScenario extends ScenarioBehaviour {
+  readonly variants: readonly [];
+  readonly defaultVariant?: undefined;
+}
+
+/**
+ * A scenario that can break the host several ways; a cell always names one of them. Its
+ * default is the variant a matrix means when it names the scenario alone (the cell id then
+ * names it): without one it does not compile.
+ */
+export interface VariedScenario extends ScenarioBehaviour {
+  readonly variants: readonly [string, ...string[]];
+  readonly defaultVariant: string;
+}
+
+export type Scenario = SingleWayScenario | VariedScenario;
+
+/** A table's keys as a scenario's variants (a table of variants has at least one). */
+export function variantsOf(table: Readonly<Record<string, unknown>>): [string, ...string[]] {
+  const [first, ...rest] = Object.keys(table);
+  if (first === undefined) throw new Error("a scenario's table of variants is empty");
+  return [first, ...rest];
 }
 
 export type FixOutcome = { applied: true; note?: string } | { applied: false; reason: string };

@@ -1,42 +1,12 @@
+import type { FindingRecord, SkippedRuleRecord, StepRecord, TraceAnalysisRecord } from "../results/schema.js";
 import { hasRule, type RuleSet } from "./iptables-save.js";
 import { canonicalSpec, isNftCall, parseCall, type TraceCall } from "./trace.js";
 
-export interface TimedStep {
-  name: string;
-  startedAtMs: number;
-  ms: number;
-}
-
-export interface Finding {
-  kind: "false-positive" | "false-negative" | "delete-mismatch" | "failed-call";
-  /** "table CHAIN spec" in iptables-save form */
-  rule: string;
-  /** the argv dockerd passed */
-  call: string;
-  atMs: number;
-  stderr?: string;
-  /** the scenario step running when it happened */
-  step?: string;
-}
-
-export interface SkippedRule {
-  rule: string;
-  /** absent from the rule set captured at probe time */
-  confirmedMissing: boolean;
-}
-
-export interface TraceAnalysis {
-  calls: number;
-  dockerdCalls: number;
-  /** nft calls by dockerd (its nftables backend, or the iptables backend's clean-up) */
-  dockerdNftCalls: number;
-  falsePositives: Finding[];
-  falseNegatives: Finding[];
-  deleteMismatches: Finding[];
-  failedCalls: Finding[];
-  skippedRules: SkippedRule[];
-  explanation: string;
-}
+export type TimedStep = Pick<StepRecord, "name" | "startedAtMs" | "ms">;
+export type Finding = FindingRecord;
+export type SkippedRule = SkippedRuleRecord;
+/** An analysis made now always counts dockerd's nft calls (only older result files lack the count). */
+export type TraceAnalysis = TraceAnalysisRecord & { dockerdNftCalls: number };
 
 type Chains = Map<string, string[]>;
 

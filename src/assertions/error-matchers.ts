@@ -1,3 +1,5 @@
+import type { MatchedErrorRecord } from "../results/schema.js";
+
 /** Known failure signatures of Docker × iptables, matched against captured command output. */
 export interface ErrorSignature {
   id: string;
@@ -5,13 +7,7 @@ export interface ErrorSignature {
   pattern: RegExp;
 }
 
-export interface MatchedError {
-  /** the scenario step whose output matched */
-  step: string;
-  signature: string;
-  /** the exact line(s) the user sees */
-  text: string;
-}
+export type MatchedError = MatchedErrorRecord;
 
 /** Most specific first: each line of output is attributed to the first signature it matches. */
 export const SIGNATURES: readonly ErrorSignature[] = [

@@ -1,12 +1,9 @@
-import { compareVersions } from "../config/versions.js";
+import { engineHas } from "../config/engine-features.js";
+import type { TargetRecord } from "../results/schema.js";
 import { hasRule, parseIptablesSave, RuleSetParseError } from "./iptables-save.js";
 
-export interface BridgeFacts {
-  bridge: string;
-  subnet: string;
-  ip: string;
-  hostPort: number | undefined;
-}
+/** What the expected rules depend on: a deployed target's network facts. */
+export type BridgeFacts = Pick<TargetRecord, "bridge" | "subnet" | "ip" | "hostPort">;
 
 interface ExpectedRule {
   table: string;
@@ -22,8 +19,8 @@ export type EngineGeneration = "29+" | "28+" | "pre-28";
  * raw table's direct-access drops) and brought the nftables firewall backend.
  */
 export function engineGeneration(engineVersion: string): EngineGeneration {
-  if (compareVersions(engineVersion, "29.0.0") >= 0) return "29+";
-  return compareVersions(engineVersion, "28.0.0") >= 0 ? "28+" : "pre-28";
+  if (engineHas(engineVersion, "isolationInDockerChain")) return "29+";
+  return engineHas(engineVersion, "forwardChains") ? "28+" : "pre-28";
 }
 
 function perBridge(bridge: string, subnet: string, generation: EngineGeneration): ExpectedRule[] {

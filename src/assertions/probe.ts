@@ -1,17 +1,12 @@
 import { createHash } from "node:crypto";
 import type { ExecResult } from "../contract/exec.js";
 import { HARNESS_SCRATCH, PROBE_OUTPUT, probeLineFormat, splitProbeLine } from "../contract/host-contract.js";
+import { VANTAGES, type EXPECTATIONS, type PROBE_OUTCOMES, type ProbeRecord } from "../results/schema.js";
 
-export type Outcome = "ok" | "timeout" | "refused" | "reset" | "error";
-/**
- * Where a probe is sent from. The first four apply to every scenario; the rest exist where a
- * scenario deploys them: a VM-like namespace behind a foreign bridge towards another one on
- * the same bridge (bridged) or towards a network beyond the host (routed), and a container
- * towards its neighbour's published port through the host's address (hairpin).
- */
-export const VANTAGES = ["localhost", "host-ip", "external", "cross-network", "foreign-bridged", "foreign-routed", "hairpin"] as const;
+export { VANTAGES };
+export type Outcome = (typeof PROBE_OUTCOMES)[number];
 export type Vantage = (typeof VANTAGES)[number];
-export type Expectation = "reachable" | "blocked";
+export type Expectation = (typeof EXPECTATIONS)[number];
 
 export interface ProbeSpec {
   vantage: Vantage;
@@ -26,17 +21,7 @@ export interface ProbeSpec {
   guard?: string;
 }
 
-export interface ProbeResult {
-  vantage: Vantage;
-  target: string;
-  expect: Expectation;
-  outcome: Outcome;
-  /** the outcome is what the expectation asks for */
-  pass: boolean;
-  ms: number;
-  detail: string;
-  guard?: string;
-}
+export type ProbeResult = ProbeRecord;
 
 export const curlCommand = (url: string, timeoutMs: number) => `curl -sS -m ${(timeoutMs / 1000).toFixed(1)} ${url}`;
 /**

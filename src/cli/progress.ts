@@ -1,4 +1,4 @@
-import type { RunProgressEvent } from "../run/runner.js";
+import type { RunProgressEvent } from "../run/session/session.js";
 
 const stamp = () => new Date().toISOString().slice(11, 19);
 

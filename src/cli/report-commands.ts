@@ -1,20 +1,22 @@
 import { dirname, join, resolve } from "node:path";
 import type Docker from "dockerode";
 import { applyFilters, expandMatrix, namesMatch, namesOf, parseFilters, scenarioLabel } from "../config/expand.js";
-import { loadMatrixFile } from "../config/load.js";
 import { parseYamlWithSchema, readUserFile } from "../config/yaml-schema.js";
-import { KNOWN_NAMES } from "../run/registry.js";
+import { defaultMatrixFile, loadMatrix } from "../run/session/matrix-file.js";
+import { runAndRecord } from "../run/session/run-and-record.js";
+import type { ProgressSink } from "../run/session/session.js";
 import { compareResults } from "../report/compare.js";
 import { evaluateGate, expectationMatches, expectationsFileSchema } from "../report/gate.js";
 import { mergeResults } from "../report/merge.js";
 import { writeReport } from "../report/report.js";
-import type { CliArgs } from "./args.js";
-import { defaultMatrixFile, runCommand, type ProgressSink } from "./run-command.js";
+import type { CompareOptions, GateOptions, PlanOptions, ReportOptions } from "./command-options.js";
+import { printRun, runRequest } from "./recorded-runs.js";
+import { onShutdown } from "./shutdown.js";
 import { UserError } from "../errors.js";
 
 type Log = (line: string) => void;
 
-export async function reportCommand(args: CliArgs, log: Log): Promise<number> {
+export async function reportCommand(args: ReportOptions, log: Log): Promise<number> {
   if (args.paths.length === 0) throw new UserError("report needs at least one result directory: fwcompat report DIR... [--out DIR]");
   const out = resolve(args.out ?? "report");
   const written = await writeReport(args.paths, { out, updateGoldens: args.updateGoldens, goldensDir: args.goldens });
@@ -24,8 +26,8 @@ export async function reportCommand(args: CliArgs, log: Log): Promise<number> {
 }
 
 /** Prints the cells a matrix would run, e.g. as a GitHub Actions matrix (one shard per cell). */
-export async function planCommand(args: CliArgs): Promise<number> {
-  const matrix = await loadMatrixFile(args.matrix ?? defaultMatrixFile(), KNOWN_NAMES);
+export async function planCommand(args: PlanOptions): Promise<number> {
+  const matrix = await loadMatrix(args.matrix ?? defaultMatrixFile());
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
   const include = cells.map((c) => ({ cell: c.id, provider: c.provider, name: `${scenarioLabel(c)} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}` }));
   if (args.format === "gha") process.stdout.write(`${JSON.stringify({ include })}\n`);
@@ -34,7 +36,7 @@ export async function planCommand(args: CliArgs): Promise<number> {
   return 0;
 }
 
-export async function compareCommand(args: CliArgs): Promise<number> {
+export async function compareCommand(args: CompareOptions): Promise<number> {
   const [before, after] = args.paths;
   if (!before || !after || args.paths.length !== 2) throw new UserError("compare needs two result directories: fwcompat compare OLD NEW");
   const lines = compareResults((await mergeResults([before])).cells, (await mergeResults([after])).cells);
@@ -46,21 +48,23 @@ export async function compareCommand(args: CliArgs): Promise<number> {
  * Runs only the cells the expectations (and the candidate filters) select, unless given
  * results to judge, and fails with one exact line per regression.
  */
-export async function gateCommand(args: CliArgs, docker: Docker, log: Log, progress?: ProgressSink): Promise<number> {
+export async function gateCommand(args: GateOptions, docker: Docker, log: Log, progress?: ProgressSink): Promise<number> {
   if (!args.expect) throw new UserError("gate needs --expect FILE (the expectations committed in your repository)");
   const { data: file } = parseYamlWithSchema(await readUserFile(args.expect, "expectations file", "--expect"), args.expect, expectationsFileSchema);
   const candidates = parseFilters(args.candidates);
   let resultsDir = args.results;
   if (!resultsDir) {
     const matrixFile = args.matrix ?? join(dirname(args.expect), file.matrix);
-    const matrix = await loadMatrixFile(matrixFile, KNOWN_NAMES);
+    const matrix = await loadMatrix(matrixFile);
     const cells = applyFilters(applyFilters(expandMatrix(matrix), parseFilters(args.filters)), candidates).filter((c) =>
       file.expectations.some((e) => expectationMatches(e, namesOf(c))),
     );
     if (cells.length === 0) throw new UserError(`${args.expect}: no cell of ${matrixFile} matches both the expectations and the candidate`);
     resultsDir = resolve(args.out ?? join("results", `gate-${Date.now()}`));
     log(`gate: running ${cells.length} cell(s) the expectations need`);
-    const code = await runCommand({ ...args, command: "run", matrix: matrixFile, filters: cells.map((c) => `cell=${c.id}`), out: resultsDir }, docker, log, progress);
+    // run.json records the cells by id, the way a later run would select exactly them
+    const request = runRequest({ ...args, out: resultsDir }, { matrix, matrixFile, cells, filters: cells.map((c) => `cell=${c.id}`) });
+    const code = printRun(await runAndRecord(docker, request, { log, progress, registerCleanup: onShutdown }), log);
     if (code !== 0) log("gate: some cells ended in error; they count as regressions");
   }
   const results = (await mergeResults([resultsDir])).cells.filter((r) =>

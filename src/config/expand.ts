@@ -35,6 +35,16 @@ export function parseFilters(args: readonly string[]): Filters {
   return filters;
 }
 
+/** One cell of the named choices (`scenario` as `name` or `name:variant`), with the id every run gives it. */
+export function makeCell(choice: Omit<Cell, "id" | "scenario" | "variant"> & { scenario: string }): Cell {
+  const { provider, engine, iptables, backend, daemon, topology } = choice;
+  const [scenario = "", variant] = choice.scenario.split(":", 2);
+  const id = [choice.scenario.replace(":", "+"), provider, engine.name, `${iptables.name}-${backend}`, daemon.name, topology.name]
+    .join("__")
+    .replace(/[^A-Za-z0-9._+-]/g, "_");
+  return { id, provider, engine, iptables, backend, daemon, topology, scenario, variant, fixes: [...choice.fixes] };
+}
+
 /** Crosses every matrix block's axes into cells; a cell named by two blocks appears once. */
 export function expandMatrix(matrix: MatrixFile): Cell[] {
   const byName = <T extends { name: string }>(items: T[]) => new Map(items.map((item) => [item.name, item]));
@@ -51,27 +61,19 @@ export function expandMatrix(matrix: MatrixFile): Cell[] {
             for (const daemonName of block.daemon)
               for (const topologyName of block.topology)
                 for (const scenarioRef of block.scenario) {
-                  const [scenario = "", variant] = scenarioRef.split(":", 2);
-                  const id = [scenarioRef.replace(":", "+"), provider, engineName, `${buildName}-${backend}`, daemonName, topologyName]
-                    .join("__")
-                    .replace(/[^A-Za-z0-9._+-]/g, "_");
-                  const existing = cells.get(id);
-                  if (existing) {
-                    existing.fixes = [...new Set([...existing.fixes, ...block.fixes])];
-                    continue;
-                  }
-                  cells.set(id, {
-                    id,
+                  const cell = makeCell({
                     provider,
                     engine: must(engines.get(engineName)),
                     iptables: must(builds.get(buildName)),
                     backend,
                     daemon: must(daemons.get(daemonName)),
                     topology: must(topologies.get(topologyName)),
-                    scenario,
-                    variant,
-                    fixes: [...block.fixes],
+                    scenario: scenarioRef,
+                    fixes: block.fixes,
                   });
+                  const existing = cells.get(cell.id);
+                  if (existing) existing.fixes = [...new Set([...existing.fixes, ...block.fixes])];
+                  else cells.set(cell.id, cell);
                 }
   }
   return [...cells.values()];

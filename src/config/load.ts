@@ -5,8 +5,8 @@ import { matrixFileSchema, type LoadedMatrix } from "./schema.js";
 import { parseYamlWithSchema, readUserFile } from "./yaml-schema.js";
 
 /** Reads and validates a matrix file and the scenarios it declares; any problem becomes one UserError with file:line:col. */
-export async function loadMatrixFile(file: string, known: KnownNames): Promise<LoadedMatrix> {
-  return parseMatrixText(await readUserFile(file, "matrix file", "--matrix"), file, known);
+export async function loadMatrixFile(file: string, known: KnownNames, option = "--matrix"): Promise<LoadedMatrix> {
+  return parseMatrixText(await readUserFile(file, "matrix file", option), file, known);
 }
 
 export function parseMatrixText(text: string, file: string, known: KnownNames): LoadedMatrix {

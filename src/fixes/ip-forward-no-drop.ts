@@ -1,8 +1,5 @@
 import type { Fix } from "../api/index.js";
-import { compareVersions, mustStep, writeDaemonJson } from "../api/index.js";
-
-/** The daemon option appeared in Docker Engine 28.0; older engines refuse to start with it. */
-const SINCE = "28.0.0";
+import { dockerdCommand, ENGINE_FEATURES, engineHas, iptables, mustStep, setSysctl, SYSCTL, TIMEOUT_MS, writeDaemonJson } from "../api/index.js";
 
 /**
  * `ip-forward-no-drop: true` in daemon.json, then dockerd started as at the next boot: the
@@ -15,12 +12,14 @@ export const ipForwardNoDrop: Fix = {
   description: "daemon.json ip-forward-no-drop: true (Docker >= 28), then dockerd started as at the next boot",
   async apply(ctx) {
     const version = ctx.cell.engine.version;
-    if (compareVersions(version, SINCE) < 0) return { applied: false, reason: `Docker ${version} has no ip-forward-no-drop option (added in 28.0; dockerd refuses unknown options)` };
+    if (!engineHas(version, "ipForwardNoDrop")) {
+      return { applied: false, reason: `Docker ${version} has no ip-forward-no-drop option (added in ${ENGINE_FEATURES.ipForwardNoDrop}; dockerd refuses unknown options)` };
+    }
     ctx.current.daemonOptions = { ...ctx.current.daemonOptions, "ip-forward-no-drop": true };
     await writeDaemonJson(ctx.host, ctx.steps, ctx.current.daemonOptions);
-    await mustStep(ctx.host, ctx.steps, "stop dockerd", "fwcompat-dockerd stop");
-    await mustStep(ctx.host, ctx.steps, "as at boot: FORWARD ACCEPT, forwarding off", "iptables -w -P FORWARD ACCEPT && sysctl -qw net.ipv4.ip_forward=0");
-    await mustStep(ctx.host, ctx.steps, "start dockerd", "fwcompat-dockerd start", 60_000);
+    await mustStep(ctx.host, ctx.steps, "stop dockerd", dockerdCommand("stop"));
+    await mustStep(ctx.host, ctx.steps, "as at boot: FORWARD ACCEPT, forwarding off", `${iptables("-P FORWARD ACCEPT")} && ${setSysctl({ [SYSCTL.ipForward]: 0 }, { quiet: true })}`);
+    await mustStep(ctx.host, ctx.steps, "start dockerd", dockerdCommand("start"), TIMEOUT_MS.engineStart);
     return { applied: true, note: "ip-forward-no-drop set; dockerd started with forwarding off and FORWARD ACCEPT, as after a reboot" };
   },
 };

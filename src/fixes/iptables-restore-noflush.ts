@@ -1,5 +1,5 @@
 import type { Fix } from "../api/index.js";
-import { mustStep, runStep, SAVED_IPTABLES_RULES } from "../api/index.js";
+import { iptablesRestore, mustStep, runStep, SAVED_IPTABLES_RULES } from "../api/index.js";
 import { restartDockerdStep } from "./restart-dockerd.js";
 
 /**
@@ -14,7 +14,7 @@ export const iptablesRestoreNoflush: Fix = {
     const saved = await runStep(ctx.host, ctx.steps, "saved ruleset present", `test -s ${SAVED_IPTABLES_RULES}`);
     if (saved.exitCode !== 0) return { applied: false, reason: `no saved ruleset at ${SAVED_IPTABLES_RULES}` };
     await restartDockerdStep(ctx);
-    await mustStep(ctx.host, ctx.steps, "reload: iptables-restore --noflush", `iptables-restore --noflush < ${SAVED_IPTABLES_RULES}`);
+    await mustStep(ctx.host, ctx.steps, "reload: iptables-restore --noflush", iptablesRestore(SAVED_IPTABLES_RULES, { noflush: true }));
     return { applied: true, note: "dockerd restarted, then the saved rules reloaded with --noflush" };
   },
 };

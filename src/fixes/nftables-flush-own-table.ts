@@ -1,5 +1,5 @@
 import type { Fix } from "../api/index.js";
-import { mustStep, NFTABLES_CONF, runStep, shellQuote } from "../api/index.js";
+import { mustStep, NFTABLES_CONF, nftLoad, runStep, shellQuote } from "../api/index.js";
 import { restartDockerdStep } from "./restart-dockerd.js";
 
 /**
@@ -23,7 +23,7 @@ export const nftablesFlushOwnTable: Fix = {
     if (!rewritten) return { applied: false, reason: `${NFTABLES_CONF} has no 'flush ruleset' with tables of its own to limit it to` };
     await mustStep(ctx.host, ctx.steps, `rewrite ${NFTABLES_CONF}`, `printf '%s' ${shellQuote(rewritten)} > ${NFTABLES_CONF}`);
     await restartDockerdStep(ctx);
-    await mustStep(ctx.host, ctx.steps, "reload: nft -f", `nft -f ${NFTABLES_CONF}`);
+    await mustStep(ctx.host, ctx.steps, "reload: nft -f", nftLoad(NFTABLES_CONF));
     return { applied: true, note: "config limited to its own tables, dockerd restarted, config reloaded" };
   },
 };

@@ -1,6 +1,6 @@
 import type { Fix } from "../api/index.js";
 import { iptablesOnly } from "./firewall-backend.js";
-import { runStep } from "../api/index.js";
+import { iptables, runStep } from "../api/index.js";
 
 export const recreateDockerChains: Fix = {
   name: "recreate-docker-chains",
@@ -8,7 +8,7 @@ export const recreateDockerChains: Fix = {
   async apply(ctx) {
     const moot = iptablesOnly(ctx);
     if (moot) return moot;
-    await runStep(ctx.host, ctx.steps, "create DOCKER chains", "iptables -w -t filter -N DOCKER; iptables -w -t nat -N DOCKER; true");
+    await runStep(ctx.host, ctx.steps, "create DOCKER chains", `${iptables("-t filter -N DOCKER")}; ${iptables("-t nat -N DOCKER")}; true`);
     return { applied: true };
   },
 };

@@ -1,5 +1,5 @@
 import type { Fix } from "../api/index.js";
-import { mustStep, runStep } from "../api/index.js";
+import { ipCommand, iptables, mustStep, runStep } from "../api/index.js";
 
 /**
  * Makes ufw decide about traffic to containers: DOCKER-USER (which Docker consults before its
@@ -17,7 +17,7 @@ export const ufwDockerUser: Fix = {
     const routes = ctx.targets
       .filter((t) => t.hostPort !== undefined && allowed.has(t.hostPort))
       .map((t) => `ufw route allow proto tcp from any to ${t.ip} port 80`);
-    const uplink = "$(ip route show default | awk '{print $5; exit}')";
+    const uplink = `$(${ipCommand("route show default")} | awk '{print $5; exit}')`;
     await mustStep(
       ctx.host,
       ctx.steps,
@@ -25,9 +25,9 @@ export const ufwDockerUser: Fix = {
       [
         ...routes,
         `up=${uplink}`,
-        "iptables -w -I DOCKER-USER 1 -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
-        `iptables -w -I DOCKER-USER 2 -i "$up" -m conntrack --ctstate NEW -j ufw-user-forward`,
-        `iptables -w -I DOCKER-USER 3 -i "$up" -m conntrack --ctstate NEW -j DROP`,
+        iptables("-I DOCKER-USER 1 -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN"),
+        iptables(`-I DOCKER-USER 2 -i "$up" -m conntrack --ctstate NEW -j ufw-user-forward`),
+        iptables(`-I DOCKER-USER 3 -i "$up" -m conntrack --ctstate NEW -j DROP`),
       ].join(" && "),
     );
     return { applied: true, note: `route rules for ${routes.length} allowed published port(s); other new inbound connections to containers dropped` };

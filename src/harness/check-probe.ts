@@ -1,7 +1,9 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "./engine.js";
+import { iptables, IPTABLES_VERSION } from "../contract/host-commands.js";
 import { buildBinDir } from "../contract/host-contract.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 export interface CheckProbeOutcome {
   /** what fwcompat-cprobe answered, or error when the build could not be asked */
@@ -17,8 +19,8 @@ export interface CheckProbeOutcome {
  */
 const control = (chain: string) =>
   [
-    `iptables -w -N ${chain} && iptables -w -A ${chain} -i fwc-aaa ! -o fwc-aaa -j RETURN || { echo "error: cannot add the control rule"; exit 0; }`,
-    `iptables -w -C ${chain} -i fwc-aaa ! -o fwc-aaa -j RETURN || { echo "error: -C does not find a rule identical to one just added"; exit 0; }`,
+    `${iptables(`-N ${chain}`)} && ${iptables(`-A ${chain} -i fwc-aaa ! -o fwc-aaa -j RETURN`)} || { echo "error: cannot add the control rule"; exit 0; }`,
+    `${iptables(`-C ${chain} -i fwc-aaa ! -o fwc-aaa -j RETURN`)} || { echo "error: -C does not find a rule identical to one just added"; exit 0; }`,
   ].join("\n");
 
 /**
@@ -32,7 +34,7 @@ export async function runCheckProbe(
   const started = performance.now();
   const script = [
     `export PATH=${buildBinDir(input.build, input.backend)}:$PATH`,
-    `iptables --version || { echo "error: no ${input.backend} iptables in this build"; exit 0; }`,
+    `${IPTABLES_VERSION} || { echo "error: no ${input.backend} iptables in this build"; exit 0; }`,
     control("FWCOMPAT-CONTROL"),
     input.cprobeScript,
   ].join("\n");
@@ -45,7 +47,7 @@ export async function runCheckProbe(
   });
   try {
     await container.start();
-    const timeoutMs = input.timeoutMs ?? 60_000;
+    const timeoutMs = input.timeoutMs ?? TIMEOUT_MS.checkProbe;
     await withDeadline(container.wait(), timeoutMs, `the -C probe did not finish within ${timeoutMs / 1000}s`);
     const output = (await container.logs({ stdout: true, stderr: true, follow: false })).toString("utf8").replace(/\r/g, "");
     const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);

@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import { PassThrough } from "node:stream";
 import type { ExecResult } from "../contract/exec.js";
 import { UserError } from "../errors.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 /** Label on everything fwcompat creates on the outer engine; its value is the run id. */
 export const RUN_LABEL = "io.fwcompat.run";
@@ -17,7 +18,7 @@ export function connectEngine(): Docker {
 }
 
 /** Fails fast with the cause and the remedy when the outer engine cannot be used. */
-export async function assertEngineReachable(docker: Docker, timeoutMs = 5000): Promise<string> {
+export async function assertEngineReachable(docker: Docker, timeoutMs = TIMEOUT_MS.engineReachable): Promise<string> {
   const where = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
   try {
     const version = await withDeadline(docker.version(), timeoutMs, `no answer from the Docker engine at ${where} within ${timeoutMs / 1000}s`);
@@ -34,7 +35,7 @@ export async function assertEngineReachable(docker: Docker, timeoutMs = 5000): P
 }
 
 /** Why the engine does not answer a ping within `timeoutMs`, or undefined when it does. */
-export async function engineUnreachable(docker: Docker, timeoutMs = 5000): Promise<string | undefined> {
+export async function engineUnreachable(docker: Docker, timeoutMs = TIMEOUT_MS.engineReachable): Promise<string | undefined> {
   try {
     await withDeadline(docker.ping(), timeoutMs, `no answer to a ping within ${timeoutMs / 1000}s`);
     return undefined;
@@ -73,7 +74,7 @@ export async function execIn(
     stream.on("close", resolve);
     stream.on("error", reject);
   });
-  await withDeadline(ended, options.timeoutMs + 5000, `exec '${cmd.join(" ")}' did not finish within ${seconds + 5}s`).finally(() =>
+  await withDeadline(ended, options.timeoutMs + TIMEOUT_MS.engineExecSlack, `exec '${cmd.join(" ")}' did not finish within ${seconds + 5}s`).finally(() =>
     stream.destroy(),
   );
   const info = await exec.inspect();

@@ -1,20 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
+import type { StepRecord } from "../results/schema.js";
 import { parseStepBatch, stepBatchScript, type BatchStep, type BatchStepResult } from "../contract/step-batch.js";
 import { dockerdCommand, HOST_TOOLS, selectIptablesCommand } from "../contract/host-contract.js";
+import { HOST_FILES, readSysctl, setSysctl, SYSCTL } from "../contract/host-commands.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
-/** One command run inside a host as part of a scenario, kept as evidence. */
-export interface Step {
-  name: string;
-  /** epoch milliseconds; the host shares this machine's clock, so trace calls can be placed in a step */
-  startedAtMs: number;
-  command: string;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+/** One command run inside a host as part of a scenario, kept as evidence (its shape: the results schema). */
+export type Step = StepRecord;
 
 const trim = (text: string, max = 4000) => (text.length > max ? `${text.slice(0, max)}…[${text.length - max} more]` : text);
 
@@ -87,7 +81,7 @@ function judged(name: string, result: ExecResult, policy: StepPolicy): ExecResul
 }
 
 /** What each step of a batch may take by default (as each had when it was a call of its own): a slow VM under load needs it. */
-const STEP_TIMEOUT_MS = 60_000;
+const STEP_TIMEOUT_MS = TIMEOUT_MS.hostExec;
 
 export interface NamedStep {
   name: string;
@@ -136,7 +130,7 @@ export function daemonJson(options: Record<string, unknown>): string {
 
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
-const writeDaemonJsonScript = (options: Record<string, unknown>) => `printf '%s\\n' ${shellQuote(daemonJson(options))} > /etc/docker/daemon.json`;
+const writeDaemonJsonScript = (options: Record<string, unknown>) => `printf '%s\\n' ${shellQuote(daemonJson(options))} > ${HOST_FILES.daemonJson}`;
 
 export async function writeDaemonJson(host: Host, steps: Step[], options: Record<string, unknown>): Promise<void> {
   await mustStep(host, steps, "write daemon.json", writeDaemonJsonScript(options));
@@ -151,7 +145,7 @@ export interface InnerEngineOptions {
   ipForwardAtStart: number;
 }
 
-const READ_IP_FORWARD = "cat /proc/sys/net/ipv4/ip_forward";
+const READ_IP_FORWARD = readSysctl(SYSCTL.ipForward);
 
 /**
  * Puts the build first on dockerd's PATH, writes daemon.json, sets forwarding, starts the
@@ -165,7 +159,7 @@ export async function startInnerEngine(host: Host, steps: Step[], options: Inner
     [
       { name: "select iptables", script: selectIptablesCommand({ name: options.build }, options.backend) },
       { name: "write daemon.json", script: writeDaemonJsonScript(options.daemonOptions) },
-      { name: "set ip_forward", script: `sysctl -qw net.ipv4.ip_forward=${options.ipForwardAtStart}` },
+      { name: "set ip_forward", script: setSysctl({ [SYSCTL.ipForward]: options.ipForwardAtStart }, { quiet: true }) },
       { name: "ip_forward at start", script: READ_IP_FORWARD, record: false },
       { name: "start dockerd", script: dockerdCommand("start"), policy: "engine" },
       { name: "ip_forward after dockerd", script: READ_IP_FORWARD, record: false },

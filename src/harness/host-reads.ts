@@ -2,6 +2,8 @@ import type { Host } from "./host.js";
 import type { ExecResult } from "../contract/exec.js";
 import { callBatch } from "./host-ops.js";
 import { buildBinDir, ENGINE_BUILD_DIR, ENGINE_PROVENANCE_KEYS, HOST_PATHS, NFT_BINARY, parseKeyValueLines, provenanceFile } from "../contract/host-contract.js";
+import { IPTABLES_SAVE, readSysctl, SYSCTL } from "../contract/host-commands.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 /** A fact read from a host: the script that prints it and how its output reads. */
 export interface HostRead<T> {
@@ -12,7 +14,7 @@ export interface HostRead<T> {
 const text: (script: string) => HostRead<string> = (script) => ({ script, parse: (r) => r.stdout });
 
 export const READS = {
-  iptablesSave: text("iptables-save 2>&1"),
+  iptablesSave: text(`${IPTABLES_SAVE} 2>&1`),
   /** `nft list ruleset` where the host has nftables, read past the tracing shim */
   nftRuleset: {
     script: `[ -x ${NFT_BINARY} ] || exit 3; ${NFT_BINARY} list ruleset 2>&1`,
@@ -22,7 +24,7 @@ export const READS = {
   iptablesTrace: text(`cat ${HOST_PATHS.iptablesTrace} 2>/dev/null`),
   dockerdLogTail: text(`tail -n 60 ${HOST_PATHS.dockerdLog} 2>/dev/null`),
   /** whether bridged packets pass iptables in this host: "1", "0", or "absent" when br_netfilter is not loaded */
-  bridgeNfCallIptables: { script: "cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent", parse: (r) => r.stdout.trim() } satisfies HostRead<string>,
+  bridgeNfCallIptables: { script: `${readSysctl(SYSCTL.bridgeNfCallIptables)} 2>/dev/null || echo absent`, parse: (r) => r.stdout.trim() } satisfies HostRead<string>,
   /** the firewall backend dockerd reports in force (`docker info` FirewallBackend.Driver, API 1.49+); undefined before that */
   firewallBackend: {
     script: "docker info --format '{{json .FirewallBackend}}' 2>/dev/null",
@@ -54,7 +56,7 @@ export const buildProvenance = (build: { name: string }): HostRead<string> => te
 type Results<R extends Record<string, HostRead<unknown>>> = { [K in keyof R]: ReturnType<R[K]["parse"]> };
 
 /** Reads several facts with one call into the host (each read may fail on its own). */
-export async function readHost<R extends Record<string, HostRead<unknown>>>(host: Host, reads: R, timeoutMs = 30_000): Promise<Results<R>> {
+export async function readHost<R extends Record<string, HostRead<unknown>>>(host: Host, reads: R, timeoutMs = TIMEOUT_MS.hostReads): Promise<Results<R>> {
   const keys = Object.keys(reads) as Array<keyof R & string>;
   const { call, results } = await callBatch(
     host,
@@ -66,7 +68,7 @@ export async function readHost<R extends Record<string, HostRead<unknown>>>(host
 }
 
 /** One fact, one call. */
-export async function readOne<T>(host: Host, read: HostRead<T>, timeoutMs = 20_000): Promise<T> {
+export async function readOne<T>(host: Host, read: HostRead<T>, timeoutMs = TIMEOUT_MS.hostRead): Promise<T> {
   return read.parse(await host.sh(read.script, timeoutMs));
 }
 

@@ -1,5 +1,5 @@
 import { scenarioLabel } from "../config/expand.js";
-import { VANTAGES } from "../assertions/probe.js";
+import { VANTAGES } from "./schema.js";
 import { USER_ACTION, VERDICT_COLUMNS, type CellResult, type FixVerdict } from "./schema.js";
 import { countsLine, latestUserActions } from "./verdicts.js";
 

@@ -1,5 +1,19 @@
 import { z } from "zod";
-import { VANTAGES } from "../assertions/probe.js";
+
+/**
+ * The shapes below are the one source of the result types code builds (Step, Target,
+ * ProbeResult, MatchedError, TraceAnalysis and its parts): each is z.infer of its schema.
+ */
+
+/**
+ * Where a probe is sent from. The first four apply to every scenario; the rest exist where a
+ * scenario deploys them: a VM-like namespace behind a foreign bridge towards another one on
+ * the same bridge (bridged) or towards a network beyond the host (routed), and a container
+ * towards its neighbour's published port through the host's address (hairpin).
+ */
+export const VANTAGES = ["localhost", "host-ip", "external", "cross-network", "foreign-bridged", "foreign-routed", "hairpin"] as const;
+export const PROBE_OUTCOMES = ["ok", "timeout", "refused", "reset", "error"] as const;
+export const EXPECTATIONS = ["reachable", "blocked"] as const;
 
 /** 2: user actions, probe order, partial fix verdicts with counts (version 1 results are upgraded when read, see upgrade.ts) */
 export const RESULT_SCHEMA_VERSION = 2;
@@ -12,8 +26,9 @@ export const VERDICT_COLUMNS = [...VANTAGES, USER_ACTION] as const;
 const probe = z.object({
   vantage: z.enum(VANTAGES),
   target: z.string(),
-  expect: z.enum(["reachable", "blocked"]),
-  outcome: z.enum(["ok", "timeout", "refused", "reset", "error"]),
+  expect: z.enum(EXPECTATIONS),
+  outcome: z.enum(PROBE_OUTCOMES),
+  /** the outcome is what the expectation asks for */
   pass: z.boolean(),
   ms: z.number(),
   detail: z.string(),
@@ -21,27 +36,47 @@ const probe = z.object({
   guard: z.string().optional(),
 });
 
-const step = z.object({ name: z.string(), startedAtMs: z.number(), command: z.string(), exitCode: z.number(), stdout: z.string(), stderr: z.string(), ms: z.number() });
+/** One command run inside a host as part of a scenario, kept as evidence. */
+const step = z.object({
+  name: z.string(),
+  /** epoch milliseconds; the host shares this machine's clock, so trace calls can be placed in a step */
+  startedAtMs: z.number(),
+  command: z.string(),
+  exitCode: z.number(),
+  stdout: z.string(),
+  stderr: z.string(),
+  ms: z.number(),
+});
 
 const finding = z.object({
   kind: z.enum(["false-positive", "false-negative", "delete-mismatch", "failed-call"]),
+  /** "table CHAIN spec" in iptables-save form */
   rule: z.string(),
+  /** the argv dockerd passed */
   call: z.string(),
   atMs: z.number(),
   stderr: z.string().optional(),
+  /** the scenario step running when it happened */
   step: z.string().optional(),
+});
+
+const skippedRule = z.object({
+  rule: z.string(),
+  /** absent from the rule set captured at probe time */
+  confirmedMissing: z.boolean(),
 });
 
 export const traceAnalysisSchema = z.object({
   calls: z.number(),
   dockerdCalls: z.number(),
+  /** nft calls by dockerd (its nftables backend, or the iptables backend's clean-up); absent from results written before it was counted */
   dockerdNftCalls: z.number().optional(),
   falsePositives: z.array(finding),
   falseNegatives: z.array(finding),
   deleteMismatches: z.array(finding),
   failedCalls: z.array(finding),
   /** rules (with bridges named by their network, e.g. br-{fwc-net2}) a wrong check made dockerd skip */
-  skippedRules: z.array(z.object({ rule: z.string(), confirmedMissing: z.boolean() })),
+  skippedRules: z.array(skippedRule),
   explanation: z.string(),
 });
 
@@ -57,13 +92,25 @@ const userAction = z.object({
   error: z.string(),
 });
 
+/** A workload container the scenario deployed inside the host. */
 const target = z.object({
   container: z.string(),
   network: z.string(),
+  /** the Linux bridge the network uses (docker0, br-<id>) */
   bridge: z.string(),
   subnet: z.string(),
   ip: z.string(),
+  /** published host port, if any */
   hostPort: z.number().optional(),
+});
+
+/** An error captured from a command the scenario expected might fail, matched to a known signature. */
+const matchedError = z.object({
+  /** the scenario step whose output matched */
+  step: z.string(),
+  signature: z.string(),
+  /** the exact line(s) the user sees */
+  text: z.string(),
 });
 
 const evidence = z.object({
@@ -94,11 +141,11 @@ export const attemptSchema = z.object({
   fixNote: z.string().optional(),
   evidence: evidence.optional(),
   probes: z.array(probe),
-  /** the vantages in the order they were probed (each after the host's neighbour cache was flushed), chosen by the seed and the repeat's number */
+  /** the order the vantages were launched in (all at once, after the host's neighbour entry of each target was pinned), chosen by the seed and the repeat's number */
   probeOrder: z.object({ seed: z.string(), repeat: z.number(), vantages: z.array(z.enum(VANTAGES)) }).optional(),
   /** the user's actions, in the order tried; a fix attempt's retries come last */
   userActions: z.array(userAction).default([]),
-  errors: z.array(z.object({ step: z.string(), signature: z.string(), text: z.string() })),
+  errors: z.array(matchedError),
   rules: z.object({
     beforeBreak: z.string().optional(),
     final: z.string().optional(),
@@ -204,6 +251,11 @@ export const cellResultSchema = z.object({
 });
 
 export type ProbeRecord = z.infer<typeof probe>;
+export type StepRecord = z.infer<typeof step>;
+export type TargetRecord = z.infer<typeof target>;
+export type MatchedErrorRecord = z.infer<typeof matchedError>;
+export type FindingRecord = z.infer<typeof finding>;
+export type SkippedRuleRecord = z.infer<typeof skippedRule>;
 export type UserActionRecord = z.infer<typeof userAction>;
 export type VantageCount = z.infer<typeof vantageCount>;
 export type AttemptResult = z.infer<typeof attemptSchema>;

@@ -3,6 +3,8 @@ import { droppedBetween, parseDropCounters, type DropCounters } from "../asserti
 import { parseProbeOutput, PROBE_EXEC_ALLOWANCE_S, probeOrder, probeScript, type ProbeResult, type ProbeSpec, type Vantage } from "../assertions/probe.js";
 import { HARNESS_SCRATCH, HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
 import { recordStep, runSteps, type NamedStep } from "../harness/host-ops.js";
+import { ipCommand } from "../contract/host-commands.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 export interface ProbeRun {
   results: ProbeResult[];
@@ -26,8 +28,8 @@ function pinStep(ctx: ScenarioContext): NamedStep | undefined {
     `docker inspect -f '{{.Name}} {{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{.MacAddress}} {{end}}' ${names.join(" ")} 2>/dev/null | while read -r name pid ip mac rest; do`,
     `  echo "$name $ip $mac"; [ "$pid" -gt 0 ] 2>/dev/null && echo "\${name#/} $pid" >> ${HARNESS_SCRATCH.containerPids}`,
     `  [ -n "$ip" ] && [ -n "$mac" ] || continue`,
-    `  dev=$(ip -o route get "$ip" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')`,
-    `  ip neigh replace "$ip" lladdr "$mac" dev "$dev" nud permanent || echo "could not pin $ip on $dev" >&2`,
+    `  dev=$(${ipCommand('-o route get "$ip"')} | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')`,
+    `  ${ipCommand('neigh replace "$ip" lladdr "$mac" dev "$dev" nud permanent')} || echo "could not pin $ip on $dev" >&2`,
     "done",
   ].join("\n");
   return { name: "container addresses; pin their neighbour entries", script, policy: "observe" };
@@ -65,7 +67,7 @@ async function awaitDrops(ctx: ScenarioContext, before: DropCounters, wanted: nu
   for (;;) {
     const endedBefore = ended;
     const startedAtMs = Date.now();
-    const read = await ctx.host.sh(DROP_COUNTERS_SCRIPT, 20_000);
+    const read = await ctx.host.sh(DROP_COUNTERS_SCRIPT, TIMEOUT_MS.hostRead);
     const counters = parseReading(read.stdout);
     if (packetsDropped(before, counters) >= wanted || endedBefore) {
       recordStep(ctx.steps, endedBefore ? "drop counters after the blocked probes" : "drop counters once the blocked probes' packets were dropped", DROP_COUNTERS_SCRIPT, read, startedAtMs);
@@ -99,7 +101,7 @@ export async function runProbes(ctx: ScenarioContext, probes: (ctx: ScenarioCont
   // whether a probe is expected to be blocked does not depend on the addresses
   const anyBlocked = probes(ctx).some((s) => s.expect === "blocked");
   const first = [...(pin ? [pin] : []), ...(anyBlocked ? [countersFirst] : [])];
-  const preliminaries = first.length > 0 ? await runSteps(ctx.host, ctx.steps, first, 40_000) : [];
+  const preliminaries = first.length > 0 ? await runSteps(ctx.host, ctx.steps, first, TIMEOUT_MS.probePreliminaries) : [];
   if (pin) applyPins(ctx, preliminaries[0]?.stdout ?? "");
   const specs = probes(ctx);
   const vantages = probeOrder([...new Set(specs.map((s) => s.vantage))], seed, repeat);

@@ -12,7 +12,8 @@ import { AttemptSlots } from "./attempt-slots.js";
 import { ATTEMPTS_PER_CORE } from "../config/concurrency.js";
 import { scenariosFor } from "./registry.js";
 import { assembleCell, resultWithoutAttempts } from "./cell-status.js";
-import { prepareImages, type PreparedImages } from "../harness/images/prepare.js";
+import type { PreparedImages } from "../harness/images/prepare.js";
+import { preparePlannedImages } from "./session/images.js";
 import { DindProvider } from "../harness/providers/dind.js";
 import type { HostProvider } from "../harness/host.js";
 import { BOX_SUITE } from "../harness/vagrant/box.js";
@@ -61,15 +62,7 @@ export interface RunSources {
 }
 
 const ENGINE_SOURCES: RunSources = {
-  prepareImages: (options) =>
-    prepareImages(options.docker, {
-      engines: options.engines,
-      builds: options.matrix.iptables,
-      basePlans: options.basePlans,
-      settings: options.matrix.settings,
-      mirror: options.mirror,
-      log: options.log,
-    }),
+  prepareImages: (options) => preparePlannedImages(options.docker, options, options.matrix.iptables, options.matrix.settings, options.log),
   dindProvider: (options, images) => new DindProvider(options.docker, options.runId, images.peerTag),
   engineGone: (options) => engineUnreachable(options.docker),
 };

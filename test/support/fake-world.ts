@@ -3,6 +3,7 @@ import type { Cell } from "../../src/config/expand.js";
 import { expandMatrix } from "../../src/config/expand.js";
 import { parseMatrixText } from "../../src/config/load.js";
 import type { LoadedMatrix } from "../../src/config/schema.js";
+import type { PreparedImages } from "../../src/harness/images/prepare.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 import { answeredBy, containerFor, dockerRules, probeBatch, timedOut, type FakeHost, type ProbeReply, type Rule } from "./fake-host.js";
 
@@ -32,6 +33,13 @@ matrix:
 `;
 
 export const matrix = (): LoadedMatrix => parseMatrixText(MATRIX_YAML, "test-matrix.yaml", KNOWN_NAMES);
+
+/** Every build is available except 1.8.10, whose tarball this machine does not have. */
+export function preparedImages(): PreparedImages {
+  const builds: PreparedImages["builds"] = new Map(matrix().iptables.map((b) => [b.name, { ok: true as const, tag: `fake/iptables:${b.name}` }]));
+  builds.set("1.8.10", { ok: false, status: "unavailable", reason: "iptables-1.8.10.tar.xz is not in the tarball directory" });
+  return { builds, hosts: new Map([["docker-28.5.2", { ok: true as const, tag: "fake/host" }]]), peerTag: "fake/peer", shim: { ok: true as const, tag: "fake/shim" }, timingsMs: {} };
+}
 
 export function cellOf(iptables: string, daemon = "proxy-off"): Cell {
   const found = expandMatrix(matrix()).find((c) => c.iptables.name === iptables && c.daemon.name === daemon);

@@ -1,6 +1,7 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { hostImageFor } from "../../src/harness/images/host-image-for.js";
+import { connectEngine } from "../../src/harness/engine.js";
+import { hostImageFor } from "../../src/library/host-image-for.js";
 import { sourceDirForTests } from "./cli.js";
 
 /**
@@ -27,6 +28,7 @@ const WARM = [
  * reachable or an image cannot be had: the integration tier does not run without them.
  */
 export async function warmImages(log: (line: string) => void): Promise<void> {
+  const docker = connectEngine();
   for (const entry of WARM) {
     const started = performance.now();
     const sources = "sourceFile" in entry ? await sourceDirForTests() : undefined;
@@ -35,7 +37,7 @@ export async function warmImages(log: (line: string) => void): Promise<void> {
       log(`warm: ${entry.matrix} not warmed: no ${entry.sourceFile} in ${sources}`);
       continue;
     }
-    await withSourceDir(sources, () => hostImageFor(entry, (line) => log(`  ${line}`))).catch((error: unknown) => {
+    await withSourceDir(sources, () => hostImageFor(docker, entry, (line) => log(`  ${line}`))).catch((error: unknown) => {
       throw new Error(`warming the images of ${entry.matrix} (${entry.engine}) failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
     log(`warm: ${entry.matrix} ${entry.engine} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCliArgs } from "../../src/cli/args.js";
+import { concurrencyValue } from "../../src/cli/option-values.js";
 import { resolveConcurrency } from "../../src/config/concurrency.js";
 
 const GiB = 2 ** 30;
@@ -18,8 +18,8 @@ describe("--concurrency auto", () => {
   });
 
   it("is accepted on the command line beside whole numbers; anything else is one clear error", () => {
-    expect(parseCliArgs(["run", "--concurrency", "auto"]).concurrency).toBe("auto");
-    expect(parseCliArgs(["run", "--concurrency", "3"]).concurrency).toBe(3);
-    expect(() => parseCliArgs(["run", "--concurrency", "many"])).toThrow("--concurrency 'many': use a whole number from 1 to 16 or 'auto'");
+    expect(concurrencyValue("auto")).toBe("auto");
+    expect(concurrencyValue("3")).toBe(3);
+    expect(() => concurrencyValue("many")).toThrow("--concurrency 'many': use a whole number from 1 to 16 or 'auto'");
   });
 });

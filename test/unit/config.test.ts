@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { applyFilters, expandMatrix, namesOf, parseFilters, scenarioLabel } from "../../src/config/expand.js";
 import { parseMatrixText } from "../../src/config/load.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
+import { SCENARIOS } from "../../scenarios/index.js";
 import { expectEvery } from "../support/quantifiers.js";
 
 const dir = new URL("../fixtures/matrices/", import.meta.url);
@@ -35,6 +36,17 @@ describe("matrix expansion", () => {
       ["ip-forward-off+after__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges", "ip-forward-off:after"],
     ]);
     expect(cells.find((c) => c.scenario === "ip-forward-off")?.variant).toBe("after");
+  });
+
+  it("every built-in scenario with variants has a default among them, and a matrix naming it alone runs that one", () => {
+    const varied = [...SCENARIOS.values()].filter((s) => s.variants.length > 0);
+    expect(varied.map((s) => s.name)).toEqual(expect.arrayContaining(["ufw", "foreign-bridge", "br-netfilter-off", "firewalld-reload", "firewall-reload"]));
+    expect(varied.filter((s) => !s.defaultVariant || !(s.variants as readonly string[]).includes(s.defaultVariant)).map((s) => s.name)).toEqual([]);
+    const names = varied.map((s) => s.name);
+    const text = read("valid-small.yaml").replace('scenario: [curl-timeout, "flush-then-run:filter"]', `scenario: [${names.join(", ")}]`);
+    const cells = expandMatrix(parseMatrixText(text, "valid-small.yaml", KNOWN_NAMES)).filter((c) => c.iptables.name === "1.8.11" && c.daemon.name === "proxy-off");
+    const named = cells.filter((c) => names.includes(c.scenario));
+    expect(named.map((c) => scenarioLabel(namesOf(c))).sort()).toEqual(varied.map((s) => `${s.name}:${s.defaultVariant}`).sort());
   });
 
   it("filters: same key means either value, different keys mean both", () => {

@@ -12,6 +12,7 @@ import {
   SHIM_ENV,
   SHIM_SOURCE,
 } from "../../src/contract/host-contract.js";
+import { codeLines, sourceFiles } from "../support/source-lines.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const HOST_FILES = join(ROOT, "host-files");
@@ -64,6 +65,80 @@ describe("the contract and the shell scripts name the same things", () => {
       .flatMap(files)
       .filter((f) => !f.startsWith("src/contract/"))
       .filter((f) => new RegExp(PATH_PATTERN.source).test(readFileSync(join(ROOT, f), "utf8").replace(/^\s*(\/\/|\*|\/\*\*).*$/gm, "")));
+    expect(offenders).toEqual([]);
+  });
+});
+
+/**
+ * Users of in-host commands at run time: scenarios, fixes, the scenario API, the run (bisect and
+ * the session included), the CLI, scripts, the library's DindContainer, and the harness's host
+ * operations, readers and providers.
+ * (Image recipes build images rather than run in a host; vagrant/ and apt-mirror read this
+ * machine's own files; assertions and reports parse output and describe it in prose.)
+ */
+const IN_HOST_USERS = [
+  "scenarios",
+  "src/fixes",
+  "src/api",
+  "src/run",
+  "src/cli",
+  "scripts",
+  "src/harness/host-ops.ts",
+  "src/harness/host-reads.ts",
+  "src/harness/check-probe.ts",
+  "src/harness/providers",
+  "src/library",
+];
+/** A host's tool in command position (a string's start, or after a shell operator), given an option, a redirection or a subcommand. */
+const TOOL_CALL = new RegExp(
+  String.raw`(?:["'\`]|&&|\|\||[;|{]|\$\()\s*(?:` +
+    String.raw`(?:(?:iptables|ip6tables|ebtables|arptables)(?:-save|-restore|-legacy|-nft)?|sysctl|modprobe|dockerd|conntrack)\s+(?:-|<|\d?>)` +
+    String.raw`|ip\s+(?:-|link|addr|address|netns|route|neigh|rule)\b|nft\s+(?:-|list|flush|add|delete|insert)\b)`,
+);
+/** An in-host file or directory: kernel settings, the host's services, runtime state, install locations. */
+const IN_HOST_PATH = /(?<![\w.])\/(?:proc\/sys|sys\/(?:fs|class|module)|etc\/|run\b|var\/(?:log|lib|run)\/|opt\/|usr\/(?:local\/)?s?bin|srv\b)/;
+/** Lines that are not code a host runs: comments, imports, and descriptions (prose for the user). */
+const notCode = /^\s*(?:import |description:)/;
+
+const spellsInHost = (text: string) => !notCode.test(text) && (TOOL_CALL.test(text) || IN_HOST_PATH.test(text));
+
+describe("in-host tools and paths are spelled only by the contract (src/contract)", () => {
+  it("no scenario, fix, run, CLI, script or host operation calls a host's tool or names an in-host path itself", () => {
+    const files = sourceFiles(...IN_HOST_USERS);
+    expect(files.length).toBeGreaterThan(40);
+    const offenders = files.flatMap(codeLines).filter(({ text }) => spellsInHost(text)).map(({ file, line, text }) => `${file}:${line}: ${text.trim()}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it("the check recognises the spellings it guards against, and lets prose and the contract's API through", () => {
+    const spelled = [
+      'await mustStep(ctx.host, ctx.steps, "forwarding on", "sysctl -w net.ipv4.ip_forward=1");',
+      "const reset = `iptables -w -t ${t} -F && iptables -w -t ${t} -X`;",
+      "`ip netns add ${ns}`,",
+      'script: "cat /proc/sys/net/ipv4/ip_forward",',
+      "`${dockerdCommand(\"stop\")} && modprobe -r br_netfilter`",
+      "`printf '%s' x > /etc/docker/daemon.json`",
+      'text("iptables-save 2>&1"),',
+      'const tmpfs = { "/run": "rw,exec" };',
+    ];
+    expect(spelled.filter((text) => !spellsInHost(text))).toEqual([]);
+    const fine = [
+      'await mustStep(ctx.host, ctx.steps, "forwarding on", setSysctl({ [SYSCTL.ipForward]: 1 }));',
+      'return { applied: true, note: "dockerd restarted, then the saved rules reloaded with --noflush" };',
+      "reason: `iptables ${cell.iptables.name}: ${build.reason}`",
+      'description: "iptables -P FORWARD ACCEPT (no restart)",',
+      'import { runBisect } from "../run/bisect/bisect.js";',
+    ];
+    expect(fine.filter(spellsInHost)).toEqual([]);
+  });
+
+  it("no TypeScript outside src/contract names one of the in-host tools of host-files/", () => {
+    const names = Object.values(HOST_TOOLS);
+    const offenders = sourceFiles("src", "scenarios", "scripts")
+      .filter((f) => !f.startsWith("src/contract/"))
+      .flatMap(codeLines)
+      .filter(({ text }) => names.some((name) => new RegExp(String.raw`(?<![\w-])${name}(?![\w-])`).test(text)))
+      .map(({ file, line, text }) => `${file}:${line}: ${text.trim()}`);
     expect(offenders).toEqual([]);
   });
 });

@@ -3,13 +3,13 @@ import { describe, expect, it } from "vitest";
 
 const root = new URL("../../", import.meta.url);
 
-describe("the README's testcontainers example", () => {
+describe("the testcontainers example in docs/testcontainers.md", () => {
   it("is, verbatim, the integration test that runs it", () => {
-    const readme = readFileSync(new URL("README.md", root), "utf8");
+    const page = readFileSync(new URL("docs/testcontainers.md", root), "utf8");
     const marker = "<!-- example: test/integration/testcontainers-example.test.ts -->\n```ts\n";
-    const start = readme.indexOf(marker);
-    expect(start, "the README marks the example").toBeGreaterThan(0);
-    const quoted = readme.slice(start + marker.length, readme.indexOf("```", start + marker.length));
+    const start = page.indexOf(marker);
+    expect(start, "the page marks the example").toBeGreaterThan(0);
+    const quoted = page.slice(start + marker.length, page.indexOf("```", start + marker.length));
     expect(quoted).toBe(readFileSync(new URL("test/integration/testcontainers-example.test.ts", root), "utf8"));
   });
 });

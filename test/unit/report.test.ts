@@ -36,6 +36,15 @@ describe("HTML report", () => {
     expect(html).toContain("3 cells: 1 reproduced, 1 unavailable, 1 works");
     expect(html).not.toMatch(/<(link|script) [^>]*src=/);
   });
+
+  it("states the probe order as what the run did: a launch order on pinned neighbour entries", () => {
+    const ordered = cell("1.8.11-2", "works", [probe("external", true)], {
+      baseline: attempt("baseline", [probe("external", true)], { probeOrder: { seed: "s1:c", repeat: 2, vantages: ["external", "localhost"] } }),
+    });
+    const html = renderHtml([ordered], new Map(), "now");
+    expect(html).toContain("<b>Launch order:</b> external → localhost (seed s1:c, repeat 2; every vantage probed at once, after each target's neighbour entry was pinned)");
+    expect(html).not.toContain("flushed");
+  });
 });
 
 describe("VM and dind twins", () => {

@@ -1,19 +1,11 @@
 import type Docker from "dockerode";
 import { describe, expect, it } from "vitest";
 import type { Cell } from "../../src/config/expand.js";
-import type { PreparedImages } from "../../src/harness/images/prepare.js";
 import type { CellResult } from "../../src/results/schema.js";
 import { runMatrix, type RunOptions } from "../../src/run/runner.js";
 import { FakeProvider } from "../support/fake-host.js";
-import { cellOf, healthy, matrix, peerWorld, world, type WorldOptions } from "../support/fake-world.js";
+import { cellOf, healthy, matrix, peerWorld, preparedImages, world, type WorldOptions } from "../support/fake-world.js";
 import { expectEvery } from "../support/quantifiers.js";
-
-/** Every build is available except 1.8.10, whose tarball this machine does not have. */
-function images(): PreparedImages {
-  const builds: PreparedImages["builds"] = new Map(matrix().iptables.map((b) => [b.name, { ok: true as const, tag: `fake/iptables:${b.name}` }]));
-  builds.set("1.8.10", { ok: false, status: "unavailable", reason: "iptables-1.8.10.tar.xz is not in the tarball directory" });
-  return { builds, hosts: new Map([["docker-28.5.2", { ok: true as const, tag: "fake/host" }]]), peerTag: "fake/peer", shim: { ok: true as const, tag: "fake/shim" }, timingsMs: {} };
-}
 
 async function run(cells: Cell[], options: Partial<RunOptions> & WorldOptions = {}) {
   const fake: FakeProvider = new FakeProvider({ host: () => world(options), peer: peerWorld((s) => fake.hostAt(s), options) });
@@ -35,7 +27,7 @@ async function run(cells: Cell[], options: Partial<RunOptions> & WorldOptions = 
       onCell: async (result) => void written.push(result),
       ...options,
     },
-    { prepareImages: async () => images(), dindProvider: () => fake },
+    { prepareImages: async () => preparedImages(), dindProvider: () => fake },
   );
   return { results, written, fake };
 }

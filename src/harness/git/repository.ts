@@ -6,6 +6,8 @@ import { basename, join, resolve } from "node:path";
 import { execa } from "execa";
 import type { Settings } from "../../config/schema.js";
 import { findLocalSource, sourceDir } from "../images/source-dir.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { runLocal } from "../local-command.js";
 
 /** What a commit is, as recorded with every build made from it. */
 export interface CommitInfo {
@@ -54,8 +56,8 @@ export function gitCacheDir(): string {
 
 const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
 
-async function git(gitDir: string, args: string[], timeoutMs = 120_000) {
-  return execa("git", ["-C", gitDir, ...args], { reject: false, timeout: timeoutMs, env: GIT_ENV });
+async function git(gitDir: string, args: string[], kind: "git" | "gitFetch" = "git") {
+  return runLocal(kind, "git", ["-C", gitDir, ...args], { env: GIT_ENV });
 }
 
 /** A bare mirror of a repository on this machine: cloned once, fetched again only when a ref is not found. */
@@ -68,7 +70,7 @@ export class GitMirror {
   ) {}
 
   /** Clones the repository (a bundle, a path or a URL) into the cache unless a mirror of it is already there. */
-  static async open(location: string, timeoutMs = 600_000): Promise<GitMirror> {
+  static async open(location: string, timeoutMs = TIMEOUT_MS.gitFetch): Promise<GitMirror> {
     const key = createHash("sha256").update(location).digest("hex").slice(0, 12);
     const name = basename(location).replace(/(\.git|\.bundle)$/, "").replace(/[^A-Za-z0-9._-]/g, "_") || "repo";
     const gitDir = join(gitCacheDir(), `${name}-${key}.git`);
@@ -91,7 +93,7 @@ export class GitMirror {
   /** Brings the mirror up to date with its origin (once per process). */
   async fetch(): Promise<void> {
     if (this.fetched) return;
-    const run = await git(this.gitDir, ["fetch", "--prune", "--quiet"], 600_000);
+    const run = await git(this.gitDir, ["fetch", "--prune", "--quiet"], "gitFetch");
     if (run.exitCode !== 0) throw new GitError(`git fetch from ${this.location} failed: ${lastLine(run.stderr)}`);
     this.fetched = true;
   }
@@ -148,7 +150,7 @@ export class GitMirror {
 
   /** The commit's tree as a tar stream (no .git: autogen.sh does not need one). */
   async archive(commit: string): Promise<Buffer> {
-    const run = await execa("git", ["-C", this.gitDir, "archive", "--format=tar", commit], { reject: false, encoding: "buffer", timeout: 120_000, env: GIT_ENV });
+    const run = await runLocal("git", "git", ["-C", this.gitDir, "archive", "--format=tar", commit], { encoding: "buffer", env: GIT_ENV });
     if (run.exitCode !== 0) throw new GitError(`git archive ${commit}: ${lastLine(Buffer.from(run.stderr).toString())}`);
     return Buffer.from(run.stdout);
   }

@@ -7,6 +7,8 @@ import { execa } from "execa";
 import { UserError } from "../../errors.js";
 import { aptDir, imageDebianMirror } from "../apt-mirror.js";
 import { ensureImage, imageExists, IMAGE_LABEL } from "./build-image.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { runLocal } from "../local-command.js";
 
 /** What every disposable host and peer needs on top of a minimal Debian. */
 export const BASE_PACKAGES = ["iptables", "curl", "ca-certificates", "iproute2", "procps", "tini", "kmod"];
@@ -135,11 +137,7 @@ async function debootstrapImport(tag: string, { suite, mirror, log }: BaseImageO
   const rootfs = join(dir, "rootfs");
   try {
     log(`debootstrap ${suite} (about 35 s)`);
-    const run = await execa(
-      "debootstrap",
-      ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, suite, rootfs, mirror],
-      { reject: false, all: true, timeout: 600_000 },
-    );
+    const run = await runLocal("debootstrap", "debootstrap", ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, suite, rootfs, mirror], { all: true });
     if (run.exitCode !== 0) {
       const tail = (run.all ?? "").split("\n").slice(-3).join(" | ");
       throw new UserError(`debootstrap ${suite} from ${mirror} failed: ${tail || run.shortMessage}`);
@@ -149,7 +147,7 @@ async function debootstrapImport(tag: string, { suite, mirror, log }: BaseImageO
     await execa("umount", ["-l", join(rootfs, "sys")], { reject: false });
     log(`importing ${tag}`);
     await execa("sh", ["-c", `tar -C "$1" --exclude=./proc/* --exclude=./sys/* --exclude=./dev/* -c . | docker import -c "LABEL ${IMAGE_LABEL}=fwcompat/base" - "$2"`, "sh", rootfs, tag], {
-      timeout: 300_000,
+      timeout: TIMEOUT_MS.imageImport,
     });
   } finally {
     await execa("umount", ["-l", join(rootfs, "proc")], { reject: false });

@@ -1,6 +1,6 @@
 import type { CommitInfo } from "../git/repository.js";
 import type { ImageRecipe } from "./build-image.js";
-import { buildPrefix, keyValueEntries } from "../../contract/host-contract.js";
+import { buildPrefix, HOST_TOOLS, HOST_TOOLS_DIR, keyValueEntries } from "../../contract/host-contract.js";
 import { upstreamVersion } from "./recipes.js";
 
 /** The provenance file of a build from git; the `version=` lines are appended from what the binaries print. */
@@ -33,17 +33,17 @@ export function gitIptablesRecipe(
   return {
     repo: "fwcompat/iptables",
     tagPrefix: build.name,
-    files: { "bin/fwcompat-make-wrappers": wrappers, "source.tar": tree, provenance: gitProvenance(info) },
+    files: { [`bin/${HOST_TOOLS.makeWrappers}`]: wrappers, "source.tar": tree, provenance: gitProvenance(info) },
     extraKeys: [images.toolchainTag, images.baseTag, info.commit],
     dockerfile: [
       `FROM ${images.toolchainTag} AS build`,
-      `COPY bin/fwcompat-make-wrappers /usr/local/sbin/`,
+      `COPY bin/${HOST_TOOLS.makeWrappers} ${HOST_TOOLS_DIR}/`,
       `COPY source.tar /tmp/source.tar`,
       `RUN mkdir /src && tar -C /src -xf /tmp/source.tar && cd /src && ` +
         `{ ${quiet("./autogen.sh")} && ${quiet(`./configure --prefix=${prefix}`)} && ${quiet('make -j"$(nproc)"')} && ${quiet("make install")}; } ` +
         `|| { tail -n 30 /tmp/build.log; exit 1; }`,
       `COPY provenance ${prefix}/provenance`,
-      `RUN fwcompat-make-wrappers ${prefix} ${prefix}/sbin ${prefix}/lib ${prefix}/lib/xtables | tee /tmp/versions && ` +
+      `RUN ${HOST_TOOLS.makeWrappers} ${prefix} ${prefix}/sbin ${prefix}/lib ${prefix}/lib/xtables | tee /tmp/versions && ` +
         `sed -n 's/^\\(iptables v.*\\)/version=\\1/p' /tmp/versions >> ${prefix}/provenance`,
       `FROM ${images.baseTag}`,
       `COPY --from=build ${prefix} ${prefix}`,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
 
 export interface TarballRequest {
   file: string;
@@ -41,7 +42,7 @@ export async function obtainTarball(
   if (options.allowDownloads) remotes.push(...request.urls.map((url) => ({ url, label: url })));
   else if (request.urls.length > 0) tried.push(`downloads from ${request.urls.length} upstream URL(s) disabled (settings.allowDownloads)`);
   for (const remote of remotes) {
-    const fetched = await download(remote.url, options.timeoutMs ?? 120_000);
+    const fetched = await download(remote.url, options.timeoutMs ?? TIMEOUT_MS.download);
     if (!fetched.ok) {
       tried.push(`${remote.label}: ${fetched.reason}`);
       continue;

@@ -3,8 +3,9 @@ import type Docker from "dockerode";
 import { execIn } from "../engine.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
 import { ContainerHost, fwcompatLabels, HOST_HOSTNAME, HOST_TMPFS, hostPowers, waitForHostd } from "./host-container.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
 
-const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
+const DEFAULT_EXEC_TIMEOUT_MS = TIMEOUT_MS.hostExec;
 
 /**
  * Docker-in-Docker hosts on a network of the run's own, created through dockerode with the

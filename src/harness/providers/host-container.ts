@@ -1,10 +1,12 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import type { ExecResult } from "../../contract/exec.js";
+import { HOST_FILES } from "../../contract/host-commands.js";
 import { HOST_PATHS, HOSTD_READY } from "../../contract/host-contract.js";
 import { capabilitiesTheEngineLacks } from "../capabilities.js";
 import { execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "../engine.js";
 import type { Host } from "../host.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
 
 /**
  * What every disposable Docker-in-Docker host is given, whoever starts it (fwcompat's runs
@@ -14,9 +16,9 @@ import type { Host } from "../host.js";
  * remounts cgroup v1 hierarchies inside, or delegates v2) and tmpfs for the inner engine.
  */
 export const HOST_HOSTNAME = "fwc-host";
-export const HOST_TMPFS = { "/var/lib/docker": "rw,exec", "/run": "rw,exec" };
-export const HOST_READY_TIMEOUT_MS = 20_000;
-export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
+export const HOST_TMPFS = { [HOST_FILES.dockerDataDir]: "rw,exec", [HOST_FILES.runtimeDir]: "rw,exec" };
+export const HOST_READY_TIMEOUT_MS = TIMEOUT_MS.hostReady;
+export const DEFAULT_EXEC_TIMEOUT_MS = TIMEOUT_MS.hostExec;
 
 export async function hostPowers(): Promise<{ hostConfig: Docker.HostConfig; mode: string }> {
   const lacking = await capabilitiesTheEngineLacks();
@@ -50,7 +52,7 @@ const AWAIT_HOSTD = `i=0; while [ $i -lt 200 ]; do [ "$(cat ${HOST_PATHS.hostdRe
 export async function waitForHostd(container: Docker.Container, timeoutMs = HOST_READY_TIMEOUT_MS): Promise<void> {
   const poll = async () => {
     for (;;) {
-      const result = await execIn(container, ["sh", "-c", AWAIT_HOSTD], { timeoutMs: 5000 }).catch(() => undefined);
+      const result = await execIn(container, ["sh", "-c", AWAIT_HOSTD], { timeoutMs: TIMEOUT_MS.hostReadyPoll }).catch(() => undefined);
       if (result?.exitCode === 0) return;
       const state = await container.inspect();
       if (!state.State.Running) throw new Error(`host exited during start (exit ${state.State.ExitCode})`);

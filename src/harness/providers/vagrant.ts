@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import type { ExecResult } from "../../contract/exec.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
+import { HOST_FILES } from "../../contract/host-commands.js";
 import { HOST_PATHS, IPTABLES_BUILDS_DIR } from "../../contract/host-contract.js";
 import { boxImage, VAGRANT_HOME } from "../vagrant/box.js";
 import { acquireSlot, restoreVm, savedVmKey, saveVm, type SavedVmSlot } from "../vagrant/saved-vm.js";
@@ -12,12 +13,13 @@ import { domainAddress, virsh, type LibvirtSession } from "../vagrant/libvirt.js
 import { sshConfig, startMaster, stopMaster } from "../vagrant/ssh.js";
 import { processAlive } from "../process-alive.js";
 import { packageFile } from "../package-files.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { runLocal } from "../local-command.js";
 
 const TEMPLATE = packageFile("vagrant", "Vagrantfile");
 export const VAGRANT_RUNS = join(homedir(), ".cache", "fwcompat", "vagrant-runs");
-const UP_TIMEOUT_MS = 600_000;
 /** /run is a tmpfs in the guest; the box's docker.io package may not have made /etc/docker. */
-const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} /etc/docker`;
+const PREPARE_HOST = `mkdir -p ${HOST_PATHS.runDir} ${HOST_FILES.dockerConfigDir}`;
 const VM_CPUS = 1;
 const VM_MEMORY_MIB = 1024;
 /**
@@ -46,7 +48,7 @@ type Runner = (bounded: string[], script: string, deadlineMs: number) => Promise
 async function shell(script: string, run: Runner, timeoutMs: number): Promise<ExecResult> {
   const started = performance.now();
   const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
-  const result = await run(["timeout", "-k", "2", seconds, "sh", "-s"], script, timeoutMs + 10_000);
+  const result = await run(["timeout", "-k", "2", seconds, "sh", "-s"], script, timeoutMs + TIMEOUT_MS.vmShSlack);
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "", ms: Math.round(performance.now() - started) };
 }
 
@@ -88,7 +90,7 @@ export class VagrantProvider implements HostProvider {
       const address = await restoreVm(slot);
       const host = await this.connect(hostDir, slot.name, address, "restored from a saved booted VM", () => this.destroy(hostDir).finally(() => slot.release()));
       // a restored guest's clock stands where it was saved: the steps and the trace are timed by it
-      const prepared = await host.sh(`date -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && ${PREPARE_HOST}`, 60_000);
+      const prepared = await host.sh(`date -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && ${PREPARE_HOST}`, TIMEOUT_MS.hostExec);
       if (prepared.exitCode !== 0) throw new Error(`preparing the VM failed (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
       return host;
     } catch (error) {
@@ -139,7 +141,7 @@ export class VagrantProvider implements HostProvider {
       // `vagrant ssh-config` takes 7-14 s under emulation; libvirt knows the address at once.
       const address = await domainAddress(domainName(slot.name));
       const vm = await this.connect(dir, slot.name, address, "booting", async () => {});
-      const settled = await vm.sh(BEFORE_SAVE, 180_000);
+      const settled = await vm.sh(BEFORE_SAVE, TIMEOUT_MS.vmSettle);
       if (settled.exitCode !== 0) throw new Error(`preparing the VM for saving failed (exit ${settled.exitCode}): ${settled.stderr.trim()}`);
       await stopMaster(slot.name);
       await saveVm(slot, { domain: domainName(slot.name), boxImage: boxImage(box), serialLog, address });
@@ -163,7 +165,7 @@ export class VagrantProvider implements HostProvider {
    * has gone past the upload (or ended), then boot alongside it.
    */
   private async vagrantUp(env: Record<string, string>) {
-    const up = () => execa("vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, reject: false, all: true, timeout: UP_TIMEOUT_MS });
+    const up = () => runLocal("vagrantUp", "vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, all: true });
     if (this.boxInPool) {
       await this.boxInPool;
       return await up();
@@ -190,7 +192,7 @@ export class VagrantProvider implements HostProvider {
 
   async peer(): Promise<Peer> {
     return {
-      sh: (script, timeoutMs = 60_000) =>
+      sh: (script, timeoutMs = TIMEOUT_MS.hostExec) =>
         shell(script, ([bin, ...args], input, deadline) => execa(bin as string, args, { input, reject: false, timeout: deadline, stripFinalNewline: false }), timeoutMs),
     };
   }
@@ -223,7 +225,7 @@ async function poolVolumes(): Promise<string[]> {
  * per run, not once per VM (vagrant's own start-up costs seconds).
  */
 async function pruneMachineIndex(): Promise<void> {
-  await execa("vagrant", ["global-status", "--prune"], { env: { VAGRANT_HOME }, reject: false, timeout: 120_000 });
+  await runLocal("vagrantStatus", "vagrant", ["global-status", "--prune"], { env: { VAGRANT_HOME } });
 }
 
 /**
@@ -260,7 +262,7 @@ class VagrantHost implements Host {
     private readonly remove: () => Promise<void>,
   ) {}
 
-  sh(script: string, timeoutMs = 60_000): Promise<ExecResult> {
+  sh(script: string, timeoutMs = TIMEOUT_MS.hostExec): Promise<ExecResult> {
     return shell(
       script,
       (bounded, input, deadline) =>

@@ -7,6 +7,7 @@ import { UserError } from "../../errors.js";
 import { buildPrefix, HOST_TOOLS_DIR, IPTABLES_BUILDS_DIR } from "../../contract/host-contract.js";
 import { packageFile } from "../package-files.js";
 import type { IptablesBuild } from "../../config/schema.js";
+import { runLocal } from "../local-command.js";
 
 export const BOX_SUITE = "trixie";
 const BUILD_SCRIPT = packageFile("vagrant", "build-box.mjs");
@@ -66,9 +67,9 @@ export async function ensureBox(
     }
     log(`building VM box ${name} (debootstrap + kernel, about 2 minutes)`);
     const boxFile = join(work, "fwcompat.box");
-    const build = await execa(process.execPath, [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey], { reject: false, all: true, timeout: 1_200_000 });
+    const build = await runLocal("boxBuild", process.execPath, [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey], { all: true });
     if (build.exitCode !== 0) throw new Error(`box build failed: ${(build.all ?? "").split("\n").slice(-10).join("\n")}`);
-    const add = await execa("vagrant", ["box", "add", "--force", "--name", name, boxFile], { env, reject: false, all: true, timeout: 600_000 });
+    const add = await runLocal("boxAdd", "vagrant", ["box", "add", "--force", "--name", name, boxFile], { env, all: true });
     if (add.exitCode !== 0) throw new Error(`vagrant box add failed: ${(add.all ?? "").split("\n").slice(-5).join("\n")}`);
     // Older fwcompat boxes are superseded (about 650 MB each): keep only this one.
     for (const line of list.stdout.split("\n")) {

@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { UserError } from "../../errors.js";
+import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { runLocal } from "../local-command.js";
 
 const QEMU_CONF = "/etc/libvirt/qemu.conf";
 const ROOT_SETTINGS = `\n# fwcompat: run QEMU as root so libvirt does not re-probe it on every call\nuser = "root"\ngroup = "root"\n`;
@@ -13,9 +15,10 @@ export interface LibvirtSession {
 }
 
 /** virsh on the system libvirt; a failure is in the result (exitCode, stderr), never thrown. */
-export const virsh = (args: readonly string[], timeoutMs = 60_000) => execa("virsh", ["-c", "qemu:///system", ...args], { reject: false, timeout: timeoutMs });
+/** virsh against the system libvirtd, bounded by its kind of call (most are quick; save and restore move a VM's memory). */
+export const virsh = (args: readonly string[], kind: "virsh" | "virshVersion" | "virshAddress" | "virshSaveRestore" = "virsh") => runLocal(kind, "virsh", ["-c", "qemu:///system", ...args]);
 
-const virshWorks = async () => (await virsh(["version"], 10_000)).exitCode === 0;
+const virshWorks = async () => (await virsh(["version"], "virshVersion")).exitCode === 0;
 
 /**
  * /dev/kvm can exist and even open without working (nested sandboxes: QEMU then aborts, or
@@ -30,11 +33,7 @@ export async function kvmUsable(kernel?: string): Promise<boolean> {
   if (!existsSync("/dev/kvm")) return false;
   const base = ["-accel", "kvm", "-cpu", "host", "-display", "none", "-nodefaults", "-no-reboot"];
   if (kernel && existsSync(kernel)) {
-    const boot = execa("qemu-system-x86_64", [...base, "-m", "256", "-kernel", kernel, "-append", "console=ttyS0 panic=-1", "-serial", "stdio", "-monitor", "none"], {
-      reject: false,
-      all: true,
-      timeout: 30_000,
-    });
+    const boot = runLocal("kvmBoot", "qemu-system-x86_64", [...base, "-m", "256", "-kernel", kernel, "-append", "console=ttyS0 panic=-1", "-serial", "stdio", "-monitor", "none"], { all: true });
     let output = "";
     // QEMU stays up (paused) after a KVM failure: stop it as soon as either answer shows.
     boot.all?.on("data", (chunk: Buffer) => {
@@ -44,8 +43,8 @@ export async function kvmUsable(kernel?: string): Promise<boolean> {
     await boot;
     return !/KVM internal error/.test(output) && /VFS: |Kernel panic/.test(output);
   }
-  const probe = execa("qemu-system-x86_64", [...base, "-M", "pc", "-m", "64", "-monitor", "stdio"], { reject: false, all: true, timeout: 20_000 });
-  setTimeout(() => probe.stdin?.end("quit\n"), 2000);
+  const probe = runLocal("kvmProbe", "qemu-system-x86_64", [...base, "-M", "pc", "-m", "64", "-monitor", "stdio"], { all: true });
+  setTimeout(() => probe.stdin?.end("quit\n"), TIMEOUT_MS.kvmProbeQuitAfter);
   const result = await probe;
   return result.exitCode === 0 && !/KVM internal error/.test(result.all ?? "");
 }
@@ -71,7 +70,7 @@ export async function startLibvirt(log: (line: string) => void): Promise<Libvirt
       child.unref();
       if (child.pid) started.push(child.pid);
     }
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + TIMEOUT_MS.libvirtdStart;
     while (!(await virshWorks())) {
       if (Date.now() > deadline) throw new UserError("libvirtd did not answer within 60 s; see its log in /var/log/libvirt");
       await new Promise((r) => setTimeout(r, 500));
@@ -103,7 +102,7 @@ export function parseIpv4Addresses(table: string): string[] {
 
 /** The address the domain leased from its libvirt network (what `vagrant up` waited for). */
 export async function domainAddress(domain: string): Promise<string> {
-  const result = await virsh(["domifaddr", domain, "--source", "lease"], 20_000);
+  const result = await virsh(["domifaddr", domain, "--source", "lease"], "virshAddress");
   const address = parseIpv4Addresses(result.stdout)[0];
   if (!address) throw new Error(`virsh domifaddr ${domain} named no IPv4 address: ${result.stderr.trim() || result.stdout.trim()}`);
   return address;

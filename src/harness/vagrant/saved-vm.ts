@@ -142,7 +142,7 @@ export async function saveVm(slot: SavedVmSlot, vm: { domain: string; boxImage: 
   const disk = await domainDisk(vm.domain);
   const network = await virsh(["net-dumpxml", slot.name]);
   if (network.exitCode !== 0) throw new Error(`virsh net-dumpxml ${slot.name}: ${network.stderr.trim()}`);
-  const saved = await virsh(["save", vm.domain, p.state], 600_000);
+  const saved = await virsh(["save", vm.domain, p.state], "virshSaveRestore");
   if (saved.exitCode !== 0) throw new Error(`virsh save ${vm.domain}: ${saved.stderr.trim()}`);
   await copyFile(disk, p.base);
   await execa("qemu-img", ["rebase", "-u", "-F", "qcow2", "-b", vm.boxImage, p.base]);
@@ -164,7 +164,7 @@ export async function restoreVm(slot: SavedVmSlot): Promise<string> {
   await virsh(["net-destroy", slot.name]); // left by a killed run, if any
   const network = await virsh(["net-create", p.network]);
   if (network.exitCode !== 0) throw new Error(`virsh net-create ${slot.name}: ${network.stderr.trim()}`);
-  const restored = await virsh(["restore", p.state], 600_000);
+  const restored = await virsh(["restore", p.state], "virshSaveRestore");
   if (restored.exitCode !== 0) {
     // a state that does not restore is not kept: the next VM in this slot boots and saves afresh
     await rm(p.ready, { force: true });

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { VAGRANT_HOME } from "./box.js";
+import { runLocal } from "../local-command.js";
 
 /**
  * The control socket of a VM's ssh master. Unix socket paths must stay under 108 bytes, so it
@@ -40,11 +40,7 @@ export function sshConfig(options: { address: string; vmName: string; identityFi
 
 /** Starts the VM's ssh master in the background (it detaches its stdio); a failure throws with ssh's message. */
 export async function startMaster(configFile: string): Promise<void> {
-  const master = await execa("ssh", ["-F", configFile, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-N", "-f", "default"], {
-    stdin: "ignore",
-    reject: false,
-    timeout: 90_000,
-  });
+  const master = await runLocal("sshMaster", "ssh", ["-F", configFile, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-N", "-f", "default"], { stdin: "ignore" });
   if (master.exitCode !== 0) throw new Error(`ssh to the VM failed: ${(master.stderr || master.stdout).trim() || `exit ${master.exitCode}`}`);
 }
 
@@ -52,6 +48,6 @@ export async function startMaster(configFile: string): Promise<void> {
 export async function stopMaster(vmName: string): Promise<void> {
   const socket = controlPath(vmName);
   if (!existsSync(socket)) return;
-  await execa("ssh", ["-o", `ControlPath=${socket}`, "-O", "exit", "default"], { stdin: "ignore", reject: false, timeout: 10_000 });
+  await runLocal("sshMasterExit", "ssh", ["-o", `ControlPath=${socket}`, "-O", "exit", "default"], { stdin: "ignore" });
   await rm(socket, { force: true });
 }

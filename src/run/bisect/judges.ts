@@ -1,13 +1,10 @@
 import type Docker from "dockerode";
-import { expandMatrix } from "../../config/expand.js";
-import type { IptablesBuild, LoadedMatrix, Settings } from "../../config/schema.js";
+import { makeCell, type Cell } from "../../config/expand.js";
+import type { IptablesBuild, Settings } from "../../config/schema.js";
 import { runCheckProbe } from "../../harness/check-probe.js";
-import type { BasePlan } from "../../harness/images/base-image.js";
 import { buildCommit, type GitBuildContext } from "../../harness/images/git-build.js";
-import type { HostProvider } from "../../harness/host.js";
 import type { BisectStep, BisectCommitInfo } from "../../results/bisect.js";
 import type { CellResult } from "../../results/schema.js";
-import { runMatrix } from "../runner.js";
 import type { BisectPlan, TrafficCell } from "./plan.js";
 
 /** What judging one commit found: its build, and good, bad or skip (it could not be judged). */
@@ -36,10 +33,8 @@ export interface JudgeContext {
 
 export interface TrafficContext extends JudgeContext {
   cell: TrafficCell;
-  basePlans: BasePlan[];
-  debianMirror: string;
-  onCell: (result: CellResult) => Promise<void>;
-  onProvider: (provider: HostProvider) => void;
+  /** runs one cell, baseline only, on a fresh host whose only iptables build is `build`; the run session's */
+  runCell: (cell: Cell, build: IptablesBuild) => Promise<CellResult>;
 }
 
 type Built = { ok: false; judgement: Judgement } | { ok: true; tag: string; versions: string[]; info: BisectCommitInfo; build: BisectStep["build"] };
@@ -85,47 +80,10 @@ export function trafficJudge(ctx: TrafficContext): Judge {
       source: { kind: "git", repository: ctx.plan.repository, ref: commit, commit },
       alternatives: [],
     };
-    const matrix: LoadedMatrix = {
-      version: 1,
-      scenarios: [],
-      settings: ctx.settings,
-      iptables: [build],
-      engines: [ctx.cell.engine],
-      daemon: [ctx.cell.daemon],
-      topologies: [ctx.cell.topology],
-      matrix: [
-        {
-          provider: ["dind"],
-          engine: [ctx.cell.engine.name],
-          iptables: [build.name],
-          backend: [ctx.plan.backend],
-          daemon: [ctx.cell.daemon.name],
-          topology: [ctx.cell.topology.name],
-          scenario: [ctx.cell.scenario],
-          fixes: [],
-        },
-      ],
-    };
+    const cell = makeCell({ ...ctx.cell, provider: "dind", iptables: build, backend: ctx.plan.backend, fixes: [] });
     const started = performance.now();
-    const { results } = await runMatrix({
-      docker: ctx.docker,
-      runId: ctx.runId,
-      matrix,
-      cells: expandMatrix(matrix),
-      engines: [ctx.cell.engine],
-      basePlans: ctx.basePlans,
-      mirror: ctx.debianMirror,
-      concurrency: 1,
-      repeat: 1,
-      baselineOnly: true,
-      finished: new Map(),
-      log: ctx.git.log,
-      onCell: ctx.onCell,
-      onProvider: ctx.onProvider,
-    });
+    const result = await ctx.runCell(cell, build);
     const judgeMs = Math.round(performance.now() - started);
-    const [result] = results;
-    if (!result) throw new Error(`no result for ${build.name}`);
     if (result.status === "error") throw new Error(`cell ${result.cell.id} ended in error: ${result.reason ?? result.baseline?.reason ?? "no reason"}`);
     const verdict = result.status === "works" ? "good" : result.status === "reproduced" ? "bad" : "skip";
     const observed = `${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}${verdict === "skip" && result.reason ? `: ${result.reason}` : ""}`;

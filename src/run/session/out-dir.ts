@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { access, readFile, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { UserError } from "../errors.js";
+import { UserError } from "../../errors.js";
 
 const kindOf = async (path: string) => (await stat(path).catch(() => undefined))?.isDirectory() ?? "missing";
 

@@ -1,14 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type Docker from "dockerode";
 import { AbstractStartedContainer, GenericContainer, ImageName, type StartedTestContainer, type WaitStrategy } from "testcontainers";
-import { curlCommand, parseProbeOutput, probeScript, type ProbeResult } from "../../assertions/probe.js";
-import type { ExecResult } from "../../contract/exec.js";
-import { connectEngine } from "../engine.js";
-import type { Host } from "../host.js";
-import { ContainerHost, DEFAULT_EXEC_TIMEOUT_MS, fwcompatLabels, HOST_HOSTNAME, HOST_READY_TIMEOUT_MS, HOST_TMPFS, hostPowers, waitForHostd } from "./host-container.js";
-import { startInnerEngine, type Step } from "../host-ops.js";
-import { iptablesSave } from "../host-reads.js";
-import { hostImageFor } from "../images/host-image-for.js";
+import { curlCommand, parseProbeOutput, probeScript, type ProbeResult } from "../assertions/probe.js";
+import type { ExecResult } from "../contract/exec.js";
+import { connectEngine } from "../harness/engine.js";
+import type { Host } from "../harness/host.js";
+import { ContainerHost, DEFAULT_EXEC_TIMEOUT_MS, fwcompatLabels, HOST_HOSTNAME, HOST_READY_TIMEOUT_MS, HOST_TMPFS, hostPowers, waitForHostd } from "../harness/providers/host-container.js";
+import { startInnerEngine, type Step } from "../harness/host-ops.js";
+import { iptablesSave } from "../harness/host-reads.js";
+import { hostImageFor } from "./host-image-for.js";
+import { TIMEOUT_MS } from "../contract/timeouts.js";
 
 let docker: Docker | undefined;
 const engine = () => (docker ??= connectEngine());
@@ -109,7 +110,7 @@ export class DindContainer extends GenericContainer {
 
   override async start(): Promise<StartedDindContainer> {
     if (this.choice) {
-      const images = await hostImageFor(this.choice, this.choice.log ?? (() => {}));
+      const images = await hostImageFor(engine(), this.choice, this.choice.log ?? (() => {}));
       this.imageName = ImageName.fromString(images.hostImage);
       this.createOpts.Image = images.hostImage;
       this.peerImage = images.peerImage;
@@ -167,7 +168,7 @@ export class StartedDindContainer extends AbstractStartedContainer {
    * or from a peer container on the host's network (`external`), bounded by timeoutMs.
    * With `expectAnswer`, an answer with another body counts as an error (the wrong container answered).
    */
-  async probe(target: { port: number; path?: string; expectAnswer?: string }, from: ProbeVantage = "external", timeoutMs = 3000): Promise<ProbeResult> {
+  async probe(target: { port: number; path?: string; expectAnswer?: string }, from: ProbeVantage = "external", timeoutMs = TIMEOUT_MS.probe): Promise<ProbeResult> {
     const address = from === "localhost" ? "127.0.0.1" : this.address;
     const spec = {
       vantage: from,
@@ -177,7 +178,7 @@ export class StartedDindContainer extends AbstractStartedContainer {
       expect: "reachable" as const,
     };
     const script = probeScript([spec], timeoutMs);
-    const run = from === "external" ? await (await this.ensurePeer()).exec(["sh", "-c", script]) : await this.sh(script, timeoutMs + 15_000);
+    const run = from === "external" ? await (await this.ensurePeer()).exec(["sh", "-c", script]) : await this.sh(script, timeoutMs + TIMEOUT_MS.probeExecSlack);
     const [result] = parseProbeOutput([spec], { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, ms: 0 });
     return result as ProbeResult;
   }

@@ -1,0 +1,70 @@
+import { HOST_TOOLS_DIR, NFT_BINARY } from "./host-contract.js";
+
+/**
+ * The host's own tools (iptables, nft, sysctl, ip) and files (Debian's services, /proc/sys)
+ * as scenarios, fixes and the harness's host operations call and name them: spelled here
+ * once. test/unit/host-contract.test.ts fails when one is spelled anywhere else.
+ */
+
+/** Files of the host's own services, where Debian keeps them. */
+export const HOST_FILES = {
+  /** iptables-persistent's directory of saved rules */
+  savedIptablesRulesDir: "/etc/iptables",
+  /** the IPv4 rules iptables-persistent saved and netfilter-persistent restores (iptables-restore) at boot and on reload */
+  savedIptablesRules: "/etc/iptables/rules.v4",
+  /** what nftables.service loads with `nft -f` at boot and on reload; Debian's default begins with `flush ruleset` */
+  nftablesConf: "/etc/nftables.conf",
+  dockerConfigDir: "/etc/docker",
+  /** dockerd's data root, and the runtime directory: tmpfs in a dind host */
+  dockerDataDir: "/var/lib/docker",
+  runtimeDir: "/run",
+  daemonJson: "/etc/docker/daemon.json",
+  firewalldConf: "/etc/firewalld/firewalld.conf",
+  firewalldLog: "/var/log/firewalld.log",
+  /** where dbus-daemon --system puts its socket */
+  dbusRunDir: "/run/dbus",
+  /** Debian's alternatives: /usr/sbin/iptables and friends point through here */
+  alternativesDir: "/etc/alternatives",
+  /** the web roots of a foreign bridge's VM-like namespaces, one directory each */
+  namespaceWebRoot: "/srv",
+} as const;
+
+/** The iptables the host's own services run (Debian's alternatives decide which build it is). */
+export const SYSTEM_IPTABLES = "/usr/sbin/iptables";
+/** The iptables commands Debian's alternatives switch together. */
+export const SYSTEM_IPTABLES_TOOLS = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"] as const;
+/** An in-host tool (of the fwcompat build) as the alternatives' target. */
+export const hostToolPath = (tool: string) => `${HOST_TOOLS_DIR}/${tool}`;
+
+/** The first line of an nft script run as a program. */
+export const NFT_SHEBANG = `#!${NFT_BINARY} -f`;
+
+/** Kernel settings scenarios and fixes turn, by sysctl key. */
+export const SYSCTL = {
+  ipForward: "net.ipv4.ip_forward",
+  bridgeNfCallIptables: "net.bridge.bridge-nf-call-iptables",
+  bridgeNfCallIp6tables: "net.bridge.bridge-nf-call-ip6tables",
+} as const;
+export type SysctlKey = (typeof SYSCTL)[keyof typeof SYSCTL];
+
+/** The file under /proc/sys that holds a setting. */
+export const sysctlFile = (key: SysctlKey) => `/proc/sys/${key.replaceAll(".", "/")}`;
+export const readSysctl = (key: SysctlKey) => `cat ${sysctlFile(key)}`;
+/** `sysctl -w key=value ...` (-qw when quiet). */
+export const setSysctl = (values: Partial<Record<SysctlKey, string | number>>, options: { quiet?: boolean } = {}) =>
+  `sysctl -${options.quiet ? "q" : ""}w ${Object.entries(values).map(([key, value]) => `${key}=${value}`).join(" ")}`;
+
+/** iptables as dockerd runs it: waiting for the xtables lock. */
+export const iptables = (args: string) => `iptables -w ${args}`;
+/** Flushes, then deletes the chains of, each table. */
+export const iptablesFlush = (tables: readonly string[]) => tables.map((t) => `${iptables(`-t ${t} -F`)} && ${iptables(`-t ${t} -X`)}`).join(" && ");
+/** Prints the loaded rules in iptables-save form. */
+export const IPTABLES_SAVE = "iptables-save";
+/** Prints the version of the iptables first on PATH. */
+export const IPTABLES_VERSION = "iptables --version";
+/** Loads a saved rule set; --noflush keeps the rules already there. */
+export const iptablesRestore = (file: string, options: { noflush?: boolean } = {}) => `iptables-restore ${options.noflush ? "--noflush " : ""}< ${file}`;
+/** Loads an nft script, as nftables.service does. */
+export const nftLoad = (file: string) => `nft -f ${file}`;
+/** iproute2's `ip`. */
+export const ipCommand = (args: string) => `ip ${args}`;
