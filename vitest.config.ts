@@ -14,6 +14,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // pure code, no child processes: threads start faster than the default forks
+          pool: "threads",
           include: ["test/unit/**/*.test.ts"],
           setupFiles: ["test/support/unit-purity.ts"],
           // Any engine call a unit test makes by mistake fails at once instead of reaching a real engine.
