@@ -8,7 +8,10 @@ import { USER_ACTION, VERDICT_COLUMNS } from "../results/schema.js";
 
 /** Everything rendered passes through here: container output and rule text are data, never markup. */
 export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+  return String(value ?? "").replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
 }
 
 const VANTAGE_LETTERS: Record<(typeof VERDICT_COLUMNS)[number], string> = {
@@ -43,8 +46,13 @@ function matrixCell(r: CellResult | undefined): string {
       return `<span class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.fix)}: ${esc(f.verdict.overall)}${esc(counts)}</span>`;
     })
     .join("");
-  const why = r.status !== "works" && (r.explanation || r.reason) ? `<div class="why">${esc((r.explanation || r.reason || "").slice(0, 220))}</div>` : "";
-  const security = r.securityFindings?.length ? `<div class="security">SECURITY: ${esc(r.securityFindings.length)} finding(s)</div>` : "";
+  const why =
+    r.status !== "works" && (r.explanation || r.reason)
+      ? `<div class="why">${esc((r.explanation || r.reason || "").slice(0, 220))}</div>`
+      : "";
+  const security = r.securityFindings?.length
+    ? `<div class="security">SECURITY: ${esc(r.securityFindings.length)} finding(s)</div>`
+    : "";
   return (
     `<td class="cell" data-col data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">` +
     `<a class="cell-link ${esc(r.status)}" href="#${esc(anchor(r))}"><span class="status">${esc(r.status)}</span> ${vantageBadges(r)}${fixes}${security}${why}</a></td>`
@@ -91,7 +99,14 @@ function filters(results: readonly CellResult[]): string {
 
 /** A build from git: its commit, `git describe`, date and subject. */
 const commitRow = (ev: NonNullable<CellResult["baseline"]>["evidence"]): Array<[string, unknown]> =>
-  ev?.iptablesCommit ? [["commit", `${ev.iptablesCommit.commit} (${ev.iptablesCommit.describe}, ${ev.iptablesCommit.date}): ${ev.iptablesCommit.subject}`]] : [];
+  ev?.iptablesCommit
+    ? [
+        [
+          "commit",
+          `${ev.iptablesCommit.commit} (${ev.iptablesCommit.describe}, ${ev.iptablesCommit.date}): ${ev.iptablesCommit.subject}`,
+        ],
+      ]
+    : [];
 
 const pre = (text: string | undefined, max = 20_000) => `<pre>${esc((text ?? "").slice(-max) || "(none)")}</pre>`;
 
@@ -99,7 +114,9 @@ function twinLine(r: CellResult, all: readonly CellResult[]): string {
   const twin = twinOf(r, all);
   if (!twin) return "";
   const { agrees, differing } = twinAgreement(r, twin);
-  const verdict = agrees ? "agrees" : `differs (${differing.length ? `vantages: ${differing.join(", ")}` : `status ${r.status} vs ${twin.status}`})`;
+  const verdict = agrees
+    ? "agrees"
+    : `differs (${differing.length ? `vantages: ${differing.join(", ")}` : `status ${r.status} vs ${twin.status}`})`;
   const note = `<p><b>${esc(twin.cell.provider)} twin:</b> <a href="#${esc(anchor(twin))}">${esc(twin.status)}</a> — ${esc(verdict)}</p>`;
   return agrees ? note : `${note}<pre class="twin-evidence">${esc(twinEvidence(r, twin).join("\n"))}</pre>`;
 }
@@ -109,21 +126,34 @@ const countOf = (verdict: CellResult["fixes"][number]["verdict"], vantage: strin
   return c && c.broken > 0 ? ` ${c.repaired}/${c.broken}` : "";
 };
 function securityList(r: CellResult): string {
-  const all = [...(r.baseline?.securityFindings ?? []).map((f) => `baseline: ${f}`), ...r.fixes.flatMap((x) => (x.attempt.securityFindings ?? []).map((f) => `after ${x.verdict.fix}: ${f}`))];
-  return all.length ? `<div class="security"><b>Security findings</b><ul>${all.map((f) => `<li>${esc(f)}</li>`).join("")}</ul></div>` : "";
+  const all = [
+    ...(r.baseline?.securityFindings ?? []).map((f) => `baseline: ${f}`),
+    ...r.fixes.flatMap((x) => (x.attempt.securityFindings ?? []).map((f) => `after ${x.verdict.fix}: ${f}`)),
+  ];
+  return all.length
+    ? `<div class="security"><b>Security findings</b><ul>${all.map((f) => `<li>${esc(f)}</li>`).join("")}</ul></div>`
+    : "";
 }
 
 function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly CellResult[]): string {
   const b = r.baseline;
   const ev = b?.evidence;
-  const kv = (pairs: Array<[string, unknown]>) => `<table class="kv">${pairs.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("")}</table>`;
+  const kv = (pairs: Array<[string, unknown]>) =>
+    `<table class="kv">${pairs.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("")}</table>`;
   const probes = (b?.probes ?? [])
-    .map((p) => `<tr class="${p.pass ? "" : "reproduced"}"><td>${esc(p.vantage)}</td><td>${esc(p.target)}</td><td>${esc(p.expect)}</td><td>${esc(p.outcome)}</td><td>${esc(p.ms)} ms</td><td>${esc(p.detail)}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr class="${p.pass ? "" : "reproduced"}"><td>${esc(p.vantage)}</td><td>${esc(p.target)}</td><td>${esc(p.expect)}</td><td>${esc(p.outcome)}</td><td>${esc(p.ms)} ms</td><td>${esc(p.detail)}</td></tr>`,
+    )
     .join("");
   const fixes = r.fixes
     .map(
       (f) =>
-        `<tr><td>${esc(f.verdict.fix)}</td><td class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.overall)}</td><td>${esc(Object.entries(f.verdict.vantages).map(([v, x]) => `${v}: ${x}${countOf(f.verdict, v)}`).join(", "))}</td>` +
+        `<tr><td>${esc(f.verdict.fix)}</td><td class="fix ${esc(f.verdict.overall)}">${esc(f.verdict.overall)}</td><td>${esc(
+          Object.entries(f.verdict.vantages)
+            .map(([v, x]) => `${v}: ${x}${countOf(f.verdict, v)}`)
+            .join(", "),
+        )}</td>` +
         `<td>${esc([f.verdict.reason, f.attempt.fixNote ?? f.attempt.reason].filter(Boolean).join(" — "))}</td><td>${esc(f.verdict.restoredRules?.length ?? "–")}</td></tr>`,
     )
     .join("");
@@ -131,7 +161,10 @@ function detail(r: CellResult, golden: GoldenDiff | undefined, all: readonly Cel
     ? `<h3>Diff against golden ${esc(golden.golden)}</h3><pre>${[...golden.missing.map((l) => `<span class="missing">- ${esc(l)}</span>`), ...golden.extra.map((l) => `<span class="extra">+ ${esc(l)}</span>`)].join("\n") || "identical"}</pre>`
     : "";
   const actions = (b?.userActions ?? [])
-    .map((a) => `<tr class="${a.ok ? "" : "reproduced"}"><td>${esc(a.when)}</td><td>${esc(a.action)}</td><td>${a.ok ? "ok" : esc(describeAction(a))}</td></tr>`)
+    .map(
+      (a) =>
+        `<tr class="${a.ok ? "" : "reproduced"}"><td>${esc(a.when)}</td><td>${esc(a.action)}</td><td>${a.ok ? "ok" : esc(describeAction(a))}</td></tr>`,
+    )
     .join("");
   const errors = (b?.errors ?? []).map((e) => `${e.step} [${e.signature}]: ${e.text}`).join("\n");
   return `<details class="cell-detail" id="${esc(anchor(r))}" data-engine="${esc(r.cell.engine)}" data-iptables="${esc(r.cell.iptables)}" data-backend="${esc(r.cell.backend)}" data-scenario="${esc(scenarioOf(r))}" data-daemon="${esc(r.cell.daemon)}" data-status="${esc(r.status)}">
@@ -156,7 +189,12 @@ ${b ? `<h3>dockerd log (tail)</h3>${pre(b.dockerdLog)}` : ""}
 }
 
 /** `sections`: further rendered sections (e.g. bisects), placed above the matrix. */
-export function renderHtml(results: readonly CellResult[], goldens: ReadonlyMap<string, GoldenDiff>, generatedAt: string, sections: readonly string[] = []): string {
+export function renderHtml(
+  results: readonly CellResult[],
+  goldens: ReadonlyMap<string, GoldenDiff>,
+  generatedAt: string,
+  sections: readonly string[] = [],
+): string {
   const counts = uniq(results.map((r) => r.status)).map((s) => `${results.filter((r) => r.status === s).length} ${s}`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fwcompat compatibility report</title><style>${STYLE}</style></head>

@@ -26,11 +26,16 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 /** The merged file's envelope, of any version this fwcompat reads; its cells are read one by one. */
-const mergedEnvelope = z.object({ schemaVersion: z.union(READABLE_SCHEMA_VERSIONS.map((v) => z.literal(v))), cells: z.array(z.unknown()) });
+const mergedEnvelope = z.object({
+  schemaVersion: z.union(READABLE_SCHEMA_VERSIONS.map((v) => z.literal(v))),
+  cells: z.array(z.unknown()),
+});
 
 function notAResult(file: string, error: z.ZodError): UserError {
   const issue = error.issues[0];
-  return new UserError(`${file}: not a fwcompat result of schema version ${READABLE_SCHEMA_VERSIONS.join(" or ")} (${issue?.path.join(".") || "root"}: ${issue?.message})`);
+  return new UserError(
+    `${file}: not a fwcompat result of schema version ${READABLE_SCHEMA_VERSIONS.join(" or ")} (${issue?.path.join(".") || "root"}: ${issue?.message})`,
+  );
 }
 
 /** A cell result of any readable version, in today's shape (older results are judged again by today's rules). */
@@ -51,9 +56,13 @@ async function cellsOf(dir: string): Promise<CellResult[]> {
   const cellsDir = join(dir, "cells");
   // a bisect by probe runs no cell: its directory holds only bisect.json
   if (!existsSync(cellsDir) && existsSync(join(dir, BISECT_FILE))) return [];
-  const files = (await readdir(cellsDir).catch(() => {
-    throw new UserError(`${dir}: no results.json, no cells/ directory and no ${BISECT_FILE}; pass a run's or a bisect's output directory`);
-  })).filter((f) => f.endsWith(".json"));
+  const files = (
+    await readdir(cellsDir).catch(() => {
+      throw new UserError(
+        `${dir}: no results.json, no cells/ directory and no ${BISECT_FILE}; pass a run's or a bisect's output directory`,
+      );
+    })
+  ).filter((f) => f.endsWith(".json"));
   return Promise.all(files.map(async (f) => validated(await readJson(join(cellsDir, f)), join(cellsDir, f))));
 }
 

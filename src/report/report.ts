@@ -13,8 +13,14 @@ import type { BisectFile } from "../results/bisect.js";
 const MARKDOWN_LIMIT = 1024 * 1024 - 4096;
 
 /** report.md: the summary table, fit for a README or $GITHUB_STEP_SUMMARY; details stay in index.html. */
-export function renderMarkdownReport(results: readonly CellResult[], generatedAt: string, bisects: readonly BisectFile[] = []): string {
-  const counts = [...new Set(results.map((r) => r.status))].map((s) => `${results.filter((r) => r.status === s).length} ${s}`).join(", ");
+export function renderMarkdownReport(
+  results: readonly CellResult[],
+  generatedAt: string,
+  bisects: readonly BisectFile[] = [],
+): string {
+  const counts = [...new Set(results.map((r) => r.status))]
+    .map((s) => `${results.filter((r) => r.status === s).length} ${s}`)
+    .join(", ");
   const head = `# fwcompat compatibility report\n\n${results.length} cells (${counts}), generated ${generatedAt}. Per-cell evidence: \`index.html#cell-<id>\`.\n\n${bisects.map(bisectMarkdown).join("\n")}`;
   const table = results.length ? renderSummary(results) : "";
   if (Buffer.byteLength(head + table) <= MARKDOWN_LIMIT) return `${head}${table}\n`;
@@ -35,7 +41,10 @@ export interface ReportOptions {
   goldensDir?: string;
 }
 
-export async function writeReport(dirs: readonly string[], options: ReportOptions): Promise<{ cells: number; bisects: number; goldensWritten: string[]; files: string[] }> {
+export async function writeReport(
+  dirs: readonly string[],
+  options: ReportOptions,
+): Promise<{ cells: number; bisects: number; goldensWritten: string[]; files: string[] }> {
   const merged = await mergeResults(dirs);
   const bisects = await bisectsOf(dirs);
   const cellIds = new Set(merged.cells.map((c) => c.cell.id));
@@ -49,10 +58,20 @@ export async function writeReport(dirs: readonly string[], options: ReportOption
   await mkdir(options.out, { recursive: true });
   const files = {
     "results.json": `${JSON.stringify(merged, null, 2)}\n`,
-    "index.html": renderHtml(merged.cells, diffs, merged.generatedAt, bisects.map((b) => bisectHtml(b, cellIds))),
+    "index.html": renderHtml(
+      merged.cells,
+      diffs,
+      merged.generatedAt,
+      bisects.map((b) => bisectHtml(b, cellIds)),
+    ),
     "report.md": renderMarkdownReport(merged.cells, merged.generatedAt, bisects),
     "junit.xml": renderJunit(merged.cells),
   };
   for (const [name, content] of Object.entries(files)) await writeAtomically(join(options.out, name), content);
-  return { cells: merged.cells.length, bisects: bisects.length, goldensWritten, files: Object.keys(files).map((f) => join(options.out, f)) };
+  return {
+    cells: merged.cells.length,
+    bisects: bisects.length,
+    goldensWritten,
+    files: Object.keys(files).map((f) => join(options.out, f)),
+  };
 }

@@ -17,14 +17,20 @@ const fix = (result: CellResult, name: string) => {
   if (!found) throw new Error(`${result.cell.id} has no fix ${name}`);
   return found;
 };
-const byVantage = (probes: CellResult["fixes"][number]["attempt"]["probes"], vantage: string) => probes.filter((p) => p.vantage === vantage);
+const byVantage = (probes: CellResult["fixes"][number]["attempt"]["probes"], vantage: string) =>
+  probes.filter((p) => p.vantage === vantage);
 
 beforeAll(async () => {
   const sources = await sourceDirForTests();
   await access(join(sources, "moby-docker-v29.7.2.tar.xz")).catch(() => {
-    throw new Error(`the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`);
+    throw new Error(
+      `the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`,
+    );
   });
-  run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", { timeoutMs: WARM_RUN_MS, env: { FWCOMPAT_SOURCE_DIR: sources } });
+  run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", {
+    timeoutMs: WARM_RUN_MS,
+    env: { FWCOMPAT_SOURCE_DIR: sources },
+  });
 }, WARM_RUN_TEST_MS);
 
 const IPT = "curl-timeout__dind__docker-29.7.2__1.8.11-nft__fw-iptables";
@@ -43,7 +49,11 @@ describe("Docker 29 built from source, on real hosts", () => {
     for (const id of [IPT, NFT, FLUSH]) {
       const ev = cell(id).baseline?.evidence;
       expect(ev?.dockerdVersion).toBe("Docker version 29.7.2, build 6a43e3d");
-      expect(ev?.engineBuild).toEqual({ tag: "docker-v29.7.2", commit: "6a43e3d5afddf4111da0f864bbc7cae5d7e95001", go: expect.stringMatching(/^go1\.26\.\d+$/) });
+      expect(ev?.engineBuild).toEqual({
+        tag: "docker-v29.7.2",
+        commit: "6a43e3d5afddf4111da0f864bbc7cae5d7e95001",
+        go: expect.stringMatching(/^go1\.26\.\d+$/),
+      });
     }
   });
 
@@ -56,9 +66,12 @@ describe("Docker 29 built from source, on real hosts", () => {
     const result = cell(IPT);
     expect(result.status).toBe("reproduced");
     expect(result.baseline?.evidence?.checkProbe).toBe("buggy");
-    for (const vantage of ["external", "localhost"]) expect(byVantage(result.baseline?.probes ?? [], vantage).some((p) => p.outcome === "timeout")).toBe(true);
+    for (const vantage of ["external", "localhost"])
+      expect(byVantage(result.baseline?.probes ?? [], vantage).some((p) => p.outcome === "timeout")).toBe(true);
     expectEvery(byVantage(result.baseline?.probes ?? [], "host-ip"), (p) => p.pass);
-    expect(result.baseline?.trace?.skippedRules.map((s) => s.rule)).toContain("filter DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER");
+    expect(result.baseline?.trace?.skippedRules.map((s) => s.rule)).toContain(
+      "filter DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER",
+    );
     expect(result.baseline?.missingRules).toContain(`filter DOCKER-FORWARD -i docker0 -j ACCEPT`);
     expectNone(result.baseline?.missingRules, (r) => r.includes("DOCKER-ISOLATION"));
   });
@@ -78,7 +91,9 @@ describe("Docker 29 built from source, on real hosts", () => {
     const moot = fix(cell(NFT), "iptables-upgrade");
     expect(moot.verdict.overall).toBe("not-applicable");
     expect(moot.attempt.reason).toMatch(/nftables firewall backend does not program its rules through iptables/);
-    expect(fix(cell(NFT), "switch-firewall-backend").attempt.reason).toBe("dockerd already uses the nftables firewall backend");
+    expect(fix(cell(NFT), "switch-firewall-backend").attempt.reason).toBe(
+      "dockerd already uses the nftables firewall backend",
+    );
   });
 
   it("switch-firewall-backend on the broken iptables host: nftables in force, judged by traffic per vantage", () => {
@@ -97,10 +112,13 @@ describe("Docker 29 built from source, on real hosts", () => {
     const result = cell(FLUSH);
     expect(result.status).toBe("reproduced");
     const probes = result.baseline?.probes ?? [];
-    for (const vantage of ["localhost", "host-ip", "external"]) expectEvery(byVantage(probes, vantage), (p) => p.outcome === "timeout");
+    for (const vantage of ["localhost", "host-ip", "external"])
+      expectEvery(byVantage(probes, vantage), (p) => p.outcome === "timeout");
     const late = result.baseline?.steps.find((s) => s.name === "after flush: docker run -p 8084:80");
     expect(late?.exitCode).toBe(0);
-    expect(probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network").map((p) => p.outcome)).toEqual(["timeout", "timeout", "timeout"]);
+    expect(
+      probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network").map((p) => p.outcome),
+    ).toEqual(["timeout", "timeout", "timeout"]);
     expect(result.baseline?.errors).toEqual([]);
     expect(result.baseline?.rules.nftBeforeBreak).toMatch(/chain filter-FORWARD \{\n\s+type filter hook forward/);
     expect(result.baseline?.missingRules).toContain("ip docker-bridges base chain filter-FORWARD (hook forward)");
@@ -116,14 +134,19 @@ describe("Docker 29 built from source, on real hosts", () => {
     const { verdict, attempt } = fix(cell(FLUSH), "restart-dockerd");
     expect(verdict.overall).toBe("repaired");
     expect(verdict.vantages).toMatchObject({ localhost: "repaired", "host-ip": "repaired", external: "repaired" });
-    expectEvery(attempt.probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network"), (p) => p.outcome === "ok");
+    expectEvery(
+      attempt.probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network"),
+      (p) => p.outcome === "ok",
+    );
     expect(attempt.missingRules).toEqual([]);
   });
 
   it("a dockerd that refuses to start under the cell's settings is the cell's result, in its own words", () => {
     const result = cell(REFUSED);
     expect(result.status).toBe("refused");
-    expect(result.reason).toMatch(/^forwarding off, restart dockerd: failed to start daemon: .*IPv4 forwarding is disabled/);
+    expect(result.reason).toMatch(
+      /^forwarding off, restart dockerd: failed to start daemon: .*IPv4 forwarding is disabled/,
+    );
     expect(result.baseline?.refusal?.step).toBe("forwarding off, restart dockerd");
     expect(result.baseline?.probes).toEqual([]);
   });

@@ -5,7 +5,15 @@ import { scratchDir } from "../support/scratch.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
 // A one-cell run that stays busy long enough to be interrupted while its host is up.
-const SMALL = ["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--filter", "iptables=1.8.11", "--filter", "scenario=curl-timeout"];
+const SMALL = [
+  "run",
+  "--matrix",
+  "test/fixtures/matrices/integration.yaml",
+  "--filter",
+  "iptables=1.8.11",
+  "--filter",
+  "scenario=curl-timeout",
+];
 
 async function interruptMidRun(signal: "SIGINT" | "SIGTERM" | "SIGKILL") {
   const run = startRun(SMALL);
@@ -44,17 +52,29 @@ describe("no leaks on any exit path", () => {
 });
 
 describe("the machine's own firewall", () => {
-  it("is identical before and after a run that flushes every table inside its hosts", async () => {
-    const before = await machineFirewall();
-    expect(before.nftables, "the machine's nftables ruleset (the engine's own rules at least)").toMatch(/table ip (filter|nat)/);
-    const run = await runCli(
-      ["run", "--matrix", "test/fixtures/matrices/flush-all.yaml", "--out", await scratchDir("fwcompat-firewall-test-")],
-      { timeoutMs: WARM_RUN_MS },
-    );
-    expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
-    const after = await machineFirewall();
-    expect(after.iptables).toBe(before.iptables);
-    expect(after.ip6tables).toBe(before.ip6tables);
-    expect(after.nftables).toBe(before.nftables);
-  }, WARM_RUN_TEST_MS);
+  it(
+    "is identical before and after a run that flushes every table inside its hosts",
+    async () => {
+      const before = await machineFirewall();
+      expect(before.nftables, "the machine's nftables ruleset (the engine's own rules at least)").toMatch(
+        /table ip (filter|nat)/,
+      );
+      const run = await runCli(
+        [
+          "run",
+          "--matrix",
+          "test/fixtures/matrices/flush-all.yaml",
+          "--out",
+          await scratchDir("fwcompat-firewall-test-"),
+        ],
+        { timeoutMs: WARM_RUN_MS },
+      );
+      expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
+      const after = await machineFirewall();
+      expect(after.iptables).toBe(before.iptables);
+      expect(after.ip6tables).toBe(before.ip6tables);
+      expect(after.nftables).toBe(before.nftables);
+    },
+    WARM_RUN_TEST_MS,
+  );
 });

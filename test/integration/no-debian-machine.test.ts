@@ -19,7 +19,8 @@ const STAND_IN = "debian:trixie";
 let aptDir = "";
 let taggedByUs = false;
 
-const imageExists = async (ref: string) => (await execa("docker", ["image", "inspect", ref], { reject: false })).exitCode === 0;
+const imageExists = async (ref: string) =>
+  (await execa("docker", ["image", "inspect", ref], { reject: false })).exitCode === 0;
 
 /** The environment of a machine without a Debian mirror: no mirror override, apt sources without Debian. */
 function noDebianEnv(): Record<string, string> {
@@ -63,32 +64,54 @@ describe("a machine without a Debian mirror", () => {
     expect(await containersCreatedBy(child.pid)).toBe(0);
   });
 
-  it("runs a real cell end to end from debian:trixie and the mirror its apt sources name", async () => {
-    // Where a registry answers, the real image is pulled; here the debootstrapped base stands in.
-    if (!(await imageExists(STAND_IN)) && (await execa("docker", ["pull", STAND_IN], { reject: false })).exitCode !== 0) {
-      const bases = await execa("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}", "fwcompat/base"]);
-      const debootstrapped = bases.stdout.split("\n").find((tag) => tag.startsWith("fwcompat/base:trixie-debootstrap-"));
-      expect(debootstrapped, "needs a debootstrapped trixie base on the engine (any earlier run builds one)").toBeDefined();
-      await execa("docker", ["tag", debootstrapped as string, STAND_IN]);
-      taggedByUs = true;
-    }
-    const out = await scratchDir("fwcompat-no-debian-");
-    const run = await runCli(["run", "--matrix", "test/fixtures/matrices/no-debian-machine.yaml", "--out", out], { timeoutMs: 20 * 60_000, env: noDebianEnv() });
-    expect(run.exitCode, run.stderr.slice(-3000)).toBe(0);
-    expect(run.stderr).toContain("base images: trixie from debian:trixie; Debian mirror from debian:trixie's own apt sources");
-    expect(run.stderr).toMatch(/base trixie: (built|cached) fwcompat\/base:trixie-registry-[0-9a-f]{16} from debian:trixie/);
+  it(
+    "runs a real cell end to end from debian:trixie and the mirror its apt sources name",
+    async () => {
+      // Where a registry answers, the real image is pulled; here the debootstrapped base stands in.
+      if (
+        !(await imageExists(STAND_IN)) &&
+        (await execa("docker", ["pull", STAND_IN], { reject: false })).exitCode !== 0
+      ) {
+        const bases = await execa("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}", "fwcompat/base"]);
+        const debootstrapped = bases.stdout
+          .split("\n")
+          .find((tag) => tag.startsWith("fwcompat/base:trixie-debootstrap-"));
+        expect(
+          debootstrapped,
+          "needs a debootstrapped trixie base on the engine (any earlier run builds one)",
+        ).toBeDefined();
+        await execa("docker", ["tag", debootstrapped as string, STAND_IN]);
+        taggedByUs = true;
+      }
+      const out = await scratchDir("fwcompat-no-debian-");
+      const run = await runCli(["run", "--matrix", "test/fixtures/matrices/no-debian-machine.yaml", "--out", out], {
+        timeoutMs: 20 * 60_000,
+        env: noDebianEnv(),
+      });
+      expect(run.exitCode, run.stderr.slice(-3000)).toBe(0);
+      expect(run.stderr).toContain(
+        "base images: trixie from debian:trixie; Debian mirror from debian:trixie's own apt sources",
+      );
+      expect(run.stderr).toMatch(
+        /base trixie: (built|cached) fwcompat\/base:trixie-registry-[0-9a-f]{16} from debian:trixie/,
+      );
 
-    const files = await readdir(join(out, "cells"));
-    expect(files).toHaveLength(1);
-    const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", files[0] as string), "utf8")));
-    expect(result.status).toBe("works");
-    expect(result.baseline?.evidence?.iptablesPackage).toBe("iptables 1.8.11-2 (Debian trixie)");
-    expect(result.baseline?.evidence?.dockerdVersion).toMatch(/^Docker version 26\.1\.5/);
-    const probes = result.baseline?.probes ?? [];
-    expect(probes.length).toBeGreaterThan(0);
-    expectEvery(probes.filter((p) => p.vantage === "external"), (p) => p.outcome === "ok");
-    expectEvery(probes, (p) => p.pass);
-    const runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId as string;
-    expect(await labelledContainers(runId)).toBe(0);
-  }, 20 * 60_000);
+      const files = await readdir(join(out, "cells"));
+      expect(files).toHaveLength(1);
+      const result = cellResultSchema.parse(JSON.parse(await readFile(join(out, "cells", files[0] as string), "utf8")));
+      expect(result.status).toBe("works");
+      expect(result.baseline?.evidence?.iptablesPackage).toBe("iptables 1.8.11-2 (Debian trixie)");
+      expect(result.baseline?.evidence?.dockerdVersion).toMatch(/^Docker version 26\.1\.5/);
+      const probes = result.baseline?.probes ?? [];
+      expect(probes.length).toBeGreaterThan(0);
+      expectEvery(
+        probes.filter((p) => p.vantage === "external"),
+        (p) => p.outcome === "ok",
+      );
+      expectEvery(probes, (p) => p.pass);
+      const runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId as string;
+      expect(await labelledContainers(runId)).toBe(0);
+    },
+    20 * 60_000,
+  );
 });

@@ -3,7 +3,14 @@ import { chmod, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { HOST_FACT_KEYS, HOST_TOOLS, hostFactsScript, parseCheckProbe, parseKeyValueLines, SHIM_ENV } from "../../src/contract/host-contract.js";
+import {
+  HOST_FACT_KEYS,
+  HOST_TOOLS,
+  hostFactsScript,
+  parseCheckProbe,
+  parseKeyValueLines,
+  SHIM_ENV,
+} from "../../src/contract/host-contract.js";
 import { parseCall, parseTrace } from "../../src/assertions/trace.js";
 import { compiledShimScratch } from "../support/shim.js";
 
@@ -27,7 +34,11 @@ describe("the iptables shim, run for real against a stub build", () => {
     const dir = join(scratch.dir, "shim");
     const bin = join(dir, "build", "bin-nft");
     // A stand-in build: echoes its argv, prints two stderr lines (one with tabs), fails -C with 1.
-    await stub(bin, "iptables", `printf 'ran:%s\\n' "$@"; printf 'first line\\n\\tsecond\\tline\\n' >&2; for a in "$@"; do [ "$a" = -C ] && exit 1; done; exit 0`);
+    await stub(
+      bin,
+      "iptables",
+      `printf 'ran:%s\\n' "$@"; printf 'first line\\n\\tsecond\\tline\\n' >&2; for a in "$@"; do [ "$a" = -C ] && exit 1; done; exit 0`,
+    );
     await writeFile(join(dir, "iptables-dir"), `${bin}\n`);
     await mkdir(join(dir, "sbin"));
     const iptables = join(dir, "sbin", "iptables");
@@ -38,7 +49,21 @@ describe("the iptables shim, run for real against a stub build", () => {
       [SHIM_ENV.iptablesTrace]: join(dir, "trace"),
       [SHIM_ENV.shimErr]: join(dir, "shim-err"),
     };
-    const check = ["-w", "-t", "filter", "-C", "DOCKER-BRIDGE", "-o", "br-1", "-m", "comment", "--comment", "two words", "-j", "DOCKER"];
+    const check = [
+      "-w",
+      "-t",
+      "filter",
+      "-C",
+      "DOCKER-BRIDGE",
+      "-o",
+      "br-1",
+      "-m",
+      "comment",
+      "--comment",
+      "two words",
+      "-j",
+      "DOCKER",
+    ];
     const awkward = ["-N", "tab\there", "new\nline"];
     const before = Date.now();
 
@@ -52,7 +77,13 @@ describe("the iptables shim, run for real against a stub build", () => {
     const text = await readFile(join(dir, "trace"), "utf8");
     expect(text.split("\n").filter(Boolean)).toHaveLength(2);
     const [call, other] = parseTrace(text);
-    expect(call).toMatchObject({ exitCode: 1, tool: "iptables", buildDir: bin, args: check, stderr: "first line\n second line" });
+    expect(call).toMatchObject({
+      exitCode: 1,
+      tool: "iptables",
+      buildDir: bin,
+      args: check,
+      stderr: "first line\n second line",
+    });
     expect(call?.caller).not.toBe("");
     expect(call?.startMs).toBeGreaterThanOrEqual(before - 1000);
     expect(call?.endMs).toBeGreaterThanOrEqual(call?.startMs ?? Infinity);
@@ -71,7 +102,11 @@ describe("host facts, printed by the real script", () => {
     await stub(stubs, "dockerd", "echo 'Docker version 28.5.2, build 1'; echo 'second line'");
     await stub(stubs, HOST_TOOLS.checkProbe, "echo correct");
     // no provenance file for this build: its package line is empty
-    const run = await execa("sh", ["-c", hostFactsScript({ name: "not-installed-here" })], { env: { PATH: `${stubs}:${SAFE_PATH}` }, extendEnv: false, reject: false });
+    const run = await execa("sh", ["-c", hostFactsScript({ name: "not-installed-here" })], {
+      env: { PATH: `${stubs}:${SAFE_PATH}` },
+      extendEnv: false,
+      reject: false,
+    });
     const out = run.stdout.split("\n");
     expect(out.map((l) => l.split("=")[0])).toEqual([...HOST_FACT_KEYS]);
     expect(out).toContain("dockerdVersion=Docker version 28.5.2, build 1 second line");
@@ -90,7 +125,11 @@ describe("the -C self-probe, run for real against a stub iptables", () => {
       "iptables",
       `for a in "$@"; do case "$a" in -N) ${createFails ? "echo 'iptables: Permission denied' >&2; exit 4" : "exit 0"};; -C) exit ${cExit};; esac; done; exit 0`,
     );
-    const run = await execa("sh", [join(HOST_FILES, HOST_TOOLS.checkProbe)], { env: { PATH: `${stubs}:${SAFE_PATH}` }, extendEnv: false, reject: false });
+    const run = await execa("sh", [join(HOST_FILES, HOST_TOOLS.checkProbe)], {
+      env: { PATH: `${stubs}:${SAFE_PATH}` },
+      extendEnv: false,
+      reject: false,
+    });
     return { text: run.stdout, answer: parseCheckProbe(run.stdout) };
   };
 

@@ -17,7 +17,8 @@ describe("the probe script, run by this machine's sh", () => {
     const run = async (who: string) => {
       const specs = [failing(who)];
       const out = await execa("sh", ["-c", probeScript(specs, 1000)], { reject: false });
-      return parseProbeOutput(specs, { exitCode: out.exitCode ?? -1, stdout: out.stdout, stderr: out.stderr, ms: 0 })[0]?.detail;
+      return parseProbeOutput(specs, { exitCode: out.exitCode ?? -1, stdout: out.stdout, stderr: out.stderr, ms: 0 })[0]
+        ?.detail;
     };
     expect(await Promise.all([run("first"), run("second")])).toEqual(["first refused", "second refused"]);
   });

@@ -10,7 +10,11 @@ const sh = async (script: string) => {
 
 describe("a batch of steps in one call (real sh)", () => {
   it("keeps each step's exit code, stdout and stderr apart, byte for byte", async () => {
-    const steps = [{ script: "echo one; echo warn >&2" }, { script: "printf 'no newline\\n\\n'; exit 4", mayFail: true }, { script: "printf '%s' 'x@@y'" }];
+    const steps = [
+      { script: "echo one; echo warn >&2" },
+      { script: "printf 'no newline\\n\\n'; exit 4", mayFail: true },
+      { script: "printf '%s' 'x@@y'" },
+    ];
     const results = parseStepBatch(await sh(stepBatchScript(steps, "a1b2")), "a1b2", steps.length);
     expect(results.map((r) => [r.exitCode, r.stdout, r.stderr])).toEqual([
       [0, "one\n", "warn\n"],
@@ -23,7 +27,10 @@ describe("a batch of steps in one call (real sh)", () => {
   it("reads the last step even when the transport trimmed the final newline (as ssh output may be)", async () => {
     const out = await sh(stepBatchScript([{ script: "echo a" }, { script: "echo b" }], "e5"));
     const results = parseStepBatch({ ...out, stdout: out.stdout.replace(/\n+$/, "") }, "e5", 2);
-    expect(results.map((r) => [r.exitCode, r.stdout])).toEqual([[0, "a\n"], [0, "b\n"]]);
+    expect(results.map((r) => [r.exitCode, r.stdout])).toEqual([
+      [0, "a\n"],
+      [0, "b\n"],
+    ]);
   });
 
   it("stops after the first failing step that may not fail", async () => {
@@ -31,6 +38,4 @@ describe("a batch of steps in one call (real sh)", () => {
     const results = parseStepBatch(await sh(stepBatchScript(steps, "c3")), "c3", 2);
     expect(results.map((r) => r.exitCode)).toEqual([1]);
   });
-
 });
-

@@ -6,7 +6,11 @@ import { WARM_UP_FILE, type WarmUpState } from "./warm-up-state.js";
 // Before each integration file: the images the global setup warms are ready, or the file fails
 // with the reason they are not (an unreachable engine, a build that failed).
 const stateFile = join(inject("scratchRoot"), WARM_UP_FILE);
-const readState = () => readFile(stateFile, "utf8").then((text) => JSON.parse(text) as WarmUpState, () => undefined);
+const readState = () =>
+  readFile(stateFile, "utf8").then(
+    (text) => JSON.parse(text) as WarmUpState,
+    () => undefined,
+  );
 
 let state = await readState();
 while (!state) {

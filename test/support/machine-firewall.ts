@@ -32,10 +32,15 @@ async function saved(tool: "iptables-save" | "ip6tables-save"): Promise<string> 
 
 async function ruleset(): Promise<string> {
   const nft = await execa("nft", ["list", "ruleset"], { reject: false });
-  if (nft.exitCode !== 0) throw new Error(`nft list ruleset failed (${nft.stderr || nft.message}); install nftables (scripts/setup.sh does)`);
+  if (nft.exitCode !== 0)
+    throw new Error(`nft list ruleset failed (${nft.stderr || nft.message}); install nftables (scripts/setup.sh does)`);
   return withoutEngineBridgeRules(nft.stdout.replace(/counter packets \d+ bytes \d+/g, "counter"));
 }
 
 export async function machineFirewall(): Promise<MachineFirewall> {
-  return { iptables: await saved("iptables-save"), ip6tables: await saved("ip6tables-save"), nftables: await ruleset() };
+  return {
+    iptables: await saved("iptables-save"),
+    ip6tables: await saved("ip6tables-save"),
+    nftables: await ruleset(),
+  };
 }

@@ -15,7 +15,10 @@ export interface MatrixRun {
   cell(prefix: string): CellResult;
 }
 
-export async function runMatrixForTest(matrix: string, options: { timeoutMs: number; env?: Record<string, string> }): Promise<MatrixRun> {
+export async function runMatrixForTest(
+  matrix: string,
+  options: { timeoutMs: number; env?: Record<string, string> },
+): Promise<MatrixRun> {
   const out = await scratchDir("fwcompat-it-");
   const run = await runCli(["run", "--matrix", matrix, "--out", out], options);
   const cells = new Map((await readCells(out)).map((result) => [result.cell.id, result]));
@@ -27,7 +30,8 @@ export async function runMatrixForTest(matrix: string, options: { timeoutMs: num
     output,
     cell(prefix) {
       const found = [...cells.values()].find((c) => c.cell.id.startsWith(prefix));
-      if (!found) throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
+      if (!found)
+        throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
       return found;
     },
   };

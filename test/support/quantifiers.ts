@@ -4,15 +4,29 @@ import { expect } from "vitest";
 // the data it should check never came. These fail then, and name the items that break the rule.
 
 /** Every item satisfies `predicate`, and there is at least one item. */
-export function expectEvery<T>(items: readonly T[] | undefined, predicate: (item: T, index: number) => unknown, what = "items"): void {
+export function expectEvery<T>(
+  items: readonly T[] | undefined,
+  predicate: (item: T, index: number) => unknown,
+  what = "items",
+): void {
   const checked = nonEmpty(items, what, "every");
-  expect(checked.filter((item, index) => !predicate(item, index)), `${what} that do not hold`).toEqual([]);
+  expect(
+    checked.filter((item, index) => !predicate(item, index)),
+    `${what} that do not hold`,
+  ).toEqual([]);
 }
 
 /** No item satisfies `predicate`, and there is at least one item. */
-export function expectNone<T>(items: readonly T[] | undefined, predicate: (item: T, index: number) => unknown, what = "items"): void {
+export function expectNone<T>(
+  items: readonly T[] | undefined,
+  predicate: (item: T, index: number) => unknown,
+  what = "items",
+): void {
   const checked = nonEmpty(items, what, "none");
-  expect(checked.filter((item, index) => predicate(item, index)), `${what} that should not hold`).toEqual([]);
+  expect(
+    checked.filter((item, index) => predicate(item, index)),
+    `${what} that should not hold`,
+  ).toEqual([]);
 }
 
 function nonEmpty<T>(items: readonly T[] | undefined, what: string, quantifier: string): readonly T[] {

@@ -12,6 +12,9 @@ declare module "vitest" {
 /** A new directory inside this test run's scratch directory: no fixed path, nothing shared with another run. */
 export async function scratchDir(prefix: string): Promise<string> {
   const root = inject("scratchRoot");
-  if (!root) throw new Error("scratchDir() needs the integration tier's global setup (test/support/integration-setup.ts), which makes the run's scratch directory");
+  if (!root)
+    throw new Error(
+      "scratchDir() needs the integration tier's global setup (test/support/integration-setup.ts), which makes the run's scratch directory",
+    );
   return mkdtemp(join(root, prefix));
 }

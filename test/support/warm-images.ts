@@ -19,7 +19,12 @@ const WARM = [
   { matrix: "test/fixtures/matrices/broken-daemon.yaml", engine: "docker-28.5.2", iptables: "1.8.11-2" },
   { matrix: "test/fixtures/user-scenario/matrix.yaml", engine: "docker-28.5.2", iptables: "1.8.11-2" },
   // Docker 29 compiled from the moby archive in the shared source directory
-  { matrix: "test/fixtures/matrices/docker29.yaml", engine: "docker-29.7.2", iptables: "1.8.11", sourceFile: "moby-docker-v29.7.2.tar.xz" },
+  {
+    matrix: "test/fixtures/matrices/docker29.yaml",
+    engine: "docker-29.7.2",
+    iptables: "1.8.11",
+    sourceFile: "moby-docker-v29.7.2.tar.xz",
+  },
 ] as const;
 
 /**
@@ -32,14 +37,26 @@ export async function warmImages(log: (line: string) => void): Promise<void> {
   for (const entry of WARM) {
     const started = performance.now();
     const sources = "sourceFile" in entry ? await sourceDirForTests() : undefined;
-    if (sources && "sourceFile" in entry && !(await access(join(sources, entry.sourceFile)).then(() => true, () => false))) {
+    if (
+      sources &&
+      "sourceFile" in entry &&
+      !(await access(join(sources, entry.sourceFile)).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       // the test that needs it fails naming the missing file; the other files need not wait for it
       log(`warm: ${entry.matrix} not warmed: no ${entry.sourceFile} in ${sources}`);
       continue;
     }
-    await withSourceDir(sources, () => hostImageFor(docker, entry, (line) => log(`  ${line}`))).catch((error: unknown) => {
-      throw new Error(`warming the images of ${entry.matrix} (${entry.engine}) failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    });
+    await withSourceDir(sources, () => hostImageFor(docker, entry, (line) => log(`  ${line}`))).catch(
+      (error: unknown) => {
+        throw new Error(
+          `warming the images of ${entry.matrix} (${entry.engine}) failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      },
+    );
     log(`warm: ${entry.matrix} ${entry.engine} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 }

@@ -24,8 +24,18 @@ describe("probe classification", () => {
   });
 
   it("parses the batch output, checks who answered and judges against the expectation", () => {
-    const specs = [spec(), spec({ target: "b" }), spec({ target: "c", vantage: "cross-network", expect: "blocked" }), spec({ target: "d" })];
-    const stdout = ["0|0|12|n1c1|", "1|0|15|n2c1|", "2|28|3002||curl: (28) Connection timed out after 3002 milliseconds", ""].join("\n");
+    const specs = [
+      spec(),
+      spec({ target: "b" }),
+      spec({ target: "c", vantage: "cross-network", expect: "blocked" }),
+      spec({ target: "d" }),
+    ];
+    const stdout = [
+      "0|0|12|n1c1|",
+      "1|0|15|n2c1|",
+      "2|28|3002||curl: (28) Connection timed out after 3002 milliseconds",
+      "",
+    ].join("\n");
     const results = parseProbeOutput(specs, { exitCode: 0, stdout, stderr: "", ms: 3100 });
     expect(results.map((r) => [r.outcome, r.pass, r.ms])).toEqual([
       ["ok", true, 12],

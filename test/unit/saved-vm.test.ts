@@ -8,7 +8,8 @@ import { expectEvery } from "../support/quantifiers.js";
 // The cache directory is read when the module loads: point it at a scratch directory first.
 const states = await mkdtemp(join(tmpdir(), "fwcompat-vm-states-"));
 process.env.FWCOMPAT_VM_STATES = states;
-const { acquireSlot, restorableNetworkXml, savedVmKey, slotName } = await import("../../src/harness/vagrant/saved-vm.js");
+const { acquireSlot, restorableNetworkXml, savedVmKey, slotName } =
+  await import("../../src/harness/vagrant/saved-vm.js");
 
 // what `virsh net-dumpxml` printed for a network vagrant-libvirt made (libvirt 9.0)
 const NETWORK_XML = `<network connections='1'>
