@@ -60,6 +60,13 @@ module.exports = {
       to: { path: "^src/run/", pathNot: "^src/run/(session/|bisect/(bisect|plan|session-judge)\\.ts$)" },
     },
     {
+      name: "cli-reaches-the-engine-through-the-session",
+      comment: "the CLI connects, runs and cleans through src/run/session; it imports nothing from the harness",
+      severity: "error",
+      from: { path: "^src/cli/" },
+      to: { path: "^src/harness/" },
+    },
+    {
       name: "commands-do-not-call-commands",
       comment: "a command reaches a run through the session, not through another command's entry point",
       severity: "error",

@@ -11,8 +11,8 @@ const log = plainLog();
 async function withEngine(
   work: (docker: Docker, log: (line: string) => void, progress: ProgressSink) => Promise<number>,
 ): Promise<number> {
-  const { connectEngine } = await import("../harness/engine.js");
-  const docker = connectEngine();
+  const { openEngine } = await import("../run/session/engine-connection.js");
+  const docker = openEngine();
   const display = await progressDisplay();
   installSignalHandlers(display.log);
   try {
@@ -37,24 +37,17 @@ const actions: CommandActions = {
   plan: async (options) => (await import("./report-commands.js")).planCommand(options),
   bisect: async (options) => {
     installSignalHandlers(log);
-    const [{ bisectCommand }, { connectEngine }] = await Promise.all([
+    const [{ bisectCommand }, { openEngine }] = await Promise.all([
       import("./bisect-command.js"),
-      import("../harness/engine.js"),
+      import("../run/session/engine-connection.js"),
     ]);
-    return bisectCommand(options, connectEngine(), log);
+    return bisectCommand(options, openEngine(), log);
   },
   clean: async () => {
-    const [{ assertEngineReachable, connectEngine }, { sweep }, { sweepVagrant }] = await Promise.all([
-      import("../harness/engine.js"),
-      import("../harness/sweep.js"),
-      import("../harness/providers/vagrant.js"),
-    ]);
-    const docker = connectEngine();
-    await assertEngineReachable(docker);
-    const count = await sweep(docker);
-    const vms = await sweepVagrant();
+    const { openEngine, removeLeftovers } = await import("../run/session/engine-connection.js");
+    const count = await removeLeftovers(openEngine());
     log(
-      `removed ${count.containers} containers, ${count.networks} networks, ${count.volumes} volumes and ${vms} VMs left by killed runs`,
+      `removed ${count.containers} containers, ${count.networks} networks, ${count.volumes} volumes and ${count.vms} VMs left by killed runs`,
     );
     return 0;
   },
