@@ -1,3 +1,4 @@
+import type { Catalogue } from "./catalogue.js";
 import type { MatrixFile } from "./schema.js";
 
 export interface KnownScenario {
@@ -10,6 +11,8 @@ export interface KnownScenario {
 export interface KnownNames {
   scenarios: ReadonlyMap<string, KnownScenario>;
   fixes: ReadonlySet<string>;
+  /** the builds and engines a matrix may pick by name */
+  catalogue: Catalogue;
 }
 
 export interface Problem {

@@ -1,4 +1,5 @@
 import { UserError } from "../errors.js";
+import { pickFromCatalogue } from "./catalogue.js";
 import { crossReferenceProblems, withExplicitVariants, type KnownNames } from "./cross-references.js";
 import { loadDeclarativeScenarios } from "./declarative.js";
 import { matrixFileSchema, type LoadedMatrix } from "./schema.js";
@@ -10,7 +11,10 @@ export async function loadMatrixFile(file: string, known: KnownNames, option = "
 }
 
 export function parseMatrixText(text: string, file: string, known: KnownNames): LoadedMatrix {
-  const { data, located } = parseYamlWithSchema(text, file, matrixFileSchema);
+  const { data: written, located } = parseYamlWithSchema(text, file, matrixFileSchema);
+  const { matrix: data, problems: unknownNames } = pickFromCatalogue(written, known.catalogue);
+  const unknownName = unknownNames[0];
+  if (unknownName) throw new UserError(`${located.locate(unknownName.path)}: ${unknownName.message}`);
   const scenarios = loadDeclarativeScenarios(data, file, located, new Set(known.scenarios.keys()));
   const withDeclared: KnownNames = {
     ...known,

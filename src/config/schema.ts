@@ -240,11 +240,20 @@ export const declarativeScenarioSchema = z.strictObject({
     .default([]),
 });
 
+/** The catalogue shipped with fwcompat (catalogue.yaml): every iptables build and engine it knows, each once. */
+export const catalogueFileSchema = z.strictObject({
+  version: z.literal(1),
+  iptables: z.array(iptablesBuildSchema).default([]),
+  engines: z.array(engineSchema).default([]),
+});
+
 export const matrixFileSchema = z.strictObject({
   version: z.literal(1),
   settings: settingsSchema.default(() => settingsSchema.parse({})),
-  iptables: axis(iptablesBuildSchema),
-  engines: axis(engineSchema),
+  /** catalogue names (e.g. "1.8.11"), or builds of this file's own; one named like a catalogue entry replaces it */
+  iptables: axis(z.union([name, iptablesBuildSchema])),
+  /** catalogue names (e.g. docker-28.5.2), or engines of this file's own; one named like a catalogue entry replaces it */
+  engines: axis(z.union([name, engineSchema])),
   daemon: axis(daemonOptionSetSchema),
   topologies: axis(topologySchema),
   matrix: axis(matrixBlockSchema),
@@ -254,7 +263,11 @@ export const matrixFileSchema = z.strictObject({
   scenarioDir: z.string().min(1).optional(),
 });
 
-export type MatrixFile = z.infer<typeof matrixFileSchema>;
+export type CatalogueFile = z.infer<typeof catalogueFileSchema>;
+/** A matrix file as written: its builds and engines may still be catalogue names. */
+export type WrittenMatrixFile = z.infer<typeof matrixFileSchema>;
+/** A matrix file with every build and engine a full entry (catalogue names replaced by their entries). */
+export type MatrixFile = Omit<WrittenMatrixFile, "iptables" | "engines"> & { iptables: IptablesBuild[]; engines: Engine[] };
 export type Settings = z.infer<typeof settingsSchema>;
 export type IptablesBuild = z.infer<typeof iptablesBuildSchema>;
 export type IptablesSource = z.infer<typeof iptablesSourceSchema>;

@@ -47,7 +47,7 @@ export function parseYamlWithSchema<T extends z.ZodTypeAny>(
   };
   const parsed = schema.safeParse(toJS(doc, file, lineCounter));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    const issue = reportedIssue(parsed.error.issues[0] as z.core.$ZodIssue);
     // An unknown key is best shown where it is written, not where its object starts.
     const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
     throw new UserError(`${locate(path)}: ${describeIssue(issue)}`);
@@ -78,6 +78,18 @@ function toJS(doc: Document, file: string, lineCounter: LineCounter): unknown {
   }
 }
 
+/**
+ * Of a union's alternatives (e.g. a string or a list of them, a catalogue name or a whole entry),
+ * the issue of the one whose shape the value has, with its full path, so it is shown where it is.
+ */
+function reportedIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== "invalid_union" || "discriminator" in issue) return issue;
+  const branch =
+    issue.errors.find((e) => e[0] && !(e[0].code === "invalid_type" && e[0].path.length === 0)) ?? issue.errors[0];
+  const inner = branch?.[0];
+  return inner ? reportedIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue) : issue;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
   if (issue.code === "unrecognized_keys") {
@@ -85,13 +97,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === "invalid_union" && "discriminator" in issue) {
     return `${where}unknown or missing 'kind'; use one of the documented source kinds`;
-  }
-  if (issue.code === "invalid_union") {
-    // Of the alternatives (e.g. a string or a list of them), report the one whose shape the value has.
-    const branch =
-      issue.errors.find((e) => e[0] && !(e[0].code === "invalid_type" && e[0].path.length === 0)) ?? issue.errors[0];
-    const inner = branch?.[0];
-    if (inner) return describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
   }
   return `${where}${issue.message}`;
 }

@@ -4,8 +4,12 @@ import type { Scenario } from "../api/scenario.js";
 import type { KnownNames } from "../config/cross-references.js";
 import type { LoadedScenario } from "../config/schema.js";
 import { FIXES } from "../fixes/index.js";
+import { packagedCatalogue } from "./session/catalogue-file.js";
 
-/** Built-in scenario (with variants) and fix names a matrix file may reference; its own declarative scenarios are added when it loads. */
+/**
+ * Built-in scenario (with variants) and fix names a matrix file may reference, and the shipped
+ * catalogue it picks builds and engines from; its own declarative scenarios are added when it loads.
+ */
 export const KNOWN_NAMES: KnownNames = {
   scenarios: new Map(
     [...SCENARIOS].map(([name, scenario]) => [
@@ -14,6 +18,9 @@ export const KNOWN_NAMES: KnownNames = {
     ]),
   ),
   fixes: new Set(FIXES.keys()),
+  get catalogue() {
+    return packagedCatalogue();
+  },
 };
 
 /** Every scenario a run can use: the built-in ones and those the matrix declares in YAML. */
