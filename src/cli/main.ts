@@ -51,9 +51,13 @@ const actions: CommandActions = {
     );
     return 0;
   },
-  schema: async () => {
-    const [{ z }, { matrixFileSchema }] = await Promise.all([import("zod"), import("../config/schema.js")]);
-    process.stdout.write(`${JSON.stringify(z.toJSONSchema(matrixFileSchema, { io: "input" }), null, 2)}\n`);
+  schema: async ({ catalogue }) => {
+    const [{ z }, { matrixFileSchema, catalogueFileSchema }] = await Promise.all([
+      import("zod"),
+      import("../config/schema.js"),
+    ]);
+    const schema = catalogue ? catalogueFileSchema : matrixFileSchema;
+    process.stdout.write(`${JSON.stringify(z.toJSONSchema(schema, { io: "input" }), null, 2)}\n`);
     return 0;
   },
 };

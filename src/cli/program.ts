@@ -29,7 +29,12 @@ export interface CommandActions {
   plan(options: PlanOptions): Promise<number>;
   bisect(options: BisectOptions): Promise<number>;
   clean(): Promise<number>;
-  schema(): Promise<number>;
+  schema(options: SchemaOptions): Promise<number>;
+}
+
+export interface SchemaOptions {
+  /** the catalogue file's schema instead of the matrix file's */
+  catalogue: boolean;
 }
 
 export interface ProgramOutput {
@@ -217,9 +222,11 @@ export function fwcompatProgram(
   command("clean", "remove everything left by runs that were killed").action(async () => {
     exitCode = await actions.clean();
   });
-  command("schema", "print the JSON schema of matrix files").action(async () => {
-    exitCode = await actions.schema();
-  });
+  command("schema", "print the JSON schema of matrix files")
+    .option("--catalogue", "print the schema of the catalogue file (catalogue.yaml) instead", false)
+    .action(async (options: SchemaOptions) => {
+      exitCode = await actions.schema({ catalogue: options.catalogue });
+    });
   return { program, exitCode: () => exitCode };
 }
 

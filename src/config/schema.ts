@@ -267,7 +267,10 @@ export type CatalogueFile = z.infer<typeof catalogueFileSchema>;
 /** A matrix file as written: its builds and engines may still be catalogue names. */
 export type WrittenMatrixFile = z.infer<typeof matrixFileSchema>;
 /** A matrix file with every build and engine a full entry (catalogue names replaced by their entries). */
-export type MatrixFile = Omit<WrittenMatrixFile, "iptables" | "engines"> & { iptables: IptablesBuild[]; engines: Engine[] };
+export type MatrixFile = Omit<WrittenMatrixFile, "iptables" | "engines"> & {
+  iptables: IptablesBuild[];
+  engines: Engine[];
+};
 export type Settings = z.infer<typeof settingsSchema>;
 export type IptablesBuild = z.infer<typeof iptablesBuildSchema>;
 export type IptablesSource = z.infer<typeof iptablesSourceSchema>;

@@ -171,3 +171,12 @@ describe("matrix.schema.json", () => {
     expect(committed).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(matrixFileSchema, { io: "input" }))));
   });
 });
+
+describe("catalogue.schema.json", () => {
+  it("is the one generated from the catalogue's zod schema (run `npm run schema` after changing it)", async () => {
+    const { z } = await import("zod");
+    const { catalogueFileSchema } = await import("../../src/config/schema.js");
+    const committed = JSON.parse(readFileSync(new URL("../../catalogue.schema.json", import.meta.url), "utf8"));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(catalogueFileSchema, { io: "input" }))));
+  });
+});
