@@ -16,17 +16,11 @@ import {
   type Rule,
 } from "./fake-host.js";
 
-/** Five builds in version order, a 28.x engine, one bridge besides the default one: small, but every fix has a choice to make. */
+/** Five catalogue builds in version order, a 28.x engine, one bridge besides the default one: small, but every fix has a choice to make. */
 export const MATRIX_YAML = `
 version: 1
-iptables:
-  - { name: "1.8.9", version: 1.8.9-2, source: { kind: debian, suite: bookworm, version: 1.8.9-2 } }
-  - { name: "1.8.10", version: 1.8.10, source: { kind: tarball, file: iptables-1.8.10.tar.xz, sha256: 5cc255c189356e317d070755ce9371eb63a1b783c34498fb8c30264f3cc59c9c } }
-  - { name: "1.8.11", version: 1.8.11, source: { kind: tarball, file: iptables-1.8.11.tar.xz, sha256: d87303d55ef8c92bcad4dd3f978b26d272013642b029425775f5bad1009fe7b2 } }
-  - { name: "1.8.11-2", version: 1.8.11-2, source: { kind: debian, suite: trixie, version: 1.8.11-2 } }
-  - { name: "1.8.13-1", version: 1.8.13-1, source: { kind: debian, suite: sid, version: 1.8.13-1 } }
-engines:
-  - { name: docker-28.5.2, version: 28.5.2, source: { kind: debian, suite: sid, version: 28.5.2 } }
+iptables: ["1.8.9", "1.8.10", "1.8.11", "1.8.11-2", "1.8.13-1"]
+engines: [docker-28.5.2]
 daemon:
   - { name: proxy-off, options: { userland-proxy: false } }
   - { name: proxy-on, options: { userland-proxy: true } }

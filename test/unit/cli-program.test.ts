@@ -235,6 +235,13 @@ describe("the command line", () => {
     expect(await refusal(["frobnicate"])).toBe("unknown command 'frobnicate'; fwcompat --help lists the commands");
   });
 
+  it("schema prints the matrix file's schema, with --catalogue the catalogue's", async () => {
+    expect((await parse(["schema"])).calls).toEqual([{ command: "schema", options: { catalogue: false } }]);
+    expect((await parse(["schema", "--catalogue"])).calls).toEqual([
+      { command: "schema", options: { catalogue: true } },
+    ]);
+  });
+
   it("--help prints the commands, each command's --help its own options; nothing runs", async () => {
     const top = await parse(["--help"]);
     expect(top).toMatchObject({ code: 0, calls: [] });
