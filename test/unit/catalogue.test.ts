@@ -173,8 +173,7 @@ iptables:
   });
 
   it("that cannot be read is one line naming it", () => {
-    expect(thrown(() => loadCatalogueFile("/nonexistent/catalogue.yaml"))).toBe(
-      "/nonexistent/catalogue.yaml: cannot read the catalogue (ENOENT)",
-    );
+    const missing = new URL("test/fixtures/no-such-catalogue.yaml", repo).pathname;
+    expect(thrown(() => loadCatalogueFile(missing))).toBe(`${missing}: cannot read the catalogue (ENOENT)`);
   });
 });
