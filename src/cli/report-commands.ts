@@ -21,9 +21,15 @@ export async function reportCommand(args: ReportOptions, log: Log): Promise<numb
   const out = resolve(args.out ?? "report");
   const written = await writeReport(args.paths, { out, updateGoldens: args.updateGoldens, goldensDir: args.goldens });
   if (written.goldensWritten.length) log(`goldens updated: ${written.goldensWritten.join(", ")}`);
+  for (const { source, reason } of written.unread) log(`left out of the report: ${source}: ${reason}`);
   log(`report of ${written.cells} cell(s)${written.bisects ? ` and ${written.bisects} bisect(s)` : ""}: ${written.files.join(", ")}`);
-  return 0;
+  if (written.unread.length === 0) return 0;
+  log(`report written without ${written.unread.length} result(s) it could not read or judge (named above and at the top of the page)`);
+  return REPORT_INCOMPLETE;
 }
+
+/** The page was written, but some result files were left out or rendered without their unreadable evidence. */
+export const REPORT_INCOMPLETE = 3;
 
 /** Prints the cells a matrix would run, e.g. as a GitHub Actions matrix (one shard per cell). */
 export async function planCommand(args: PlanOptions): Promise<number> {
