@@ -12,7 +12,7 @@ nav.views{margin:.4em 0 1em}nav.views a{margin-right:1.2em}
 table{border-collapse:collapse;background:#fff}th,td{border:1px solid #d0d7de;padding:.35em .5em;vertical-align:top}
 th{background:#f1f3f5;text-align:left}
 table.matrix{width:100%}table.matrix>tbody>tr>th{width:17em;font-weight:600}
-table.matrix td.cells{display:flex;flex-wrap:wrap;gap:.3em;border:0;border-top:1px solid #d0d7de}
+table.matrix .chips{display:flex;flex-wrap:wrap;gap:.3em}
 .counts{color:#5b6570;font-weight:400}
 a.cell-link{display:inline-block;color:inherit;text-decoration:none;border-radius:4px;padding:.15em .45em;border:1px solid rgba(0,0,0,.08);white-space:nowrap}
 a.cell-link:hover{outline:2px solid #0969da}
@@ -23,10 +23,11 @@ a.cell-link:hover{outline:2px solid #0969da}
 .v.fail{background:#cf222e;color:#fff}
 .sec{font-size:.7em;font-weight:700;color:#fff;background:#a4161a;border-radius:3px;padding:0 .3em;margin-left:.3em}
 .fix{font-size:.9em}.fix.repaired,.fix.ok{color:#1a7f37}.fix.still-broken,.fix.regressed,.fix.error{color:#cf222e}.fix.not-applicable{color:#6e7781}.fix.partial{color:#9a6700}
-table.fixes td:last-child{display:flex;gap:1em;flex-wrap:wrap;border:0}
+table.fixes .verdicts{display:flex;gap:1.2em;flex-wrap:wrap}
 details.verdict>summary{cursor:pointer;font-weight:600}details.verdict ul{margin:.2em 0;padding-left:1.2em;font-size:.9em}
-.upgrade-choice{display:flex;gap:1em;align-items:center;flex-wrap:wrap}.upgrade-choice fieldset{border:1px solid #d0d7de;border-radius:6px;background:#fff}
-.upgrade-choice legend{font-weight:700}.upgrade-choice .arrow{font-size:1.6em}
+.upgrade-choice{display:flex;flex-direction:column;gap:.4em;align-items:flex-start}
+.upgrade-choice fieldset{display:flex;gap:1.2em;flex-wrap:wrap;align-items:center;border:1px solid #d0d7de;border-radius:6px;background:#fff;margin:0;padding:.4em .8em}
+.upgrade-choice legend{font-weight:700}.upgrade-choice .arrow{font-size:1.3em;margin-left:1.5em}
 .security{font-size:.9em;color:#fff;background:#a4161a;padding:.2em .5em;margin:.3em 0;border-radius:3px}
 .security ul{margin:.2em 0}
 section.security-first{border:2px solid #a4161a;border-radius:6px;padding:.2em 1em;background:#fff5f5}section.security-first h2{color:#a4161a}
@@ -97,6 +98,7 @@ function applyUpgrade(){
     row.append(td(c.d.scenario),td(c.d.topology+' · '+c.d.provider),td(cellLink(a)),td(cellLink(b)),td(lines.join('; ')));
     body.append(row);
   }
+  if(!body.children.length){const row=document.createElement('tr');const cell=td('no differences');cell.colSpan=5;row.append(cell);body.append(row);}
   document.getElementById('upgrade-summary').textContent=both+' cell(s) ran on both: '+differ+' differ, '+(both-differ)+' the same'+(oneSide?'; '+oneSide+' ran on one side only':'')+'.';
 }
 all('#upgrade-view select').forEach(s=>s.addEventListener('change',applyUpgrade));

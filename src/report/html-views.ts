@@ -35,7 +35,7 @@ export function matrixTable(results: readonly CellResult[]): Html {
   const body = rows.map((cells) => {
     const [first] = cells as [CellResult];
     const lane = first.cell.provider === "dind" ? "" : html` <small>[${first.cell.provider} VM]</small>`;
-    return html`<tr data-row data-engine="${first.cell.engine}" data-iptables="${first.cell.iptables}" data-backend="${first.cell.backend}" data-daemon="${first.cell.daemon}"><th>${first.cell.engine}${lane}<br><small>iptables ${first.cell.iptables} (${first.cell.backend}) · ${first.cell.daemon}</small><br><small class="counts">${countsOf(cells).join(", ")}</small></th><td class="cells">${cells.map(cellChip)}</td></tr>\n`;
+    return html`<tr data-row data-engine="${first.cell.engine}" data-iptables="${first.cell.iptables}" data-backend="${first.cell.backend}" data-daemon="${first.cell.daemon}"><th>${first.cell.engine}${lane}<br><small>iptables ${first.cell.iptables} (${first.cell.backend}) · ${first.cell.daemon}</small><br><small class="counts">${countsOf(cells).join(", ")}</small></th><td class="cells"><div class="chips">${cells.map(cellChip)}</div></td></tr>\n`;
   });
   return html`<table class="matrix"><thead><tr><th>engine / iptables / daemon</th><th>scenarios run (status, failing vantages)</th></tr></thead><tbody>${body}</tbody></table>`;
 }
@@ -73,6 +73,9 @@ export function unreadSection(unread: readonly UnreadResult[]): Html | undefined
 
 export const FIX_VERDICT_ORDER = ["repaired", "partial", "still-broken", "regressed", "ok", "not-applicable", "error"] as const;
 
+/** "repaired 4/4": of the cells the fix applied to; not-applicable counts stand alone (the cell had nothing to fix). */
+export const fixCount = (verdict: string, cells: number, applicable: number): string => (verdict === "not-applicable" ? `${verdict} ${cells}` : `${verdict} ${cells}/${applicable}`);
+
 /** "Which fix works?": per scenario and fix, how many cells gave each verdict, each count opening the list of its cells. */
 export function fixView(results: readonly CellResult[]): Html | undefined {
   const pairs = uniq(results.flatMap((r) => r.fixes.map((f) => JSON.stringify([scenarioOf(r), f.verdict.fix]))));
@@ -80,13 +83,14 @@ export function fixView(results: readonly CellResult[]): Html | undefined {
   const rows = pairs.map((pair) => {
     const [scenario, fix] = JSON.parse(pair) as [string, string];
     const judged = results.flatMap((r) => (scenarioOf(r) === scenario ? r.fixes.filter((f) => f.verdict.fix === fix).map((f) => ({ r, overall: f.verdict.overall })) : []));
+    const applicable = judged.filter((j) => j.overall !== "not-applicable").length;
     const verdicts = FIX_VERDICT_ORDER.filter((v) => judged.some((j) => j.overall === v)).map((v) => {
       const cells = judged.filter((j) => j.overall === v);
-      return html`<details class="verdict"><summary class="fix ${v}" data-verdict="${v}">${v} ${cells.length}/${judged.length}</summary><ul>${cells.map(({ r }) => html`<li><a href="#${anchor(r)}">${combinationLabel(r)}</a></li>`)}</ul></details>`;
+      return html`<details class="verdict"><summary class="fix ${v}" data-verdict="${v}">${fixCount(v, cells.length, applicable)}</summary><ul>${cells.map(({ r }) => html`<li><a href="#${anchor(r)}">${combinationLabel(r)}</a></li>`)}</ul></details>`;
     });
-    return html`<tr data-scenario="${scenario}" data-fix="${fix}"><td>${scenario}</td><td>${fix}</td><td>${verdicts}</td></tr>\n`;
+    return html`<tr data-scenario="${scenario}" data-fix="${fix}"><td>${scenario}</td><td>${fix}</td><td><div class="verdicts">${verdicts}</div></td></tr>\n`;
   });
-  return html`<section id="fix-view"><h2>Which fix works?</h2><p class="meta">Each fix's verdict across the cells it was tried on; open a count for its cells.</p><table class="fixes"><thead><tr><th>scenario</th><th>fix</th><th>verdicts across cells</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+  return html`<section id="fix-view"><h2>Which fix works?</h2><p class="meta">Each fix's verdicts across the cells it applied to (repaired 2/2: both cells where the scenario broke something were repaired); open a count for its cells.</p><table class="fixes"><thead><tr><th>scenario</th><th>fix</th><th>verdicts across cells</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 const UPGRADE_DIMENSIONS = ["engine", "iptables", "backend", "daemon"] as const;
@@ -102,7 +106,7 @@ export function upgradeView(results: readonly CellResult[]): Html | undefined {
     )}</fieldset>`;
   const current = { engine: first.cell.engine, iptables: first.cell.iptables, backend: first.cell.backend, daemon: first.cell.daemon };
   const candidate = { ...current, engine: engines.at(-1) ?? current.engine };
-  return html`<section id="upgrade-view"><h2>What changes if I upgrade?</h2><div class="upgrade-choice">${side("current", current)}<span class="arrow">→</span>${side("candidate", candidate)}</div>
+  return html`<section id="upgrade-view"><h2>What changes if I upgrade?</h2><div class="upgrade-choice">${side("current", current)}<span class="arrow">↓ upgraded to</span>${side("candidate", candidate)}</div>
 <p id="upgrade-summary" class="meta"></p>
 <table class="upgrade"><thead><tr><th>scenario</th><th>topology · lane</th><th>current</th><th>candidate</th><th>what differs</th></tr></thead><tbody></tbody></table></section>`;
 }
