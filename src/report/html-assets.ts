@@ -14,8 +14,8 @@ th{background:#f1f3f5;text-align:left}
 table.matrix{width:100%}table.matrix>tbody>tr>th{width:17em;font-weight:600}
 table.matrix .chips{display:flex;flex-wrap:wrap;gap:.3em}
 .counts{color:#5b6570;font-weight:400}
-a.cell-link{display:inline-block;color:inherit;text-decoration:none;border-radius:4px;padding:.15em .45em;border:1px solid rgba(0,0,0,.08);white-space:nowrap}
-a.cell-link:hover{outline:2px solid #0969da}
+a.cell-link,button.cell-link{display:inline-block;font:inherit;cursor:pointer;color:inherit;text-decoration:none;border-radius:4px;padding:.15em .45em;border:1px solid rgba(0,0,0,.08);white-space:nowrap}
+a.cell-link:hover,button.cell-link:hover{outline:2px solid #0969da}
 .works{background:#d7f5dd}.reproduced{background:#ffd8d3}.refused{background:#ffc7a8}.flaky{background:#ffe9a8}.error{background:#e9d5ff}
 .unavailable,.unsupported{background:#e8eaed;color:#5b6570}
 .status{font-weight:700;text-transform:uppercase;font-size:.75em;letter-spacing:.04em}
@@ -77,7 +77,9 @@ function changes(a,b){
 }
 function cellLink(c){
   if(!c)return document.createTextNode('not run');
-  const a=document.createElement('a');a.setAttribute('href',c.el.getAttribute('href'));a.className='cell-link '+c.d.status;a.textContent=c.d.status;return a;
+  const go=document.createElement('button');go.type='button';go.className='cell-link '+c.d.status;go.textContent=c.d.status;go.title='open the cell';
+  go.addEventListener('click',()=>{location.hash=c.el.getAttribute('href');});
+  return go;
 }
 function td(content){const cell=document.createElement('td');cell.append(content);return cell;}
 function applyUpgrade(){

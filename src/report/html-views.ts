@@ -99,13 +99,14 @@ const UPGRADE_DIMENSIONS = ["engine", "iptables", "backend", "daemon"] as const;
 export function upgradeView(results: readonly CellResult[]): Html | undefined {
   if (results.length < 2) return undefined;
   const first = results[0] as CellResult;
-  const engines = uniq(results.map((r) => r.cell.engine));
   const side = (name: "current" | "candidate", chosen: Record<(typeof UPGRADE_DIMENSIONS)[number], string>) =>
     html`<fieldset data-side="${name}"><legend>${name}</legend>${UPGRADE_DIMENSIONS.map((d) =>
       html`<label>${d}<select name="${name}-${d}" data-dimension="${d}">${uniq(results.map((r) => r.cell[d])).map((v) => html`<option${v === chosen[d] ? html` selected` : ""}>${v}</option>`)}</select></label>`,
     )}</fieldset>`;
   const current = { engine: first.cell.engine, iptables: first.cell.iptables, backend: first.cell.backend, daemon: first.cell.daemon };
-  const candidate = { ...current, engine: engines.at(-1) ?? current.engine };
+  // the first choice offered: the newest other value of the first dimension that has one (the engine, usually)
+  const dimension = UPGRADE_DIMENSIONS.find((d) => uniq(results.map((r) => r.cell[d])).length > 1);
+  const candidate = dimension ? { ...current, [dimension]: uniq(results.map((r) => r.cell[dimension])).filter((v) => v !== current[dimension]).at(-1) } : current;
   return html`<section id="upgrade-view"><h2>What changes if I upgrade?</h2><div class="upgrade-choice">${side("current", current)}<span class="arrow">↓ upgraded to</span>${side("candidate", candidate)}</div>
 <p id="upgrade-summary" class="meta"></p>
 <table class="upgrade"><thead><tr><th>scenario</th><th>topology · lane</th><th>current</th><th>candidate</th><th>what differs</th></tr></thead><tbody></tbody></table></section>`;

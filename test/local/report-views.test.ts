@@ -77,7 +77,8 @@ describe("the report's views, as an operator uses them", () => {
     expect(await visibleChips()).toBe(given.length);
     expect(await page.locator("#shown-count").innerText()).toBe(String(given.length));
     expect(await page.locator("table.matrix td.cells:empty").count()).toBe(0);
-    expect(await page.locator(".meta").first().innerText()).toContain(`${given.length} cells: 2 unavailable`.replace("2 unavailable", `${given.filter((r) => r.status === "reproduced").length} reproduced`));
+    const count = (status: string) => given.filter((r) => r.status === status).length;
+    expect(await page.locator(".meta").first().innerText()).toContain(`${given.length} cells: ${count("reproduced")} reproduced, ${count("unavailable")} unavailable, ${count("works")} works`);
     await screenshot(page, "report-matrix.png");
 
     await filter("engine", "docker-28.5.2");
@@ -174,6 +175,11 @@ describe("the report's views, as an operator uses them", () => {
     expect(await page.locator("#upgrade-summary").innerText()).toMatch(new RegExp(`^${both.size} cell\\(s\\) ran on both: ${differ} differ, ${both.size - differ} the same`));
     await page.evaluate(() => document.getElementById("upgrade-view")?.scrollIntoView());
     await screenshot(page, "report-upgrade-view.png");
+    const row = rows.filter({ hasText: "bridge-nf-off" });
+    await row.locator("button").click();
+    const opened = page.locator("details.cell-detail:target");
+    expect(await opened.getAttribute("id")).toBe(`cell-${given.find((r) => r.cell.scenario === "bridge-nf-off" && r.cell.engine === candidate.engine && r.cell.iptables === candidate.iptables)?.cell.id ?? "none"}`);
+    expect(await opened.getAttribute("open")).not.toBeNull();
   });
 
   it("ran without a script error or a refused resource", () => {
