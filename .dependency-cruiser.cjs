@@ -21,7 +21,9 @@ const upward = LAYERS.flatMap((layer, index) =>
     : [
         {
           name: `no-upward-from-${layer.name.replace(/\W+/g, "-")}`,
-          comment: `${layer.name} must not import from a layer above it (${LAYERS.slice(0, index).map((l) => l.name).join("; ")})`,
+          comment: `${layer.name} must not import from a layer above it (${LAYERS.slice(0, index)
+            .map((l) => l.name)
+            .join("; ")})`,
           severity: "error",
           from: { path: either(layer.paths) },
           to: { path: either(LAYERS.slice(0, index).flatMap((l) => l.paths)) },
@@ -39,14 +41,30 @@ module.exports = {
   forbidden: [
     { name: "no-circular", severity: "error", from: {}, to: { circular: true } },
     ...upward,
-    ...apart({ name: "run", path: "^src/run/" }, { name: "report", path: "^src/report/" }, "running and reporting only meet in the CLI, through result files"),
-    ...apart({ name: "cli", path: "^src/cli/" }, { name: "library", path: "^src/library/" }, "the command line and the library (DindContainer) are two front doors onto the same run session"),
+    ...apart(
+      { name: "run", path: "^src/run/" },
+      { name: "report", path: "^src/report/" },
+      "running and reporting only meet in the CLI, through result files",
+    ),
+    ...apart(
+      { name: "cli", path: "^src/cli/" },
+      { name: "library", path: "^src/library/" },
+      "the command line and the library (DindContainer) are two front doors onto the same run session",
+    ),
     {
       name: "cli-runs-through-the-session",
-      comment: "the CLI parses and prints: it reaches runs only through src/run/session (and the bisect room), never the runner or attempts",
+      comment:
+        "the CLI parses and prints: it reaches runs only through src/run/session (and the bisect room), never the runner or attempts",
       severity: "error",
       from: { path: "^src/cli/" },
       to: { path: "^src/run/", pathNot: "^src/run/(session/|bisect/(bisect|plan|session-judge)\\.ts$)" },
+    },
+    {
+      name: "cli-reaches-the-engine-through-the-session",
+      comment: "the CLI connects, runs and cleans through src/run/session; it imports nothing from the harness",
+      severity: "error",
+      from: { path: "^src/cli/" },
+      to: { path: "^src/harness/" },
     },
     {
       name: "commands-do-not-call-commands",
@@ -62,7 +80,11 @@ module.exports = {
       from: { pathNot: "^src/(harness/|run/session/images\\.ts$)" },
       to: { path: "^src/harness/(images/(prepare|base-image)|apt-mirror)\\.ts$", dependencyTypesNot: ["type-only"] },
     },
-    ...apart({ name: "scenarios", path: "^scenarios/" }, { name: "fixes", path: "^src/fixes/" }, "a scenario never knows the fixes tried on it, nor a fix the scenario"),
+    ...apart(
+      { name: "scenarios", path: "^scenarios/" },
+      { name: "fixes", path: "^src/fixes/" },
+      "a scenario never knows the fixes tried on it, nor a fix the scenario",
+    ),
     {
       name: "scenarios-and-fixes-through-the-api",
       comment: "scenarios and fixes reach the harness and everything below only through src/api",

@@ -1,16 +1,50 @@
 import { defineConfig } from "vitest/config";
 
+// Three tiers, run in this order (docs/testing.md): unit (pure logic), local (real binaries, no
+// engine), integration (the Docker engine, real hosts and VMs).
 export default defineConfig({
   // Tests and the README example import the package by name, as its users do: from the sources here.
   resolve: { alias: [{ find: /^fwcompat$/, replacement: new URL("./src/index.ts", import.meta.url).pathname }] },
   test: {
-    include: ["test/**/*.test.ts"],
-    // Integration tests share one engine and build images: run files one after another.
-    fileParallelism: false,
     testTimeout: 30_000,
-    // No registry here for the testcontainers reaper image; fwcompat's labels and sweeps clean up.
-    env: { TESTCONTAINERS_RYUK_DISABLED: "true" },
     reporters: ["default", "junit"],
     outputFile: { junit: "test-results/junit.xml" },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          // pure code, no child processes: threads start faster than the default forks
+          pool: "threads",
+          include: ["test/unit/**/*.test.ts"],
+          setupFiles: ["test/support/unit-purity.ts"],
+          // Any engine call a unit test makes by mistake fails at once instead of reaching a real engine.
+          env: { DOCKER_HOST: "unix:///nonexistent/fwcompat-unit-tests-have-no-engine.sock" },
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "local",
+          include: ["test/local/**/*.test.ts"],
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/support/integration-setup.ts"],
+          setupFiles: ["test/support/integration-ready.ts"],
+          // Integration tests share one engine and build images: run files one after another.
+          fileParallelism: false,
+          // No registry here for the testcontainers reaper image; fwcompat's labels and sweeps clean up.
+          env: { TESTCONTAINERS_RYUK_DISABLED: "true" },
+          sequence: { groupOrder: 2 },
+        },
+      },
+    ],
   },
 });

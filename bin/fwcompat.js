@@ -5,7 +5,9 @@ import { existsSync } from "node:fs";
 
 const main = new URL("../dist/src/cli/main.js", import.meta.url);
 if (!existsSync(main)) {
-  process.stderr.write("fwcompat: dist/ is missing; run `npm run build` in this checkout (npm run matrix runs the TypeScript sources directly)\n");
+  process.stderr.write(
+    "fwcompat: dist/ is missing; run `npm run build` in this checkout (npm run matrix runs the TypeScript sources directly)\n",
+  );
   process.exit(2);
 }
 await import(main.href);

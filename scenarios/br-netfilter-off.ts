@@ -23,20 +23,25 @@ async function assertTogglingIsContained(ctx: ScenarioContext): Promise<void> {
   );
   const [major = 0, minor = 0] = (check.stdout.split("\n")[0] ?? "").split(/[.-]/).map(Number);
   if (ctx.host.provider === "dind" && (major < 5 || (major === 5 && minor < 3))) {
-    throw new Error(`kernel ${major}.${minor} keeps bridge-nf-call-iptables global: toggling it in a dind host would change this machine's; run the cell with provider vagrant`);
+    throw new Error(
+      `kernel ${major}.${minor} keeps bridge-nf-call-iptables global: toggling it in a dind host would change this machine's; run the cell with provider vagrant`,
+    );
   }
 }
 
 /** From a container on the first user network to its neighbour's published port, through the host's own address. */
 function hairpinProbes(ctx: ScenarioContext): ProbeSpec[] {
   const client = ctx.targets.find((t) => t.container === CLIENT);
-  const neighbour = ctx.targets.find((t) => t.network === client?.network && t.container !== CLIENT && t.hostPort !== undefined);
+  const neighbour = ctx.targets.find(
+    (t) => t.network === client?.network && t.container !== CLIENT && t.hostPort !== undefined,
+  );
   if (!client || !neighbour) return [];
   return [
     {
       vantage: "hairpin",
       target: `${client.network}/${CLIENT} -> ${neighbour.container} via ${ctx.host.address}:${neighbour.hostPort}`,
-      command: (timeoutMs) => containerProbeCommand(CLIENT, `http://${ctx.host.address}:${neighbour.hostPort}/cgi-bin/id`, timeoutMs),
+      command: (timeoutMs) =>
+        containerProbeCommand(CLIENT, `http://${ctx.host.address}:${neighbour.hostPort}/cgi-bin/id`, timeoutMs),
       expectAnswer: neighbour.container,
       expect: "reachable",
     },
@@ -53,10 +58,14 @@ export const brNetfilterOff: Scenario = {
   variants: ["before", "after"],
   // a sysctl reload (a hardening template) under a running dockerd, as field reports describe it
   defaultVariant: "after",
-  description: "net.bridge.bridge-nf-call-iptables=0 before dockerd starts or under it; probes include a container to its neighbour's published port (hairpin)",
+  description:
+    "net.bridge.bridge-nf-call-iptables=0 before dockerd starts or under it; probes include a container to its neighbour's published port (hairpin)",
   async setUp(ctx, variant = "after") {
     await assertTogglingIsContained(ctx);
-    if (variant === "before") await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, "bridge-nf-call-iptables off (before dockerd)", OFF));
+    if (variant === "before")
+      await beforeDockerd(ctx, () =>
+        mustStep(ctx.host, ctx.steps, "bridge-nf-call-iptables off (before dockerd)", OFF),
+      );
     await deployTopology(ctx);
     await runWorkload(ctx, { name: CLIENT, network: networkName(1), hostPort: undefined });
     if (variant === "after") {

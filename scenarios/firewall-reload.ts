@@ -1,4 +1,14 @@
-import { HOST_FILES, iptablesRestore, iptablesSave, mustStep, NFTABLES_CONF, nftLoad, SAVED_IPTABLES_RULES, shellQuote, variantsOf } from "../src/api/index.js";
+import {
+  HOST_FILES,
+  iptablesRestore,
+  iptablesSave,
+  mustStep,
+  NFTABLES_CONF,
+  nftLoad,
+  SAVED_IPTABLES_RULES,
+  shellQuote,
+  variantsOf,
+} from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { requireTools } from "./lib/host-setup.js";
 import { tryUserActions } from "./lib/late-workload.js";
@@ -48,7 +58,8 @@ export const firewallReload: Scenario = {
   variants: variantsOf(RELOADS),
   // netfilter-persistent restoring rules saved before Docker: the reload most field reports describe
   defaultVariant: "iptables-restore",
-  description: "a firewall service reload under a running dockerd: iptables-restore of a saved ruleset | nft -f of a config beginning with flush ruleset",
+  description:
+    "a firewall service reload under a running dockerd: iptables-restore of a saved ruleset | nft -f of a config beginning with flush ruleset",
   async setUp(ctx, variant = "iptables-restore") {
     const service = RELOADS[variant];
     if (!service) throw new Error(`firewall-reload has no variant '${variant}'`);

@@ -32,21 +32,45 @@ export const firewalldReload: Scenario = {
   variants: ["nftables", "iptables"],
   // firewalld's own default backend (and Debian's) since 0.6
   defaultVariant: "nftables",
-  description: "firewalld (nftables | iptables backend) started before dockerd, then firewall-cmd --reload under it; does dockerd recover by itself",
+  description:
+    "firewalld (nftables | iptables backend) started before dockerd, then firewall-cmd --reload under it; does dockerd recover by itself",
   async setUp(ctx, variant = "nftables") {
     await requireTools(ctx, ["firewalld", "firewall-cmd", "dbus-daemon"]);
     await cellIptablesSystemWide(ctx);
-    await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, `start dbus and firewalld (${variant} backend)`, startFirewalld(variant), TIMEOUT_MS.hostFirewall));
+    await beforeDockerd(ctx, () =>
+      mustStep(
+        ctx.host,
+        ctx.steps,
+        `start dbus and firewalld (${variant} backend)`,
+        startFirewalld(variant),
+        TIMEOUT_MS.hostFirewall,
+      ),
+    );
     await deployTopology(ctx);
     ctx.rulesBeforeBreak = await iptablesSave(ctx.host);
     // Evidence of the state before the reload: a host whose ports never worked is not one the reload broke.
     const first = ctx.targets[0];
     const before = `before the reload: host-ip :${first?.hostPort}`;
-    const check = await runStep(ctx.host, ctx.steps, before, curlCommand(`http://${ctx.host.address}:${first?.hostPort}/cgi-bin/id`, ctx.settings.probeTimeoutMs));
+    const check = await runStep(
+      ctx.host,
+      ctx.steps,
+      before,
+      curlCommand(`http://${ctx.host.address}:${first?.hostPort}/cgi-bin/id`, ctx.settings.probeTimeoutMs),
+    );
     if (check.stdout.trim() !== first?.container) {
-      ctx.errors.push({ step: before, signature: "broken-before-reload", text: `published port already unreachable with firewalld running, before any reload: ${(check.stderr || check.stdout).trim()}` });
+      ctx.errors.push({
+        step: before,
+        signature: "broken-before-reload",
+        text: `published port already unreachable with firewalld running, before any reload: ${(check.stderr || check.stdout).trim()}`,
+      });
     }
-    await mustStep(ctx.host, ctx.steps, "firewall-cmd --reload", `firewall-cmd --reload && sleep ${SETTLE_SECONDS}`, TIMEOUT_MS.hostFirewall);
+    await mustStep(
+      ctx.host,
+      ctx.steps,
+      "firewall-cmd --reload",
+      `firewall-cmd --reload && sleep ${SETTLE_SECONDS}`,
+      TIMEOUT_MS.hostFirewall,
+    );
     await tryUserActions(ctx, "after reload");
   },
   async retry(ctx) {

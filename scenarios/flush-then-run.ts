@@ -1,4 +1,12 @@
-import { iptablesFlush, mustStep, NFT_SHEBANG, NFTABLES_CONF, nftLoad, snapshotBeforeBreak, variantsOf } from "../src/api/index.js";
+import {
+  iptablesFlush,
+  mustStep,
+  NFT_SHEBANG,
+  NFTABLES_CONF,
+  nftLoad,
+  snapshotBeforeBreak,
+  variantsOf,
+} from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
@@ -36,7 +44,8 @@ export const flushThenRun: Scenario = {
   variants: variantsOf(FLUSHES),
   // field report 1: a hardening script flushes the filter table under a running dockerd
   defaultVariant: "filter",
-  description: "flush and delete chains (filter | filter+nat | all tables) or nft flush ruleset + a minimal ruleset (nft-flush-ruleset), then docker run -p and docker network create",
+  description:
+    "flush and delete chains (filter | filter+nat | all tables) or nft flush ruleset + a minimal ruleset (nft-flush-ruleset), then docker run -p and docker network create",
   async setUp(ctx, variant) {
     const flush = FLUSHES[variant ?? ""];
     if (!flush) throw new Error(`flush-then-run has no variant '${variant}'`);

@@ -16,7 +16,8 @@ export const foreignBridge: Scenario = {
   variants: ["before", "after"],
   // libvirt, LXD or Incus installed on a host that already runs Docker
   defaultVariant: "after",
-  description: "a plain Linux bridge with two VM namespaces and an uplink, created before dockerd starts or under it; VM traffic bridged and routed",
+  description:
+    "a plain Linux bridge with two VM namespaces and an uplink, created before dockerd starts or under it; VM traffic bridged and routed",
   async setUp(ctx, variant = "after") {
     if (variant === "before") {
       await beforeDockerd(ctx, () => createForeignNetwork(ctx, "create the foreign bridge (before dockerd)"));

@@ -9,5 +9,7 @@ import { ipForwardOff } from "./ip-forward-off.js";
 import { ufw } from "./ufw.js";
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [curlTimeout, flushThenRun, ipForwardOff, firewallReload, ufw, foreignBridge, brNetfilterOff, firewalldReload].map((s) => [s.name, s]),
+  [curlTimeout, flushThenRun, ipForwardOff, firewallReload, ufw, foreignBridge, brNetfilterOff, firewalldReload].map(
+    (s) => [s.name, s],
+  ),
 );

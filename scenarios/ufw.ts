@@ -7,7 +7,8 @@ import { deployTopology } from "./lib/topology.js";
 /** The one published port the operator opens in ufw: the cell's first (the default bridge's container). */
 const allowedPort = (ctx: ScenarioContext) => ctx.cell.topology.basePort;
 
-const enableUfw = (ctx: ScenarioContext) => `ufw allow ${allowedPort(ctx)}/tcp && ufw --force enable && ufw status verbose`;
+const enableUfw = (ctx: ScenarioContext) =>
+  `ufw allow ${allowedPort(ctx)}/tcp && ufw --force enable && ufw status verbose`;
 
 /**
  * Debian's ufw with its default policies (deny incoming, allow outgoing, deny routed) and one
@@ -20,12 +21,15 @@ export const ufw: Scenario = {
   variants: ["before", "after"],
   // the field's usual case: ufw enabled at boot, then `docker run -p` publishes past its policy
   defaultVariant: "before",
-  description: "ufw enabled with its default policies and one port allowed, before dockerd starts or under it; denied published ports must stay closed",
+  description:
+    "ufw enabled with its default policies and one port allowed, before dockerd starts or under it; denied published ports must stay closed",
   async setUp(ctx, variant = "before") {
     await requireTools(ctx, ["ufw"]);
     await cellIptablesSystemWide(ctx);
     if (variant === "before") {
-      await beforeDockerd(ctx, () => mustStep(ctx.host, ctx.steps, "ufw enable (before dockerd)", enableUfw(ctx), TIMEOUT_MS.hostFirewall));
+      await beforeDockerd(ctx, () =>
+        mustStep(ctx.host, ctx.steps, "ufw enable (before dockerd)", enableUfw(ctx), TIMEOUT_MS.hostFirewall),
+      );
       await deployTopology(ctx);
     } else {
       await deployTopology(ctx);
@@ -36,7 +40,10 @@ export const ufw: Scenario = {
   probes: (ctx) =>
     standardProbes(ctx, (target, vantage) =>
       vantage === "external" && target.hostPort !== allowedPort(ctx)
-        ? { expect: "blocked", guard: `ufw denies ${target.hostPort}/tcp (default policy: deny incoming; only ${allowedPort(ctx)}/tcp allowed)` }
+        ? {
+            expect: "blocked",
+            guard: `ufw denies ${target.hostPort}/tcp (default policy: deny incoming; only ${allowedPort(ctx)}/tcp allowed)`,
+          }
         : undefined,
     ),
 };

@@ -38,7 +38,8 @@ const PAIRS = [
 const report: Record<string, unknown> = { machine: await machine(), repeat };
 const targets: Target[] = [];
 
-const fwcompat = (args: string[]) => execa(process.execPath, ["bin/fwcompat.js", ...args], { reject: false, all: true });
+const fwcompat = (args: string[]) =>
+  execa(process.execPath, ["bin/fwcompat.js", ...args], { reject: false, all: true });
 const timed = async <T>(work: () => Promise<T>): Promise<[number, T]> => {
   const started = performance.now();
   const value = await work();
@@ -63,8 +64,11 @@ async function startUp(): Promise<void> {
   const compiled: number[] = [];
   const viaTsx: number[] = [];
   for (let i = 0; i < 10; i++) compiled.push((await timed(() => fwcompat(["--help"])))[0]);
-  for (let i = 0; i < 3; i++) viaTsx.push((await timed(() => execa(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--help"])))[0]);
-  console.log(`\nCLI start-up (fwcompat --help): compiled ${describe(compiled)} over 10 runs; through tsx ${describe(viaTsx)} over 3`);
+  for (let i = 0; i < 3; i++)
+    viaTsx.push((await timed(() => execa(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--help"])))[0]);
+  console.log(
+    `\nCLI start-up (fwcompat --help): compiled ${describe(compiled)} over 10 runs; through tsx ${describe(viaTsx)} over 3`,
+  );
   report.startUp = { compiledMs: compiled, tsxMs: viaTsx };
   targets.push({ label: "fwcompat --help (compiled)", value: median(compiled) / 1000, atMost: 0.3, unit: "s" });
 }
@@ -72,15 +76,31 @@ async function startUp(): Promise<void> {
 async function pairs(): Promise<void> {
   const { hostTag, peerTag } = await benchImages();
   const capDrop = (await capabilitiesTheEngineLacks()).join(",");
-  const shell = (build: string) => execa("bash", ["bench/baseline-cell.sh", hostTag, peerTag, build], { env: { FWC_CAP_DROP: capDrop }, all: true });
+  const shell = (build: string) =>
+    execa("bash", ["bench/baseline-cell.sh", hostTag, peerTag, build], { env: { FWC_CAP_DROP: capDrop }, all: true });
   for (const pair of PAIRS) {
     const attempt = async () => {
       const out = await mkdtemp(join(tmpdir(), "fwcompat-bench-"));
       try {
-        const [ms, run] = await timed(() => fwcompat(["run", "--matrix", CELLS, "--filter", `iptables=${pair.build}`, "--baseline-only", "--concurrency", "1", "--out", out]));
+        const [ms, run] = await timed(() =>
+          fwcompat([
+            "run",
+            "--matrix",
+            CELLS,
+            "--filter",
+            `iptables=${pair.build}`,
+            "--baseline-only",
+            "--concurrency",
+            "1",
+            "--out",
+            out,
+          ]),
+        );
         const [cell] = await cellsOf(out);
         if (run.exitCode !== 0 || cell?.status !== pair.status || !cell.baseline) {
-          throw new Error(`the ${pair.label} cell read '${cell?.status}' (exit ${run.exitCode}), not '${pair.status}':\n${run.all?.slice(-1500)}`);
+          throw new Error(
+            `the ${pair.label} cell read '${cell?.status}' (exit ${run.exitCode}), not '${pair.status}':\n${run.all?.slice(-1500)}`,
+          );
         }
         return { ms, timings: cell.baseline.timingsMs };
       } finally {
@@ -111,9 +131,20 @@ async function pairs(): Promise<void> {
     }
     const r = ratio(harnessMs, shellMs);
     console.log(`  shell script   ${describe(shellMs)}   [${shellProbes}]`);
-    console.log(`  fwcompat run   ${describe(harnessMs)}   ratio ${r.toFixed(2)}× (medians, ${repeat} alternating runs each)`);
-    console.log(`  fwcompat phases (median): ${phaseMedians(timings).map(([p, ms]) => `${p} ${(ms / 1000).toFixed(2)} s`).join(", ")}`);
-    report[pair.build] = { shellMs, harnessMs, ratio: r, phases: Object.fromEntries(phaseMedians(timings).map(([p, ms]) => [p, ms])) };
+    console.log(
+      `  fwcompat run   ${describe(harnessMs)}   ratio ${r.toFixed(2)}× (medians, ${repeat} alternating runs each)`,
+    );
+    console.log(
+      `  fwcompat phases (median): ${phaseMedians(timings)
+        .map(([p, ms]) => `${p} ${(ms / 1000).toFixed(2)} s`)
+        .join(", ")}`,
+    );
+    report[pair.build] = {
+      shellMs,
+      harnessMs,
+      ratio: r,
+      phases: Object.fromEntries(phaseMedians(timings).map(([p, ms]) => [p, ms])),
+    };
     targets.push({ label: `${pair.label} attempt / shell script`, value: r, atMost: pair.target, unit: "×" });
   }
 }
@@ -125,21 +156,55 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
   const [ms, run] = await timed(() => fwcompat(["run", "--matrix", values.matrix, "--out", out, ...extra]));
   const cells = await cellsOf(out);
   await rm(out, { recursive: true, force: true });
-  if (cells.length === 0) throw new Error(`the matrix run wrote no cells (exit ${run.exitCode}):\n${run.all?.slice(-1500)}`);
-  const attempts = cells.flatMap((c) => [c.baseline, ...c.fixes.map((f) => f.attempt)].flatMap((a) => (a ? [{ provider: c.cell.provider, timings: a.timingsMs }] : [])));
-  const errors = cells.filter((c) => c.status === "error").map((c) => `${c.cell.id} (${(c.reason ?? "").split("\n")[0]?.slice(0, 160)})`);
-  console.log(`  wall ${(ms / 1000).toFixed(1)} s: ${cells.length} cells, ${attempts.length} attempts${errors.length ? `, ${errors.length} in error: ${errors.join(", ")}` : ""}`);
+  if (cells.length === 0)
+    throw new Error(`the matrix run wrote no cells (exit ${run.exitCode}):\n${run.all?.slice(-1500)}`);
+  const attempts = cells.flatMap((c) =>
+    [c.baseline, ...c.fixes.map((f) => f.attempt)].flatMap((a) =>
+      a ? [{ provider: c.cell.provider, timings: a.timingsMs }] : [],
+    ),
+  );
+  const errors = cells
+    .filter((c) => c.status === "error")
+    .map((c) => `${c.cell.id} (${(c.reason ?? "").split("\n")[0]?.slice(0, 160)})`);
+  console.log(
+    `  wall ${(ms / 1000).toFixed(1)} s: ${cells.length} cells, ${attempts.length} attempts${errors.length ? `, ${errors.length} in error: ${errors.join(", ")}` : ""}`,
+  );
   for (const provider of ["dind", "vagrant"]) {
     const own = attempts.filter((a) => a.provider === provider).map((a) => a.timings);
     if (own.length === 0) continue;
     // the evidence is read while the probes run: its time is inside theirs
     const total = own.map((t) => Object.entries(t).reduce((s, [phase, x]) => (phase === "evidence" ? s : s + x), 0));
-    if (provider === "vagrant" && values["vm-before"]) targets.push({ label: `VM attempt (${values.matrix}, concurrency ${concurrency ?? "default"}) / before (${values["vm-before"]} s)`, value: median(total) / 1000 / Number(values["vm-before"]), atMost: 0.5, unit: "%" });
-    console.log(`  ${provider} attempt: median ${(median(total) / 1000).toFixed(1)} s over ${own.length}; phases (median): ${phaseMedians(own).map(([p, m, n]) => `${p} ${(m / 1000).toFixed(1)} s${n < own.length ? ` (${n})` : ""}`).join(", ")}`);
+    if (provider === "vagrant" && values["vm-before"])
+      targets.push({
+        label: `VM attempt (${values.matrix}, concurrency ${concurrency ?? "default"}) / before (${values["vm-before"]} s)`,
+        value: median(total) / 1000 / Number(values["vm-before"]),
+        atMost: 0.5,
+        unit: "%",
+      });
+    console.log(
+      `  ${provider} attempt: median ${(median(total) / 1000).toFixed(1)} s over ${own.length}; phases (median): ${phaseMedians(
+        own,
+      )
+        .map(([p, m, n]) => `${p} ${(m / 1000).toFixed(1)} s${n < own.length ? ` (${n})` : ""}`)
+        .join(", ")}`,
+    );
   }
-  if (values["matrix-before"]) targets.push({ label: `${values.matrix} wall (concurrency ${concurrency ?? "default"}) / before (${values["matrix-before"]} s)`, value: ms / 1000 / Number(values["matrix-before"]), atMost: 0.5, unit: "%" });
+  if (values["matrix-before"])
+    targets.push({
+      label: `${values.matrix} wall (concurrency ${concurrency ?? "default"}) / before (${values["matrix-before"]} s)`,
+      value: ms / 1000 / Number(values["matrix-before"]),
+      atMost: 0.5,
+      unit: "%",
+    });
   const runs = (report.matrix ??= []) as unknown[];
-  runs.push({ file: values.matrix, concurrency: concurrency ?? "matrix default", wallMs: ms, cells: cells.length, attempts: attempts.length, errors });
+  runs.push({
+    file: values.matrix,
+    concurrency: concurrency ?? "matrix default",
+    wallMs: ms,
+    cells: cells.length,
+    attempts: attempts.length,
+    errors,
+  });
 }
 
 async function cellsOf(out: string): Promise<CellResult[]> {

@@ -4,7 +4,19 @@
 // iptables builds and in-host tools copied from OVERLAY_DIR (same bits as the dind hosts).
 // Usage: build-box.mjs OUT.box SUITE MIRROR OVERLAY_DIR VAGRANT_PUBLIC_KEY   (as root)
 /* global process, console -- a Node script */
-import { appendFile, chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { $ } from "zx";
 
@@ -22,12 +34,29 @@ const inRoot = (...parts) => join(root, ...parts);
 
 try {
   const packages = [
-    "linux-image-amd64", "systemd-sysv", "udev", "openssh-server", "sudo", "iproute2", "iptables", "docker.io", "docker-cli",
-    "kmod", "e2fsprogs", "procps", "busybox-static", "curl", "ca-certificates", "tini", "initramfs-tools",
+    "linux-image-amd64",
+    "systemd-sysv",
+    "udev",
+    "openssh-server",
+    "sudo",
+    "iproute2",
+    "iptables",
+    "docker.io",
+    "docker-cli",
+    "kmod",
+    "e2fsprogs",
+    "procps",
+    "busybox-static",
+    "curl",
+    "ca-certificates",
+    "tini",
+    "initramfs-tools",
   ];
   console.log(`box: debootstrap ${suite}`);
-  const boot = await $`debootstrap --variant=minbase --include=${packages.join(",")} ${suite} ${root} ${mirror}`.nothrow();
-  if (boot.exitCode !== 0) throw new Error(`debootstrap failed:\n${boot.stdout.split("\n").slice(-20).join("\n")}${boot.stderr}`);
+  const boot =
+    await $`debootstrap --variant=minbase --include=${packages.join(",")} ${suite} ${root} ${mirror}`.nothrow();
+  if (boot.exitCode !== 0)
+    throw new Error(`debootstrap failed:\n${boot.stdout.split("\n").slice(-20).join("\n")}${boot.stderr}`);
   await unmount();
 
   console.log("box: configure");
@@ -38,8 +67,20 @@ try {
     await rm(path, { force: true });
     await symlink(target, path);
   };
-  await link("/lib/systemd/system/systemd-networkd.service", join(units, "multi-user.target.wants/systemd-networkd.service"));
-  const masked = ["systemd-networkd-wait-online.service", "docker.service", "docker.socket", "containerd.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer"];
+  await link(
+    "/lib/systemd/system/systemd-networkd.service",
+    join(units, "multi-user.target.wants/systemd-networkd.service"),
+  );
+  const masked = [
+    "systemd-networkd-wait-online.service",
+    "docker.service",
+    "docker.socket",
+    "containerd.service",
+    "apt-daily.timer",
+    "apt-daily-upgrade.timer",
+    "e2scrub_all.timer",
+    "fstrim.timer",
+  ];
   for (const unit of masked) await link("/dev/null", join(units, unit));
   await writeFile(inRoot("etc/fstab"), "/dev/vda / ext4 defaults 0 1\n");
   await writeFile(inRoot("etc/hostname"), "fwcompat-vm\n");
@@ -57,12 +98,17 @@ try {
   await $`chroot ${root} update-initramfs -u -k all`;
   await rm(inRoot("var/lib/apt/lists"), { recursive: true, force: true });
   await mkdir(inRoot("var/lib/apt/lists"));
-  for (const cache of (await readdir(inRoot("var/cache/apt"))).filter((f) => f.endsWith(".bin"))) await rm(inRoot("var/cache/apt", cache));
+  for (const cache of (await readdir(inRoot("var/cache/apt"))).filter((f) => f.endsWith(".bin")))
+    await rm(inRoot("var/cache/apt", cache));
 
   console.log("box: disk image");
   const box = join(work, "box");
   await mkdir(box);
-  const newest = async (prefix) => (await readdir(inRoot("boot"))).filter((f) => f.startsWith(prefix)).sort().at(-1);
+  const newest = async (prefix) =>
+    (await readdir(inRoot("boot")))
+      .filter((f) => f.startsWith(prefix))
+      .sort()
+      .at(-1);
   await copyFile(inRoot("boot", await newest("vmlinuz-")), join(box, "vmlinuz"));
   await copyFile(inRoot("boot", await newest("initrd.img-")), join(box, "initrd.img"));
   const raw = join(work, "root.raw");

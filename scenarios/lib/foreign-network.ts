@@ -18,7 +18,8 @@ export const FOREIGN = {
 } as const;
 
 const webRoot = (ns: string) => `${HOST_FILES.namespaceWebRoot}/${ns}`;
-const serve = (ns: string) => `mkdir -p ${webRoot(ns)} && echo ${ns} > ${webRoot(ns)}/id && ${ipCommand(`netns exec ${ns} busybox httpd -p 80 -h ${webRoot(ns)}`)}`;
+const serve = (ns: string) =>
+  `mkdir -p ${webRoot(ns)} && echo ${ns} > ${webRoot(ns)}/id && ${ipCommand(`netns exec ${ns} busybox httpd -p 80 -h ${webRoot(ns)}`)}`;
 
 /** veth into a new namespace, its address, default route via the host, and its web server. */
 const namespace = (ns: string, hostLink: string, ip: string, prefix: number, gateway: string) =>
@@ -42,9 +43,17 @@ function foreignNetworkScript(): string {
   const gw = gateway.split("/")[0] ?? "";
   const upGw = uplink.hostSide.split("/")[0] ?? "";
   return [
-    [`link add ${bridge} type bridge`, `addr add ${gateway} dev ${bridge}`, `link set ${bridge} up`].map(ipCommand).join(" && "),
+    [`link add ${bridge} type bridge`, `addr add ${gateway} dev ${bridge}`, `link set ${bridge} up`]
+      .map(ipCommand)
+      .join(" && "),
     ...vms.map((vm) => namespace(vm.ns, ipCommand(`link set ${vm.ns} master ${bridge} up`), vm.ip, 24, gw)),
-    namespace(uplink.ns, `${ipCommand(`addr add ${uplink.hostSide} dev ${uplink.ns}`)} && ${ipCommand(`link set ${uplink.ns} up`)}`, uplink.ip, 30, upGw),
+    namespace(
+      uplink.ns,
+      `${ipCommand(`addr add ${uplink.hostSide} dev ${uplink.ns}`)} && ${ipCommand(`link set ${uplink.ns} up`)}`,
+      uplink.ip,
+      30,
+      upGw,
+    ),
     setSysctl({ [SYSCTL.ipForward]: 1 }),
   ].join(" && ");
 }
@@ -57,7 +66,8 @@ export async function createForeignNetwork(ctx: ScenarioContext, name: string): 
 export function foreignProbes(): ProbeSpec[] {
   const [vm1, vm2] = FOREIGN.vms;
   const { uplink, bridge } = FOREIGN;
-  const from = (ns: string, url: string) => (timeoutMs: number) => ipCommand(`netns exec ${ns} ${curlCommand(url, timeoutMs)}`);
+  const from = (ns: string, url: string) => (timeoutMs: number) =>
+    ipCommand(`netns exec ${ns} ${curlCommand(url, timeoutMs)}`);
   return [
     {
       vantage: "foreign-bridged",

@@ -1,4 +1,16 @@
-import { dockerdCommand, HOST_FILES, hostToolPath, iptables, iptablesFlush, mustStep, setSysctl, SYSCTL, SYSTEM_IPTABLES, SYSTEM_IPTABLES_TOOLS, TIMEOUT_MS } from "../../src/api/index.js";
+import {
+  dockerdCommand,
+  HOST_FILES,
+  hostToolPath,
+  iptables,
+  iptablesFlush,
+  mustStep,
+  setSysctl,
+  SYSCTL,
+  SYSTEM_IPTABLES,
+  SYSTEM_IPTABLES_TOOLS,
+  TIMEOUT_MS,
+} from "../../src/api/index.js";
 import type { ScenarioContext } from "../../src/api/index.js";
 
 const TABLES = ["filter", "nat", "mangle", "raw"];
@@ -12,7 +24,12 @@ export async function beforeDockerd(ctx: ScenarioContext, boot: () => Promise<un
   const reset = iptablesFlush(TABLES);
   const policies = ["INPUT", "FORWARD", "OUTPUT"].map((c) => iptables(`-P ${c} ACCEPT`)).join(" && ");
   await mustStep(ctx.host, ctx.steps, "stop dockerd (boot order)", dockerdCommand("stop"));
-  await mustStep(ctx.host, ctx.steps, "firewall as at boot", `${reset} && ${policies} && ${setSysctl({ [SYSCTL.ipForward]: ctx.settings.ipForwardAtStart }, { quiet: true })}`);
+  await mustStep(
+    ctx.host,
+    ctx.steps,
+    "firewall as at boot",
+    `${reset} && ${policies} && ${setSysctl({ [SYSCTL.ipForward]: ctx.settings.ipForwardAtStart }, { quiet: true })}`,
+  );
   await boot();
   await mustStep(ctx.host, ctx.steps, "start dockerd (boot order)", dockerdCommand("start"), TIMEOUT_MS.engineStart);
 }
@@ -24,7 +41,12 @@ export async function beforeDockerd(ctx: ScenarioContext, boot: () => Promise<un
  */
 export async function cellIptablesSystemWide(ctx: ScenarioContext): Promise<void> {
   const links = SYSTEM_IPTABLES_TOOLS.map((t) => `ln -sfn ${hostToolPath(t)} ${HOST_FILES.alternativesDir}/${t}`);
-  await mustStep(ctx.host, ctx.steps, "system iptables is the cell's build", `${links.join(" && ")} && ${SYSTEM_IPTABLES} --version`);
+  await mustStep(
+    ctx.host,
+    ctx.steps,
+    "system iptables is the cell's build",
+    `${links.join(" && ")} && ${SYSTEM_IPTABLES} --version`,
+  );
 }
 
 /** Fails the step with a clear message when a tool the scenario drives is not in the host (e.g. a VM box without it). */

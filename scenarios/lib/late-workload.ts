@@ -21,5 +21,10 @@ export async function tryUserActions(ctx: ScenarioContext, when: string): Promis
   const index = ctx.targets.findIndex((t) => t.container === LATE_CONTAINER);
   if (index >= 0) ctx.targets.splice(index, 1);
   if (run.exitCode === 0) ctx.targets.push(await describeTarget(ctx, LATE_CONTAINER, port));
-  await tryUserAction(ctx, when, "docker network create", `docker network rm ${LATE_NETWORK} >/dev/null 2>&1; docker network create ${LATE_NETWORK}`);
+  await tryUserAction(
+    ctx,
+    when,
+    "docker network create",
+    `docker network rm ${LATE_NETWORK} >/dev/null 2>&1; docker network create ${LATE_NETWORK}`,
+  );
 }

@@ -2,7 +2,10 @@ import { containerProbeCommand, curlCommand, WORKLOAD_ID_PATH } from "../../src/
 import type { ProbeSpec, ScenarioContext, Target } from "../../src/api/index.js";
 
 /** What a host policy expects of one published port from one vantage, when it differs from "reachable". */
-export type PortPolicy = (target: Target, vantage: "localhost" | "host-ip" | "external") => Pick<ProbeSpec, "expect" | "guard"> | undefined;
+export type PortPolicy = (
+  target: Target,
+  vantage: "localhost" | "host-ip" | "external",
+) => Pick<ProbeSpec, "expect" | "guard"> | undefined;
 
 /**
  * Every published container from every vantage: loopback and the host's own address from
@@ -17,7 +20,11 @@ export function standardProbes(ctx: ScenarioContext, policy?: PortPolicy): Probe
     const target = `${t.network}/${t.container} :${t.hostPort}`;
     const path = `:${t.hostPort}${WORKLOAD_ID_PATH}`;
     const base = { target, expectAnswer: t.container, expect: "reachable" as const };
-    const urls = { localhost: `http://127.0.0.1${path}`, "host-ip": `http://${ctx.host.address}${path}`, external: `http://${ctx.host.address}${path}` };
+    const urls = {
+      localhost: `http://127.0.0.1${path}`,
+      "host-ip": `http://${ctx.host.address}${path}`,
+      external: `http://${ctx.host.address}${path}`,
+    };
     for (const [vantage, url] of Object.entries(urls) as Array<[keyof typeof urls, string]>) {
       specs.push({ ...base, ...policy?.(t, vantage), vantage, command: (timeoutMs) => curlCommand(url, timeoutMs) });
     }

@@ -16,17 +16,25 @@ export function workloadRunCommand(name: string, network: string | undefined, ho
 }
 
 /** Runs a workload container (published if it has a host port) and records it as a probe target. */
-export async function runWorkload(ctx: ScenarioContext, spec: { name: string; network: string | undefined; hostPort: number | undefined }): Promise<void> {
+export async function runWorkload(
+  ctx: ScenarioContext,
+  spec: { name: string; network: string | undefined; hostPort: number | undefined },
+): Promise<void> {
   await engineStep(ctx.host, ctx.steps, `run ${spec.name}`, workloadRunCommand(spec.name, spec.network, spec.hostPort));
   ctx.targets.push(await describeTarget(ctx, spec.name, spec.hostPort));
 }
 
-export async function describeTarget(ctx: ScenarioContext, container: string, hostPort: number | undefined): Promise<Target> {
+export async function describeTarget(
+  ctx: ScenarioContext,
+  container: string,
+  hostPort: number | undefined,
+): Promise<Target> {
   const [target] = await describeTargets(ctx, [{ container, hostPort }]);
   return target as Target;
 }
 
-const CONTAINER_FORMAT = "{{.Name}} {{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{$v.NetworkID}} {{$v.IPAddress}} {{$v.IPPrefixLen}}{{end}}";
+const CONTAINER_FORMAT =
+  "{{.Name}} {{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{$v.NetworkID}} {{$v.IPAddress}} {{$v.IPPrefixLen}}{{end}}";
 
 type Wanted = ReadonlyArray<{ container: string; hostPort: number | undefined }>;
 
@@ -48,10 +56,14 @@ export async function describeTargets(ctx: ScenarioContext, wanted: Wanted): Pro
 }
 
 function targetsOf(wanted: Wanted, stdout: string): Target[] {
-  const lines = stdout.trim().split("\n").map((line) => line.trim().replace(/^\//, "").split(" "));
+  const lines = stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().replace(/^\//, "").split(" "));
   const subnets = new Map(lines.filter((l) => l.length === 2).map(([network = "", subnet = ""]) => [network, subnet]));
   return wanted.map(({ container, hostPort }) => {
-    const [, network = "", networkId = "", ip = "", prefix = ""] = lines.find((l) => l[0] === container && l.length >= 5) ?? [];
+    const [, network = "", networkId = "", ip = "", prefix = ""] =
+      lines.find((l) => l[0] === container && l.length >= 5) ?? [];
     if (!network) throw new Error(`inspect ${container}: the engine did not describe it:\n${stdout.slice(0, 400)}`);
     const bridge = network === "bridge" ? "docker0" : `br-${networkId.slice(0, 12)}`;
     return { container, network, bridge, subnet: subnets.get(network) || `${ip}/${prefix}`, ip, hostPort };
@@ -67,17 +79,28 @@ export async function deployTopology(ctx: ScenarioContext): Promise<void> {
   const { bridges, containersPerBridge, basePort } = ctx.cell.topology;
   let port = basePort;
   const workloads = [{ name: "n0c1", network: undefined as string | undefined, hostPort: port++ }];
-  const steps = [{ name: "run n0c1", script: workloadRunCommand("n0c1", undefined, basePort), policy: "engine" as const }];
+  const steps = [
+    { name: "run n0c1", script: workloadRunCommand("n0c1", undefined, basePort), policy: "engine" as const },
+  ];
   // created in this fixed order, one after the other: which rules the -C bug skips depends on it
   for (let n = 1; n <= bridges; n++) {
-    steps.push({ name: `create ${networkName(n)}`, script: `docker network create ${networkName(n)}`, policy: "engine" });
+    steps.push({
+      name: `create ${networkName(n)}`,
+      script: `docker network create ${networkName(n)}`,
+      policy: "engine",
+    });
     for (let c = 1; c <= containersPerBridge; c++) {
       const workload = { name: containerName(n, c), network: networkName(n), hostPort: port++ };
       workloads.push(workload);
-      steps.push({ name: `run ${workload.name}`, script: workloadRunCommand(workload.name, workload.network, workload.hostPort), policy: "engine" });
+      steps.push({
+        name: `run ${workload.name}`,
+        script: workloadRunCommand(workload.name, workload.network, workload.hostPort),
+        policy: "engine",
+      });
     }
   }
-  const wanted = (names: Set<string>) => workloads.filter((w) => names.has(w.name)).map((w) => ({ container: w.name, hostPort: w.hostPort }));
+  const wanted = (names: Set<string>) =>
+    workloads.filter((w) => names.has(w.name)).map((w) => ({ container: w.name, hostPort: w.hostPort }));
   const all = wanted(new Set(workloads.map((w) => w.name)));
   try {
     // described in the same call, once every container runs
@@ -85,11 +108,15 @@ export async function deployTopology(ctx: ScenarioContext): Promise<void> {
     ctx.targets.push(...targetsOf(all, results.at(-1)?.stdout ?? ""));
   } catch (error) {
     // a refusal part-way: the containers that did start are still the cell's targets
-    const started = new Set(ctx.steps.filter((s) => s.exitCode === 0 && s.name.startsWith("run ")).map((s) => s.name.slice(4)));
-    if (started.size > 0 && ctx.targets.length === 0) ctx.targets.push(...(await describeTargets(ctx, wanted(started)).catch(() => [])));
+    const started = new Set(
+      ctx.steps.filter((s) => s.exitCode === 0 && s.name.startsWith("run ")).map((s) => s.name.slice(4)),
+    );
+    if (started.size > 0 && ctx.targets.length === 0)
+      ctx.targets.push(...(await describeTargets(ctx, wanted(started)).catch(() => [])));
     throw error;
   }
 }
 
 /** The next free published port after everything deployed so far. */
-export const nextPort = (ctx: ScenarioContext) => Math.max(ctx.cell.topology.basePort - 1, ...ctx.targets.map((t) => t.hostPort ?? 0)) + 1;
+export const nextPort = (ctx: ScenarioContext) =>
+  Math.max(ctx.cell.topology.basePort - 1, ...ctx.targets.map((t) => t.hostPort ?? 0)) + 1;

@@ -37,7 +37,13 @@ for i in $(seq ${Number(values.calls)}); do
   echo "$t0 $t1"
 done | awk '{ print ($2 - $1) * 1000 }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'`;
 
-const host = await new DindContainer({ engine: "docker-28.5.2", iptables: values.iptables, backend: "nft", daemon: { "userland-proxy": false }, matrix: values.matrix }).start();
+const host = await new DindContainer({
+  engine: "docker-28.5.2",
+  iptables: values.iptables,
+  backend: "nft",
+  daemon: { "userland-proxy": false },
+  matrix: values.matrix,
+}).start();
 try {
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(VARIANTS).map((k) => [k, []]));
   for (let round = 0; round < Number(values.rounds); round++) {
@@ -49,9 +55,12 @@ try {
       samples[name]?.push(Number(run.stdout.trim()));
     }
   }
-  console.log(`iptables ${CALL}, ${values.calls} calls × ${values.rounds} rounds, ms per call (median of round medians, min–max):`);
+  console.log(
+    `iptables ${CALL}, ${values.calls} calls × ${values.rounds} rounds, ms per call (median of round medians, min–max):`,
+  );
   const ms = (x: number) => x.toFixed(3);
-  for (const [name, xs] of Object.entries(samples)) console.log(`  ${name.padEnd(8)} ${ms(median(xs))} ms (${ms(Math.min(...xs))}–${ms(Math.max(...xs))})`);
+  for (const [name, xs] of Object.entries(samples))
+    console.log(`  ${name.padEnd(8)} ${ms(median(xs))} ms (${ms(Math.min(...xs))}–${ms(Math.max(...xs))})`);
 } finally {
   await host.stop();
 }

@@ -3,7 +3,9 @@ export function median(samples: readonly number[]): number {
   if (samples.length === 0) throw new Error("median of no samples");
   const sorted = [...samples].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -27,7 +29,12 @@ export interface Target {
 }
 
 export function targetLine(t: Target): string {
-  const shown = t.unit === "s" ? `${t.value.toFixed(2)} s` : t.unit === "%" ? `${(t.value * 100).toFixed(0)}%` : `${t.value.toFixed(2)}×`;
+  const shown =
+    t.unit === "s"
+      ? `${t.value.toFixed(2)} s`
+      : t.unit === "%"
+        ? `${(t.value * 100).toFixed(0)}%`
+        : `${t.value.toFixed(2)}×`;
   const limit = t.unit === "s" ? `${t.atMost} s` : t.unit === "%" ? `${(t.atMost * 100).toFixed(0)}%` : `${t.atMost}×`;
   return `${t.value <= t.atMost ? "met    " : "MISSED "} ${t.label}: ${shown} (target ≤ ${limit})`;
 }
@@ -35,6 +42,7 @@ export function targetLine(t: Target): string {
 /** Medians of each named phase over several attempts' timings; phases an attempt lacks count as absent, not zero. */
 export function phaseMedians(timings: ReadonlyArray<Record<string, number>>): Array<[string, number, number]> {
   const byPhase = new Map<string, number[]>();
-  for (const t of timings) for (const [phase, ms] of Object.entries(t)) (byPhase.get(phase) ?? byPhase.set(phase, []).get(phase))?.push(ms);
+  for (const t of timings)
+    for (const [phase, ms] of Object.entries(t)) (byPhase.get(phase) ?? byPhase.set(phase, []).get(phase))?.push(ms);
   return [...byPhase].map(([phase, xs]) => [phase, median(xs), xs.length]);
 }

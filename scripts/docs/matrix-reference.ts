@@ -41,7 +41,12 @@ function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map(literal).join(" or ");
   if (s.oneOf ?? s.anyOf) return variants(s).map(typeOf).join(" or ");
   if (s.type === "array") return `list of ${s.items ? typeOf(s.items) : "anything"}`;
-  if (s.type === "object") return isObject(s) ? (kindOf(s) !== undefined ? `object (kind ${literal(kindOf(s))})` : "object") : "map of name to value";
+  if (s.type === "object")
+    return isObject(s)
+      ? kindOf(s) !== undefined
+        ? `object (kind ${literal(kindOf(s))})`
+        : "object"
+      : "map of name to value";
   if (s.type === "string" && s.format === "uri") return "URL";
   return s.type ?? "anything";
 }
@@ -61,16 +66,26 @@ function boundsOf(s: JsonSchema): string[] {
 function nested(path: string, s: JsonSchema): Section[] {
   if (isObject(s)) return [{ path, schema: s }];
   if (s.items) return nested(`${path}[]`, s.items);
-  return variants(s).flatMap((v) => (isObject(v) ? [{ path: kindOf(v) !== undefined ? `${path} (kind: ${String(kindOf(v))})` : path, schema: v }] : []));
+  return variants(s).flatMap((v) =>
+    isObject(v) ? [{ path: kindOf(v) !== undefined ? `${path} (kind: ${String(kindOf(v))})` : path, schema: v }] : [],
+  );
 }
 
 function table(section: Section): string {
   const required = new Set(section.schema.required ?? []);
   const rows = Object.entries(section.schema.properties ?? {}).map(([key, s]) => {
-    const presence = required.has(key) ? "required" : s.default === undefined ? "optional" : isObject(s) ? "optional (each key's default)" : `default ${literal(s.default)}`;
+    const presence = required.has(key)
+      ? "required"
+      : s.default === undefined
+        ? "optional"
+        : isObject(s)
+          ? "optional (each key's default)"
+          : `default ${literal(s.default)}`;
     return `| ${code(key)} | ${typeOf(s)} | ${presence} | ${boundsOf(s).join("; ")} |`;
   });
-  return [`### ${code(section.path)}`, "", "| key | type | presence | bounds |", "|---|---|---|---|", ...rows].join("\n");
+  return [`### ${code(section.path)}`, "", "| key | type | presence | bounds |", "|---|---|---|---|", ...rows].join(
+    "\n",
+  );
 }
 
 /** Every object of the schema, breadth first from the top; a schema met again is named, not repeated. */
@@ -88,7 +103,8 @@ export function renderMatrixReference(root: JsonSchema): string {
     seen.set(key, section.path);
     parts.push(table(section));
     const prefix = section.path === "(top level)" ? "" : `${section.path.replace(/ \(kind: .*\)$/, "")}.`;
-    for (const [name, s] of Object.entries(section.schema.properties ?? {})) queue.push(...nested(`${prefix}${name}`, s));
+    for (const [name, s] of Object.entries(section.schema.properties ?? {}))
+      queue.push(...nested(`${prefix}${name}`, s));
   }
   return `${GENERATED_BEGIN}\n\n${parts.join("\n\n")}\n\n${GENERATED_END}`;
 }

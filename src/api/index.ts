@@ -3,14 +3,46 @@
  * in-host operations it may call. Scenarios (root folder) and fixes (src/fixes) import
  * only from here, so the harness below can change without touching them.
  */
-export type { Fix, FixOutcome, Scenario, ScenarioContext, SingleWayScenario, Target, VariedScenario } from "./scenario.js";
-export { engineStep, EngineRefusal, mustStep, runStep, runSteps, shellQuote, writeDaemonJson, type NamedStep } from "../harness/host-ops.js";
+export type {
+  Fix,
+  FixOutcome,
+  Scenario,
+  ScenarioContext,
+  SingleWayScenario,
+  Target,
+  VariedScenario,
+} from "./scenario.js";
+export {
+  engineStep,
+  EngineRefusal,
+  mustStep,
+  runStep,
+  runSteps,
+  shellQuote,
+  writeDaemonJson,
+  type NamedStep,
+} from "../harness/host-ops.js";
 export { firewallBackendInForce, iptablesSave } from "../harness/host-reads.js";
 export { variantsOf } from "./scenario.js";
 export { snapshotBeforeBreak } from "./snapshot.js";
 export { tryUserAction } from "./user-action.js";
 export { NFTABLES_CONF, SAVED_IPTABLES_RULES } from "./host-paths.js";
-export { HOST_FILES, ipCommand, iptables, iptablesFlush, iptablesRestore, nftLoad, NFT_SHEBANG, readSysctl, setSysctl, SYSCTL, sysctlFile, SYSTEM_IPTABLES, SYSTEM_IPTABLES_TOOLS, hostToolPath } from "../contract/host-commands.js";
+export {
+  HOST_FILES,
+  ipCommand,
+  iptables,
+  iptablesFlush,
+  iptablesRestore,
+  nftLoad,
+  NFT_SHEBANG,
+  readSysctl,
+  setSysctl,
+  SYSCTL,
+  sysctlFile,
+  SYSTEM_IPTABLES,
+  SYSTEM_IPTABLES_TOOLS,
+  hostToolPath,
+} from "../contract/host-commands.js";
 export { matchErrors } from "../assertions/error-matchers.js";
 export { containerProbeCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";

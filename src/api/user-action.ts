@@ -8,7 +8,12 @@ import type { ScenarioContext } from "./scenario.js";
  * records it as a result: a failure is evidence, not a harness error. Its error text is kept
  * verbatim and matched against the known signatures.
  */
-export async function tryUserAction(ctx: ScenarioContext, when: string, action: string, script: string): Promise<ExecResult> {
+export async function tryUserAction(
+  ctx: ScenarioContext,
+  when: string,
+  action: string,
+  script: string,
+): Promise<ExecResult> {
   const run = await runStep(ctx.host, ctx.steps, `${when}: ${action}`, script);
   const output = `${run.stderr}${run.stdout}`;
   ctx.errors.push(...matchErrors(`${when}: ${action.replace(/\s\d+:\d+$/, "")}`, output));

@@ -16,7 +16,10 @@ type Chains = Map<string, string[]>;
  * a check that answered "exists" for a rule the model does not hold is a false positive,
  * and when no add of that rule follows, the rule was skipped.
  */
-export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?: RuleSet; steps?: readonly TimedStep[] }): TraceAnalysis {
+export function analyseTrace(
+  calls: readonly TraceCall[],
+  options: { finalRules?: RuleSet; steps?: readonly TimedStep[] },
+): TraceAnalysis {
   const tables = new Map<string, Chains>();
   const chainsOf = (call: TraceCall, table: string): Chains => {
     const family = call.tool.startsWith("ip6") ? "v6" : "v4";
@@ -27,16 +30,28 @@ export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?
     return chains;
   };
   const stepAt = (ms: number) => options.steps?.find((s) => ms >= s.startedAtMs && ms <= s.startedAtMs + s.ms)?.name;
-  const analysis: TraceAnalysis = { calls: calls.length, dockerdCalls: 0, dockerdNftCalls: 0, falsePositives: [], falseNegatives: [], deleteMismatches: [], failedCalls: [], skippedRules: [], explanation: "" };
+  const analysis: TraceAnalysis = {
+    calls: calls.length,
+    dockerdCalls: 0,
+    dockerdNftCalls: 0,
+    falsePositives: [],
+    falseNegatives: [],
+    deleteMismatches: [],
+    failedCalls: [],
+    skippedRules: [],
+    explanation: "",
+  };
   for (const call of calls.filter(isNftCall)) {
     if (call.caller !== "dockerd") continue;
     analysis.dockerdNftCalls++;
     if (call.exitCode !== 0 && !isNftCleanup(call)) analysis.failedCalls.push(nftFailure(call, stepAt(call.startMs)));
   }
-  const parsed = calls.filter((call) => !isNftCall(call)).map((call) => {
-    const split = parseCall(call.args);
-    return { call, ...split, canonical: canonicalSpec(split.spec) };
-  });
+  const parsed = calls
+    .filter((call) => !isNftCall(call))
+    .map((call) => {
+      const split = parseCall(call.args);
+      return { call, ...split, canonical: canonicalSpec(split.spec) };
+    });
 
   parsed.forEach(({ call, table, operation, chain, canonical }, index) => {
     const byDockerd = call.caller === "dockerd";
@@ -59,11 +74,22 @@ export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?
         analysis.falsePositives.push(finding("false-positive"));
         const addedLater = parsed
           .slice(index + 1)
-          .some((p) => p.call.caller === "dockerd" && p.table === table && p.chain === chain && p.canonical === canonical && (p.operation === "append" || p.operation === "insert") && p.call.exitCode === 0);
+          .some(
+            (p) =>
+              p.call.caller === "dockerd" &&
+              p.table === table &&
+              p.chain === chain &&
+              p.canonical === canonical &&
+              (p.operation === "append" || p.operation === "insert") &&
+              p.call.exitCode === 0,
+          );
         if (!addedLater) {
           const rule = `${table} ${chain} ${canonical}`;
-          const confirmedMissing = options.finalRules ? !hasRule(options.finalRules, table, chain ?? "", canonical) : false;
-          if (!analysis.skippedRules.some((s) => s.rule === rule)) analysis.skippedRules.push({ rule, confirmedMissing });
+          const confirmedMissing = options.finalRules
+            ? !hasRule(options.finalRules, table, chain ?? "", canonical)
+            : false;
+          if (!analysis.skippedRules.some((s) => s.rule === rule))
+            analysis.skippedRules.push({ rule, confirmedMissing });
         }
       } else if (call.exitCode === 1 && present) {
         analysis.falseNegatives.push(finding("false-negative"));
@@ -112,13 +138,23 @@ export function analyseTrace(calls: readonly TraceCall[], options: { finalRules?
 
 /** dockerd deleting tables that may not exist (every start does, on either backend): a failure there is routine. */
 function isNftCleanup(call: TraceCall): boolean {
-  const statements = (call.stdin ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
-  return statements.length > 0 && statements.every((l) => l.startsWith("delete ")) && /No such file or directory/.test(call.stderr);
+  const statements = (call.stdin ?? "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (
+    statements.length > 0 &&
+    statements.every((l) => l.startsWith("delete ")) &&
+    /No such file or directory/.test(call.stderr)
+  );
 }
 
 /** A failed nft call by dockerd: its rule is the command (and the first line of the script it loaded). */
 function nftFailure(call: TraceCall, step: string | undefined): Finding {
-  const firstLine = call.stdin?.split("\n").find((line) => line.trim())?.trim();
+  const firstLine = call.stdin
+    ?.split("\n")
+    .find((line) => line.trim())
+    ?.trim();
   return {
     kind: "failed-call",
     rule: `nft ${call.args.join(" ")}${firstLine ? ` (${firstLine}…)` : ""}`,
@@ -162,14 +198,26 @@ function explain(a: TraceAnalysis): string {
         (a.skippedRules.length ? ` → skipped: ${shown.join("; ")}${more}` : ""),
     );
   }
-  if (a.falseNegatives.length > 0) parts.push(`${a.falseNegatives.length} check(s) answered "missing" for rules that were there`);
-  if (a.deleteMismatches.length > 0) parts.push(`${a.deleteMismatches.length} -D call(s) succeeded for rules that were never added (another rule was removed)`);
+  if (a.falseNegatives.length > 0)
+    parts.push(`${a.falseNegatives.length} check(s) answered "missing" for rules that were there`);
+  if (a.deleteMismatches.length > 0)
+    parts.push(
+      `${a.deleteMismatches.length} -D call(s) succeeded for rules that were never added (another rule was removed)`,
+    );
   if (a.failedCalls.length > 0) {
     const first = a.failedCalls[0] as Finding;
     const steps = [...new Set(a.failedCalls.map((f) => f.step ?? "dockerd's own work"))];
-    const tools = a.failedCalls.every((f) => f.rule.startsWith("nft ")) ? "nft" : a.failedCalls.some((f) => f.rule.startsWith("nft ")) ? "iptables/nft" : "iptables";
-    parts.push(`${a.failedCalls.length} ${tools} call(s) by dockerd failed during ${steps.join(", ")} (first: "${(first.stderr ?? "").split("\n")[0]}")`);
+    const tools = a.failedCalls.every((f) => f.rule.startsWith("nft "))
+      ? "nft"
+      : a.failedCalls.some((f) => f.rule.startsWith("nft "))
+        ? "iptables/nft"
+        : "iptables";
+    parts.push(
+      `${a.failedCalls.length} ${tools} call(s) by dockerd failed during ${steps.join(", ")} (first: "${(first.stderr ?? "").split("\n")[0]}")`,
+    );
   }
   const nft = a.dockerdNftCalls > 0 ? ` (and ${a.dockerdNftCalls} nft calls)` : "";
-  return parts.length ? parts.join("; ") : `no wrong answers: ${a.dockerdCalls} iptables calls by dockerd${nft}, none failed`;
+  return parts.length
+    ? parts.join("; ")
+    : `no wrong answers: ${a.dockerdCalls} iptables calls by dockerd${nft}, none failed`;
 }

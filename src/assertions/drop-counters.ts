@@ -32,7 +32,8 @@ export function parseDropCounters(iptablesSaveC: string, nftRuleset: string): Dr
     } else if (line.startsWith("chain ")) chain = line.replace(/ \{$/, "").slice(6);
     if (skipping) continue;
     const rule = /counter packets (\d+) bytes \d+.*\bdrop\b/.exec(line);
-    if (rule) counters.set(`${nftTable} ${chain}: ${line.replace(/counter packets \d+ bytes \d+ ?/, "")}`, Number(rule[1]));
+    if (rule)
+      counters.set(`${nftTable} ${chain}: ${line.replace(/counter packets \d+ bytes \d+ ?/, "")}`, Number(rule[1]));
   }
   return counters;
 }

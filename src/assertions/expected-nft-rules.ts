@@ -23,7 +23,11 @@ const BASE_CHAINS: Expected[] = [
 ];
 
 function perBridge(bridge: string, subnet: string): Expected[] {
-  const jumps = (direction: string) => ({ kind: "element" as const, map: `${direction}-jumps`, element: `"${bridge}" : jump ${direction}__${bridge}` });
+  const jumps = (direction: string) => ({
+    kind: "element" as const,
+    map: `${direction}-jumps`,
+    element: `"${bridge}" : jump ${direction}__${bridge}`,
+  });
   return [
     jumps("filter-forward-in"),
     jumps("filter-forward-out"),
@@ -31,16 +35,28 @@ function perBridge(bridge: string, subnet: string): Expected[] {
     jumps("nat-postrouting-out"),
     { kind: "rule", chain: `filter-forward-in__${bridge}`, rule: "ct state established,related accept" },
     { kind: "rule", chain: `filter-forward-out__${bridge}`, rule: `accept comment "OUTGOING"` },
-    { kind: "rule", chain: `nat-postrouting-out__${bridge}`, rule: `oifname != "${bridge}" ip saddr ${subnet} masquerade comment "MASQUERADE"` },
+    {
+      kind: "rule",
+      chain: `nat-postrouting-out__${bridge}`,
+      rule: `oifname != "${bridge}" ip saddr ${subnet} masquerade comment "MASQUERADE"`,
+    },
   ];
 }
 
 function perPublishedPort(t: BridgeFacts): Expected[] {
   if (t.hostPort === undefined) return [];
   return [
-    { kind: "rule", chain: "nat-prerouting-and-output", rule: `tcp dport ${t.hostPort} dnat to ${t.ip}:80 comment "DNAT"` },
+    {
+      kind: "rule",
+      chain: "nat-prerouting-and-output",
+      rule: `tcp dport ${t.hostPort} dnat to ${t.ip}:80 comment "DNAT"`,
+    },
     { kind: "rule", chain: `filter-forward-in__${t.bridge}`, rule: `ip daddr ${t.ip} tcp dport 80 accept` },
-    { kind: "rule", chain: "raw-PREROUTING", rule: `ip daddr ${t.ip} iifname != "${t.bridge}" drop comment "DROP DIRECT ACCESS"` },
+    {
+      kind: "rule",
+      chain: "raw-PREROUTING",
+      rule: `ip daddr ${t.ip} iifname != "${t.bridge}" drop comment "DROP DIRECT ACCESS"`,
+    },
   ];
 }
 
@@ -74,6 +90,10 @@ export function missingNftRules(rulesetText: string, targets: readonly BridgeFac
   }
   if (!ruleset.has(DOCKER_NFT_TABLE)) return [`table ${DOCKER_NFT_TABLE} (Docker's whole nftables rule set)`];
   const bridges = new Map(targets.map((t) => [t.bridge, t.subnet]));
-  const expected = [...BASE_CHAINS, ...[...bridges].flatMap(([bridge, subnet]) => perBridge(bridge, subnet)), ...targets.flatMap(perPublishedPort)];
+  const expected = [
+    ...BASE_CHAINS,
+    ...[...bridges].flatMap(([bridge, subnet]) => perBridge(bridge, subnet)),
+    ...targets.flatMap(perPublishedPort),
+  ];
   return expected.filter((e) => !present(ruleset, e)).map(describe);
 }

@@ -37,7 +37,8 @@ function perBridge(bridge: string, subnet: string, generation: EngineGeneration)
     filter("DOCKER-CT", `-o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`),
     filter("DOCKER-FORWARD", `-i ${bridge} -j ACCEPT`),
   ];
-  if (generation === "29+") return [...dockerForward, filter("DOCKER", `! -i ${bridge} -o ${bridge} -j DROP`), masquerade];
+  if (generation === "29+")
+    return [...dockerForward, filter("DOCKER", `! -i ${bridge} -o ${bridge} -j DROP`), masquerade];
   if (generation === "28+") return [...dockerForward, ...common];
   return [
     filter("FORWARD", `-o ${bridge} -j DOCKER`),
@@ -50,7 +51,11 @@ function perBridge(bridge: string, subnet: string, generation: EngineGeneration)
 
 function perPublishedPort(t: BridgeFacts, generation: EngineGeneration): ExpectedRule[] {
   if (t.hostPort === undefined) return [];
-  const accept = { table: "filter", chain: "DOCKER", spec: `-d ${t.ip}/32 ! -i ${t.bridge} -o ${t.bridge} -p tcp -m tcp --dport 80 -j ACCEPT` };
+  const accept = {
+    table: "filter",
+    chain: "DOCKER",
+    spec: `-d ${t.ip}/32 ! -i ${t.bridge} -o ${t.bridge} -p tcp -m tcp --dport 80 -j ACCEPT`,
+  };
   if (generation !== "29+") return [accept];
   return [
     accept,
@@ -73,6 +78,11 @@ export function missingRules(saveText: string, targets: readonly BridgeFacts[], 
   }
   const generation = engineGeneration(engineVersion);
   const bridges = new Map(targets.map((t) => [t.bridge, t.subnet]));
-  const expected = [...[...bridges].flatMap(([bridge, subnet]) => perBridge(bridge, subnet, generation)), ...targets.flatMap((t) => perPublishedPort(t, generation))];
-  return expected.filter((r) => !hasRule(rules, r.table, r.chain, r.spec)).map((r) => `${r.table} ${r.chain} ${r.spec}`);
+  const expected = [
+    ...[...bridges].flatMap(([bridge, subnet]) => perBridge(bridge, subnet, generation)),
+    ...targets.flatMap((t) => perPublishedPort(t, generation)),
+  ];
+  return expected
+    .filter((r) => !hasRule(rules, r.table, r.chain, r.spec))
+    .map((r) => `${r.table} ${r.chain} ${r.spec}`);
 }

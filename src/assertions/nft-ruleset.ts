@@ -22,7 +22,11 @@ export class NftParseError extends Error {}
 
 /** Counters change with every packet; they are no part of a rule's meaning. */
 export const withoutCounters = (rule: string) =>
-  rule.replace(/\bcounter packets \d+ bytes \d+\s*/g, "").replace(/\bcounter\s+/g, "").replace(/\s+/g, " ").trim();
+  rule
+    .replace(/\bcounter packets \d+ bytes \d+\s*/g, "")
+    .replace(/\bcounter\s+/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 
 /** Splits `a : b, c : d` at top-level commas (none occur inside the quoted interface names Docker uses). */
 const splitElements = (text: string) =>

@@ -65,11 +65,20 @@ export function parseProbeOutput(specs: readonly ProbeSpec[], run: ExecResult): 
   return specs.map((spec, i) => {
     const row = rows.get(i);
     if (!row) {
-      return result(spec, "error", 0, `no answer from the probe script (exit ${run.exitCode}): ${run.stderr.slice(0, 200)}`);
+      return result(
+        spec,
+        "error",
+        0,
+        `no answer from the probe script (exit ${run.exitCode}): ${run.stderr.slice(0, 200)}`,
+      );
     }
     const { exit: rc, ms, body, stderr } = row;
     const outcome = classify(Number(rc), stderr);
-    let detail = stderr.trim() || (outcome === "error" && CUT_OFF.has(Number(rc)) ? `cut off by its outer bound after ${ms} ms: the probe itself never finished` : "");
+    let detail =
+      stderr.trim() ||
+      (outcome === "error" && CUT_OFF.has(Number(rc))
+        ? `cut off by its outer bound after ${ms} ms: the probe itself never finished`
+        : "");
     let finalOutcome = outcome;
     if (outcome === "ok") {
       const answer = body.trim();
@@ -85,8 +94,20 @@ export function parseProbeOutput(specs: readonly ProbeSpec[], run: ExecResult): 
 }
 
 function result(spec: ProbeSpec, outcome: Outcome, ms: number, detail: string): ProbeResult {
-  const pass = spec.expect === "reachable" ? outcome === "ok" : outcome === "timeout" || outcome === "refused" || outcome === "reset";
-  return { vantage: spec.vantage, target: spec.target, expect: spec.expect, outcome, pass, ms, detail, ...(spec.guard ? { guard: spec.guard } : {}) };
+  const pass =
+    spec.expect === "reachable"
+      ? outcome === "ok"
+      : outcome === "timeout" || outcome === "refused" || outcome === "reset";
+  return {
+    vantage: spec.vantage,
+    target: spec.target,
+    expect: spec.expect,
+    outcome,
+    pass,
+    ms,
+    detail,
+    ...(spec.guard ? { guard: spec.guard } : {}),
+  };
 }
 
 /** Exit codes of coreutils `timeout` (and of the TERM it sends) when the bound, not the probe, ended the command. */

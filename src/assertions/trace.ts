@@ -50,13 +50,20 @@ export interface ParsedCall {
 }
 
 const OPERATIONS: Record<string, Operation> = {
-  "-A": "append", "--append": "append",
-  "-I": "insert", "--insert": "insert",
-  "-D": "delete", "--delete": "delete",
-  "-C": "check", "--check": "check",
-  "-N": "new-chain", "--new-chain": "new-chain",
-  "-X": "delete-chain", "--delete-chain": "delete-chain",
-  "-F": "flush", "--flush": "flush",
+  "-A": "append",
+  "--append": "append",
+  "-I": "insert",
+  "--insert": "insert",
+  "-D": "delete",
+  "--delete": "delete",
+  "-C": "check",
+  "--check": "check",
+  "-N": "new-chain",
+  "--new-chain": "new-chain",
+  "-X": "delete-chain",
+  "--delete-chain": "delete-chain",
+  "-F": "flush",
+  "--flush": "flush",
 };
 
 /** Splits an iptables argv into table, operation, chain and rule spec. */
@@ -89,7 +96,12 @@ export function parseCall(args: readonly string[]): ParsedCall {
 
 const SAVE_ORDER = ["-s", "-d", "-i", "-o", "-p"];
 const LONG_NAMES: Record<string, string> = {
-  "--source": "-s", "--destination": "-d", "--in-interface": "-i", "--out-interface": "-o", "--protocol": "-p", "--jump": "-j",
+  "--source": "-s",
+  "--destination": "-d",
+  "--in-interface": "-i",
+  "--out-interface": "-o",
+  "--protocol": "-p",
+  "--jump": "-j",
 };
 
 /**
@@ -104,7 +116,8 @@ export function canonicalSpec(spec: readonly string[]): string {
     if (spec[i] === "!") group.push(spec[i++] as string);
     const option = spec[i] as string;
     group.push(LONG_NAMES[option] ?? option);
-    while (i + 1 < spec.length && !(spec[i + 1] as string).startsWith("-") && spec[i + 1] !== "!") group.push(spec[++i] as string);
+    while (i + 1 < spec.length && !(spec[i + 1] as string).startsWith("-") && spec[i + 1] !== "!")
+      group.push(spec[++i] as string);
     groups.push(group);
   }
   const optionOf = (g: string[]) => (g[0] === "!" ? g[1] : g[0]) as string;
@@ -116,7 +129,9 @@ export function canonicalSpec(spec: readonly string[]): string {
     if ((o === "-s" || o === "-d") && /^\d+\.\d+\.\d+\.\d+$/.test(g[last] as string)) g[last] = `${g[last]}/32`;
   }
   const protocol = first.find((g) => optionOf(g) === "-p")?.at(-1);
-  const hasPorts = rest.some((g) => ["--dport", "--sport", "--destination-port", "--source-port"].includes(optionOf(g)));
+  const hasPorts = rest.some((g) =>
+    ["--dport", "--sport", "--destination-port", "--source-port"].includes(optionOf(g)),
+  );
   const hasMatch = rest.some((g) => optionOf(g) === "-m" && g.at(-1) === protocol);
   const implicit = protocol && hasPorts && !hasMatch ? [["-m", protocol]] : [];
   return [...first, ...implicit, ...rest].map((g) => g.join(" ")).join(" ");

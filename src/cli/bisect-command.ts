@@ -29,14 +29,22 @@ export async function bisectCommand(args: BisectOptions, docker: Docker, log: (l
     process.stdout.write(`${line}\n`);
     detail(line);
   };
-  const session = await RunSession.open({ docker, matrix, engines: plan.cell ? [plan.cell.engine] : [], runId, registerCleanup: onShutdown });
+  const session = await RunSession.open({
+    docker,
+    matrix,
+    engines: plan.cell ? [plan.cell.engine] : [],
+    runId,
+    registerCleanup: onShutdown,
+  });
   await mkdir(outDir, { recursive: true });
   log(`bisect ${runId}: results in ${outDir}`);
 
   const judge = await sessionJudge(session, plan, matrix.settings, outDir, detail);
   try {
     await runBisect(plan, judge, { runId, outDir, say });
-    log(`bisect.json, bisect.log${plan.cell ? " and the cells" : ""} in ${outDir}; fwcompat report ${outDir} renders them`);
+    log(
+      `bisect.json, bisect.log${plan.cell ? " and the cells" : ""} in ${outDir}; fwcompat report ${outDir} renders them`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof UserError) throw error;

@@ -7,7 +7,8 @@ export const wholeNumber =
   (option: string, max: number) =>
   (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`--${option} '${value}': use a whole number from 1 to ${max}`);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new UserError(`--${option} '${value}': use a whole number from 1 to ${max}`);
     return n;
   };
 
@@ -20,13 +21,15 @@ export const repeatValue = wholeNumber("repeat", MAX_REPEAT);
 export function concurrencyValue(value: string): ConcurrencyChoice {
   if (value === "auto") return "auto";
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UserError(`--concurrency '${value}': use a whole number from 1 to ${MAX_CONCURRENCY} or 'auto'`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY)
+    throw new UserError(`--concurrency '${value}': use a whole number from 1 to ${MAX_CONCURRENCY} or 'auto'`);
   return n;
 }
 
 /** `--seed S`: recorded in run.json and shown in reports, so short and plain. */
 export function seedValue(value: string): string {
-  if (!/^[\w.-]{1,64}$/.test(value)) throw new UserError(`--seed '${value}': use up to 64 letters, digits, '.', '_' or '-'`);
+  if (!/^[\w.-]{1,64}$/.test(value))
+    throw new UserError(`--seed '${value}': use up to 64 letters, digits, '.', '_' or '-'`);
   return value;
 }
 
@@ -35,7 +38,10 @@ export const oneOfWords =
   <T extends string>(option: string, words: readonly T[]) =>
   (value: string): T => {
     const found = words.find((w) => w === value);
-    if (found === undefined) throw new UserError(`--${option} '${value}': use ${words.slice(0, -1).join(", ")}${words.length > 1 ? " or " : ""}${words.at(-1)}`);
+    if (found === undefined)
+      throw new UserError(
+        `--${option} '${value}': use ${words.slice(0, -1).join(", ")}${words.length > 1 ? " or " : ""}${words.at(-1)}`,
+      );
     return found;
   };
 
@@ -46,6 +52,7 @@ export const collect = (value: string, previous: readonly string[] = []): string
 
 /** --resume DIR names the output directory; an --out that disagrees is a mistake. */
 export function outputDirOf(options: { resume?: string | undefined; out?: string | undefined }): string | undefined {
-  if (options.resume && options.out && options.resume !== options.out) throw new UserError("--resume DIR already names the output directory; drop --out");
+  if (options.resume && options.out && options.resume !== options.out)
+    throw new UserError("--resume DIR already names the output directory; drop --out");
   return options.resume ?? options.out;
 }

@@ -1,7 +1,24 @@
 import { Command, CommanderError } from "commander";
 import { UserError } from "../errors.js";
-import type { BisectOptions, CompareOptions, GateOptions, PlanOptions, ReportOptions, RunOptions } from "./command-options.js";
-import { collect, concurrencyValue, formatValue, MAX_CONCURRENCY, MAX_REPEAT, oneOfWords, outputDirOf, repeatValue, seedValue } from "./option-values.js";
+import type {
+  BisectOptions,
+  CompareOptions,
+  GateOptions,
+  PlanOptions,
+  ReportOptions,
+  RunOptions,
+} from "./command-options.js";
+import {
+  collect,
+  concurrencyValue,
+  formatValue,
+  MAX_CONCURRENCY,
+  MAX_REPEAT,
+  oneOfWords,
+  outputDirOf,
+  repeatValue,
+  seedValue,
+} from "./option-values.js";
 
 /** What each command does once its options are parsed; each resolves to the exit status. */
 export interface CommandActions {
@@ -43,13 +60,18 @@ const runOptionsOf = (raw: RawRunOptions): RunOptions => ({
   baselineOnly: raw.baselineOnly ?? false,
 });
 
-const FILTER_HELP = "run only the cells whose KEY (scenario, engine, iptables, backend, daemon, topology, provider, fix or cell) matches; repeat to narrow";
+const FILTER_HELP =
+  "run only the cells whose KEY (scenario, engine, iptables, backend, daemon, topology, provider, fix or cell) matches; repeat to narrow";
 
 function addRunOptions(command: Command, outHelp: string): Command {
   return command
     .option("--matrix <FILE>", "the matrix file (default: ./matrix.yaml, else the one shipped with fwcompat)")
     .option("--filter <KEY=VALUE>", FILTER_HELP, collect)
-    .option("--concurrency <N|auto>", `attempts at once, 1 to ${MAX_CONCURRENCY} or auto (default: the matrix's setting)`, concurrencyValue)
+    .option(
+      "--concurrency <N|auto>",
+      `attempts at once, 1 to ${MAX_CONCURRENCY} or auto (default: the matrix's setting)`,
+      concurrencyValue,
+    )
     .option("--out <DIR>", outHelp)
     .option("--repeat <N>", `runs of every cell, 1 to ${MAX_REPEAT}`, repeatValue, 1)
     .option("--seed <S>", "the probe-order seed (default: random, recorded in run.json)", seedValue)
@@ -61,13 +83,20 @@ function addRunOptions(command: Command, outHelp: string): Command {
  * The command line: one commander Command per fwcompat command, with its own options and --help.
  * Actions are handed in, so parsing is tested without running anything and `--help` loads no command.
  */
-export function fwcompatProgram(actions: CommandActions, output?: ProgramOutput): { program: Command; exitCode: () => number } {
+export function fwcompatProgram(
+  actions: CommandActions,
+  output?: ProgramOutput,
+): { program: Command; exitCode: () => number } {
   let exitCode = 0;
   const program = new Command("fwcompat")
     .description("Reproduces Docker x iptables failures on disposable hosts and judges fixes by real traffic")
     .usage("run [options]    (the default command: `fwcompat` alone runs)\n       fwcompat <command> [options]")
     .option("--debug", "print the stack trace of an error")
-    .configureHelp({ showGlobalOptions: true, styleTitle: (title) => title.toLowerCase(), subcommandTerm: (command) => command.name() })
+    .configureHelp({
+      showGlobalOptions: true,
+      styleTitle: (title) => title.toLowerCase(),
+      subcommandTerm: (command) => command.name(),
+    })
     .configureOutput({ outputError: () => undefined, ...(output && { writeOut: output.writeOut }) })
     .helpCommand(false)
     .addHelpText("after", "\nfwcompat <command> --help lists a command's options.");
@@ -83,7 +112,10 @@ export function fwcompatProgram(actions: CommandActions, output?: ProgramOutput)
     throw oneLineError(error, undefined);
   });
 
-  addRunOptions(command("run", "run the matrix's cells and write their results", { isDefault: true }), "the output directory (default: results/<run id>)").action(async (raw: RawRunOptions) => {
+  addRunOptions(
+    command("run", "run the matrix's cells and write their results", { isDefault: true }),
+    "the output directory (default: results/<run id>)",
+  ).action(async (raw: RawRunOptions) => {
     exitCode = await actions.run(runOptionsOf(raw));
   });
 
@@ -94,20 +126,30 @@ export function fwcompatProgram(actions: CommandActions, output?: ProgramOutput)
     .option("--update-goldens", "write the rulesets the cells observed as the new goldens")
     .option("--goldens <DIR>", "the goldens directory (default: the one shipped with fwcompat)")
     .action(async (paths: string[], raw: { out: string; updateGoldens?: boolean; goldens?: string }) => {
-      exitCode = await actions.report({ paths, out: raw.out, updateGoldens: raw.updateGoldens ?? false, goldens: raw.goldens });
+      exitCode = await actions.report({
+        paths,
+        out: raw.out,
+        updateGoldens: raw.updateGoldens ?? false,
+        goldens: raw.goldens,
+      });
     });
 
   addRunOptions(
-    command("gate", "judge results against expectations; runs the cells the expectations need unless given --results").option(
-      "--expect <FILE>",
-      "the expectations file (required)",
-    ),
+    command(
+      "gate",
+      "judge results against expectations; runs the cells the expectations need unless given --results",
+    ).option("--expect <FILE>", "the expectations file (required)"),
     "where the cells' results go when the gate runs them (default: results/gate-<time>)",
   )
     .option("--candidate <KEY=VALUE>", "judge only this candidate's cells (as --filter); repeatable", collect)
     .option("--results <DIR>", "judge these results instead of running the cells")
     .action(async (raw: RawRunOptions & { expect?: string; results?: string; candidate?: string[] }) => {
-      exitCode = await actions.gate({ ...runOptionsOf(raw), expect: raw.expect, results: raw.results, candidates: raw.candidate ?? [] });
+      exitCode = await actions.gate({
+        ...runOptionsOf(raw),
+        expect: raw.expect,
+        results: raw.results,
+        candidates: raw.candidate ?? [],
+      });
     });
 
   command("compare", "list the verdicts that differ between two result directories")
@@ -122,7 +164,12 @@ export function fwcompatProgram(actions: CommandActions, output?: ProgramOutput)
   command("plan", "print the cells a matrix would run, e.g. as a GitHub Actions matrix")
     .option("--matrix <FILE>", "the matrix file (default: ./matrix.yaml, else the one shipped with fwcompat)")
     .option("--filter <KEY=VALUE>", FILTER_HELP, collect)
-    .option("--format <gha|json|text>", "gha: one shard per cell for a GitHub Actions matrix", formatValue, "text" as const)
+    .option(
+      "--format <gha|json|text>",
+      "gha: one shard per cell for a GitHub Actions matrix",
+      formatValue,
+      "text" as const,
+    )
     .action(async (raw: { matrix?: string; filter?: string[]; format: PlanOptions["format"] }) => {
       exitCode = await actions.plan({ matrix: raw.matrix, filters: raw.filter ?? [], format: raw.format });
     });
@@ -131,19 +178,39 @@ export function fwcompatProgram(actions: CommandActions, output?: ProgramOutput)
     .usage("--good REF --bad REF [options]")
     .option("--good <REF>", "a ref judged good (required)")
     .option("--bad <REF>", "a ref judged bad (required); older than --good: finds the fixing commit")
-    .option("--by <probe|traffic>", "probe: each build answers the hosts' -C self-probe (seconds per commit); traffic: each build runs the whole cell", oneOfWords("by", ["probe", "traffic"] as const), "probe" as const)
-    .option("--repository <REPO>", "a git URL, a path, or a bundle in the local source directory (FWCOMPAT_SOURCE_DIR) (default: the git source of the matrix's iptables builds)")
-    .option("--backend <nft|legacy>", "the iptables backend built and judged", oneOfWords("backend", ["nft", "legacy"] as const), "nft" as const)
+    .option(
+      "--by <probe|traffic>",
+      "probe: each build answers the hosts' -C self-probe (seconds per commit); traffic: each build runs the whole cell",
+      oneOfWords("by", ["probe", "traffic"] as const),
+      "probe" as const,
+    )
+    .option(
+      "--repository <REPO>",
+      "a git URL, a path, or a bundle in the local source directory (FWCOMPAT_SOURCE_DIR) (default: the git source of the matrix's iptables builds)",
+    )
+    .option(
+      "--backend <nft|legacy>",
+      "the iptables backend built and judged",
+      oneOfWords("backend", ["nft", "legacy"] as const),
+      "nft" as const,
+    )
     .option("--scenario <S>", "--by traffic: the cell's scenario (or scenario:variant)")
     .option("--engine <E>", "--by traffic: the cell's engine")
     .option("--daemon <D>", "--by traffic: the cell's daemon option set")
     .option("--topology <T>", "--by traffic: the cell's topology")
-    .option("--matrix <FILE>", "the matrix that names the engines, daemons and iptables sources (default: ./matrix.yaml, else the shipped one)")
+    .option(
+      "--matrix <FILE>",
+      "the matrix that names the engines, daemons and iptables sources (default: ./matrix.yaml, else the shipped one)",
+    )
     .option("--out <DIR>", "the output directory (default: results/bisect-<id>)")
-    .addHelpText("after", "\nThe search finds the first commit judged bad when --good is the older ref, or good again (the fixing commit) when --bad is.")
+    .addHelpText(
+      "after",
+      "\nThe search finds the first commit judged bad when --good is the older ref, or good again (the fixing commit) when --bad is.",
+    )
     .action(async (raw: Omit<BisectOptions, "good" | "bad"> & { good?: string; bad?: string }) => {
       const { good, bad } = raw;
-      if (!good || !bad) throw new UserError("bisect needs --good REF and --bad REF; fwcompat bisect --help lists its options");
+      if (!good || !bad)
+        throw new UserError("bisect needs --good REF and --bad REF; fwcompat bisect --help lists its options");
       exitCode = await actions.bisect({ ...raw, good, bad });
     });
 
@@ -159,9 +226,15 @@ export function fwcompatProgram(actions: CommandActions, output?: ProgramOutput)
 /** Commander's own errors as fwcompat shows bad input: one line, naming where to look next. */
 function oneLineError(error: CommanderError, commandName: string | undefined): Error {
   if (error.exitCode === 0) return error; // --help was printed
-  const [first = "", ...suggestions] = error.message.replace(/^error: /, "").split("\n").map((line) => line.trim()).filter(Boolean);
+  const [first = "", ...suggestions] = error.message
+    .replace(/^error: /, "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   const where = commandName && error.code === "commander.unknownOption" ? ` for fwcompat ${commandName}` : "";
-  const text = [`${first.charAt(0).toUpperCase()}${first.slice(1)}${where}`, ...suggestions].join(" ").replace(/\.$/, "");
+  const text = [`${first.charAt(0).toUpperCase()}${first.slice(1)}${where}`, ...suggestions]
+    .join(" ")
+    .replace(/\.$/, "");
   const help = commandName ? `fwcompat ${commandName} --help lists its options` : "fwcompat --help lists the commands";
   return new UserError(`${text}; ${help}`);
 }

@@ -55,7 +55,8 @@ export function duration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
 
-const clip = (line: string, width: number) => (line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line);
+const clip = (line: string, width: number) =>
+  line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line;
 
 export interface ProgressDisplay {
   /** a timestamped line that stays (above the live status on a terminal) */

@@ -3,7 +3,10 @@ import type { RecordedRunOutcome, RecordedRunRequest } from "../run/session/run-
 import type { RunOptions } from "./command-options.js";
 
 /** A recorded run of these cells with the run options the user typed. */
-export const runRequest = (args: RunOptions, chosen: Pick<RecordedRunRequest, "matrix" | "matrixFile" | "cells" | "filters">): RecordedRunRequest => ({
+export const runRequest = (
+  args: RunOptions,
+  chosen: Pick<RecordedRunRequest, "matrix" | "matrixFile" | "cells" | "filters">,
+): RecordedRunRequest => ({
   ...chosen,
   out: args.out,
   resume: args.resume,

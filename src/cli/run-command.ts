@@ -7,11 +7,20 @@ import type { RunOptions } from "./command-options.js";
 import { printRun, runRequest } from "./recorded-runs.js";
 import { onShutdown } from "./shutdown.js";
 
-export async function runCommand(args: RunOptions, docker: Docker, log: (line: string) => void, progress?: ProgressSink): Promise<number> {
+export async function runCommand(
+  args: RunOptions,
+  docker: Docker,
+  log: (line: string) => void,
+  progress?: ProgressSink,
+): Promise<number> {
   // What the user typed is checked before anything starts: the matrix and filters here, the rest as the session opens.
   const matrixFile = args.matrix ?? defaultMatrixFile();
   const matrix = await loadMatrix(matrixFile);
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
-  const outcome = await runAndRecord(docker, runRequest(args, { matrix, matrixFile, cells, filters: args.filters }), { log, progress, registerCleanup: onShutdown });
+  const outcome = await runAndRecord(docker, runRequest(args, { matrix, matrixFile, cells, filters: args.filters }), {
+    log,
+    progress,
+    registerCleanup: onShutdown,
+  });
   return printRun(outcome, log);
 }

@@ -15,7 +15,9 @@ export function installSignalHandlers(log: (line: string) => void): void {
     if (interrupted) return;
     interrupted = true;
     log(`${signal}: removing this run's hosts`);
-    void Promise.allSettled(cleanups.map((cleanup) => cleanup())).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    void Promise.allSettled(cleanups.map((cleanup) => cleanup())).finally(() =>
+      process.exit(signal === "SIGINT" ? 130 : 143),
+    );
   };
   process.on("SIGINT", handle);
   process.on("SIGTERM", handle);

@@ -20,7 +20,12 @@ export const MEMORY_PER_ATTEMPT = 512 * 2 ** 20;
 /** An attempt spends much of its time waiting on probes and on the engine, so more attempts than cores keep the cores busy. */
 export const ATTEMPTS_PER_CORE = 2;
 export const MAX_CONCURRENCY = 16;
-export const DIND_BUDGET: ConcurrencyBudget = { perCore: ATTEMPTS_PER_CORE, memoryPerAttempt: MEMORY_PER_ATTEMPT, reserveBytes: 0, max: MAX_CONCURRENCY };
+export const DIND_BUDGET: ConcurrencyBudget = {
+  perCore: ATTEMPTS_PER_CORE,
+  memoryPerAttempt: MEMORY_PER_ATTEMPT,
+  reserveBytes: 0,
+  max: MAX_CONCURRENCY,
+};
 
 /** As many as the cores and the free memory (after the reserve) allow, at most the budget's max, at least one. */
 export function autoConcurrency(machine: MachineCapacity, budget: ConcurrencyBudget): number {
@@ -29,8 +34,14 @@ export function autoConcurrency(machine: MachineCapacity, budget: ConcurrencyBud
   return Math.max(1, Math.min(byCores, byMemory, budget.max));
 }
 
-export function resolveConcurrency(choice: ConcurrencyChoice, machine: MachineCapacity): { value: number; why: string } {
+export function resolveConcurrency(
+  choice: ConcurrencyChoice,
+  machine: MachineCapacity,
+): { value: number; why: string } {
   if (choice !== "auto") return { value: choice, why: "" };
   const gib = (machine.freeMemBytes / 2 ** 30).toFixed(1);
-  return { value: autoConcurrency(machine, DIND_BUDGET), why: `auto: ${machine.cores} core(s) x ${ATTEMPTS_PER_CORE}, ${gib} GiB free / ${MEMORY_PER_ATTEMPT / 2 ** 20} MiB per attempt` };
+  return {
+    value: autoConcurrency(machine, DIND_BUDGET),
+    why: `auto: ${machine.cores} core(s) x ${ATTEMPTS_PER_CORE}, ${gib} GiB free / ${MEMORY_PER_ATTEMPT / 2 ** 20} MiB per attempt`,
+  };
 }

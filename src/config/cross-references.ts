@@ -41,7 +41,10 @@ export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): P
       const [scenario = "", variant] = value.split(":", 2);
       const variants = known.scenarios.get(scenario)?.variants;
       if (!variants) {
-        problems.push({ path: ["matrix", b, "scenario", i], message: `unknown scenario '${scenario}'; known: ${[...known.scenarios.keys()].join(", ")}` });
+        problems.push({
+          path: ["matrix", b, "scenario", i],
+          message: `unknown scenario '${scenario}'; known: ${[...known.scenarios.keys()].join(", ")}`,
+        });
       } else if (variant !== undefined && !variants.includes(variant)) {
         problems.push({
           path: ["matrix", b, "scenario", i],
@@ -51,7 +54,10 @@ export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): P
     });
     block.fixes.forEach((fix, i) => {
       if (!known.fixes.has(fix)) {
-        problems.push({ path: ["matrix", b, "fixes", i], message: `unknown fix '${fix}'; known: ${[...known.fixes].join(", ")}` });
+        problems.push({
+          path: ["matrix", b, "fixes", i],
+          message: `unknown fix '${fix}'; known: ${[...known.fixes].join(", ")}`,
+        });
       }
     });
   });
@@ -62,7 +68,11 @@ export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): P
 function declaredNames(items: ReadonlyArray<{ name: string }>, section: string, problems: Problem[]): Set<string> {
   const seen = new Set<string>();
   items.forEach((item, i) => {
-    if (seen.has(item.name)) problems.push({ path: [section, i, "name"], message: `duplicate name '${item.name}' in ${section}; names must be unique` });
+    if (seen.has(item.name))
+      problems.push({
+        path: [section, i, "name"],
+        message: `duplicate name '${item.name}' in ${section}; names must be unique`,
+      });
     seen.add(item.name);
   });
   return seen;
@@ -82,5 +92,8 @@ export function withExplicitVariants(matrix: MatrixFile, known: KnownNames): Mat
     }
     return `${ref}:${scenario.defaultVariant}`;
   };
-  return { ...matrix, matrix: matrix.matrix.map((block) => ({ ...block, scenario: [...new Set(block.scenario.map(explicit))] })) };
+  return {
+    ...matrix,
+    matrix: matrix.matrix.map((block) => ({ ...block, scenario: [...new Set(block.scenario.map(explicit))] })),
+  };
 }

@@ -13,17 +13,29 @@ export function declarativeProblems(def: DeclarativeScenario): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<string>();
   def.deploy?.forEach((c, i) => {
-    if (seen.has(c.name)) problems.push({ path: ["deploy", i, "name"], message: `container '${c.name}' is deployed twice; names must be unique` });
+    if (seen.has(c.name))
+      problems.push({
+        path: ["deploy", i, "name"],
+        message: `container '${c.name}' is deployed twice; names must be unique`,
+      });
     seen.add(c.name);
   });
   const published = new Set([...(def.deploy ?? []).filter((c) => c.publish !== undefined).map((c) => c.name)]);
   def.userActions.forEach((action, i) => {
     if (typeof action === "string") return;
-    if (action.publish !== undefined && !action.container) problems.push({ path: ["userActions", i, "publish"], message: "publish needs the container the action starts (container: <name>)" });
+    if (action.publish !== undefined && !action.container)
+      problems.push({
+        path: ["userActions", i, "publish"],
+        message: "publish needs the container the action starts (container: <name>)",
+      });
     if (action.container && action.publish !== undefined) published.add(action.container);
   });
   def.expect.forEach((e, i) => {
-    if (e.because && e.expect !== "blocked") problems.push({ path: ["expect", i, "because"], message: "because names the policy that must block the traffic; use it with expect: blocked" });
+    if (e.because && e.expect !== "blocked")
+      problems.push({
+        path: ["expect", i, "because"],
+        message: "because names the policy that must block the traffic; use it with expect: blocked",
+      });
     // Without a deploy list the containers are the cell topology's (n0c1, n1c1, ...), checked when the scenario runs.
     if (def.deploy && !published.has(e.container)) {
       problems.push({
@@ -52,7 +64,8 @@ function load(def: DeclarativeScenario, located: LocatedYaml, prefix: PropertyKe
     } catch {
       fail(located, at, `cannot read '${path}'; paths are relative to ${source}`);
     }
-    if (size > MAX_FILE_BYTES) fail(located, at, `'${path}' is ${size} bytes; files copied into a host are limited to ${MAX_FILE_BYTES}`);
+    if (size > MAX_FILE_BYTES)
+      fail(located, at, `'${path}' is ${size} bytes; files copied into a host are limited to ${MAX_FILE_BYTES}`);
     return { ...f, base64: readFileSync(path).toString("base64") };
   });
   return { ...def, files, source };
@@ -65,14 +78,24 @@ export function loadDeclarativeScenarios(
   located: LocatedYaml,
   builtIn: ReadonlySet<string>,
 ): LoadedScenario[] {
-  const loaded = matrix.scenarios.map((def, i) => ({ scenario: load(def, located, ["scenarios", i], matrixFile), located, at: ["scenarios", i, "name"] as PropertyKey[] }));
+  const loaded = matrix.scenarios.map((def, i) => ({
+    scenario: load(def, located, ["scenarios", i], matrixFile),
+    located,
+    at: ["scenarios", i, "name"] as PropertyKey[],
+  }));
   if (matrix.scenarioDir !== undefined) {
     const dir = resolve(dirname(matrixFile), matrix.scenarioDir);
     let names: string[];
     try {
-      names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
+      names = readdirSync(dir)
+        .filter((n) => /\.ya?ml$/.test(n))
+        .sort();
     } catch {
-      fail(located, ["scenarioDir"], `cannot read the scenario folder '${dir}'; scenarioDir is relative to ${matrixFile}`);
+      fail(
+        located,
+        ["scenarioDir"],
+        `cannot read the scenario folder '${dir}'; scenarioDir is relative to ${matrixFile}`,
+      );
     }
     if (names.length === 0) fail(located, ["scenarioDir"], `the scenario folder '${dir}' has no *.yaml files`);
     for (const name of names) {
@@ -83,7 +106,8 @@ export function loadDeclarativeScenarios(
   }
   const seen = new Map<string, string>();
   for (const { scenario, located: where, at } of loaded) {
-    if (builtIn.has(scenario.name)) fail(where, at, `'${scenario.name}' is a built-in scenario; give yours another name`);
+    if (builtIn.has(scenario.name))
+      fail(where, at, `'${scenario.name}' is a built-in scenario; give yours another name`);
     const earlier = seen.get(scenario.name);
     if (earlier) fail(where, at, `scenario '${scenario.name}' is already declared in ${earlier}; names must be unique`);
     seen.set(scenario.name, scenario.source);

@@ -19,4 +19,5 @@ export const ENGINE_FEATURES = {
 export type EngineFeature = keyof typeof ENGINE_FEATURES;
 
 /** Whether an engine of this version has the feature. */
-export const engineHas = (engineVersion: string, feature: EngineFeature): boolean => compareVersions(engineVersion, ENGINE_FEATURES[feature]) >= 0;
+export const engineHas = (engineVersion: string, feature: EngineFeature): boolean =>
+  compareVersions(engineVersion, ENGINE_FEATURES[feature]) >= 0;

@@ -15,7 +15,16 @@ export interface Cell {
   fixes: string[];
 }
 
-export const filterKeys = ["cell", "provider", "engine", "iptables", "backend", "daemon", "topology", "scenario"] as const;
+export const filterKeys = [
+  "cell",
+  "provider",
+  "engine",
+  "iptables",
+  "backend",
+  "daemon",
+  "topology",
+  "scenario",
+] as const;
 export type FilterKey = (typeof filterKeys)[number];
 export type Filters = Map<FilterKey, Set<string>>;
 
@@ -39,7 +48,14 @@ export function parseFilters(args: readonly string[]): Filters {
 export function makeCell(choice: Omit<Cell, "id" | "scenario" | "variant"> & { scenario: string }): Cell {
   const { provider, engine, iptables, backend, daemon, topology } = choice;
   const [scenario = "", variant] = choice.scenario.split(":", 2);
-  const id = [choice.scenario.replace(":", "+"), provider, engine.name, `${iptables.name}-${backend}`, daemon.name, topology.name]
+  const id = [
+    choice.scenario.replace(":", "+"),
+    provider,
+    engine.name,
+    `${iptables.name}-${backend}`,
+    daemon.name,
+    topology.name,
+  ]
     .join("__")
     .replace(/[^A-Za-z0-9._+-]/g, "_");
   return { id, provider, engine, iptables, backend, daemon, topology, scenario, variant, fixes: [...choice.fixes] };
@@ -86,7 +102,9 @@ export function applyFilters(cells: Cell[], filters: Filters): Cell[] {
   );
   if (selected.length === 0) {
     const shown = [...filters].map(([k, v]) => [...v].map((x) => `${k}=${x}`).join(" or ")).join(" and ");
-    throw new UserError(`--filter ${shown} matches none of the ${cells.length} cells; check the names in the matrix file`);
+    throw new UserError(
+      `--filter ${shown} matches none of the ${cells.length} cells; check the names in the matrix file`,
+    );
   }
   return selected;
 }

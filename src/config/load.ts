@@ -12,7 +12,10 @@ export async function loadMatrixFile(file: string, known: KnownNames, option = "
 export function parseMatrixText(text: string, file: string, known: KnownNames): LoadedMatrix {
   const { data, located } = parseYamlWithSchema(text, file, matrixFileSchema);
   const scenarios = loadDeclarativeScenarios(data, file, located, new Set(known.scenarios.keys()));
-  const withDeclared: KnownNames = { ...known, scenarios: new Map([...known.scenarios, ...scenarios.map((s) => [s.name, { variants: [] }] as const)]) };
+  const withDeclared: KnownNames = {
+    ...known,
+    scenarios: new Map([...known.scenarios, ...scenarios.map((s) => [s.name, { variants: [] }] as const)]),
+  };
   const problem = crossReferenceProblems(data, withDeclared)[0];
   if (problem) throw new UserError(`${located.locate(problem.path)}: ${problem.message}`);
   return { ...withExplicitVariants(data, withDeclared), scenarios };

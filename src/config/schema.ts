@@ -75,7 +75,10 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
     /** Debian suite of the build container (its Go) and of the host (containerd, runc, docker-cli, nftables) */
     suite: debianSuite.default("sid"),
     /** the Debian Go package the build uses, e.g. golang-1.26-go */
-    goPackage: z.string().regex(/^golang-\d+\.\d+-go$/, "a Debian Go package such as golang-1.26-go").default("golang-1.26-go"),
+    goPackage: z
+      .string()
+      .regex(/^golang-\d+\.\d+-go$/, "a Debian Go package such as golang-1.26-go")
+      .default("golang-1.26-go"),
   }),
 ]);
 
@@ -148,7 +151,9 @@ export const settingsSchema = z.strictObject({
   vmConcurrency: z.union([z.literal("auto"), z.number().int().min(1).max(8)]).default("auto"),
 });
 
-const containerName = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, "a container or network name: lowercase letters, digits and . _ -");
+const containerName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/, "a container or network name: lowercase letters, digits and . _ -");
 const port = z.number().int().min(1, "ports are 1-65535").max(65535, "ports are 1-65535");
 
 /** A command run inside the host with sh -c, as the user would type it there. */
@@ -203,7 +208,10 @@ export const declarativeScenarioSchema = z.strictObject({
         /** path on this machine, relative to the file that declares the scenario */
         from: z.string().min(1),
         to: z.string().regex(/^\/[^\0]*[^/]$/, "an absolute file path inside the host, e.g. /usr/local/sbin/harden.sh"),
-        mode: z.string().regex(/^0?[0-7]{3}$/, "an octal mode such as 0755").default("0644"),
+        mode: z
+          .string()
+          .regex(/^0?[0-7]{3}$/, "an octal mode such as 0755")
+          .default("0644"),
       }),
     )
     .default([]),
@@ -218,7 +226,12 @@ export const declarativeScenarioSchema = z.strictObject({
     .array(
       z.strictObject({
         container: containerName,
-        vantage: z.union([z.enum(["localhost", "host-ip", "external"]), z.array(z.enum(["localhost", "host-ip", "external"])).min(1)]).optional(),
+        vantage: z
+          .union([
+            z.enum(["localhost", "host-ip", "external"]),
+            z.array(z.enum(["localhost", "host-ip", "external"])).min(1),
+          ])
+          .optional(),
         expect: z.enum(["reachable", "blocked"]),
         /** for blocked: the policy that must block it, e.g. "harden.sh allows only 8080 from outside" */
         because: z.string().min(1).optional(),

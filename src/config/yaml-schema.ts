@@ -15,12 +15,18 @@ export async function readUserFile(file: string, what: string, option: string): 
   try {
     return await readFile(file, "utf8");
   } catch (error) {
-    throw new UserError(`${file}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? "error"}); pass an existing file with ${option}`);
+    throw new UserError(
+      `${file}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? "error"}); pass an existing file with ${option}`,
+    );
   }
 }
 
 /** Parses YAML and validates it with a zod schema; the first problem becomes one UserError with file:line:col. */
-export function parseYamlWithSchema<T extends z.ZodTypeAny>(text: string, file: string, schema: T): { data: z.infer<T>; located: LocatedYaml } {
+export function parseYamlWithSchema<T extends z.ZodTypeAny>(
+  text: string,
+  file: string,
+  schema: T,
+): { data: z.infer<T>; located: LocatedYaml } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntaxError = doc.errors[0];
@@ -66,7 +72,9 @@ function toJS(doc: Document, file: string, lineCounter: LineCounter): unknown {
       },
     });
     const at = lineCounter.linePos(first);
-    throw new UserError(`${file}:${at.line}:${at.col}: YAML aliases expand beyond ${MAX_ALIAS_COUNT} nodes (an alias bomb?); write the values out instead`);
+    throw new UserError(
+      `${file}:${at.line}:${at.col}: YAML aliases expand beyond ${MAX_ALIAS_COUNT} nodes (an alias bomb?); write the values out instead`,
+    );
   }
 }
 
@@ -80,7 +88,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === "invalid_union") {
     // Of the alternatives (e.g. a string or a list of them), report the one whose shape the value has.
-    const branch = issue.errors.find((e) => e[0] && !(e[0].code === "invalid_type" && e[0].path.length === 0)) ?? issue.errors[0];
+    const branch =
+      issue.errors.find((e) => e[0] && !(e[0].code === "invalid_type" && e[0].path.length === 0)) ?? issue.errors[0];
     const inner = branch?.[0];
     if (inner) return describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
   }

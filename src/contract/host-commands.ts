@@ -32,7 +32,14 @@ export const HOST_FILES = {
 /** The iptables the host's own services run (Debian's alternatives decide which build it is). */
 export const SYSTEM_IPTABLES = "/usr/sbin/iptables";
 /** The iptables commands Debian's alternatives switch together. */
-export const SYSTEM_IPTABLES_TOOLS = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"] as const;
+export const SYSTEM_IPTABLES_TOOLS = [
+  "iptables",
+  "iptables-save",
+  "iptables-restore",
+  "ip6tables",
+  "ip6tables-save",
+  "ip6tables-restore",
+] as const;
 /** An in-host tool (of the fwcompat build) as the alternatives' target. */
 export const hostToolPath = (tool: string) => `${HOST_TOOLS_DIR}/${tool}`;
 
@@ -52,18 +59,22 @@ export const sysctlFile = (key: SysctlKey) => `/proc/sys/${key.replaceAll(".", "
 export const readSysctl = (key: SysctlKey) => `cat ${sysctlFile(key)}`;
 /** `sysctl -w key=value ...` (-qw when quiet). */
 export const setSysctl = (values: Partial<Record<SysctlKey, string | number>>, options: { quiet?: boolean } = {}) =>
-  `sysctl -${options.quiet ? "q" : ""}w ${Object.entries(values).map(([key, value]) => `${key}=${value}`).join(" ")}`;
+  `sysctl -${options.quiet ? "q" : ""}w ${Object.entries(values)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(" ")}`;
 
 /** iptables as dockerd runs it: waiting for the xtables lock. */
 export const iptables = (args: string) => `iptables -w ${args}`;
 /** Flushes, then deletes the chains of, each table. */
-export const iptablesFlush = (tables: readonly string[]) => tables.map((t) => `${iptables(`-t ${t} -F`)} && ${iptables(`-t ${t} -X`)}`).join(" && ");
+export const iptablesFlush = (tables: readonly string[]) =>
+  tables.map((t) => `${iptables(`-t ${t} -F`)} && ${iptables(`-t ${t} -X`)}`).join(" && ");
 /** Prints the loaded rules in iptables-save form. */
 export const IPTABLES_SAVE = "iptables-save";
 /** Prints the version of the iptables first on PATH. */
 export const IPTABLES_VERSION = "iptables --version";
 /** Loads a saved rule set; --noflush keeps the rules already there. */
-export const iptablesRestore = (file: string, options: { noflush?: boolean } = {}) => `iptables-restore ${options.noflush ? "--noflush " : ""}< ${file}`;
+export const iptablesRestore = (file: string, options: { noflush?: boolean } = {}) =>
+  `iptables-restore ${options.noflush ? "--noflush " : ""}< ${file}`;
 /** Loads an nft script, as nftables.service does. */
 export const nftLoad = (file: string) => `nft -f ${file}`;
 /** iproute2's `ip`. */

@@ -57,7 +57,8 @@ export const ENGINE_PROVENANCE_KEYS = ["tag", "commit", "go"] as const;
 /** Where the iptables builds live inside a host: one directory per build, with bin-nft/ and bin-legacy/. */
 export const IPTABLES_BUILDS_DIR = "/opt/fwcompat/iptables";
 export const buildPrefix = (build: { name: string }) => `${IPTABLES_BUILDS_DIR}/${build.name}`;
-export const buildBinDir = (build: { name: string }, backend: "nft" | "legacy") => `${buildPrefix(build)}/bin-${backend}`;
+export const buildBinDir = (build: { name: string }, backend: "nft" | "legacy") =>
+  `${buildPrefix(build)}/bin-${backend}`;
 /** `package=<what>` and `source=<kind>` lines, written when the build is made. */
 export const provenanceFile = (build: { name: string }) => `${buildPrefix(build)}/provenance`;
 
@@ -80,7 +81,8 @@ export const WORKLOAD_IMAGE = "fwcompat/workload";
 /** Each workload container answers GET on this path with its own hostname. */
 export const WORKLOAD_ID_PATH = "/cgi-bin/id";
 
-export const selectIptablesCommand = (build: { name: string }, backend: "nft" | "legacy") => `${HOST_TOOLS.selectIptables} ${build.name} ${backend}`;
+export const selectIptablesCommand = (build: { name: string }, backend: "nft" | "legacy") =>
+  `${HOST_TOOLS.selectIptables} ${build.name} ${backend}`;
 export const dockerdCommand = (action: "start" | "stop" | "restart") => `${HOST_TOOLS.dockerd} ${action}`;
 
 /**
@@ -102,7 +104,10 @@ export type TraceField = (typeof TRACE.fields)[number];
 export function splitTraceLine(line: string): (Record<TraceField, string> & { stdin?: string }) | undefined {
   const values = line.split(TRACE.separator);
   if (values.length < TRACE.fields.length) return undefined;
-  const fields = Object.fromEntries(TRACE.fields.map((field, i) => [field, values[i] ?? ""])) as Record<TraceField, string>;
+  const fields = Object.fromEntries(TRACE.fields.map((field, i) => [field, values[i] ?? ""])) as Record<
+    TraceField,
+    string
+  >;
   const stdin = values[TRACE.fields.length];
   return stdin ? { ...fields, stdin } : fields;
 }
@@ -123,7 +128,10 @@ export const probeLineFormat = () => `${PROBE_OUTPUT.fields.map(() => "%s").join
 export function splitProbeLine(line: string): Record<ProbeField, string> | undefined {
   const values = line.split(PROBE_OUTPUT.separator);
   if (values.length < PROBE_OUTPUT.fields.length) return undefined;
-  return Object.fromEntries(PROBE_OUTPUT.fields.map((field, i) => [field, values[i] ?? ""])) as Record<ProbeField, string>;
+  return Object.fromEntries(PROBE_OUTPUT.fields.map((field, i) => [field, values[i] ?? ""])) as Record<
+    ProbeField,
+    string
+  >;
 }
 
 /** What fwcompat-cprobe prints: "buggy" (-C matched a rule with other interfaces), "correct", or "error: <why>". */
@@ -134,7 +142,14 @@ export function parseCheckProbe(output: string): CheckProbeAnswer {
 }
 
 /** Facts a prepared host reports about itself, one `key=value` line each. */
-export const HOST_FACT_KEYS = ["kernel", "iptablesVersion", "iptablesPackage", "dockerdVersion", "checkProbe", "cgroup"] as const;
+export const HOST_FACT_KEYS = [
+  "kernel",
+  "iptablesVersion",
+  "iptablesPackage",
+  "dockerdVersion",
+  "checkProbe",
+  "cgroup",
+] as const;
 export type HostFactKey = (typeof HOST_FACT_KEYS)[number];
 
 /** A script that prints every host fact as `key=value` (a value's own newlines become spaces). */
@@ -147,7 +162,9 @@ export function hostFactsScript(build: { name: string }): string {
     checkProbe: HOST_TOOLS.checkProbe,
     cgroup: `cat ${HOST_PATHS.cgroup} 2>/dev/null || { test -e /sys/fs/cgroup/cgroup.controllers && echo v2 || echo v1; }`,
   };
-  return HOST_FACT_KEYS.map((key) => `printf '%s=%s\\n' ${key} "$( { ${commands[key]}; } | tr '\\n' ' ' | sed 's/ *$//')"`).join("\n");
+  return HOST_FACT_KEYS.map(
+    (key) => `printf '%s=%s\\n' ${key} "$( { ${commands[key]}; } | tr '\\n' ' ' | sed 's/ *$//')"`,
+  ).join("\n");
 }
 
 export class HostFactsError extends Error {}

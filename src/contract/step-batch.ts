@@ -55,7 +55,13 @@ export function parseStepBatch(output: ExecResult, nonce: string, count: number)
     const end = errAt >= 0 ? endRe.exec(text) : null;
     const stdoutStart = outAt + marker(nonce, i, "out").length + 1;
     if (errAt < 0 || !end) {
-      results.push({ exitCode: output.exitCode === 0 ? -1 : output.exitCode, stdout: text.slice(stdoutStart, errAt < 0 ? undefined : errAt), stderr: output.stderr, ms: 0, startedAtMs: Date.now() });
+      results.push({
+        exitCode: output.exitCode === 0 ? -1 : output.exitCode,
+        stdout: text.slice(stdoutStart, errAt < 0 ? undefined : errAt),
+        stderr: output.stderr,
+        ms: 0,
+        startedAtMs: Date.now(),
+      });
       break;
     }
     const [, exit, start, stop] = end;
@@ -75,8 +81,12 @@ export function splitStepBatch(script: string): { nonce: string; steps: BatchSte
   const nonce = /\/tmp\/fwc-batch-([0-9a-f]+)\.out/.exec(script)?.[1];
   if (!nonce) return undefined;
   const steps: BatchStep[] = [];
-  const re = new RegExp(`^# fwc-step \\d+ (stop|continue)\ns=\\$\\(date \\+%s%3N\\); \\( ([\\s\\S]*?)\\n\\) >/tmp/fwc-batch-${nonce}\\.out`, "gm");
-  for (const m of script.matchAll(re)) steps.push({ script: m[2] ?? "", ...(m[1] === "continue" ? { mayFail: true } : {}) });
+  const re = new RegExp(
+    `^# fwc-step \\d+ (stop|continue)\ns=\\$\\(date \\+%s%3N\\); \\( ([\\s\\S]*?)\\n\\) >/tmp/fwc-batch-${nonce}\\.out`,
+    "gm",
+  );
+  for (const m of script.matchAll(re))
+    steps.push({ script: m[2] ?? "", ...(m[1] === "continue" ? { mayFail: true } : {}) });
   return { nonce, steps };
 }
 

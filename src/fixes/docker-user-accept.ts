@@ -7,7 +7,8 @@ const FOREIGN_BRIDGES = `${ipCommand("-o link show type bridge")} | awk -F': ' '
 /** Docker's documented place for the host's own rules: accept the foreign bridges' traffic in DOCKER-USER. */
 export const dockerUserAccept: Fix = {
   name: "docker-user-accept",
-  description: "for each bridge Docker does not own: DOCKER-USER accepts what comes from it and the replies going back to it",
+  description:
+    "for each bridge Docker does not own: DOCKER-USER accepts what comes from it and the replies going back to it",
   async apply(ctx) {
     const found = await mustStep(ctx.host, ctx.steps, "bridges Docker does not own", FOREIGN_BRIDGES);
     const bridges = found.stdout.split("\n").filter(Boolean);

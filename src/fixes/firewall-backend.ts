@@ -10,5 +10,9 @@ export const configuredFirewallBackend = (ctx: ScenarioContext): "iptables" | "n
  */
 export function iptablesOnly(ctx: ScenarioContext): Extract<FixOutcome, { applied: false }> | undefined {
   if (configuredFirewallBackend(ctx) !== "nftables") return undefined;
-  return { applied: false, reason: "dockerd's nftables firewall backend does not program its rules through iptables (it loads them with nft), so changing iptables cannot change them" };
+  return {
+    applied: false,
+    reason:
+      "dockerd's nftables firewall backend does not program its rules through iptables (it loads them with nft), so changing iptables cannot change them",
+  };
 }

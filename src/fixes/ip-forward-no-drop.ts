@@ -1,5 +1,15 @@
 import type { Fix } from "../api/index.js";
-import { dockerdCommand, ENGINE_FEATURES, engineHas, iptables, mustStep, setSysctl, SYSCTL, TIMEOUT_MS, writeDaemonJson } from "../api/index.js";
+import {
+  dockerdCommand,
+  ENGINE_FEATURES,
+  engineHas,
+  iptables,
+  mustStep,
+  setSysctl,
+  SYSCTL,
+  TIMEOUT_MS,
+  writeDaemonJson,
+} from "../api/index.js";
 
 /**
  * `ip-forward-no-drop: true` in daemon.json, then dockerd started as at the next boot: the
@@ -13,13 +23,24 @@ export const ipForwardNoDrop: Fix = {
   async apply(ctx) {
     const version = ctx.cell.engine.version;
     if (!engineHas(version, "ipForwardNoDrop")) {
-      return { applied: false, reason: `Docker ${version} has no ip-forward-no-drop option (added in ${ENGINE_FEATURES.ipForwardNoDrop}; dockerd refuses unknown options)` };
+      return {
+        applied: false,
+        reason: `Docker ${version} has no ip-forward-no-drop option (added in ${ENGINE_FEATURES.ipForwardNoDrop}; dockerd refuses unknown options)`,
+      };
     }
     ctx.current.daemonOptions = { ...ctx.current.daemonOptions, "ip-forward-no-drop": true };
     await writeDaemonJson(ctx.host, ctx.steps, ctx.current.daemonOptions);
     await mustStep(ctx.host, ctx.steps, "stop dockerd", dockerdCommand("stop"));
-    await mustStep(ctx.host, ctx.steps, "as at boot: FORWARD ACCEPT, forwarding off", `${iptables("-P FORWARD ACCEPT")} && ${setSysctl({ [SYSCTL.ipForward]: 0 }, { quiet: true })}`);
+    await mustStep(
+      ctx.host,
+      ctx.steps,
+      "as at boot: FORWARD ACCEPT, forwarding off",
+      `${iptables("-P FORWARD ACCEPT")} && ${setSysctl({ [SYSCTL.ipForward]: 0 }, { quiet: true })}`,
+    );
     await mustStep(ctx.host, ctx.steps, "start dockerd", dockerdCommand("start"), TIMEOUT_MS.engineStart);
-    return { applied: true, note: "ip-forward-no-drop set; dockerd started with forwarding off and FORWARD ACCEPT, as after a reboot" };
+    return {
+      applied: true,
+      note: "ip-forward-no-drop set; dockerd started with forwarding off and FORWARD ACCEPT, as after a reboot",
+    };
   },
 };

@@ -11,7 +11,9 @@ export const RECOMMENDED_DOWNGRADE = "1.8.10";
 
 /** The newest build older than both 1.8.11 and the current one, if any. */
 export function downgradeTarget(builds: readonly IptablesBuild[], current: IptablesBuild): IptablesBuild | undefined {
-  const older = builds.filter((b) => compareVersions(b.version, DOWNGRADE_BELOW) < 0 && compareVersions(b.version, current.version) < 0);
+  const older = builds.filter(
+    (b) => compareVersions(b.version, DOWNGRADE_BELOW) < 0 && compareVersions(b.version, current.version) < 0,
+  );
   return older.sort((a, b) => compareVersions(b.version, a.version))[0];
 }
 
@@ -24,7 +26,11 @@ export const iptablesDowngrade: Fix = {
     const moot = iptablesOnly(ctx);
     if (moot) return moot;
     const target = downgradeTarget(ctx.builds, ctx.current.build);
-    if (!target) return { applied: false, reason: `no available build older than ${DOWNGRADE_BELOW} and ${ctx.current.build.version}` };
+    if (!target)
+      return {
+        applied: false,
+        reason: `no available build older than ${DOWNGRADE_BELOW} and ${ctx.current.build.version}`,
+      };
     const from = ctx.current.build;
     const outcome = await switchIptables(ctx, target, ctx.current.backend);
     if (!outcome.applied || isRecommended(target)) return outcome;

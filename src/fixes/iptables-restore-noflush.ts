@@ -14,7 +14,12 @@ export const iptablesRestoreNoflush: Fix = {
     const saved = await runStep(ctx.host, ctx.steps, "saved ruleset present", `test -s ${SAVED_IPTABLES_RULES}`);
     if (saved.exitCode !== 0) return { applied: false, reason: `no saved ruleset at ${SAVED_IPTABLES_RULES}` };
     await restartDockerdStep(ctx);
-    await mustStep(ctx.host, ctx.steps, "reload: iptables-restore --noflush", iptablesRestore(SAVED_IPTABLES_RULES, { noflush: true }));
+    await mustStep(
+      ctx.host,
+      ctx.steps,
+      "reload: iptables-restore --noflush",
+      iptablesRestore(SAVED_IPTABLES_RULES, { noflush: true }),
+    );
     return { applied: true, note: "dockerd restarted, then the saved rules reloaded with --noflush" };
   },
 };

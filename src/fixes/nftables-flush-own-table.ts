@@ -20,8 +20,17 @@ export const nftablesFlushOwnTable: Fix = {
   async apply(ctx) {
     const current = await runStep(ctx.host, ctx.steps, `read ${NFTABLES_CONF}`, `cat ${NFTABLES_CONF}`);
     const rewritten = current.exitCode === 0 ? flushOwnTablesOnly(current.stdout) : undefined;
-    if (!rewritten) return { applied: false, reason: `${NFTABLES_CONF} has no 'flush ruleset' with tables of its own to limit it to` };
-    await mustStep(ctx.host, ctx.steps, `rewrite ${NFTABLES_CONF}`, `printf '%s' ${shellQuote(rewritten)} > ${NFTABLES_CONF}`);
+    if (!rewritten)
+      return {
+        applied: false,
+        reason: `${NFTABLES_CONF} has no 'flush ruleset' with tables of its own to limit it to`,
+      };
+    await mustStep(
+      ctx.host,
+      ctx.steps,
+      `rewrite ${NFTABLES_CONF}`,
+      `printf '%s' ${shellQuote(rewritten)} > ${NFTABLES_CONF}`,
+    );
     await restartDockerdStep(ctx);
     await mustStep(ctx.host, ctx.steps, "reload: nft -f", nftLoad(NFTABLES_CONF));
     return { applied: true, note: "config limited to its own tables, dockerd restarted, config reloaded" };

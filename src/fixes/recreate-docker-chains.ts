@@ -8,7 +8,12 @@ export const recreateDockerChains: Fix = {
   async apply(ctx) {
     const moot = iptablesOnly(ctx);
     if (moot) return moot;
-    await runStep(ctx.host, ctx.steps, "create DOCKER chains", `${iptables("-t filter -N DOCKER")}; ${iptables("-t nat -N DOCKER")}; true`);
+    await runStep(
+      ctx.host,
+      ctx.steps,
+      "create DOCKER chains",
+      `${iptables("-t filter -N DOCKER")}; ${iptables("-t nat -N DOCKER")}; true`,
+    );
     return { applied: true };
   },
 };

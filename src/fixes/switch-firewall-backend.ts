@@ -9,12 +9,19 @@ export const switchFirewallBackend: Fix = {
   async apply(ctx) {
     const engine = ctx.cell.engine.version;
     if (!engineHas(engine, "nftablesBackend")) {
-      return { applied: false, reason: `Docker ${engine} has no nftables firewall backend (added in ${ENGINE_FEATURES.nftablesBackend})` };
+      return {
+        applied: false,
+        reason: `Docker ${engine} has no nftables firewall backend (added in ${ENGINE_FEATURES.nftablesBackend})`,
+      };
     }
-    if (configuredFirewallBackend(ctx) === "nftables") return { applied: false, reason: "dockerd already uses the nftables firewall backend" };
+    if (configuredFirewallBackend(ctx) === "nftables")
+      return { applied: false, reason: "dockerd already uses the nftables firewall backend" };
     ctx.current.daemonOptions = { ...ctx.current.daemonOptions, "firewall-backend": "nftables" };
     await writeDaemonJson(ctx.host, ctx.steps, ctx.current.daemonOptions);
     await restartDockerdStep(ctx);
-    return { applied: true, note: `firewall backend iptables -> nftables; docker info now reports ${(await firewallBackendInForce(ctx.host)) ?? "no backend"}` };
+    return {
+      applied: true,
+      note: `firewall backend iptables -> nftables; docker info now reports ${(await firewallBackendInForce(ctx.host)) ?? "no backend"}`,
+    };
   },
 };

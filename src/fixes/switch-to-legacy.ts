@@ -4,7 +4,8 @@ import { switchIptables } from "./switch-iptables.js";
 
 export const switchToLegacy: Fix = {
   name: "switch-to-legacy",
-  description: "same build, legacy (x_tables) backend, then restart dockerd; nft rules already loaded stay in the kernel",
+  description:
+    "same build, legacy (x_tables) backend, then restart dockerd; nft rules already loaded stay in the kernel",
   async apply(ctx) {
     const moot = iptablesOnly(ctx);
     if (moot) return moot;

@@ -9,7 +9,8 @@ import { ipCommand, iptables, mustStep, runStep } from "../api/index.js";
  */
 export const ufwDockerUser: Fix = {
   name: "ufw-docker-user",
-  description: "DOCKER-USER passes new inbound connections through ufw's route rules and drops the rest; ufw-allowed published ports become route rules",
+  description:
+    "DOCKER-USER passes new inbound connections through ufw's route rules and drops the rest; ufw-allowed published ports become route rules",
   async apply(ctx) {
     const status = await runStep(ctx.host, ctx.steps, "ufw status", "ufw status");
     if (!/^Status: active/m.test(status.stdout)) return { applied: false, reason: "ufw is not active in this host" };
@@ -30,6 +31,9 @@ export const ufwDockerUser: Fix = {
         iptables(`-I DOCKER-USER 3 -i "$up" -m conntrack --ctstate NEW -j DROP`),
       ].join(" && "),
     );
-    return { applied: true, note: `route rules for ${routes.length} allowed published port(s); other new inbound connections to containers dropped` };
+    return {
+      applied: true,
+      note: `route rules for ${routes.length} allowed published port(s); other new inbound connections to containers dropped`,
+    };
   },
 };

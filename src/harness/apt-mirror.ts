@@ -23,7 +23,8 @@ export async function machineDebianMirror(dir = aptDir()): Promise<string | unde
   const listDir = join(dir, "sources.list.d");
   const names = await readdir(listDir).catch(() => [] as string[]);
   for (const name of names.sort()) {
-    if (name.endsWith(".sources") || name.endsWith(".list")) texts.push(await readFile(join(listDir, name), "utf8").catch(() => ""));
+    if (name.endsWith(".sources") || name.endsWith(".list"))
+      texts.push(await readFile(join(listDir, name), "utf8").catch(() => ""));
   }
   texts.push(await readFile(join(dir, "sources.list"), "utf8").catch(() => ""));
   return mirrorIn(texts);
@@ -37,7 +38,12 @@ export async function imageDebianMirror(docker: Docker, image: string): Promise<
   const container = await docker.createContainer({
     Image: image,
     Cmd: ["true"],
-    Labels: { [RUN_LABEL]: "apt-sources", [ROLE_LABEL]: "apt-sources", [PID_LABEL]: String(process.pid), [HOSTNAME_LABEL]: hostname() },
+    Labels: {
+      [RUN_LABEL]: "apt-sources",
+      [ROLE_LABEL]: "apt-sources",
+      [PID_LABEL]: String(process.pid),
+      [HOSTNAME_LABEL]: hostname(),
+    },
   });
   try {
     return mirrorIn(await aptSourceFiles(await container.getArchive({ path: "/etc/apt" })));
@@ -53,7 +59,8 @@ function aptSourceFiles(archive: NodeJS.ReadableStream): Promise<string[]> {
     const chunks: Buffer[] = [];
     stream.on("data", (chunk) => chunks.push(chunk as Buffer));
     stream.on("end", () => {
-      if (/(^|\/)sources\.list$|\.sources$|\.list$/.test(header.name)) texts.push({ name: header.name, text: Buffer.concat(chunks).toString("utf8") });
+      if (/(^|\/)sources\.list$|\.sources$|\.list$/.test(header.name))
+        texts.push({ name: header.name, text: Buffer.concat(chunks).toString("utf8") });
       next();
     });
     stream.resume();
@@ -66,7 +73,10 @@ function aptSourceFiles(archive: NodeJS.ReadableStream): Promise<string[]> {
 }
 
 function mirrorIn(texts: string[]): string | undefined {
-  return texts.map(firstDebianUri).find((found) => found !== undefined)?.replace(/\/+$/, "");
+  return texts
+    .map(firstDebianUri)
+    .find((found) => found !== undefined)
+    ?.replace(/\/+$/, "");
 }
 
 export function firstDebianUri(text: string): string | undefined {

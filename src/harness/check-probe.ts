@@ -29,7 +29,14 @@ const control = (chain: string) =>
  */
 export async function runCheckProbe(
   docker: Docker,
-  input: { image: string; build: { name: string }; backend: "nft" | "legacy"; cprobeScript: string; runId: string; timeoutMs?: number },
+  input: {
+    image: string;
+    build: { name: string };
+    backend: "nft" | "legacy";
+    cprobeScript: string;
+    runId: string;
+    timeoutMs?: number;
+  },
 ): Promise<CheckProbeOutcome> {
   const started = performance.now();
   const script = [
@@ -42,19 +49,33 @@ export async function runCheckProbe(
     Image: input.image,
     Cmd: ["sh", "-c", script],
     Tty: true,
-    Labels: { [RUN_LABEL]: input.runId, [PID_LABEL]: String(process.pid), [HOSTNAME_LABEL]: hostname(), [ROLE_LABEL]: "check-probe" },
+    Labels: {
+      [RUN_LABEL]: input.runId,
+      [PID_LABEL]: String(process.pid),
+      [HOSTNAME_LABEL]: hostname(),
+      [ROLE_LABEL]: "check-probe",
+    },
     HostConfig: { CapAdd: ["NET_ADMIN"], NetworkMode: "none" },
   });
   try {
     await container.start();
     const timeoutMs = input.timeoutMs ?? TIMEOUT_MS.checkProbe;
     await withDeadline(container.wait(), timeoutMs, `the -C probe did not finish within ${timeoutMs / 1000}s`);
-    const output = (await container.logs({ stdout: true, stderr: true, follow: false })).toString("utf8").replace(/\r/g, "");
-    const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+    const output = (await container.logs({ stdout: true, stderr: true, follow: false }))
+      .toString("utf8")
+      .replace(/\r/g, "");
+    const lines = output
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
     const last = lines.at(-1) ?? "";
     const answer = last === "buggy" || last === "correct" ? last : "error";
     const version = lines.find((l) => l.startsWith("iptables v")) ?? "";
-    return { answer, detail: answer === "error" ? last || "no output" : version, ms: Math.round(performance.now() - started) };
+    return {
+      answer,
+      detail: answer === "error" ? last || "no output" : version,
+      ms: Math.round(performance.now() - started),
+    };
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
   }

@@ -21,12 +21,18 @@ export function connectEngine(): Docker {
 export async function assertEngineReachable(docker: Docker, timeoutMs = TIMEOUT_MS.engineReachable): Promise<string> {
   const where = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
   try {
-    const version = await withDeadline(docker.version(), timeoutMs, `no answer from the Docker engine at ${where} within ${timeoutMs / 1000}s`);
+    const version = await withDeadline(
+      docker.version(),
+      timeoutMs,
+      `no answer from the Docker engine at ${where} within ${timeoutMs / 1000}s`,
+    );
     return version.Version;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ECONNREFUSED") {
-      throw new UserError(`no Docker engine at ${where} (${code}); start dockerd (see README: .ci/run does it) or set DOCKER_HOST`);
+      throw new UserError(
+        `no Docker engine at ${where} (${code}); start dockerd (see README: .ci/run does it) or set DOCKER_HOST`,
+      );
     }
     if (code === "EACCES") throw new UserError(`no permission on ${where}; run as root or join the docker group`);
     if (error instanceof UserError) throw error;
@@ -35,7 +41,10 @@ export async function assertEngineReachable(docker: Docker, timeoutMs = TIMEOUT_
 }
 
 /** Why the engine does not answer a ping within `timeoutMs`, or undefined when it does. */
-export async function engineUnreachable(docker: Docker, timeoutMs = TIMEOUT_MS.engineReachable): Promise<string | undefined> {
+export async function engineUnreachable(
+  docker: Docker,
+  timeoutMs = TIMEOUT_MS.engineReachable,
+): Promise<string | undefined> {
   try {
     await withDeadline(docker.ping(), timeoutMs, `no answer to a ping within ${timeoutMs / 1000}s`);
     return undefined;
@@ -74,9 +83,11 @@ export async function execIn(
     stream.on("close", resolve);
     stream.on("error", reject);
   });
-  await withDeadline(ended, options.timeoutMs + TIMEOUT_MS.engineExecSlack, `exec '${cmd.join(" ")}' did not finish within ${seconds + 5}s`).finally(() =>
-    stream.destroy(),
-  );
+  await withDeadline(
+    ended,
+    options.timeoutMs + TIMEOUT_MS.engineExecSlack,
+    `exec '${cmd.join(" ")}' did not finish within ${seconds + 5}s`,
+  ).finally(() => stream.destroy());
   const info = await exec.inspect();
   return {
     exitCode: info.ExitCode ?? -1,

@@ -10,25 +10,53 @@ import { TIMEOUT_MS } from "../contract/timeouts.js";
 /** One command run inside a host as part of a scenario, kept as evidence (its shape: the results schema). */
 export type Step = StepRecord;
 
-const trim = (text: string, max = 4000) => (text.length > max ? `${text.slice(0, max)}…[${text.length - max} more]` : text);
+const trim = (text: string, max = 4000) =>
+  text.length > max ? `${text.slice(0, max)}…[${text.length - max} more]` : text;
 
-export async function runStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
+export async function runStep(
+  host: Host,
+  steps: Step[],
+  name: string,
+  script: string,
+  timeoutMs?: number,
+): Promise<ExecResult> {
   const startedAtMs = Date.now();
   return recordStep(steps, name, script, await host.sh(script, timeoutMs), startedAtMs);
 }
 
 /** Keeps a call already made as one of the attempt's steps. */
-export function recordStep(steps: Step[], name: string, script: string, result: ExecResult, startedAtMs: number): ExecResult {
-  steps.push({ name, startedAtMs, command: script, exitCode: result.exitCode, stdout: trim(result.stdout), stderr: trim(result.stderr), ms: result.ms });
+export function recordStep(
+  steps: Step[],
+  name: string,
+  script: string,
+  result: ExecResult,
+  startedAtMs: number,
+): ExecResult {
+  steps.push({
+    name,
+    startedAtMs,
+    command: script,
+    exitCode: result.exitCode,
+    stdout: trim(result.stdout),
+    stderr: trim(result.stderr),
+    ms: result.ms,
+  });
   return result;
 }
 
 /** Like runStep, but a non-zero exit is a harness failure (the step was meant to set the stage, not to be observed). */
-export async function mustStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
+export async function mustStep(
+  host: Host,
+  steps: Step[],
+  name: string,
+  script: string,
+  timeoutMs?: number,
+): Promise<ExecResult> {
   return judged(name, await runStep(host, steps, name, script, timeoutMs), "must");
 }
 
-const stepFailure = (name: string, result: ExecResult) => new Error(`${name} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(-400)}`);
+const stepFailure = (name: string, result: ExecResult) =>
+  new Error(`${name} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(-400)}`);
 
 /**
  * The engine refused what the cell asked of it: dockerd would not start under the cell's
@@ -49,10 +77,16 @@ export class EngineRefusal extends Error {
  * daemon: …`), else the error or message of its fatal log line, else the last line.
  */
 export function refusalDetail(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
-  const plain = lines.find((l) => /^(failed to start daemon|unable to configure the Docker daemon|Error response from daemon|docker: Error)/i.test(l));
+  const lines = output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const plain = lines.find((l) =>
+    /^(failed to start daemon|unable to configure the Docker daemon|Error response from daemon|docker: Error)/i.test(l),
+  );
   const logged = lines.find((l) => /level=fatal|failed to start daemon|unable to configure the Docker daemon/i.test(l));
-  const field = (name: string) => (logged ? new RegExp(`${name}="((?:[^"\\\\]|\\\\.)*)"`).exec(logged)?.[1]?.replace(/\\"/g, '"') : undefined);
+  const field = (name: string) =>
+    logged ? new RegExp(`${name}="((?:[^"\\\\]|\\\\.)*)"`).exec(logged)?.[1]?.replace(/\\"/g, '"') : undefined;
   return (plain ?? field("error") ?? field("msg") ?? logged ?? lines.at(-1) ?? "(no output)").slice(0, 600);
 }
 
@@ -66,7 +100,13 @@ const ENGINE_SAID_NO = /failed to start daemon|Error starting daemon|Error respo
  * the daemon answered with an error) is an EngineRefusal: the cell's result. A daemon.json
  * the engine cannot read, or a failure the engine does not explain, stays a harness error.
  */
-export async function engineStep(host: Host, steps: Step[], name: string, script: string, timeoutMs?: number): Promise<ExecResult> {
+export async function engineStep(
+  host: Host,
+  steps: Step[],
+  name: string,
+  script: string,
+  timeoutMs?: number,
+): Promise<ExecResult> {
   return judged(name, await runStep(host, steps, name, script, timeoutMs), "engine");
 }
 
@@ -76,7 +116,8 @@ export type StepPolicy = "observe" | "must" | "engine";
 function judged(name: string, result: ExecResult, policy: StepPolicy): ExecResult {
   if (result.exitCode === 0 || policy === "observe") return result;
   const output = `${result.stdout}\n${result.stderr}`;
-  if (policy === "must" || INVALID_DAEMON_JSON.test(output) || !ENGINE_SAID_NO.test(output)) throw stepFailure(name, result);
+  if (policy === "must" || INVALID_DAEMON_JSON.test(output) || !ENGINE_SAID_NO.test(output))
+    throw stepFailure(name, result);
   throw new EngineRefusal(name, refusalDetail(output));
 }
 
@@ -93,7 +134,11 @@ export interface NamedStep {
 }
 
 /** One call into the host for a batch of steps (src/contract/step-batch.ts): the call itself, and the result of each step that ran. */
-export async function callBatch(host: Host, batch: readonly BatchStep[], timeoutMs: number): Promise<{ call: ExecResult; results: BatchStepResult[] }> {
+export async function callBatch(
+  host: Host,
+  batch: readonly BatchStep[],
+  timeoutMs: number,
+): Promise<{ call: ExecResult; results: BatchStepResult[] }> {
   const nonce = randomBytes(6).toString("hex");
   const call = await host.sh(stepBatchScript(batch, nonce), timeoutMs);
   return { call, results: parseStepBatch(call, nonce, batch.length) };
@@ -104,11 +149,29 @@ export async function callBatch(host: Host, batch: readonly BatchStep[], timeout
  * judged by its policy. The batch stops at the first failing step that is not observed; its
  * failure is thrown as mustStep or engineStep would. Returns each step's result, in order.
  */
-export async function runSteps(host: Host, steps: Step[], list: readonly NamedStep[], timeoutMs = STEP_TIMEOUT_MS * list.length): Promise<ExecResult[]> {
-  const { call, results } = await callBatch(host, list.map((s) => ({ script: s.script, mayFail: s.policy === "observe" })), timeoutMs);
+export async function runSteps(
+  host: Host,
+  steps: Step[],
+  list: readonly NamedStep[],
+  timeoutMs = STEP_TIMEOUT_MS * list.length,
+): Promise<ExecResult[]> {
+  const { call, results } = await callBatch(
+    host,
+    list.map((s) => ({ script: s.script, mayFail: s.policy === "observe" })),
+    timeoutMs,
+  );
   results.forEach((result, i) => {
     const step = list[i] as NamedStep;
-    if (step.record !== false) steps.push({ name: step.name, startedAtMs: result.startedAtMs, command: step.script, exitCode: result.exitCode, stdout: trim(result.stdout), stderr: trim(result.stderr), ms: result.ms });
+    if (step.record !== false)
+      steps.push({
+        name: step.name,
+        startedAtMs: result.startedAtMs,
+        command: step.script,
+        exitCode: result.exitCode,
+        stdout: trim(result.stdout),
+        stderr: trim(result.stderr),
+        ms: result.ms,
+      });
     judged(step.name, result, step.policy ?? "must");
   });
   if (results.length < list.length) {
@@ -130,7 +193,8 @@ export function daemonJson(options: Record<string, unknown>): string {
 
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
-const writeDaemonJsonScript = (options: Record<string, unknown>) => `printf '%s\\n' ${shellQuote(daemonJson(options))} > ${HOST_FILES.daemonJson}`;
+const writeDaemonJsonScript = (options: Record<string, unknown>) =>
+  `printf '%s\\n' ${shellQuote(daemonJson(options))} > ${HOST_FILES.daemonJson}`;
 
 export async function writeDaemonJson(host: Host, steps: Step[], options: Record<string, unknown>): Promise<void> {
   await mustStep(host, steps, "write daemon.json", writeDaemonJsonScript(options));
@@ -152,19 +216,19 @@ const READ_IP_FORWARD = readSysctl(SYSCTL.ipForward);
  * host's dockerd and imports the workload image (one call into the host); returns ip_forward
  * before and after dockerd started. A dockerd that will not start under these settings throws an EngineRefusal.
  */
-export async function startInnerEngine(host: Host, steps: Step[], options: InnerEngineOptions): Promise<{ atStart: number; afterDockerd: number }> {
-  const results = await runSteps(
-    host,
-    steps,
-    [
-      { name: "select iptables", script: selectIptablesCommand({ name: options.build }, options.backend) },
-      { name: "write daemon.json", script: writeDaemonJsonScript(options.daemonOptions) },
-      { name: "set ip_forward", script: setSysctl({ [SYSCTL.ipForward]: options.ipForwardAtStart }, { quiet: true }) },
-      { name: "ip_forward at start", script: READ_IP_FORWARD, record: false },
-      { name: "start dockerd", script: dockerdCommand("start"), policy: "engine" },
-      { name: "ip_forward after dockerd", script: READ_IP_FORWARD, record: false },
-      { name: "import workload image", script: HOST_TOOLS.workloadImage },
-    ],
-  );
+export async function startInnerEngine(
+  host: Host,
+  steps: Step[],
+  options: InnerEngineOptions,
+): Promise<{ atStart: number; afterDockerd: number }> {
+  const results = await runSteps(host, steps, [
+    { name: "select iptables", script: selectIptablesCommand({ name: options.build }, options.backend) },
+    { name: "write daemon.json", script: writeDaemonJsonScript(options.daemonOptions) },
+    { name: "set ip_forward", script: setSysctl({ [SYSCTL.ipForward]: options.ipForwardAtStart }, { quiet: true }) },
+    { name: "ip_forward at start", script: READ_IP_FORWARD, record: false },
+    { name: "start dockerd", script: dockerdCommand("start"), policy: "engine" },
+    { name: "ip_forward after dockerd", script: READ_IP_FORWARD, record: false },
+    { name: "import workload image", script: HOST_TOOLS.workloadImage },
+  ]);
   return { atStart: Number(results[3]?.stdout.trim()), afterDockerd: Number(results[5]?.stdout.trim()) };
 }

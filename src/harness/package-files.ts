@@ -14,7 +14,8 @@ export function packageRoot(): string {
   const start = dirname(fileURLToPath(import.meta.url));
   for (let dir = start; ; dir = dirname(dir)) {
     const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "fwcompat") return (root = dir);
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "fwcompat")
+      return (root = dir);
     if (dirname(dir) === dir) throw new Error(`fwcompat's package.json not found above ${start}`);
   }
 }

@@ -28,19 +28,28 @@ export async function sweep(docker: Docker, runId?: string): Promise<SweepCount>
     containers
       .filter((c) => orphaned(c.Labels))
       .map(async (c) => {
-        await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => {});
         count.containers++;
       }),
   );
   for (const network of await docker.listNetworks({ filters })) {
     if (!orphaned(network.Labels)) continue;
-    await docker.getNetwork(network.Id).remove().catch(() => {});
+    await docker
+      .getNetwork(network.Id)
+      .remove()
+      .catch(() => {});
     count.networks++;
   }
   const { Volumes } = await docker.listVolumes({ filters });
   for (const volume of Volumes ?? []) {
     if (!orphaned(volume.Labels ?? undefined)) continue;
-    await docker.getVolume(volume.Name).remove().catch(() => {});
+    await docker
+      .getVolume(volume.Name)
+      .remove()
+      .catch(() => {});
     count.volumes++;
   }
   return count;

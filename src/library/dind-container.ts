@@ -1,11 +1,26 @@
 import { randomBytes } from "node:crypto";
 import type Docker from "dockerode";
-import { AbstractStartedContainer, GenericContainer, ImageName, type StartedTestContainer, type WaitStrategy } from "testcontainers";
+import {
+  AbstractStartedContainer,
+  GenericContainer,
+  ImageName,
+  type StartedTestContainer,
+  type WaitStrategy,
+} from "testcontainers";
 import { curlCommand, parseProbeOutput, probeScript, type ProbeResult } from "../assertions/probe.js";
 import type { ExecResult } from "../contract/exec.js";
 import { connectEngine } from "../harness/engine.js";
 import type { Host } from "../harness/host.js";
-import { ContainerHost, DEFAULT_EXEC_TIMEOUT_MS, fwcompatLabels, HOST_HOSTNAME, HOST_READY_TIMEOUT_MS, HOST_TMPFS, hostPowers, waitForHostd } from "../harness/providers/host-container.js";
+import {
+  ContainerHost,
+  DEFAULT_EXEC_TIMEOUT_MS,
+  fwcompatLabels,
+  HOST_HOSTNAME,
+  HOST_READY_TIMEOUT_MS,
+  HOST_TMPFS,
+  hostPowers,
+  waitForHostd,
+} from "../harness/providers/host-container.js";
 import { startInnerEngine, type Step } from "../harness/host-ops.js";
 import { iptablesSave } from "../harness/host-reads.js";
 import { hostImageFor } from "./host-image-for.js";
@@ -146,11 +161,16 @@ export class StartedDindContainer extends AbstractStartedContainer {
     private readonly peerImage: string | undefined,
   ) {
     super(started);
-    const address = started.getNetworkNames().map((network) => started.getIpAddress(network)).find(Boolean);
+    const address = started
+      .getNetworkNames()
+      .map((network) => started.getIpAddress(network))
+      .find(Boolean);
     if (!address) throw new Error("host has no address on its network");
     this.address = address;
     const container = engine().getContainer(started.getId());
-    this.host = new ContainerHost(container, started.getName().replace(/^\//, ""), this.address, mode, () => container.remove({ force: true, v: true }).catch(() => {}));
+    this.host = new ContainerHost(container, started.getName().replace(/^\//, ""), this.address, mode, () =>
+      container.remove({ force: true, v: true }).catch(() => {}),
+    );
   }
 
   /** Runs a shell script in the host, bounded in time; output kept apart, with its duration. */
@@ -168,7 +188,11 @@ export class StartedDindContainer extends AbstractStartedContainer {
    * or from a peer container on the host's network (`external`), bounded by timeoutMs.
    * With `expectAnswer`, an answer with another body counts as an error (the wrong container answered).
    */
-  async probe(target: { port: number; path?: string; expectAnswer?: string }, from: ProbeVantage = "external", timeoutMs = TIMEOUT_MS.probe): Promise<ProbeResult> {
+  async probe(
+    target: { port: number; path?: string; expectAnswer?: string },
+    from: ProbeVantage = "external",
+    timeoutMs = TIMEOUT_MS.probe,
+  ): Promise<ProbeResult> {
     const address = from === "localhost" ? "127.0.0.1" : this.address;
     const spec = {
       vantage: from,
@@ -178,8 +202,16 @@ export class StartedDindContainer extends AbstractStartedContainer {
       expect: "reachable" as const,
     };
     const script = probeScript([spec], timeoutMs);
-    const run = from === "external" ? await (await this.ensurePeer()).exec(["sh", "-c", script]) : await this.sh(script, timeoutMs + TIMEOUT_MS.probeExecSlack);
-    const [result] = parseProbeOutput([spec], { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, ms: 0 });
+    const run =
+      from === "external"
+        ? await (await this.ensurePeer()).exec(["sh", "-c", script])
+        : await this.sh(script, timeoutMs + TIMEOUT_MS.probeExecSlack);
+    const [result] = parseProbeOutput([spec], {
+      exitCode: run.exitCode,
+      stdout: run.stdout,
+      stderr: run.stderr,
+      ms: 0,
+    });
     return result as ProbeResult;
   }
 

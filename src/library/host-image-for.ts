@@ -17,9 +17,14 @@ export async function hostImageFor(
   const file = choice.matrix ?? packagedMatrixFile();
   const matrix = await loadMatrix(file, "matrix");
   const engine = matrix.engines.find((e) => e.name === choice.engine);
-  if (!engine) throw new UserError(`unknown engine '${choice.engine}'; ${file} declares: ${matrix.engines.map((e) => e.name).join(", ")}`);
+  if (!engine)
+    throw new UserError(
+      `unknown engine '${choice.engine}'; ${file} declares: ${matrix.engines.map((e) => e.name).join(", ")}`,
+    );
   if (!matrix.iptables.some((b) => b.name === choice.iptables)) {
-    throw new UserError(`unknown iptables build '${choice.iptables}'; ${file} declares: ${matrix.iptables.map((b) => b.name).join(", ")}`);
+    throw new UserError(
+      `unknown iptables build '${choice.iptables}'; ${file} declares: ${matrix.iptables.map((b) => b.name).join(", ")}`,
+    );
   }
   await assertEngineReachable(docker);
   return hostImageWith(docker, engine, choice.iptables, matrix.iptables, matrix.settings, log);

@@ -4,7 +4,8 @@ import { html, type Html } from "./template.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const short = (commit: string) => commit.slice(0, 12);
-const verdictClass = (step: BisectStep) => (step.verdict === "good" ? "works" : step.verdict === "bad" ? "reproduced" : "unavailable");
+const verdictClass = (step: BisectStep) =>
+  step.verdict === "good" ? "works" : step.verdict === "bad" ? "reproduced" : "unavailable";
 
 /** How the commits were judged, in words. */
 export function judgedBy(file: BisectFile): string {
@@ -15,12 +16,15 @@ export function judgedBy(file: BisectFile): string {
 
 /** The one-line answer of a bisect. */
 export function bisectHeadline(file: BisectFile): string {
-  if (file.result) return `${file.result.kind === "first-bad" ? "first bad commit" : "fixing commit"}: ${file.result.commit} (${file.result.describe}, ${file.result.date.slice(0, 10)})`;
-  if (file.state === "ambiguous") return `the verdict flips at one of ${(file.candidates ?? []).map((c) => short(c.commit)).join(", ")} (the others did not build)`;
+  if (file.result)
+    return `${file.result.kind === "first-bad" ? "first bad commit" : "fixing commit"}: ${file.result.commit} (${file.result.describe}, ${file.result.date.slice(0, 10)})`;
+  if (file.state === "ambiguous")
+    return `the verdict flips at one of ${(file.candidates ?? []).map((c) => short(c.commit)).join(", ")} (the others did not build)`;
   return `${file.state}${file.reason ? `: ${file.reason}` : ""}`;
 }
 
-const stepLabel = (step: BisectStep) => (step.role === "step" ? `step ${step.k} of ~${step.of}` : `${step.role} endpoint`);
+const stepLabel = (step: BisectStep) =>
+  step.role === "step" ? `step ${step.k} of ~${step.of}` : `${step.role} endpoint`;
 
 /** A report section per bisect: the answer, the range and judge, and every judged commit with its build and timing. */
 export function bisectHtml(file: BisectFile, cellIds: ReadonlySet<string>): Html {
@@ -48,7 +52,8 @@ ${rows}</table>
 /** The same in Markdown, for report.md. */
 export function bisectMarkdown(file: BisectFile): string {
   const lines = file.steps.map(
-    (s) => `| ${stepLabel(s)} | \`${short(s.commit)}\` | ${escapeCell(s.describe)} | ${s.build.status} ${seconds(s.build.ms)} | ${escapeCell(s.observed)} → ${s.verdict} | ${seconds(s.judgeMs)} |`,
+    (s) =>
+      `| ${stepLabel(s)} | \`${short(s.commit)}\` | ${escapeCell(s.describe)} | ${s.build.status} ${seconds(s.build.ms)} | ${escapeCell(s.observed)} → ${s.verdict} | ${seconds(s.judgeMs)} |`,
   );
   return [
     `## Bisect ${escapeCell(rangeLabel(file))}`,

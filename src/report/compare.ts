@@ -2,7 +2,9 @@ import type { CellResult } from "../results/schema.js";
 import { vantageStates } from "../results/verdicts.js";
 
 const vantageState = (r: CellResult): Record<string, string> =>
-  Object.fromEntries([...vantageStates(r.baseline ?? { probes: [], userActions: [] })].map(([v, pass]) => [v, pass ? "ok" : "broken"]));
+  Object.fromEntries(
+    [...vantageStates(r.baseline ?? { probes: [], userActions: [] })].map(([v, pass]) => [v, pass ? "ok" : "broken"]),
+  );
 
 /** What changed between two result sets, one line per difference. */
 export function compareResults(before: readonly CellResult[], after: readonly CellResult[]): string[] {

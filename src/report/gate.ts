@@ -5,7 +5,12 @@ import { countsLine, describeAction, latestUserActions } from "../results/verdic
 
 const fixVerdict = z.enum(OVERALL_VERDICTS.filter((v) => v !== "error"));
 
-const selector = z.strictObject(Object.fromEntries(filterKeys.map((k) => [k, z.string().min(1).optional()])) as Record<FilterKey, z.ZodOptional<z.ZodString>>);
+const selector = z.strictObject(
+  Object.fromEntries(filterKeys.map((k) => [k, z.string().min(1).optional()])) as Record<
+    FilterKey,
+    z.ZodOptional<z.ZodString>
+  >,
+);
 
 export const expectationsFileSchema = z.strictObject({
   version: z.literal(1),
@@ -32,7 +37,9 @@ export type ExpectationsFile = z.infer<typeof expectationsFileSchema>;
 export type Expectation = ExpectationsFile["expectations"][number];
 
 export function expectationMatches(expectation: Expectation, names: CellNames): boolean {
-  return Object.entries(expectation.match).every(([key, value]) => value === undefined || namesMatch(names, key as FilterKey, value));
+  return Object.entries(expectation.match).every(
+    ([key, value]) => value === undefined || namesMatch(names, key as FilterKey, value),
+  );
 }
 
 const namesOfResult = (r: CellResult): CellNames => ({ ...r.cell, variant: r.cell.variant });
@@ -68,7 +75,12 @@ export function evaluateGate(expectations: readonly Expectation[], results: read
       checked.add(r.cell.id);
       const where = `${expectation.name}: ${r.cell.id}`;
       if (expectation.expect && r.status !== expectation.expect) {
-        const detail = r.status === "reproduced" ? ` (${brokenDetail(r)})${r.explanation ? ` — why: ${r.explanation}` : ""}` : r.reason ? ` (${r.reason.split("\n")[0]})` : "";
+        const detail =
+          r.status === "reproduced"
+            ? ` (${brokenDetail(r)})${r.explanation ? ` — why: ${r.explanation}` : ""}`
+            : r.reason
+              ? ` (${r.reason.split("\n")[0]})`
+              : "";
         regressions.push(`${where}: expected ${expectation.expect}, got ${r.status}${detail}`);
       }
       for (const [fix, wantedOne] of Object.entries(expectation.fixes ?? {})) {
@@ -77,9 +89,13 @@ export function evaluateGate(expectations: readonly Expectation[], results: read
         const verdict = r.fixes.find((f) => f.verdict.fix === fix)?.verdict;
         if (!verdict) regressions.push(`${where}: fix ${fix} expected ${wanted}, but it was not tried`);
         else if (!accepted.includes(verdict.overall)) {
-          const perVantage = Object.entries(verdict.vantages).map(([v, x]) => `${v} ${x}`).join(", ");
+          const perVantage = Object.entries(verdict.vantages)
+            .map(([v, x]) => `${v} ${x}`)
+            .join(", ");
           const details = [perVantage, countsLine(verdict), verdict.reason].filter(Boolean).join("; ");
-          regressions.push(`${where}: fix ${fix} expected ${wanted}, got ${verdict.overall}${details ? ` (${details})` : ""}`);
+          regressions.push(
+            `${where}: fix ${fix} expected ${wanted}, got ${verdict.overall}${details ? ` (${details})` : ""}`,
+          );
         }
       }
     }

@@ -34,8 +34,13 @@ export function goldenKey(result: CellResult): string | undefined {
  * iptables-save text, bridges named by network, and the per-start ports of Docker's
  * embedded DNS replaced.
  */
-export function normaliseRules(text: string, targets: CellResult["fixes"][number]["attempt"]["targets"], kind: "iptables" | "nft" = "iptables"): string[] {
-  const rendered = kind === "nft" ? renderNftFacts(parseNftRuleset(text)).join("\n") : renderRuleSet(parseIptablesSave(text));
+export function normaliseRules(
+  text: string,
+  targets: CellResult["fixes"][number]["attempt"]["targets"],
+  kind: "iptables" | "nft" = "iptables",
+): string[] {
+  const rendered =
+    kind === "nft" ? renderNftFacts(parseNftRuleset(text)).join("\n") : renderRuleSet(parseIptablesSave(text));
   return nameBridges(rendered, targets)
     .replace(/127\.0\.0\.11:\d+/g, "127.0.0.11:<dns-port>")
     .replace(/--sport \d+ -j SNAT --to-source :53/g, "--sport <dns-port> -j SNAT --to-source :53")
@@ -55,15 +60,24 @@ function healthyRules(result: CellResult): string[] | undefined {
   return text ? normaliseRules(text, baseline.targets, onNftables(result) ? "nft" : "iptables") : undefined;
 }
 
-export async function diffAgainstGolden(result: CellResult, dir = DEFAULT_GOLDENS_DIR): Promise<GoldenDiff | undefined> {
+export async function diffAgainstGolden(
+  result: CellResult,
+  dir = DEFAULT_GOLDENS_DIR,
+): Promise<GoldenDiff | undefined> {
   const key = goldenKey(result);
   const final = onNftables(result) ? result.baseline?.rules.nftFinal : result.baseline?.rules.final;
   if (!key || !final) return undefined;
   const file = join(dir, `${key}.rules`);
   if (!existsSync(file)) return undefined;
   const golden = new Set((await readFile(file, "utf8")).split("\n").filter(Boolean));
-  const actual = new Set(normaliseRules(final, result.baseline?.targets ?? [], onNftables(result) ? "nft" : "iptables"));
-  return { golden: key, missing: [...golden].filter((l) => !actual.has(l)), extra: [...actual].filter((l) => !golden.has(l)) };
+  const actual = new Set(
+    normaliseRules(final, result.baseline?.targets ?? [], onNftables(result) ? "nft" : "iptables"),
+  );
+  return {
+    golden: key,
+    missing: [...golden].filter((l) => !actual.has(l)),
+    extra: [...actual].filter((l) => !golden.has(l)),
+  };
 }
 
 /** Writes one golden per key from the first cell that shows a healthy state for it; returns the keys written. */

@@ -4,7 +4,7 @@ import junit, { type Builder } from "junit-report-builder";
 type Factory = { newBuilder(): Builder };
 const factory = (junit as unknown as Partial<Factory> & { default?: Factory }).newBuilder
   ? (junit as unknown as Factory)
-  : ((junit as unknown as { default: Factory }).default);
+  : (junit as unknown as { default: Factory }).default;
 import { scenarioLabel } from "../config/expand.js";
 import { USER_ACTION, type CellResult } from "../results/schema.js";
 import { countsLine, describeAction, latestUserActions } from "../results/verdicts.js";
@@ -31,7 +31,11 @@ export function renderJunit(results: readonly CellResult[]): string {
       continue;
     }
     if (r.status === "refused") {
-      suite.testCase().className(className).name(`${name} engine`).failure(`the engine refused the cell's settings: ${r.reason ?? ""}`, "refused");
+      suite
+        .testCase()
+        .className(className)
+        .name(`${name} engine`)
+        .failure(`the engine refused the cell's settings: ${r.reason ?? ""}`, "refused");
     }
     const vantages = [...new Set(r.baseline.probes.map((p) => p.vantage))];
     for (const vantage of vantages) {
@@ -53,16 +57,26 @@ export function renderJunit(results: readonly CellResult[]): string {
     if (actions.length > 0) {
       const test = suite.testCase().className(className).name(`${name} ${USER_ACTION}`);
       const failed = actions.filter((a) => !a.ok);
-      if (failed.length > 0) test.failure(`${failed.length}/${actions.length} user actions failed: ${failed.map(describeAction).join("; ")}`, "reproduced");
+      if (failed.length > 0)
+        test.failure(
+          `${failed.length}/${actions.length} user actions failed: ${failed.map(describeAction).join("; ")}`,
+          "reproduced",
+        );
     }
     for (const { verdict, attempt } of r.fixes) {
       const test = suite.testCase().className(className).name(`${name} fix ${verdict.fix}`);
       if (verdict.overall === "not-applicable") test.skipped().standardOutput(attempt.reason ?? "not applicable");
-      else if (verdict.overall === "error") test.error(verdict.reason ?? attempt.reason ?? "fix attempt failed", "error");
+      else if (verdict.overall === "error")
+        test.error(verdict.reason ?? attempt.reason ?? "fix attempt failed", "error");
       else if (verdict.overall !== "repaired" && verdict.overall !== "ok") {
-        const perVantage = Object.entries(verdict.vantages).map(([v, x]) => `${v} ${x}`).join(", ");
+        const perVantage = Object.entries(verdict.vantages)
+          .map(([v, x]) => `${v} ${x}`)
+          .join(", ");
         const counts = countsLine(verdict);
-        test.failure(`${verdict.overall}: ${perVantage}${counts ? ` (${counts})` : ""}${verdict.reason ? ` — ${verdict.reason}` : ""}`, verdict.overall);
+        test.failure(
+          `${verdict.overall}: ${perVantage}${counts ? ` (${counts})` : ""}${verdict.reason ? ` — ${verdict.reason}` : ""}`,
+          verdict.overall,
+        );
       }
     }
   }

@@ -26,7 +26,9 @@ const shown = (p: ProbeRecord) => `${p.outcome}${p.detail ? ` (${p.detail})` : "
 function lanelessRules(r: CellResult): Set<string> | undefined {
   const final = r.baseline?.rules.final;
   if (!final) return undefined;
-  return new Set(normaliseRules(final, r.baseline?.targets ?? []).filter((line) => !/DOCKER_OUTPUT|DOCKER_POSTROUTING/.test(line)));
+  return new Set(
+    normaliseRules(final, r.baseline?.targets ?? []).filter((line) => !/DOCKER_OUTPUT|DOCKER_POSTROUTING/.test(line)),
+  );
 }
 
 /**
@@ -44,12 +46,18 @@ export function twinEvidence(a: CellResult, b: CellResult): string[] {
   const [ea, eb] = [a.baseline?.evidence, b.baseline?.evidence];
   if (ea && eb) {
     lines.push(`kernel: ${la} ${ea.kernel}; ${lb} ${eb.kernel}`);
-    lines.push(`bridge-nf-call-iptables: ${la} ${ea.bridgeNfCallIptables ?? "not recorded"}; ${lb} ${eb.bridgeNfCallIptables ?? "not recorded"}`);
+    lines.push(
+      `bridge-nf-call-iptables: ${la} ${ea.bridgeNfCallIptables ?? "not recorded"}; ${lb} ${eb.bridgeNfCallIptables ?? "not recorded"}`,
+    );
   }
   const [ra, rb] = [lanelessRules(a), lanelessRules(b)];
   if (ra && rb) {
     const differ = [...ra].filter((l) => !rb.has(l)).length + [...rb].filter((l) => !ra.has(l)).length;
-    lines.push(differ === 0 ? "rules at probe time: the same in both lanes (bridges named by network)" : `rules at probe time: ${differ} line(s) differ between the lanes`);
+    lines.push(
+      differ === 0
+        ? "rules at probe time: the same in both lanes (bridges named by network)"
+        : `rules at probe time: ${differ} line(s) differ between the lanes`,
+    );
   }
   return lines;
 }

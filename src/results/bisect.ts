@@ -85,4 +85,6 @@ export type BisectCommitInfo = z.infer<typeof commitInfo>;
 
 /** The range oldest first, each end with its role: "v1.8.10 (good) .. v1.8.11 (bad)". */
 export const rangeLabel = (file: Pick<BisectFile, "good" | "bad" | "direction">) =>
-  file.direction === "regression" ? `${file.good.ref} (good) .. ${file.bad.ref} (bad)` : `${file.bad.ref} (bad) .. ${file.good.ref} (good)`;
+  file.direction === "regression"
+    ? `${file.good.ref} (good) .. ${file.bad.ref} (bad)`
+    : `${file.bad.ref} (bad) .. ${file.good.ref} (good)`;

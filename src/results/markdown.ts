@@ -46,13 +46,35 @@ export function fixLine(verdict: FixVerdict): string {
 export function renderSummary(results: readonly CellResult[]): string {
   const probed = new Set<string>(results.flatMap((r) => r.baseline?.probes.map((p) => p.vantage) ?? []));
   const columns = VERDICT_COLUMNS.filter((v) => !OPTIONAL_VANTAGES.has(v) || probed.has(v));
-  const header = ["cell", "engine", "iptables", "-C probe", "daemon", "status", "firewall", ...columns, "fixes", "why (iptables call trace)"];
+  const header = [
+    "cell",
+    "engine",
+    "iptables",
+    "-C probe",
+    "daemon",
+    "status",
+    "firewall",
+    ...columns,
+    "fixes",
+    "why (iptables call trace)",
+  ];
   const rows = [...results]
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .map((r) => {
       const scenario = `${scenarioLabel(r.cell)}${r.cell.provider === "dind" ? "" : ` (${r.cell.provider})`}`;
-      const status = r.reason && r.status !== "works" && r.status !== "reproduced" ? `${r.status}: ${r.reason.split("\n")[0]}` : r.status;
-      const data = [scenario, r.cell.engine, `${r.cell.iptables} (${r.cell.backend})`, r.baseline?.evidence?.checkProbe ?? "–", r.cell.daemon, status, firewallOf(r)];
+      const status =
+        r.reason && r.status !== "works" && r.status !== "reproduced"
+          ? `${r.status}: ${r.reason.split("\n")[0]}`
+          : r.status;
+      const data = [
+        scenario,
+        r.cell.engine,
+        `${r.cell.iptables} (${r.cell.backend})`,
+        r.baseline?.evidence?.checkProbe ?? "–",
+        r.cell.daemon,
+        status,
+        firewallOf(r),
+      ];
       return [
         ...data.map(escapeCell),
         ...columns.map((v) => vantageCell(r, v)),
@@ -72,7 +94,17 @@ export function renderSecurityFindings(results: readonly CellResult[]): string {
     .sort((a, b) => a.cell.id.localeCompare(b.cell.id))
     .flatMap((r) => [
       ...(r.baseline?.securityFindings ?? []).map((f) => `- ${escapeCell(r.cell.id)} (baseline): ${escapeCell(f)}`),
-      ...r.fixes.flatMap((fix) => (fix.attempt.securityFindings ?? []).map((f) => `- ${escapeCell(r.cell.id)} (after ${escapeCell(fix.verdict.fix)}): ${escapeCell(f)}`)),
+      ...r.fixes.flatMap((fix) =>
+        (fix.attempt.securityFindings ?? []).map(
+          (f) => `- ${escapeCell(r.cell.id)} (after ${escapeCell(fix.verdict.fix)}): ${escapeCell(f)}`,
+        ),
+      ),
     ]);
-  return lines.length ? [`**Security findings (${lines.length})**: traffic a policy or Docker's isolation must block got through.`, "", ...lines].join("\n") : "";
+  return lines.length
+    ? [
+        `**Security findings (${lines.length})**: traffic a policy or Docker's isolation must block got through.`,
+        "",
+        ...lines,
+      ].join("\n")
+    : "";
 }

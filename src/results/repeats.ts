@@ -8,9 +8,15 @@ import { latestUserActions } from "./verdicts.js";
  * verdict different.
  */
 export function verdictOf(result: CellResult): string {
-  const probes = (result.baseline?.probes ?? []).map((p) => `${p.vantage} ${p.target}: ${p.pass ? "pass" : "fail"}`).sort();
-  const actions = latestUserActions(result.baseline ?? { userActions: [] }).map((a) => `${a.action}: ${a.ok ? "ok" : "failed"}`);
-  const fixes = result.fixes.map((f) => `${f.verdict.fix}=${f.verdict.overall} ${JSON.stringify(f.verdict.vantages)}`).sort();
+  const probes = (result.baseline?.probes ?? [])
+    .map((p) => `${p.vantage} ${p.target}: ${p.pass ? "pass" : "fail"}`)
+    .sort();
+  const actions = latestUserActions(result.baseline ?? { userActions: [] }).map(
+    (a) => `${a.action}: ${a.ok ? "ok" : "failed"}`,
+  );
+  const fixes = result.fixes
+    .map((f) => `${f.verdict.fix}=${f.verdict.overall} ${JSON.stringify(f.verdict.vantages)}`)
+    .sort();
   return [`status=${result.status}`, ...probes, ...actions, ...fixes].join("; ");
 }
 

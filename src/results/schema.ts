@@ -11,7 +11,15 @@ import { z } from "zod";
  * the same bridge (bridged) or towards a network beyond the host (routed), and a container
  * towards its neighbour's published port through the host's address (hairpin).
  */
-export const VANTAGES = ["localhost", "host-ip", "external", "cross-network", "foreign-bridged", "foreign-routed", "hairpin"] as const;
+export const VANTAGES = [
+  "localhost",
+  "host-ip",
+  "external",
+  "cross-network",
+  "foreign-bridged",
+  "foreign-routed",
+  "hairpin",
+] as const;
 export const PROBE_OUTCOMES = ["ok", "timeout", "refused", "reset", "error"] as const;
 export const EXPECTATIONS = ["reachable", "blocked"] as const;
 
@@ -119,7 +127,9 @@ const evidence = z.object({
   iptablesVersion: z.string(),
   iptablesPackage: z.string(),
   /** for a build from git: the commit it was built from */
-  iptablesCommit: z.object({ commit: z.string(), describe: z.string(), subject: z.string(), date: z.string() }).optional(),
+  iptablesCommit: z
+    .object({ commit: z.string(), describe: z.string(), subject: z.string(), date: z.string() })
+    .optional(),
   backend: z.string(),
   dockerdVersion: z.string(),
   checkProbe: z.enum(["correct", "buggy", "error"]),
@@ -173,7 +183,15 @@ export const attemptSchema = z.object({
 /** per vantage: repaired = every broken target now passes; still-broken = some do not (the counts say how many were repaired) */
 export const VANTAGE_VERDICTS = ["repaired", "still-broken", "regressed", "ok"] as const;
 /** overall, partial = some targets were repaired and others not */
-export const OVERALL_VERDICTS = ["repaired", "partial", "still-broken", "regressed", "ok", "not-applicable", "error"] as const;
+export const OVERALL_VERDICTS = [
+  "repaired",
+  "partial",
+  "still-broken",
+  "regressed",
+  "ok",
+  "not-applicable",
+  "error",
+] as const;
 
 const vantageCount = z.object({
   /** targets (or user actions) that failed in the baseline */

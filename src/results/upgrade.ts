@@ -1,5 +1,11 @@
 import type { z } from "zod";
-import { cellResultSchema, RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult, type UserActionRecord } from "./schema.js";
+import {
+  cellResultSchema,
+  RESULT_SCHEMA_VERSION,
+  type AttemptResult,
+  type CellResult,
+  type UserActionRecord,
+} from "./schema.js";
 import { baselineStatus, judgeFix } from "./verdicts.js";
 
 /** The result schema versions this version of fwcompat reads. */
@@ -13,7 +19,9 @@ function userActionsFromSteps(attempt: AttemptResult): UserActionRecord[] {
     const match = USER_ACTION_STEP.exec(step.name);
     if (!match) return [];
     const error = step.exitCode === 0 ? "" : (step.stderr.trim() || step.stdout.trim()).slice(0, 2000);
-    return [{ action: match[2] as string, when: match[1] as string, ok: step.exitCode === 0, exitCode: step.exitCode, error }];
+    return [
+      { action: match[2] as string, when: match[1] as string, ok: step.exitCode === 0, exitCode: step.exitCode, error },
+    ];
   });
 }
 
@@ -31,7 +39,10 @@ function upgradeFromV1(old: CellResult): CellResult {
   return {
     ...upgraded,
     ...baselineStatus(baseline),
-    fixes: fixes.map((f) => ({ attempt: f.attempt, verdict: { ...judgeFix(baseline, f.attempt), restoredRules: f.verdict.restoredRules } })),
+    fixes: fixes.map((f) => ({
+      attempt: f.attempt,
+      verdict: { ...judgeFix(baseline, f.attempt), restoredRules: f.verdict.restoredRules },
+    })),
   };
 }
 
@@ -41,7 +52,9 @@ export type ReadResult = { success: true; data: CellResult } | { success: false;
 export function readCellResult(value: unknown): ReadResult {
   if ((value as { schemaVersion?: unknown } | null)?.schemaVersion === 1) {
     const parsed = cellResultSchema.safeParse({ ...(value as object), schemaVersion: RESULT_SCHEMA_VERSION });
-    return parsed.success ? { success: true, data: upgradeFromV1(parsed.data) } : { success: false, error: parsed.error };
+    return parsed.success
+      ? { success: true, data: upgradeFromV1(parsed.data) }
+      : { success: false, error: parsed.error };
   }
   const parsed = cellResultSchema.safeParse(value);
   return parsed.success ? { success: true, data: parsed.data } : { success: false, error: parsed.error };

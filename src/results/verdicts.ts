@@ -38,7 +38,11 @@ const actionKind = (action: string) => action.replace(/\s\d+:\d+$/, "");
 export function vantageStates(attempt: Pick<AttemptResult, "probes" | "userActions">): Map<string, boolean> {
   const states = passByVantage(attempt.probes);
   const actions = latestUserActions(attempt);
-  if (actions.length > 0) states.set(USER_ACTION, actions.every((a) => a.ok));
+  if (actions.length > 0)
+    states.set(
+      USER_ACTION,
+      actions.every((a) => a.ok),
+    );
   return states;
 }
 
@@ -47,7 +51,8 @@ export const describeAction = (a: Pick<UserActionRecord, "action" | "exitCode" |
 
 /** A baseline's status: reproduced when a vantage misbehaved or a user action failed; error when nothing was probed. */
 export function baselineStatus(baseline: AttemptResult): Pick<CellResult, "status" | "reason" | "brokenVantages"> {
-  if (baseline.status !== "done") return { status: "error", reason: baseline.reason ?? "baseline failed", brokenVantages: [] };
+  if (baseline.status !== "done")
+    return { status: "error", reason: baseline.reason ?? "baseline failed", brokenVantages: [] };
   if (baseline.probes.length === 0) return { status: "error", reason: NO_PROBE, brokenVantages: [] };
   const broken = [...vantageStates(baseline)].filter(([, pass]) => !pass).map(([v]) => v);
   const failed = latestUserActions(baseline).filter((a) => !a.ok);
@@ -89,8 +94,10 @@ function verdictOfCount(c: VantageCount): FixVerdict["vantages"][string] {
   return c.repaired === c.broken ? "repaired" : "still-broken";
 }
 
-const probeMap = (probes: readonly ProbeRecord[], vantage: string) => new Map(probes.filter((p) => p.vantage === vantage).map((p) => [targetKey(p), p.pass]));
-const actionMap = (attempt: AttemptResult) => new Map(latestUserActions(attempt).map((a) => [actionKind(a.action), a.ok]));
+const probeMap = (probes: readonly ProbeRecord[], vantage: string) =>
+  new Map(probes.filter((p) => p.vantage === vantage).map((p) => [targetKey(p), p.pass]));
+const actionMap = (attempt: AttemptResult) =>
+  new Map(latestUserActions(attempt).map((a) => [actionKind(a.action), a.ok]));
 
 /**
  * Judges a fix by traffic and by the user's retried actions: per vantage, target by target,

@@ -22,7 +22,8 @@ export class AttemptSlots {
 
   async dind<T>(work: () => Promise<T>): Promise<T> {
     // a waiting attempt is counted as running by admit() when its turn comes
-    if (this.waiting.length > 0 || this.dindRunning >= this.dindAllowed) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.waiting.length > 0 || this.dindRunning >= this.dindAllowed)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.dindRunning++;
     try {
       return await work();

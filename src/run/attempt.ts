@@ -34,7 +34,19 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const name = input.fix?.name ?? "baseline";
   const timingsMs: Record<string, number> = {};
   const steps: Step[] = [];
-  const result: AttemptResult = { name, status: "done", probes: [], userActions: [], errors: [], rules: {}, missingRules: [], targets: [], dockerdLog: "", steps, timingsMs };
+  const result: AttemptResult = {
+    name,
+    status: "done",
+    probes: [],
+    userActions: [],
+    errors: [],
+    rules: {},
+    missingRules: [],
+    targets: [],
+    dockerdLog: "",
+    steps,
+    timingsMs,
+  };
   const timed = timerInto(timingsMs);
   let host: Host | undefined;
   try {
@@ -43,7 +55,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         // the run's external peer (started once per run) comes up while the host does
         const peer = input.provider.peer();
         peer.catch(() => {});
-        host = await timed("hostStart", () => input.provider.start({ image: input.hostImage, label: `${input.cell.id.slice(0, 40)}-${name}` }));
+        host = await timed("hostStart", () =>
+          input.provider.start({ image: input.hostImage, label: `${input.cell.id.slice(0, 40)}-${name}` }),
+        );
         const ctx: ScenarioContext = {
           host,
           peer: await peer,
@@ -54,7 +68,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           targets: [],
           userActions: result.userActions,
           builds: input.builds,
-          current: { build: input.cell.iptables, backend: input.cell.backend, daemonOptions: { ...input.cell.daemon.options } },
+          current: {
+            build: input.cell.iptables,
+            backend: input.cell.backend,
+            daemonOptions: { ...input.cell.daemon.options },
+          },
         };
         const refused = (error: unknown) => {
           if (!(error instanceof EngineRefusal)) throw error;
@@ -76,20 +94,27 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           return;
         }
         if (input.fix) {
-          const outcome = await timed("fix", () => (input.fix as Fix).apply(ctx)).catch((error: unknown) => (refused(error), { applied: true as const, note: "the engine refused to come back" }));
+          const outcome = await timed("fix", () => (input.fix as Fix).apply(ctx)).catch(
+            (error: unknown) => (refused(error), { applied: true as const, note: "the engine refused to come back" }),
+          );
           if (!outcome.applied) {
             result.status = "not-applicable";
             result.reason = outcome.reason;
             return;
           }
-          result.fixNote = result.refusal ? `${outcome.note}: ${result.refusal.step}: ${result.refusal.detail}` : outcome.note;
+          result.fixNote = result.refusal
+            ? `${outcome.note}: ${result.refusal.step}: ${result.refusal.detail}`
+            : outcome.note;
           if (!result.refusal) await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
         }
         const { probeRun, evidence } = await timed("probes", async () => {
           // Nothing a probe does changes the rules or the trace: they are read while the probes run.
           const reading = timed("evidence", () => readEvidence(ctx));
           reading.catch(() => {});
-          return { probeRun: await runProbes(ctx, (c) => input.scenario.probes(c), input.probeSeed ?? "0", input.repeat ?? 0), evidence: await reading };
+          return {
+            probeRun: await runProbes(ctx, (c) => input.scenario.probes(c), input.probeSeed ?? "0", input.repeat ?? 0),
+            evidence: await reading,
+          };
         });
         result.probes = probeRun.results;
         result.probeOrder = probeRun.order;
@@ -128,7 +153,12 @@ function readEvidence(ctx: ScenarioContext) {
   });
 }
 
-function applyEvidence(ctx: ScenarioContext, result: AttemptResult, input: AttemptInput, read: Awaited<ReturnType<typeof readEvidence>>): void {
+function applyEvidence(
+  ctx: ScenarioContext,
+  result: AttemptResult,
+  input: AttemptInput,
+  read: Awaited<ReturnType<typeof readEvidence>>,
+): void {
   const nftFinal = read.nftFinal;
   result.rules = {
     beforeBreak: ctx.rulesBeforeBreak,
@@ -141,7 +171,8 @@ function applyEvidence(ctx: ScenarioContext, result: AttemptResult, input: Attem
   if (result.evidence && result.probes.length > 0) result.evidence.bridgeNfCallIptables = read.bridgeNf;
   // The backend dockerd reports now (a fix may have switched it), else the one configured.
   const configured = ctx.current.daemonOptions["firewall-backend"];
-  const backend = (result.evidence ? read.backend : undefined) ?? (typeof configured === "string" ? configured : undefined);
+  const backend =
+    (result.evidence ? read.backend : undefined) ?? (typeof configured === "string" ? configured : undefined);
   result.missingRules =
     backend === "nftables"
       ? missingNftRules(nftFinal ?? "", ctx.targets)
@@ -149,7 +180,11 @@ function applyEvidence(ctx: ScenarioContext, result: AttemptResult, input: Attem
   result.targets = ctx.targets;
   result.traceLog = read.trace;
   result.trace = traceEvidence(result.traceLog, result.rules.final, result.steps, ctx.targets);
-  const faults = result.trace.falsePositives.length + result.trace.falseNegatives.length + result.trace.deleteMismatches.length + result.trace.failedCalls.length;
+  const faults =
+    result.trace.falsePositives.length +
+    result.trace.falseNegatives.length +
+    result.trace.deleteMismatches.length +
+    result.trace.failedCalls.length;
   if (faults === 0 && result.missingRules.length > 0) {
     const shown = result.missingRules.slice(0, 2).map((rule) => nameBridges(rule, ctx.targets));
     result.trace.explanation += `; yet ${result.missingRules.length} expected rule(s) missing at probe time: ${shown.join("; ")}${result.missingRules.length > 2 ? ", …" : ""}`;
@@ -157,7 +192,12 @@ function applyEvidence(ctx: ScenarioContext, result: AttemptResult, input: Attem
 }
 
 /** Attributes the trace: which checks lied, which rules that cost, which calls failed in which step. */
-function traceEvidence(log: string, finalRules: string | undefined, steps: Step[], targets: ScenarioContext["targets"]): TraceAnalysisRecord {
+function traceEvidence(
+  log: string,
+  finalRules: string | undefined,
+  steps: Step[],
+  targets: ScenarioContext["targets"],
+): TraceAnalysisRecord {
   const analysis = analyseTrace(parseTrace(log), { finalRules: tryParseIptablesSave(finalRules), steps });
   return {
     ...analysis,

@@ -21,7 +21,13 @@ function cellHeader(cell: Cell) {
   return { ...namesOf(cell), fixes: cell.fixes };
 }
 
-export function resultWithoutAttempts(runId: string, cell: Cell, started: Date, status: CellResult["status"], reason: string): CellResult {
+export function resultWithoutAttempts(
+  runId: string,
+  cell: Cell,
+  started: Date,
+  status: CellResult["status"],
+  reason: string,
+): CellResult {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId,
@@ -35,11 +41,23 @@ export function resultWithoutAttempts(runId: string, cell: Cell, started: Date, 
   };
 }
 
-export function assembleCell(runId: string, cell: Cell, started: Date, baseline: AttemptResult, fixAttempts: AttemptResult[]): CellResult {
+export function assembleCell(
+  runId: string,
+  cell: Cell,
+  started: Date,
+  baseline: AttemptResult,
+  fixAttempts: AttemptResult[],
+): CellResult {
   const base = resultWithoutAttempts(runId, cell, started, "works", "");
   if (baseline.status === "done" && baseline.refusal) {
     const reason = `${baseline.refusal.step}: ${baseline.refusal.detail}`;
-    return { ...base, status: "refused", reason, baseline, fixes: fixAttempts.map((attempt) => ({ verdict: judgeFix(baseline, attempt), attempt })) };
+    return {
+      ...base,
+      status: "refused",
+      reason,
+      baseline,
+      fixes: fixAttempts.map((attempt) => ({ verdict: judgeFix(baseline, attempt), attempt })),
+    };
   }
   const judged = baselineStatus(baseline);
   if (judged.status === "error") return { ...base, ...judged, baseline };
@@ -54,6 +72,9 @@ export function assembleCell(runId: string, cell: Cell, started: Date, baseline:
     ...(judgedBaseline.securityFindings ? { securityFindings: judgedBaseline.securityFindings } : {}),
     explanation: baseline.trace?.explanation,
     baseline: judgedBaseline,
-    fixes: fixAttempts.map((attempt) => ({ verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) }, attempt: withFindings(attempt) })),
+    fixes: fixAttempts.map((attempt) => ({
+      verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) },
+      attempt: withFindings(attempt),
+    })),
   };
 }

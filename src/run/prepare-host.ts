@@ -19,10 +19,19 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     daemonOptions: ctx.current.daemonOptions,
     ipForwardAtStart: cell.daemon.ipForwardAtStart ?? settings.ipForwardAtStart,
   });
-  const reads = { backend: READS.firewallBackend, engine: READS.engineBuild, provenance: buildProvenance(cell.iptables) };
+  const reads = {
+    backend: READS.firewallBackend,
+    engine: READS.engineBuild,
+    provenance: buildProvenance(cell.iptables),
+  };
   const [versions, backend, engine, provenance] = await runSteps(host, steps, [
     { name: "versions", script: hostFactsScript(cell.iptables) },
-    ...Object.entries(reads).map(([name, read]) => ({ name, script: read.script, policy: "observe" as const, record: false })),
+    ...Object.entries(reads).map(([name, read]) => ({
+      name,
+      script: read.script,
+      policy: "observe" as const,
+      record: false,
+    })),
   ]);
   const facts = parseKeyValueLines(versions?.stdout ?? "", HOST_FACT_KEYS);
   const firewallBackend = backend && reads.backend.parse(backend);
@@ -46,6 +55,8 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
 /** For a build from git, the commit its provenance file names (id, describe, subject, date). */
 function commitOfBuild(provenance: string): Pick<Evidence, "iptablesCommit"> {
   const fields = parseProvenance(provenance);
-  const [commit, describe = "", subject = "", date = ""] = ["commit", "describe", "subject", "date"].map((key) => fields.get(key)?.[0]);
+  const [commit, describe = "", subject = "", date = ""] = ["commit", "describe", "subject", "date"].map(
+    (key) => fields.get(key)?.[0],
+  );
   return commit ? { iptablesCommit: { commit, describe, subject, date } } : {};
 }

@@ -1,6 +1,14 @@
 import type { ScenarioContext } from "../api/scenario.js";
 import { droppedBetween, parseDropCounters, type DropCounters } from "../assertions/drop-counters.js";
-import { parseProbeOutput, PROBE_EXEC_ALLOWANCE_S, probeOrder, probeScript, type ProbeResult, type ProbeSpec, type Vantage } from "../assertions/probe.js";
+import {
+  parseProbeOutput,
+  PROBE_EXEC_ALLOWANCE_S,
+  probeOrder,
+  probeScript,
+  type ProbeResult,
+  type ProbeSpec,
+  type Vantage,
+} from "../assertions/probe.js";
 import { HARNESS_SCRATCH, HOST_PATHS, NFT_BINARY } from "../contract/host-contract.js";
 import { recordStep, runSteps, type NamedStep } from "../harness/host-ops.js";
 import { ipCommand } from "../contract/host-commands.js";
@@ -36,7 +44,12 @@ function pinStep(ctx: ScenarioContext): NamedStep | undefined {
 }
 
 function applyPins(ctx: ScenarioContext, stdout: string): void {
-  const addresses = new Map(stdout.split("\n").map((line) => line.trim().replace(/^\//, "").split(" ")).flatMap(([name, ip]) => (name && ip ? [[name, ip] as const] : [])));
+  const addresses = new Map(
+    stdout
+      .split("\n")
+      .map((line) => line.trim().replace(/^\//, "").split(" "))
+      .flatMap(([name, ip]) => (name && ip ? [[name, ip] as const] : [])),
+  );
   for (const t of ctx.targets) t.ip = addresses.get(t.container) ?? t.ip;
 }
 
@@ -48,7 +61,8 @@ const parseReading = (stdout: string): DropCounters => {
   return parseDropCounters(iptables, nft);
 };
 
-const packetsDropped = (before: DropCounters, now: DropCounters) => droppedBetween(before, now).reduce((n, d) => n + d.packets, 0);
+const packetsDropped = (before: DropCounters, now: DropCounters) =>
+  droppedBetween(before, now).reduce((n, d) => n + d.packets, 0);
 
 /**
  * Reads the drop counters again and again while the blocked probes run, until they have
@@ -58,7 +72,12 @@ const packetsDropped = (before: DropCounters, now: DropCounters) => droppedBetwe
  * blocked probe that times out was dropped: the probes that must answer can start then,
  * while the blocked ones wait out their timeout. Only the reading that decided is kept as a step.
  */
-async function awaitDrops(ctx: ScenarioContext, before: DropCounters, wanted: number, probes: Promise<unknown>): Promise<{ counters: DropCounters; early: boolean }> {
+async function awaitDrops(
+  ctx: ScenarioContext,
+  before: DropCounters,
+  wanted: number,
+  probes: Promise<unknown>,
+): Promise<{ counters: DropCounters; early: boolean }> {
   let ended = false;
   probes.then(
     () => (ended = true),
@@ -70,7 +89,15 @@ async function awaitDrops(ctx: ScenarioContext, before: DropCounters, wanted: nu
     const read = await ctx.host.sh(DROP_COUNTERS_SCRIPT, TIMEOUT_MS.hostRead);
     const counters = parseReading(read.stdout);
     if (packetsDropped(before, counters) >= wanted || endedBefore) {
-      recordStep(ctx.steps, endedBefore ? "drop counters after the blocked probes" : "drop counters once the blocked probes' packets were dropped", DROP_COUNTERS_SCRIPT, read, startedAtMs);
+      recordStep(
+        ctx.steps,
+        endedBefore
+          ? "drop counters after the blocked probes"
+          : "drop counters once the blocked probes' packets were dropped",
+        DROP_COUNTERS_SCRIPT,
+        read,
+        startedAtMs,
+      );
       return { counters, early: !endedBefore };
     }
   }
@@ -79,9 +106,13 @@ async function awaitDrops(ctx: ScenarioContext, before: DropCounters, wanted: nu
 /** The rules that name the probe's own destination first (usually the one that dropped it), then the others. */
 function droppedBy(spec: ProbeSpec, dropped: ReturnType<typeof droppedBetween>): string {
   const ips = spec.target.match(/\d+\.\d+\.\d+\.\d+/g) ?? [];
-  const own = (rule: string) => ips.some((ip) => new RegExp(`(^|[^\\d.])${ip.replace(/\./g, "\\.")}([^\\d]|$)`).test(rule));
+  const own = (rule: string) =>
+    ips.some((ip) => new RegExp(`(^|[^\\d.])${ip.replace(/\./g, "\\.")}([^\\d]|$)`).test(rule));
   const ranked = [...dropped.filter((d) => own(d.rule)), ...dropped.filter((d) => !own(d.rule))];
-  return `${ranked.slice(0, 3).map((d) => `${d.rule} (+${d.packets})`).join("; ")}${ranked.length > 3 ? "; …" : ""}`;
+  return `${ranked
+    .slice(0, 3)
+    .map((d) => `${d.rule} (+${d.packets})`)
+    .join("; ")}${ranked.length > 3 ? "; …" : ""}`;
 }
 
 /**
@@ -95,13 +126,23 @@ function droppedBy(spec: ProbeSpec, dropped: ReturnType<typeof droppedBetween>):
  * awaitDrops), else once the blocked probes have ended. The seed and repeat choose the order
  * the vantages are launched in.
  */
-export async function runProbes(ctx: ScenarioContext, probes: (ctx: ScenarioContext) => readonly ProbeSpec[], seed: string, repeat: number): Promise<ProbeRun> {
+export async function runProbes(
+  ctx: ScenarioContext,
+  probes: (ctx: ScenarioContext) => readonly ProbeSpec[],
+  seed: string,
+  repeat: number,
+): Promise<ProbeRun> {
   const pin = pinStep(ctx);
-  const countersFirst: NamedStep = { name: "drop counters before the blocked probes", script: DROP_COUNTERS_SCRIPT, policy: "observe" };
+  const countersFirst: NamedStep = {
+    name: "drop counters before the blocked probes",
+    script: DROP_COUNTERS_SCRIPT,
+    policy: "observe",
+  };
   // whether a probe is expected to be blocked does not depend on the addresses
   const anyBlocked = probes(ctx).some((s) => s.expect === "blocked");
   const first = [...(pin ? [pin] : []), ...(anyBlocked ? [countersFirst] : [])];
-  const preliminaries = first.length > 0 ? await runSteps(ctx.host, ctx.steps, first, TIMEOUT_MS.probePreliminaries) : [];
+  const preliminaries =
+    first.length > 0 ? await runSteps(ctx.host, ctx.steps, first, TIMEOUT_MS.probePreliminaries) : [];
   if (pin) applyPins(ctx, preliminaries[0]?.stdout ?? "");
   const specs = probes(ctx);
   const vantages = probeOrder([...new Set(specs.map((s) => s.vantage))], seed, repeat);
@@ -110,7 +151,8 @@ export async function runProbes(ctx: ScenarioContext, probes: (ctx: ScenarioCont
   const results = new Map<ProbeSpec, ProbeResult>();
   const blocked = ordered.filter((s) => s.expect === "blocked");
   const reachable = ordered.filter((s) => s.expect !== "blocked");
-  const answer = async (list: readonly ProbeSpec[]) => (await probeAll(ctx, list, probeTimeoutMs)).forEach((result, i) => results.set(list[i] as ProbeSpec, result));
+  const answer = async (list: readonly ProbeSpec[]) =>
+    (await probeAll(ctx, list, probeTimeoutMs)).forEach((result, i) => results.set(list[i] as ProbeSpec, result));
 
   let answering: Promise<void> | undefined;
   let again: Promise<void> | undefined;
@@ -127,12 +169,28 @@ export async function runProbes(ctx: ScenarioContext, probes: (ctx: ScenarioCont
     const confirmed = timedOut.length === 0 || short >= probeTimeoutMs || packets >= timedOut.length;
     blocked.forEach((spec, i) => {
       const result = first[i] as ProbeResult;
-      results.set(spec, result.outcome === "timeout" && short < probeTimeoutMs && confirmed ? { ...result, detail: `${result.detail}; ${packets} packet(s) dropped while the blocked probes ran: ${droppedBy(spec, dropped)}` } : result);
+      results.set(
+        spec,
+        result.outcome === "timeout" && short < probeTimeoutMs && confirmed
+          ? {
+              ...result,
+              detail: `${result.detail}; ${packets} packet(s) dropped while the blocked probes ran: ${droppedBy(spec, dropped)}`,
+            }
+          : result,
+      );
     });
     if (!confirmed) {
-      const why = packets > 0 ? `only ${packets} packet(s) dropped for ${timedOut.length} timed-out probe(s)` : "no drop counter moved";
+      const why =
+        packets > 0
+          ? `only ${packets} packet(s) dropped for ${timedOut.length} timed-out probe(s)`
+          : "no drop counter moved";
       again = probeAll(ctx, timedOut, probeTimeoutMs).then((retried) =>
-        retried.forEach((result, i) => results.set(timedOut[i] as ProbeSpec, { ...result, detail: `${result.detail} (after a ${short} ms timeout, ${why}: probed again with ${probeTimeoutMs} ms)` })),
+        retried.forEach((result, i) =>
+          results.set(timedOut[i] as ProbeSpec, {
+            ...result,
+            detail: `${result.detail} (after a ${short} ms timeout, ${why}: probed again with ${probeTimeoutMs} ms)`,
+          }),
+        ),
       );
     }
   }
@@ -148,6 +206,10 @@ async function probeAll(ctx: ScenarioContext, specs: readonly ProbeSpec[], timeo
   const run = async (batch: readonly ProbeSpec[], from: Pick<ScenarioContext["host"], "sh">) =>
     batch.length === 0 ? [] : parseProbeOutput(batch, await from.sh(probeScript(batch, timeoutMs), bound));
   const [outside, within] = await Promise.all([run(external, ctx.peer), run(inside, ctx.host)]);
-  const byspec = new Map<ProbeSpec, ProbeResult>([...external.map((s, i) => [s, outside[i]] as const), ...inside.map((s, i) => [s, within[i]] as const)].flatMap(([s, r]) => (r ? [[s, r] as const] : [])));
+  const byspec = new Map<ProbeSpec, ProbeResult>(
+    [...external.map((s, i) => [s, outside[i]] as const), ...inside.map((s, i) => [s, within[i]] as const)].flatMap(
+      ([s, r]) => (r ? [[s, r] as const] : []),
+    ),
+  );
   return specs.map((s) => byspec.get(s) as ProbeResult);
 }

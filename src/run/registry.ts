@@ -7,7 +7,12 @@ import { FIXES } from "../fixes/index.js";
 
 /** Built-in scenario (with variants) and fix names a matrix file may reference; its own declarative scenarios are added when it loads. */
 export const KNOWN_NAMES: KnownNames = {
-  scenarios: new Map([...SCENARIOS].map(([name, scenario]) => [name, { variants: scenario.variants, defaultVariant: scenario.defaultVariant }])),
+  scenarios: new Map(
+    [...SCENARIOS].map(([name, scenario]) => [
+      name,
+      { variants: scenario.variants, defaultVariant: scenario.defaultVariant },
+    ]),
+  ),
   fixes: new Set(FIXES.keys()),
 };
 

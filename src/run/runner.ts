@@ -62,12 +62,16 @@ export interface RunSources {
 }
 
 const ENGINE_SOURCES: RunSources = {
-  prepareImages: (options) => preparePlannedImages(options.docker, options, options.matrix.iptables, options.matrix.settings, options.log),
+  prepareImages: (options) =>
+    preparePlannedImages(options.docker, options, options.matrix.iptables, options.matrix.settings, options.log),
   dindProvider: (options, images) => new DindProvider(options.docker, options.runId, images.peerTag),
   engineGone: (options) => engineUnreachable(options.docker),
 };
 
-export async function runMatrix(options: RunOptions, sources: RunSources = ENGINE_SOURCES): Promise<{ results: CellResult[]; images: PreparedImages }> {
+export async function runMatrix(
+  options: RunOptions,
+  sources: RunSources = ENGINE_SOURCES,
+): Promise<{ results: CellResult[]; images: PreparedImages }> {
   const { matrix, cells, engines, log } = options;
   log(`preparing images for ${engines.length} engine(s) and ${matrix.iptables.length} iptables build(s)`);
   const images = await sources.prepareImages(options);
@@ -78,18 +82,27 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
   const slots = new AttemptSlots(options.concurrency, ATTEMPTS_PER_CORE);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
   const availableBuilds = matrix.iptables.filter((b) => images.builds.get(b.name)?.ok);
-  const vmCells = cells.filter((c) => c.provider === "vagrant" && !whyNotRunnable(c, images) && !options.finished.has(c.id));
+  const vmCells = cells.filter(
+    (c) => c.provider === "vagrant" && !whyNotRunnable(c, images) && !options.finished.has(c.id),
+  );
   const vm = vmCells.length > 0 ? await startVmLane(options, images, availableBuilds) : undefined;
   if (vm?.ok) options.onProvider?.(vm.provider);
   const vmConcurrency = resolveVmConcurrency(matrix.settings.vmConcurrency);
-  if (vm?.ok) log(`VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${ATTEMPTS_PER_CORE} of the ${options.concurrency} dind slots`);
+  if (vm?.ok)
+    log(
+      `VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${ATTEMPTS_PER_CORE} of the ${options.concurrency} dind slots`,
+    );
   const vmLimit = pLimit(vmConcurrency);
-  const unrunnable = new Map(cells.flatMap((cell) => {
-    const why = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
-    return why ? [[cell.id, why] as const] : [];
-  }));
+  const unrunnable = new Map(
+    cells.flatMap((cell) => {
+      const why = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
+      return why ? [[cell.id, why] as const] : [];
+    }),
+  );
   const attemptsOf = (cell: Cell) => options.repeat * (1 + (options.baselineOnly ? 0 : cell.fixes.length));
-  const planned = cells.filter((c) => !options.finished.has(c.id) && !unrunnable.has(c.id)).reduce((n, c) => n + attemptsOf(c), 0);
+  const planned = cells
+    .filter((c) => !options.finished.has(c.id) && !unrunnable.has(c.id))
+    .reduce((n, c) => n + attemptsOf(c), 0);
   options.onProgress?.({ kind: "planned", attempts: planned });
   try {
     const results = await Promise.all(
@@ -100,10 +113,19 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
         const why = unrunnable.get(cell.id);
         const result = why
           ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
-          : await engineGoneReason(() => sources.engineGone?.(options), combineRepeats(await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i)))));
+          : await engineGoneReason(
+              () => sources.engineGone?.(options),
+              combineRepeats(
+                await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i))),
+              ),
+            );
         await options.onCell(result);
-        const security = result.securityFindings?.length ? `; ${result.securityFindings.length} SECURITY finding(s)` : "";
-        log(`${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}${security}`);
+        const security = result.securityFindings?.length
+          ? `; ${result.securityFindings.length} SECURITY finding(s)`
+          : "";
+        log(
+          `${cell.id}: ${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}${security}`,
+        );
         return result;
       }),
     );
@@ -116,7 +138,8 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
   async function runCell(cell: Cell, started: Date, repeat: number): Promise<CellResult> {
     const scenario = scenarios.get(cell.scenario);
     const host = images.hosts.get(cell.engine.name);
-    if (!scenario || !host?.ok) throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
+    if (!scenario || !host?.ok)
+      throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
     const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;
     const inSlot = (work: () => Promise<AttemptResult>) => (onVm ? vmLimit(() => slots.vm(work)) : slots.dind(work));
     const attempt = (fixName: string | undefined) =>
@@ -128,7 +151,9 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
         const result = await runAttempt({
           provider: onVm?.provider ?? dind,
           cell,
-          settings: onVm ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs } : matrix.settings,
+          settings: onVm
+            ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs }
+            : matrix.settings,
           hostImage: onVm?.box ?? host.tag,
           builds: availableBuilds,
           scenario,
@@ -136,7 +161,12 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
           probeSeed: `${options.seed ?? "0"}:${cell.id}`,
           repeat,
         });
-        options.onProgress?.({ kind: "attempt-finished", cell: cell.id, attempt: name, ms: Math.round(performance.now() - began) });
+        options.onProgress?.({
+          kind: "attempt-finished",
+          cell: cell.id,
+          attempt: name,
+          ms: Math.round(performance.now() - began),
+        });
         return result;
       });
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
@@ -150,20 +180,39 @@ export async function runMatrix(options: RunOptions, sources: RunSources = ENGIN
  * A cell that ended in error while the engine no longer answers says so in plain words: its
  * own error (a refused connection, a hung-up socket) would only be a symptom.
  */
-async function engineGoneReason(engineGone: () => Promise<string | undefined> | undefined, result: CellResult): Promise<CellResult> {
+async function engineGoneReason(
+  engineGone: () => Promise<string | undefined> | undefined,
+  result: CellResult,
+): Promise<CellResult> {
   if (result.status !== "error") return result;
   const gone = await engineGone();
   if (!gone) return result;
-  return { ...result, reason: `the Docker engine went away: ${gone}${result.reason ? ` (the cell saw: ${result.reason.split("\n")[0]})` : ""}` };
+  return {
+    ...result,
+    reason: `the Docker engine went away: ${gone}${result.reason ? ` (the cell saw: ${result.reason.split("\n")[0]})` : ""}`,
+  };
 }
 
-function whyNotRunnable(cell: Cell, images: PreparedImages): { status: CellResult["status"]; reason: string } | undefined {
-  if (cell.provider === "vagrant" && !(cell.engine.source.kind === "debian" && cell.engine.source.suite === BOX_SUITE)) {
-    return { status: "unsupported", reason: `the VM box is Debian ${BOX_SUITE} with its own docker.io; engine ${cell.engine.name} would need a box of its own` };
+function whyNotRunnable(
+  cell: Cell,
+  images: PreparedImages,
+): { status: CellResult["status"]; reason: string } | undefined {
+  if (
+    cell.provider === "vagrant" &&
+    !(cell.engine.source.kind === "debian" && cell.engine.source.suite === BOX_SUITE)
+  ) {
+    return {
+      status: "unsupported",
+      reason: `the VM box is Debian ${BOX_SUITE} with its own docker.io; engine ${cell.engine.name} would need a box of its own`,
+    };
   }
   const build = images.builds.get(cell.iptables.name);
   if (build && !build.ok) return { status: build.status, reason: `iptables ${cell.iptables.name}: ${build.reason}` };
   const host = images.hosts.get(cell.engine.name);
-  if (!host || !host.ok) return { status: host?.ok === false ? host.status : "error", reason: host && !host.ok ? host.reason : "no host image" };
+  if (!host || !host.ok)
+    return {
+      status: host?.ok === false ? host.status : "error",
+      reason: host && !host.ok ? host.reason : "no host image",
+    };
   return undefined;
 }

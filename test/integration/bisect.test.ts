@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { bisectFileSchema, type BisectFile, type BisectStep } from "../../src/re
 import { cellResultSchema, type CellResult } from "../../src/results/schema.js";
 import { labelledContainers, runCli } from "../support/cli.js";
 import { sharedSources } from "./sources.js";
+import { scratchDir } from "../support/scratch.js";
 
 // Real builds of upstream commits from the bundle, real -C probes, real cells: nothing here
 // names a commit id; every expectation is derived from the repository or the bisect itself.
@@ -25,14 +25,15 @@ interface BisectRun {
 }
 
 async function bisect(args: string[], timeoutMs: number): Promise<BisectRun> {
-  const dir = await mkdtemp(join(tmpdir(), "fwcompat-bisect-"));
+  const dir = await scratchDir("fwcompat-bisect-");
   const run = await runCli(["bisect", ...args, "--out", dir], { timeoutMs, env });
   const path = join(dir, "bisect.json");
   const file = existsSync(path) ? bisectFileSchema.parse(JSON.parse(await readFile(path, "utf8"))) : undefined;
   return { exitCode: run.exitCode, stdout: run.stdout, output: `${run.stderr}\n${run.stdout}`.slice(-4000), file, dir };
 }
 
-const stepOf = (file: BisectFile | undefined, commit: string | undefined): BisectStep | undefined => file?.steps.find((s) => s.commit === commit);
+const stepOf = (file: BisectFile | undefined, commit: string | undefined): BisectStep | undefined =>
+  file?.steps.find((s) => s.commit === commit);
 const git = async (...args: string[]) => (await execa("git", ["-C", mirror.gitDir, ...args])).stdout.trim();
 
 let mirror: GitMirror;
@@ -78,67 +79,127 @@ describe("fwcompat bisect --by probe over v1.8.10..v1.8.11 of the upstream bundl
     expect(searched.length).toBeGreaterThan(0);
     expect(searched.length).toBeLessThanOrEqual(Math.ceil(Math.log2(probe.file?.commits ?? 0)));
     for (const step of searched) {
-      expect(probe.stdout).toMatch(new RegExp(`^step ${step.k} of ~${step.of} +${step.commit.slice(0, 12)} .*build \\d+\\.\\ds \\((built|cached)\\) .*judged +\\d+\\.\\ds +(buggy|correct) → (good|bad)`, "m"));
-      expect(step.build.status === "failed" || step.build.tag?.startsWith(`fwcompat/iptables:git-${step.commit.slice(0, 12)}-`)).toBe(true);
+      expect(probe.stdout).toMatch(
+        new RegExp(
+          `^step ${step.k} of ~${step.of} +${step.commit.slice(0, 12)} .*build \\d+\\.\\ds \\((built|cached)\\) .*judged +\\d+\\.\\ds +(buggy|correct) → (good|bad)`,
+          "m",
+        ),
+      );
+      expect(
+        step.build.status === "failed" ||
+          step.build.tag?.startsWith(`fwcompat/iptables:git-${step.commit.slice(0, 12)}-`),
+      ).toBe(true);
     }
     const builds = probe.file?.builds;
     expect((builds?.built ?? 0) + (builds?.cached ?? 0) + (builds?.failed ?? 0)).toBe(steps.length);
   });
 
-  it("given a bad → good range it names the fixing commit, and builds of commits judged before are reused", async () => {
-    const fix = await bisect(["--bad", "v1.8.11", "--good", "main", "--by", "probe"], 20 * 60_000);
-    expect(fix.exitCode, fix.output).toBe(0);
-    expect(fix.file?.direction).toBe("fix");
-    expect(fix.file?.result?.kind).toBe("fixing");
-    const fixing = fix.file?.result?.commit;
-    expect(stepOf(fix.file, fixing)).toMatchObject({ observed: "correct", verdict: "good" });
-    expect(stepOf(fix.file, await git("rev-parse", `${fixing}^`))).toMatchObject({ observed: "buggy", verdict: "bad" });
-    expect(fix.stdout).toContain(`fixing commit: ${fixing}`);
-    expect(stepOf(fix.file, await git("rev-parse", "v1.8.11^{commit}"))?.build.status).toBe("cached");
-  }, 25 * 60_000);
+  it(
+    "given a bad → good range it names the fixing commit, and builds of commits judged before are reused",
+    async () => {
+      const fix = await bisect(["--bad", "v1.8.11", "--good", "main", "--by", "probe"], 20 * 60_000);
+      expect(fix.exitCode, fix.output).toBe(0);
+      expect(fix.file?.direction).toBe("fix");
+      expect(fix.file?.result?.kind).toBe("fixing");
+      const fixing = fix.file?.result?.commit;
+      expect(stepOf(fix.file, fixing)).toMatchObject({ observed: "correct", verdict: "good" });
+      expect(stepOf(fix.file, await git("rev-parse", `${fixing}^`))).toMatchObject({
+        observed: "buggy",
+        verdict: "bad",
+      });
+      expect(fix.stdout).toContain(`fixing commit: ${fixing}`);
+      expect(stepOf(fix.file, await git("rev-parse", "v1.8.11^{commit}"))?.build.status).toBe("cached");
+    },
+    25 * 60_000,
+  );
 
-  it("bad input is one line and exit 2, with nothing started", async () => {
-    const repo = await mkdtemp(join(tmpdir(), "fwcompat-branches-"));
-    const g = (...args: string[]) => execa("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-C", repo, ...args]);
-    await g("init", "-q", "-b", "trunk");
-    await g("commit", "-q", "--allow-empty", "-m", "base");
-    await g("checkout", "-q", "-b", "side");
-    await g("commit", "-q", "--allow-empty", "-m", "on a side branch");
-    await g("checkout", "-q", "-b", "merged", "trunk");
-    await g("commit", "-q", "--allow-empty", "-m", "on a branch merged later");
-    await g("checkout", "-q", "trunk");
-    await g("commit", "-q", "--allow-empty", "-m", "on trunk");
-    await g("merge", "-q", "--no-ff", "-m", "merge", "merged");
-    const bisectDirs = async () => (await readdir(join(ROOT, "results")).catch(() => [] as string[])).filter((d) => d.startsWith("bisect-")).length;
-    const before = await bisectDirs();
-    const cases: Array<[string[], RegExp]> = [
-      [["--good", "v1.8.10", "--bad", "v9.9.9"], /^fwcompat: --bad 'v9\.9\.9': no such commit, tag or branch in iptables-upstream\.bundle$/m],
-      [["--good", "v1.8.10", "--bad", "v1.8.10^{commit}"], /^fwcompat: --good v1\.8\.10 and --bad v1\.8\.10\^\{commit\} are the same commit \([0-9a-f]{12}\): nothing to bisect$/m],
-      [["--repository", repo, "--good", "side", "--bad", "trunk"], /^fwcompat: --good side and --bad trunk are not ancestor and descendant: bisect needs one to contain the other$/m],
-      [["--repository", repo, "--good", "merged", "--bad", "trunk"], /^fwcompat: merged is not on the first-parent line of trunk \(it is only on a merged branch\); bisect from a commit on that line$/m],
-      [["--good", "v1.8.10", "--bad", "v1.8.11", "--by", "traffic", "--scenario", "curl-timeout", "--engine", "docker-99"], /^fwcompat: --engine 'docker-99': unknown engine; matrix\.yaml declares /m],
-      [["--good", "v1.8.10", "--bad", "v1.8.11", "--repository", "no-such.bundle"], /^fwcompat: repository no-such\.bundle is not in the local source directory /m],
-    ];
-    // the throwaway repository's mirror goes to a throwaway cache
-    const cache = { ...env, FWCOMPAT_GIT_CACHE: join(repo, ".mirrors") };
-    for (const [args, message] of cases) {
-      const run = await runCli(["bisect", ...args], { timeoutMs: 60_000, env: args.includes(repo) ? cache : env });
-      expect(run.exitCode, run.stderr).toBe(2);
-      expect(run.stderr.trim().split("\n").filter((l) => l.startsWith("fwcompat:"))).toHaveLength(1);
-      expect(run.stderr).toMatch(message);
-      // nothing started: no bisect announced, no output directory made
-      expect(run.stderr).not.toMatch(/results in /);
-    }
-    expect(await bisectDirs()).toBe(before);
-  }, 5 * 60_000);
+  it(
+    "bad input is one line and exit 2, with nothing started",
+    async () => {
+      const repo = await scratchDir("fwcompat-branches-");
+      const g = (...args: string[]) =>
+        execa("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-C", repo, ...args]);
+      await g("init", "-q", "-b", "trunk");
+      await g("commit", "-q", "--allow-empty", "-m", "base");
+      await g("checkout", "-q", "-b", "side");
+      await g("commit", "-q", "--allow-empty", "-m", "on a side branch");
+      await g("checkout", "-q", "-b", "merged", "trunk");
+      await g("commit", "-q", "--allow-empty", "-m", "on a branch merged later");
+      await g("checkout", "-q", "trunk");
+      await g("commit", "-q", "--allow-empty", "-m", "on trunk");
+      await g("merge", "-q", "--no-ff", "-m", "merge", "merged");
+      const bisectDirs = async () =>
+        (await readdir(join(ROOT, "results")).catch(() => [] as string[])).filter((d) => d.startsWith("bisect-"))
+          .length;
+      const before = await bisectDirs();
+      const cases: Array<[string[], RegExp]> = [
+        [
+          ["--good", "v1.8.10", "--bad", "v9.9.9"],
+          /^fwcompat: --bad 'v9\.9\.9': no such commit, tag or branch in iptables-upstream\.bundle$/m,
+        ],
+        [
+          ["--good", "v1.8.10", "--bad", "v1.8.10^{commit}"],
+          /^fwcompat: --good v1\.8\.10 and --bad v1\.8\.10\^\{commit\} are the same commit \([0-9a-f]{12}\): nothing to bisect$/m,
+        ],
+        [
+          ["--repository", repo, "--good", "side", "--bad", "trunk"],
+          /^fwcompat: --good side and --bad trunk are not ancestor and descendant: bisect needs one to contain the other$/m,
+        ],
+        [
+          ["--repository", repo, "--good", "merged", "--bad", "trunk"],
+          /^fwcompat: merged is not on the first-parent line of trunk \(it is only on a merged branch\); bisect from a commit on that line$/m,
+        ],
+        [
+          [
+            "--good",
+            "v1.8.10",
+            "--bad",
+            "v1.8.11",
+            "--by",
+            "traffic",
+            "--scenario",
+            "curl-timeout",
+            "--engine",
+            "docker-99",
+          ],
+          /^fwcompat: --engine 'docker-99': unknown engine; matrix\.yaml declares /m,
+        ],
+        [
+          ["--good", "v1.8.10", "--bad", "v1.8.11", "--repository", "no-such.bundle"],
+          /^fwcompat: repository no-such\.bundle is not in the local source directory /m,
+        ],
+      ];
+      // the throwaway repository's mirror goes to a throwaway cache
+      const cache = { ...env, FWCOMPAT_GIT_CACHE: join(repo, ".mirrors") };
+      for (const [args, message] of cases) {
+        const run = await runCli(["bisect", ...args], { timeoutMs: 60_000, env: args.includes(repo) ? cache : env });
+        expect(run.exitCode, run.stderr).toBe(2);
+        expect(
+          run.stderr
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith("fwcompat:")),
+        ).toHaveLength(1);
+        expect(run.stderr).toMatch(message);
+        // nothing started: no bisect announced, no output directory made
+        expect(run.stderr).not.toMatch(/results in /);
+      }
+      expect(await bisectDirs()).toBe(before);
+    },
+    5 * 60_000,
+  );
 
-  it("an endpoint judged against the user's claim is bad input too: exit 2, one line, the judgement kept", async () => {
-    const wrong = await bisect(["--good", "v1.8.11", "--bad", "main", "--by", "probe"], 10 * 60_000);
-    expect(wrong.exitCode, wrong.output).toBe(2);
-    expect(wrong.output).toMatch(/^fwcompat: --good v1\.8\.11 is not good by the -C probe: buggy$/m);
-    expect(wrong.file?.state).toBe("failed");
-    expect(wrong.file?.steps[0]).toMatchObject({ role: "good", observed: "buggy", build: { status: "cached" } });
-  }, 15 * 60_000);
+  it(
+    "an endpoint judged against the user's claim is bad input too: exit 2, one line, the judgement kept",
+    async () => {
+      const wrong = await bisect(["--good", "v1.8.11", "--bad", "main", "--by", "probe"], 10 * 60_000);
+      expect(wrong.exitCode, wrong.output).toBe(2);
+      expect(wrong.output).toMatch(/^fwcompat: --good v1\.8\.11 is not good by the -C probe: buggy$/m);
+      expect(wrong.file?.state).toBe("failed");
+      expect(wrong.file?.steps[0]).toMatchObject({ role: "good", observed: "buggy", build: { status: "cached" } });
+    },
+    15 * 60_000,
+  );
 });
 
 describe("fwcompat bisect --by traffic over a short range around that commit", () => {
@@ -152,7 +213,20 @@ describe("fwcompat bisect --by traffic over a short range around that commit", (
     const grandparent = await git("rev-parse", `${firstBad}~2`);
     const [child] = (await git("rev-list", "--first-parent", "--reverse", `${firstBad}..v1.8.11`)).split("\n");
     traffic = await bisect(
-      ["--good", grandparent, "--bad", child ?? "", "--by", "traffic", "--scenario", "curl-timeout", "--engine", "docker-28.5.2", "--daemon", "proxy-off"],
+      [
+        "--good",
+        grandparent,
+        "--bad",
+        child ?? "",
+        "--by",
+        "traffic",
+        "--scenario",
+        "curl-timeout",
+        "--engine",
+        "docker-28.5.2",
+        "--daemon",
+        "proxy-off",
+      ],
       40 * 60_000,
     );
     for (const file of await readdir(join(traffic.dir, "cells")).catch(() => [])) {
@@ -187,7 +261,7 @@ describe("fwcompat bisect --by traffic over a short range around that commit", (
   });
 
   it("fwcompat report renders both bisects, with links to the traffic cells", async () => {
-    const out = await mkdtemp(join(tmpdir(), "fwcompat-bisect-report-"));
+    const out = await scratchDir("fwcompat-bisect-report-");
     const run = await runCli(["report", probe.dir, traffic.dir, "--out", out], { timeoutMs: 60_000 });
     expect(run.exitCode, run.stderr).toBe(0);
     const html = await readFile(join(out, "index.html"), "utf8");

@@ -1,11 +1,13 @@
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/results/schema.js";
 import { labelledContainers, runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
+import { scratchDir } from "../support/scratch.js";
+import { expectEvery } from "../support/quantifiers.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
 // Real engines, real iptables binaries, real traffic: one matrix run shared by the assertions below.
 const cells = new Map<string, CellResult>();
@@ -15,18 +17,21 @@ let output = "";
 
 const cell = (prefix: string): CellResult => {
   const found = [...cells.values()].find((c) => c.cell.id.startsWith(prefix));
-  if (!found) throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
+  if (!found)
+    throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
   return found;
 };
 
 beforeAll(async () => {
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-it-"));
-  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--out", out], { timeoutMs: 40 * 60_000 });
+  const out = await scratchDir("fwcompat-it-");
+  const run = await runCli(["run", "--matrix", "test/fixtures/matrices/integration.yaml", "--out", out], {
+    timeoutMs: WARM_RUN_MS,
+  });
   exitCode = run.exitCode;
   output = `${run.stderr}\n${run.stdout}`;
   for (const result of await readCells(out)) cells.set(result.cell.id, result);
   runId = JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId;
-}, 45 * 60_000);
+}, WARM_RUN_TEST_MS);
 
 describe("dind lane on real engines", () => {
   it("finishes with exit 0, a result per cell, and nothing of the run left on the engine", async () => {
@@ -54,7 +59,8 @@ describe("dind lane on real engines", () => {
     const result = cell("curl-timeout__dind__docker-28.5.2__1.8.11-nft");
     expect(result.status).toBe("reproduced");
     const probes = result.baseline?.probes ?? [];
-    const at = (vantage: string, network: string) => probes.find((p) => p.vantage === vantage && p.target.startsWith(`${network}/`));
+    const at = (vantage: string, network: string) =>
+      probes.find((p) => p.vantage === vantage && p.target.startsWith(`${network}/`));
     for (const network of ["fwc-net2", "fwc-net3"]) {
       expect(at("external", network)?.outcome).toBe("timeout");
       expect(at("localhost", network)?.outcome).toBe("timeout");
@@ -62,7 +68,10 @@ describe("dind lane on real engines", () => {
     }
     // four cross-network pairs (default bridge and three networks in a ring): the check below must not pass on none
     expect(probes.filter((p) => p.vantage === "cross-network")).toHaveLength(4);
-    expect(probes.filter((p) => p.vantage === "cross-network").every((p) => p.pass)).toBe(true);
+    expectEvery(
+      probes.filter((p) => p.vantage === "cross-network"),
+      (p) => p.pass,
+    );
     expect(result.baseline?.missingRules.some((r) => r.startsWith("filter DOCKER-BRIDGE -o br-"))).toBe(true);
   });
 
@@ -70,7 +79,7 @@ describe("dind lane on real engines", () => {
     const result = cell("curl-timeout__dind__docker-28.5.2__1.8.11-2-nft");
     expect(result.status).toBe("works");
     expect(result.baseline?.probes.length).toBe(16);
-    expect(result.baseline?.probes.every((p) => p.pass)).toBe(true);
+    expectEvery(result.baseline?.probes, (p) => p.pass);
     expect(result.baseline?.missingRules).toEqual([]);
   });
 
@@ -79,9 +88,12 @@ describe("dind lane on real engines", () => {
     const trace = buggy.baseline?.trace;
     expect(trace?.falsePositives.length).toBeGreaterThan(0);
     const skipped = trace?.skippedRules.map((s) => s.rule) ?? [];
-    for (const net of ["fwc-net2", "fwc-net3"]) expect(skipped).toContain(`filter DOCKER-BRIDGE -o br-{${net}} -j DOCKER`);
-    expect(trace?.skippedRules.every((s) => s.confirmedMissing)).toBe(true);
-    expect(buggy.explanation).toMatch(/iptables -C check\(s\) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-\{fwc-net/);
+    for (const net of ["fwc-net2", "fwc-net3"])
+      expect(skipped).toContain(`filter DOCKER-BRIDGE -o br-{${net}} -j DOCKER`);
+    expectEvery(trace?.skippedRules, (s) => s.confirmedMissing);
+    expect(buggy.explanation).toMatch(
+      /iptables -C check\(s\) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-\{fwc-net/,
+    );
     const upgrade = buggy.fixes.find((f) => f.verdict.fix === "iptables-upgrade")?.verdict;
     expect(upgrade?.restoredRules).toContain("filter DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER");
     expect(buggy.fixes.find((f) => f.verdict.fix === "userland-proxy-on")?.verdict.restoredRules).toEqual([]);
@@ -99,7 +111,9 @@ describe("dind lane on real engines", () => {
   });
 
   it("fixes are judged by traffic: upgrading repairs, userland-proxy on repairs only loopback", () => {
-    const verdicts = Object.fromEntries(cell("curl-timeout__dind__docker-28.5.2__1.8.11-nft").fixes.map((f) => [f.verdict.fix, f.verdict]));
+    const verdicts = Object.fromEntries(
+      cell("curl-timeout__dind__docker-28.5.2__1.8.11-nft").fixes.map((f) => [f.verdict.fix, f.verdict]),
+    );
     expect(verdicts["iptables-upgrade"]?.overall).toBe("repaired");
     expect(verdicts["userland-proxy-on"]?.vantages).toMatchObject({ localhost: "repaired", external: "still-broken" });
   });
@@ -110,15 +124,22 @@ describe("dind lane on real engines", () => {
     const run = result.baseline?.steps.find((s) => s.name.startsWith("after flush: docker run -p"));
     expect(run, "the step of the user's docker run -p").toBeDefined();
     expect(run?.exitCode).not.toBe(0);
-    const error = result.baseline?.errors.find((e) => e.step === "after flush: docker run -p" && e.signature === "no-chain");
-    expect(error?.text).toMatch(/driver failed programming external connectivity on endpoint late1 .*iptables: No chain\/target\/match by that name/);
+    const error = result.baseline?.errors.find(
+      (e) => e.step === "after flush: docker run -p" && e.signature === "no-chain",
+    );
+    expect(error?.text).toMatch(
+      /driver failed programming external connectivity on endpoint late1 .*iptables: No chain\/target\/match by that name/,
+    );
   });
 
   it("(d) restart-dockerd repairs it: old containers reachable again and the new `docker run -p` serves", () => {
-    const fix = cell("flush-then-run+filter__dind__docker-28.5.2__1.8.11-2-nft").fixes.find((f) => f.verdict.fix === "restart-dockerd");
+    const fix = cell("flush-then-run+filter__dind__docker-28.5.2__1.8.11-2-nft").fixes.find(
+      (f) => f.verdict.fix === "restart-dockerd",
+    );
     expect(fix?.verdict.overall).toBe("repaired");
-    const late = fix?.attempt.probes.filter((p) => p.vantage !== "cross-network" && p.target.startsWith("bridge/late1 ")) ?? [];
+    const late =
+      fix?.attempt.probes.filter((p) => p.vantage !== "cross-network" && p.target.startsWith("bridge/late1 ")) ?? [];
     expect(late.map((p) => p.vantage).sort()).toEqual(["external", "host-ip", "localhost"]);
-    expect(late.every((p) => p.outcome === "ok")).toBe(true);
+    expectEvery(late, (p) => p.outcome === "ok");
   });
 });

@@ -5,9 +5,11 @@ import { parseTrace } from "../../src/assertions/trace.js";
 import type { CellResult } from "../../src/results/schema.js";
 import { leftovers, sourceDirForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
-// Docker 29.7.2 compiled from the moby archive in the local source directory (cached after the
-// first run: several minutes cold on 2 cores), real iptables builds, real traffic.
+// Docker 29.7.2 compiled from the moby archive in the local source directory (by the integration
+// tier's global setup, several minutes cold on 2 cores, cached after), real iptables builds, real traffic.
 let run: MatrixRun;
 const cell = (prefix: string) => run.cell(prefix);
 const fix = (result: CellResult, name: string) => {
@@ -15,15 +17,21 @@ const fix = (result: CellResult, name: string) => {
   if (!found) throw new Error(`${result.cell.id} has no fix ${name}`);
   return found;
 };
-const byVantage = (probes: CellResult["fixes"][number]["attempt"]["probes"], vantage: string) => probes.filter((p) => p.vantage === vantage);
+const byVantage = (probes: CellResult["fixes"][number]["attempt"]["probes"], vantage: string) =>
+  probes.filter((p) => p.vantage === vantage);
 
 beforeAll(async () => {
   const sources = await sourceDirForTests();
   await access(join(sources, "moby-docker-v29.7.2.tar.xz")).catch(() => {
-    throw new Error(`the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`);
+    throw new Error(
+      `the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`,
+    );
   });
-  run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", { timeoutMs: 55 * 60_000, env: { FWCOMPAT_SOURCE_DIR: sources } });
-}, 60 * 60_000);
+  run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", {
+    timeoutMs: WARM_RUN_MS,
+    env: { FWCOMPAT_SOURCE_DIR: sources },
+  });
+}, WARM_RUN_TEST_MS);
 
 const IPT = "curl-timeout__dind__docker-29.7.2__1.8.11-nft__fw-iptables";
 const NFT = "curl-timeout__dind__docker-29.7.2__1.8.11-nft__fw-nftables";
@@ -41,7 +49,11 @@ describe("Docker 29 built from source, on real hosts", () => {
     for (const id of [IPT, NFT, FLUSH]) {
       const ev = cell(id).baseline?.evidence;
       expect(ev?.dockerdVersion).toBe("Docker version 29.7.2, build 6a43e3d");
-      expect(ev?.engineBuild).toEqual({ tag: "docker-v29.7.2", commit: "6a43e3d5afddf4111da0f864bbc7cae5d7e95001", go: expect.stringMatching(/^go1\.26\.\d+$/) });
+      expect(ev?.engineBuild).toEqual({
+        tag: "docker-v29.7.2",
+        commit: "6a43e3d5afddf4111da0f864bbc7cae5d7e95001",
+        go: expect.stringMatching(/^go1\.26\.\d+$/),
+      });
     }
   });
 
@@ -54,11 +66,14 @@ describe("Docker 29 built from source, on real hosts", () => {
     const result = cell(IPT);
     expect(result.status).toBe("reproduced");
     expect(result.baseline?.evidence?.checkProbe).toBe("buggy");
-    for (const vantage of ["external", "localhost"]) expect(byVantage(result.baseline?.probes ?? [], vantage).some((p) => p.outcome === "timeout")).toBe(true);
-    expect(byVantage(result.baseline?.probes ?? [], "host-ip").every((p) => p.pass)).toBe(true);
-    expect(result.baseline?.trace?.skippedRules.map((s) => s.rule)).toContain("filter DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER");
+    for (const vantage of ["external", "localhost"])
+      expect(byVantage(result.baseline?.probes ?? [], vantage).some((p) => p.outcome === "timeout")).toBe(true);
+    expectEvery(byVantage(result.baseline?.probes ?? [], "host-ip"), (p) => p.pass);
+    expect(result.baseline?.trace?.skippedRules.map((s) => s.rule)).toContain(
+      "filter DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER",
+    );
     expect(result.baseline?.missingRules).toContain(`filter DOCKER-FORWARD -i docker0 -j ACCEPT`);
-    expect(result.baseline?.missingRules.some((r) => r.includes("DOCKER-ISOLATION"))).toBe(false);
+    expectNone(result.baseline?.missingRules, (r) => r.includes("DOCKER-ISOLATION"));
   });
 
   it("nftables backend + the same iptables: every probe as expected, nothing missing from Docker's nft table", () => {
@@ -76,7 +91,9 @@ describe("Docker 29 built from source, on real hosts", () => {
     const moot = fix(cell(NFT), "iptables-upgrade");
     expect(moot.verdict.overall).toBe("not-applicable");
     expect(moot.attempt.reason).toMatch(/nftables firewall backend does not program its rules through iptables/);
-    expect(fix(cell(NFT), "switch-firewall-backend").attempt.reason).toBe("dockerd already uses the nftables firewall backend");
+    expect(fix(cell(NFT), "switch-firewall-backend").attempt.reason).toBe(
+      "dockerd already uses the nftables firewall backend",
+    );
   });
 
   it("switch-firewall-backend on the broken iptables host: nftables in force, judged by traffic per vantage", () => {
@@ -95,10 +112,13 @@ describe("Docker 29 built from source, on real hosts", () => {
     const result = cell(FLUSH);
     expect(result.status).toBe("reproduced");
     const probes = result.baseline?.probes ?? [];
-    for (const vantage of ["localhost", "host-ip", "external"]) expect(byVantage(probes, vantage).every((p) => p.outcome === "timeout")).toBe(true);
+    for (const vantage of ["localhost", "host-ip", "external"])
+      expectEvery(byVantage(probes, vantage), (p) => p.outcome === "timeout");
     const late = result.baseline?.steps.find((s) => s.name === "after flush: docker run -p 8084:80");
     expect(late?.exitCode).toBe(0);
-    expect(probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network").map((p) => p.outcome)).toEqual(["timeout", "timeout", "timeout"]);
+    expect(
+      probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network").map((p) => p.outcome),
+    ).toEqual(["timeout", "timeout", "timeout"]);
     expect(result.baseline?.errors).toEqual([]);
     expect(result.baseline?.rules.nftBeforeBreak).toMatch(/chain filter-FORWARD \{\n\s+type filter hook forward/);
     expect(result.baseline?.missingRules).toContain("ip docker-bridges base chain filter-FORWARD (hook forward)");
@@ -114,14 +134,19 @@ describe("Docker 29 built from source, on real hosts", () => {
     const { verdict, attempt } = fix(cell(FLUSH), "restart-dockerd");
     expect(verdict.overall).toBe("repaired");
     expect(verdict.vantages).toMatchObject({ localhost: "repaired", "host-ip": "repaired", external: "repaired" });
-    expect(attempt.probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network").every((p) => p.outcome === "ok")).toBe(true);
+    expectEvery(
+      attempt.probes.filter((p) => p.target.startsWith("bridge/late1 ") && p.vantage !== "cross-network"),
+      (p) => p.outcome === "ok",
+    );
     expect(attempt.missingRules).toEqual([]);
   });
 
   it("a dockerd that refuses to start under the cell's settings is the cell's result, in its own words", () => {
     const result = cell(REFUSED);
     expect(result.status).toBe("refused");
-    expect(result.reason).toMatch(/^forwarding off, restart dockerd: failed to start daemon: .*IPv4 forwarding is disabled/);
+    expect(result.reason).toMatch(
+      /^forwarding off, restart dockerd: failed to start daemon: .*IPv4 forwarding is disabled/,
+    );
     expect(result.baseline?.refusal?.step).toBe("forwarding off, restart dockerd");
     expect(result.baseline?.probes).toEqual([]);
   });

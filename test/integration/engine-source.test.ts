@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/harness/images/tarball-source.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
+import { scratchDir } from "../support/scratch.js";
 
 // Engines from source that must not become cells: a tiny Go "engine" archived with `git archive`
 // that prints the wrong version (compiled for real, with the same cached Go layer as Docker 29),
@@ -14,7 +14,8 @@ let commit = "";
 
 async function fakeEngineArchive(dir: string): Promise<string> {
   const repo = join(dir, "fake-engine");
-  const file = (path: string, text: string) => mkdir(join(repo, path, ".."), { recursive: true }).then(() => writeFile(join(repo, path), text));
+  const file = (path: string, text: string) =>
+    mkdir(join(repo, path, ".."), { recursive: true }).then(() => writeFile(join(repo, path), text));
   const main = (says: string) => `package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("${says}") }\n`;
   await file("go.mod", "module example.org/fake\n\ngo 1.22\n");
   await file("vendor/modules.txt", "");
@@ -32,11 +33,13 @@ async function fakeEngineArchive(dir: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), "fwcompat-engine-src-"));
+  const dir = await scratchDir("fwcompat-engine-src-");
   const archive = await fakeEngineArchive(dir);
   const hash = sha256(await readFile(archive));
   const engine = (name: string, source: Record<string, string>) =>
-    `  - name: ${name}\n    version: 29.9.9\n    source: { kind: moby-source, tag: v29.9.9, ${Object.entries(source).map(([k, v]) => `${k}: "${v}"`).join(", ")} }\n`;
+    `  - name: ${name}\n    version: 29.9.9\n    source: { kind: moby-source, tag: v29.9.9, ${Object.entries(source)
+      .map(([k, v]) => `${k}: "${v}"`)
+      .join(", ")} }\n`;
   const matrix = [
     "version: 1",
     "iptables:",
@@ -64,20 +67,26 @@ describe("engines from source that cannot be had", () => {
   it("a build whose dockerd prints another version: its cells are errors that quote both", () => {
     const result = run.cell("curl-timeout__dind__says-another-version__");
     expect(result.status).toBe("error");
-    expect(result.reason).toBe(`engine says-another-version: engine claims 'Docker version 29.9.9, build ${commit.slice(0, 7)}' but says: Docker version 1.2.3, build abcdefg`);
+    expect(result.reason).toBe(
+      `engine says-another-version: engine claims 'Docker version 29.9.9, build ${commit.slice(0, 7)}' but says: Docker version 1.2.3, build abcdefg`,
+    );
     expect(result.baseline).toBeUndefined();
   });
 
   it("an archive made from another commit: unavailable, naming both commits", () => {
     const result = run.cell("curl-timeout__dind__another-commit__");
     expect(result.status).toBe("unavailable");
-    expect(result.reason).toMatch(new RegExp(`fake-engine\\.tar\\.gz was made from commit ${commit}, the matrix pins 1{40}$`));
+    expect(result.reason).toMatch(
+      new RegExp(`fake-engine\\.tar\\.gz was made from commit ${commit}, the matrix pins 1{40}$`),
+    );
   });
 
   it("an archive in no place tried: unavailable, naming the places", () => {
     const result = run.cell("curl-timeout__dind__nowhere__");
     expect(result.status).toBe("unavailable");
-    expect(result.reason).toMatch(/^engine nowhere: moby-nowhere\.tar\.xz unobtainable: not in .*; not in the source directory /);
+    expect(result.reason).toMatch(
+      /^engine nowhere: moby-nowhere\.tar\.xz unobtainable: not in .*; not in the source directory /,
+    );
   });
 
   it("the run says the harness could not build one engine (exit 1) and finishes", () => {

@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cellResultSchema } from "../../src/results/schema.js";
 import { labelledContainers } from "../support/cli.js";
+import { scratchDir } from "../support/scratch.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 // The package as a user gets it: `npm pack`, installed into an empty directory that holds no
 // checkout, then run from there. Dependencies come from the npm registry, as for any user.
@@ -16,18 +17,32 @@ const fwcompat = (args: string[], timeoutMs: number) =>
   execa(join(appDir, "node_modules", ".bin", "fwcompat"), args, { cwd: appDir, reject: false, timeout: timeoutMs });
 
 beforeAll(async () => {
-  const packDir = await mkdtemp(join(tmpdir(), "fwcompat-pack-"));
+  const packDir = await scratchDir("fwcompat-pack-");
   const pack = await execa("npm", ["pack", "--json", "--pack-destination", packDir], { cwd: ROOT, timeout: 180_000 });
   const [packed] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   if (!packed) throw new Error(`npm pack printed no package: ${pack.stdout}`);
   shipped = packed.files.map((f) => f.path);
-  appDir = await mkdtemp(join(tmpdir(), "fwcompat-user-"));
-  await execa("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(packDir, packed.filename)], { cwd: appDir, timeout: 600_000 });
+  appDir = await scratchDir("fwcompat-user-");
+  await execa("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(packDir, packed.filename)], {
+    cwd: appDir,
+    timeout: 600_000,
+  });
 }, 800_000);
 
 describe("the npm package", () => {
   it("ships compiled JavaScript, the default matrix, host tools, goldens and Vagrant files, and no TypeScript sources or tests", () => {
-    for (const file of ["bin/fwcompat.js", "dist/src/cli/main.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/scenarios/index.js", "matrix.yaml", "host-files/fwcompat-hostd", "vagrant/Vagrantfile", "vagrant/build-box.mjs", "package.json"]) {
+    for (const file of [
+      "bin/fwcompat.js",
+      "dist/src/cli/main.js",
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/scenarios/index.js",
+      "matrix.yaml",
+      "host-files/fwcompat-hostd",
+      "vagrant/Vagrantfile",
+      "vagrant/build-box.mjs",
+      "package.json",
+    ]) {
       expect(shipped, file).toContain(file);
     }
     expect(shipped.some((f) => f.startsWith("goldens/") && f.endsWith(".rules"))).toBe(true);
@@ -65,21 +80,42 @@ describe("the npm package", () => {
     expect(median(help), line).toBeLessThan(300);
   });
 
-  it("a filtered `fwcompat run` works from a directory without a checkout, with the packaged default matrix", async () => {
-    const run = await fwcompat(
-      ["run", "--filter", "provider=dind", "--filter", "engine=docker-28.5.2", "--filter", "iptables=1.8.11-2", "--filter", "scenario=curl-timeout", "--filter", "daemon=proxy-off", "--baseline-only", "--out", "results"],
-      20 * 60_000,
-    );
-    expect(run.exitCode, run.stderr.slice(-3000)).toBe(0);
-    const runInfo = JSON.parse(await readFile(join(appDir, "results", "run.json"), "utf8"));
-    expect(runInfo.matrixFile).toBe(join(appDir, "node_modules", "fwcompat", "matrix.yaml"));
-    const files = await readdir(join(appDir, "results", "cells"));
-    expect(files).toEqual(["curl-timeout__dind__docker-28.5.2__1.8.11-2-nft__proxy-off__3-bridges.json"]);
-    const result = cellResultSchema.parse(JSON.parse(await readFile(join(appDir, "results", "cells", files[0] as string), "utf8")));
-    expect(result.status).toBe("works");
-    expect(result.baseline?.evidence?.checkProbe).toBe("correct");
-    expect(result.baseline?.probes.length).toBeGreaterThan(0);
-    expect(result.baseline?.probes.every((p) => p.pass)).toBe(true);
-    expect(await labelledContainers(runInfo.runId)).toBe(0);
-  }, 20 * 60_000);
+  it(
+    "a filtered `fwcompat run` works from a directory without a checkout, with the packaged default matrix",
+    async () => {
+      const run = await fwcompat(
+        [
+          "run",
+          "--filter",
+          "provider=dind",
+          "--filter",
+          "engine=docker-28.5.2",
+          "--filter",
+          "iptables=1.8.11-2",
+          "--filter",
+          "scenario=curl-timeout",
+          "--filter",
+          "daemon=proxy-off",
+          "--baseline-only",
+          "--out",
+          "results",
+        ],
+        20 * 60_000,
+      );
+      expect(run.exitCode, run.stderr.slice(-3000)).toBe(0);
+      const runInfo = JSON.parse(await readFile(join(appDir, "results", "run.json"), "utf8"));
+      expect(runInfo.matrixFile).toBe(join(appDir, "node_modules", "fwcompat", "matrix.yaml"));
+      const files = await readdir(join(appDir, "results", "cells"));
+      expect(files).toEqual(["curl-timeout__dind__docker-28.5.2__1.8.11-2-nft__proxy-off__3-bridges.json"]);
+      const result = cellResultSchema.parse(
+        JSON.parse(await readFile(join(appDir, "results", "cells", files[0] as string), "utf8")),
+      );
+      expect(result.status).toBe("works");
+      expect(result.baseline?.evidence?.checkProbe).toBe("correct");
+      expect(result.baseline?.probes.length).toBeGreaterThan(0);
+      expectEvery(result.baseline?.probes, (p) => p.pass);
+      expect(await labelledContainers(runInfo.runId)).toBe(0);
+    },
+    20 * 60_000,
+  );
 });

@@ -1,31 +1,39 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connect, createServer, type Socket } from "node:net";
-import { labelledContainers, leftovers, runCli, startRun, waitFor } from "../support/cli.js";
+import { containersCreatedBy, labelledContainers, leftovers, runCli, startRun, waitFor } from "../support/cli.js";
 import { readCells as resultsIn } from "../support/results.js";
+import { scratchDir } from "../support/scratch.js";
+import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 
-const outDir = () => mkdtemp(join(tmpdir(), "fwcompat-rel-"));
+const outDir = () => scratchDir("fwcompat-rel-");
 const INTEGRATION = ["--matrix", "test/fixtures/matrices/integration.yaml"];
 const BROKEN = ["--matrix", "test/fixtures/matrices/broken-daemon.yaml"];
 
 describe("deterministic verdicts", () => {
-  it("three repeats of a small real matrix agree on every verdict", async () => {
-    const out = await outDir();
-    const run = await runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--repeat", "3", "--out", out], { timeoutMs: 20 * 60_000 });
-    expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
-    const results = await resultsIn(out);
-    expect(results).toHaveLength(2);
-    for (const result of results) {
-      expect(result.repeats).toMatchObject({ count: 3, agreeing: 3 });
-      expect(result.repeats?.outcomes).toHaveLength(1);
-    }
-    expect(results.map((r) => [r.cell.iptables, r.status]).sort()).toEqual([
-      ["1.8.11", "reproduced"],
-      ["1.8.11-2", "works"],
-    ]);
-  }, 1_300_000);
+  it(
+    "three repeats of a small real matrix agree on every verdict",
+    async () => {
+      const out = await outDir();
+      const run = await runCli(
+        ["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--repeat", "3", "--out", out],
+        { timeoutMs: WARM_RUN_MS },
+      );
+      expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
+      const results = await resultsIn(out);
+      expect(results).toHaveLength(2);
+      for (const result of results) {
+        expect(result.repeats).toMatchObject({ count: 3, agreeing: 3 });
+        expect(result.repeats?.outcomes).toHaveLength(1);
+      }
+      expect(results.map((r) => [r.cell.iptables, r.status]).sort()).toEqual([
+        ["1.8.11", "reproduced"],
+        ["1.8.11-2", "works"],
+      ]);
+    },
+    WARM_RUN_TEST_MS,
+  );
 });
 
 describe("one broken cell never sinks the others", () => {
@@ -51,50 +59,66 @@ describe("one broken cell never sinks the others", () => {
 });
 
 describe("two runs at once on one engine", () => {
-  it("never collide: both finish with their own results", async () => {
-    const [outA, outB] = [await outDir(), await outDir()];
-    const [a, b] = await Promise.all([
-      runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outA], { timeoutMs: 20 * 60_000 }),
-      runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outB], { timeoutMs: 20 * 60_000 }),
-    ]);
-    expect(a.exitCode, a.stderr.slice(-1500)).toBe(0);
-    expect(b.exitCode, b.stderr.slice(-1500)).toBe(0);
-    for (const out of [outA, outB]) {
-      const statuses = (await resultsIn(out)).map((r) => `${r.cell.iptables}=${r.status}`).sort();
-      expect(statuses).toEqual(["1.8.11-2=works", "1.8.11=reproduced"]);
-    }
-    const runIds = await Promise.all([outA, outB].map(async (out) => JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId as string));
-    expect(runIds[0]).toMatch(/^\d{14}-[0-9a-f]{6}$/);
-    expect(runIds[1]).toMatch(/^\d{14}-[0-9a-f]{6}$/);
-    expect(runIds[0]).not.toBe(runIds[1]);
-    for (const runId of runIds) expect(await leftovers(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
-    for (const out of [outA, outB]) {
-      for (const result of await resultsIn(out)) expect(result.runId).toBe(runIds[[outA, outB].indexOf(out)]);
-    }
-  }, 1_300_000);
+  it(
+    "never collide: both finish with their own results",
+    async () => {
+      const [outA, outB] = [await outDir(), await outDir()];
+      const [a, b] = await Promise.all([
+        runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outA], {
+          timeoutMs: WARM_RUN_MS,
+        }),
+        runCli(["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--out", outB], {
+          timeoutMs: WARM_RUN_MS,
+        }),
+      ]);
+      expect(a.exitCode, a.stderr.slice(-1500)).toBe(0);
+      expect(b.exitCode, b.stderr.slice(-1500)).toBe(0);
+      for (const out of [outA, outB]) {
+        const statuses = (await resultsIn(out)).map((r) => `${r.cell.iptables}=${r.status}`).sort();
+        expect(statuses).toEqual(["1.8.11-2=works", "1.8.11=reproduced"]);
+      }
+      const runIds = await Promise.all(
+        [outA, outB].map(async (out) => JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId as string),
+      );
+      expect(runIds[0]).toMatch(/^\d{14}-[0-9a-f]{6}$/);
+      expect(runIds[1]).toMatch(/^\d{14}-[0-9a-f]{6}$/);
+      expect(runIds[0]).not.toBe(runIds[1]);
+      for (const runId of runIds) expect(await leftovers(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+      for (const out of [outA, outB]) {
+        for (const result of await resultsIn(out)) expect(result.runId).toBe(runIds[[outA, outB].indexOf(out)]);
+      }
+    },
+    WARM_RUN_TEST_MS,
+  );
 });
 
 describe("environment errors are explained fast", () => {
   const quick = async (args: string[], env: Record<string, string>) => {
     const started = Date.now();
-    const run = await runCli(args, { timeoutMs: 30_000, env });
-    return { ...run, ms: Date.now() - started };
+    const child = runCli(args, { timeoutMs: 30_000, env });
+    const run = await child;
+    return { ...run, pid: child.pid, ms: Date.now() - started };
   };
 
   it("an engine that refuses connections", async () => {
     const run = await quick(["run"], { DOCKER_HOST: "tcp://127.0.0.1:1" });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr.trim()).toBe("fwcompat: no Docker engine at tcp://127.0.0.1:1 (ECONNREFUSED); start dockerd (see README: .ci/run does it) or set DOCKER_HOST");
+    expect(run.stderr.trim()).toBe(
+      "fwcompat: no Docker engine at tcp://127.0.0.1:1 (ECONNREFUSED); start dockerd (see README: .ci/run does it) or set DOCKER_HOST",
+    );
     expect(run.ms).toBeLessThan(5000);
   });
 
   it("debootstrap missing when a base image must be built", async () => {
-    const before = await labelledContainers();
-    const run = await quick(["run", "--matrix", "test/fixtures/matrices/bookworm-engine.yaml"], { PATH: "/usr/local/bin:/usr/bin:/bin" });
+    const run = await quick(["run", "--matrix", "test/fixtures/matrices/bookworm-engine.yaml"], {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+    });
     expect(run.exitCode, run.stderr).toBe(2);
-    expect(run.stderr).toMatch(/^fwcompat: debootstrap is needed to build base images for bookworm .*install it: apt-get install -y debootstrap$/);
+    expect(run.stderr).toMatch(
+      /^fwcompat: debootstrap is needed to build base images for bookworm .*install it: apt-get install -y debootstrap$/,
+    );
     expect(run.ms).toBeLessThan(5000);
-    expect(await labelledContainers()).toBe(before);
+    expect(await containersCreatedBy(run.pid)).toBe(0);
   });
 });
 
@@ -134,9 +158,14 @@ describe("the engine going away mid-run", () => {
     const args = ["run", ...INTEGRATION, "--filter", "scenario=curl-timeout", "--baseline-only", "--concurrency", "1"];
     const run = startRun([...args, "--out", out], env);
     const runId = await run.runId;
-    const finishedFiles = async () => (await readdir(join(out, "cells")).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
+    const finishedFiles = async () =>
+      (await readdir(join(out, "cells")).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
     // the first cell is on disk and the second one's host is up (beside the run's peer)
-    await waitFor(async () => (await finishedFiles()).length === 1 && (await labelledContainers(runId)) >= 2, 600_000, "the second cell's host");
+    await waitFor(
+      async () => (await finishedFiles()).length === 1 && (await labelledContainers(runId)) >= 2,
+      600_000,
+      "the second cell's host",
+    );
     await door.close();
     const ended = await run.child;
     expect(ended.exitCode, run.output().slice(-2000)).toBe(1);
@@ -147,7 +176,9 @@ describe("the engine going away mid-run", () => {
     const unfinished = results.filter((r) => r.status === "error");
     expect(finished).toHaveLength(1);
     expect(unfinished).toHaveLength(1);
-    expect(unfinished[0]?.reason).toMatch(new RegExp(`^the Docker engine went away: ENOENT connect ENOENT ${socket.replace(/[.]/g, "\\.")}`));
+    expect(unfinished[0]?.reason).toMatch(
+      new RegExp(`^the Docker engine went away: ENOENT connect ENOENT ${socket.replace(/[.]/g, "\\.")}`),
+    );
     expect(run.output()).toMatch(/: error$/m);
 
     door = await engineDoor(socket);
@@ -156,7 +187,10 @@ describe("the engine going away mid-run", () => {
       expect(resumed.exitCode, resumed.stderr.slice(-2000)).toBe(0);
       expect(resumed.stderr).toMatch(/2 cell\(s\) \(1 already finished\)/);
       const after = await resultsIn(out);
-      expect(after.map((r) => `${r.cell.iptables}=${r.status}`).sort()).toEqual(["1.8.11-2=works", "1.8.11=reproduced"]);
+      expect(after.map((r) => `${r.cell.iptables}=${r.status}`).sort()).toEqual([
+        "1.8.11-2=works",
+        "1.8.11=reproduced",
+      ]);
       expect(after.find((r) => r.cell.id === finished[0]?.cell.id)?.startedAt).toBe(finished[0]?.startedAt);
       // the resumed run swept what the first one could not remove once its engine was gone
       expect(await leftovers(runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });

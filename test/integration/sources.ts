@@ -11,10 +11,16 @@ const ROOT = new URL("../../", import.meta.url).pathname;
  */
 export function sharedSources(): string {
   const roots = [ROOT];
-  const common = execaSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: ROOT, reject: false });
+  const common = execaSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], {
+    cwd: ROOT,
+    reject: false,
+  });
   if (common.exitCode === 0) roots.push(dirname(common.stdout.trim()));
   const candidates = roots.map((root) => resolve(root, "../shared/sources"));
   const found = candidates.find((dir) => existsSync(resolve(dir, "iptables-upstream.bundle")));
-  if (!found) throw new Error(`no iptables-upstream.bundle in ${candidates.join(" or ")}: these tests build iptables from the upstream git history kept there`);
+  if (!found)
+    throw new Error(
+      `no iptables-upstream.bundle in ${candidates.join(" or ")}: these tests build iptables from the upstream git history kept there`,
+    );
   return found;
 }

@@ -8,7 +8,12 @@ describe.each([
   let host: StartedDindContainer;
 
   beforeAll(async () => {
-    host = await new DindContainer({ engine: "docker-28.5.2", iptables, backend: "nft", daemon: { "userland-proxy": false } }).start();
+    host = await new DindContainer({
+      engine: "docker-28.5.2",
+      iptables,
+      backend: "nft",
+      daemon: { "userland-proxy": false },
+    }).start();
   }, 15 * 60_000);
 
   afterAll(async () => {
@@ -16,7 +21,9 @@ describe.each([
   });
 
   it(`a port published on a user bridge network, probed from outside the host: ${external}`, async () => {
-    const run = await host.sh("docker network create net1 && docker run -d --network net1 -p 8081:80 fwcompat/workload");
+    const run = await host.sh(
+      "docker network create net1 && docker run -d --network net1 -p 8081:80 fwcompat/workload",
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     expect((await host.probe({ port: 8081 }, "host-ip")).outcome).toBe("ok");
     expect((await host.probe({ port: 8081 }, "external")).outcome).toBe(external);

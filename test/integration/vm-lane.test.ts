@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/results/schema.js";
@@ -9,6 +8,7 @@ import { VAGRANT_RUNS } from "../../src/harness/providers/vagrant.js";
 import { startLibvirt, virsh } from "../../src/harness/vagrant/libvirt.js";
 import { runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
+import { scratchDir } from "../support/scratch.js";
 
 // Real VMs under libvirt (software emulation here): the curl-timeout cell with a buggy and a
 // fixed iptables, each beside its dind twin. Slow (a VM boots in about a minute), so baseline only.
@@ -20,8 +20,8 @@ let runId = "";
 let vmStates = "";
 
 beforeAll(async () => {
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-vm-"));
-  vmStates = await mkdtemp(join(tmpdir(), "fwcompat-vm-states-"));
+  const out = await scratchDir("fwcompat-vm-");
+  vmStates = await scratchDir("fwcompat-vm-states-");
   const run = await runCli(["run", "--matrix", "test/fixtures/matrices/vm.yaml", "--baseline-only", "--out", out], {
     timeoutMs: 50 * 60_000,
     env: { FWCOMPAT_VM_STATES: vmStates },
@@ -42,7 +42,9 @@ const cell = (provider: string, iptables: string) => {
   return found;
 };
 const verdict = (r: CellResult) =>
-  [...new Set((r.baseline?.probes ?? []).map((p) => p.vantage))].map((v) => `${v}:${(r.baseline?.probes ?? []).filter((p) => p.vantage === v).every((p) => p.pass)}`);
+  [...new Set((r.baseline?.probes ?? []).map((p) => p.vantage))].map(
+    (v) => `${v}:${(r.baseline?.probes ?? []).filter((p) => p.vantage === v).every((p) => p.pass)}`,
+  );
 
 describe("VM lane on real VMs", () => {
   it("runs in VMs with their own kernel and reproduces the -C bug with upstream 1.8.11", () => {
@@ -64,8 +66,12 @@ describe("VM lane on real VMs", () => {
 
   it("each VM cell agrees with its dind twin on the published-port vantages", () => {
     // (every vantage, cross-network included, is compared in the next test)
-    const published = (r: CellResult) => verdict(r).filter((v) => !v.startsWith("cross-network")).sort();
-    for (const iptables of ["1.8.11", "1.8.11-2"]) expect(published(cell("vagrant", iptables))).toEqual(published(cell("dind", iptables)));
+    const published = (r: CellResult) =>
+      verdict(r)
+        .filter((v) => !v.startsWith("cross-network"))
+        .sort();
+    for (const iptables of ["1.8.11", "1.8.11-2"])
+      expect(published(cell("vagrant", iptables))).toEqual(published(cell("dind", iptables)));
   });
 
   it("each VM cell agrees with its dind twin on every vantage, cross-network included", () => {
@@ -78,11 +84,14 @@ describe("VM lane on real VMs", () => {
       expect(verdict(vm).sort()).toEqual(verdict(dind).sort());
       expect(twinAgreement(vm, dind).agrees, twinEvidence(vm, dind).join("\n")).toBe(true);
     }
-    expect(cell("vagrant", "1.8.11").baseline?.probes.filter((p) => p.vantage === "cross-network" && p.pass)).toHaveLength(2);
+    expect(
+      cell("vagrant", "1.8.11").baseline?.probes.filter((p) => p.vantage === "cross-network" && p.pass),
+    ).toHaveLength(2);
   });
 
   it("boots each VM once, saves it, and runs the attempts in restored VMs; the saved VMs stay for the next run, unlocked", async () => {
-    for (const iptables of ["1.8.11", "1.8.11-2"]) expect(cell("vagrant", iptables).baseline?.evidence?.hostMode).toMatch(/restored from a saved booted VM$/);
+    for (const iptables of ["1.8.11", "1.8.11-2"])
+      expect(cell("vagrant", iptables).baseline?.evidence?.hostMode).toMatch(/restored from a saved booted VM$/);
     const keys = await readdir(vmStates);
     expect(keys).toHaveLength(1);
     const slots = await readdir(join(vmStates, keys[0] as string));
@@ -118,7 +127,8 @@ describe("VM lane on real VMs", () => {
   }, 120_000);
 
   it("leaves no libvirt domain, network or volume behind (checked on disk: libvirtd may be stopped by now)", async () => {
-    const names = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((f) => /^fwc-|^fwcompat-/.test(f));
+    const names = async (dir: string) =>
+      (await readdir(dir).catch(() => [] as string[])).filter((f) => /^fwc-|^fwcompat-/.test(f));
     expect(await names("/etc/libvirt/qemu")).toEqual([]);
     expect(await names("/etc/libvirt/qemu/networks")).toEqual([]);
     expect(await names("/var/lib/libvirt/images")).toEqual([]);

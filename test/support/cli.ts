@@ -6,12 +6,25 @@ const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
 /** Runs the real CLI in a child process, as a user would. */
 export function runCli(args: string[], options: { timeoutMs: number; env?: Record<string, string> }) {
-  return execa(process.execPath, ["--import", "tsx", CLI, ...args], { reject: false, timeout: options.timeoutMs, env: options.env, cwd: ROOT });
+  return execa(process.execPath, ["--import", "tsx", CLI, ...args], {
+    reject: false,
+    timeout: options.timeoutMs,
+    env: options.env,
+    cwd: ROOT,
+  });
 }
 
 /** Starts the CLI and resolves the run id as soon as the run announces it. */
-export function startRun(args: string[], env?: Record<string, string>): { child: ResultPromise; runId: Promise<string>; output: () => string } {
-  const child = execa(process.execPath, ["--import", "tsx", CLI, ...args], { reject: false, cwd: ROOT, timeout: 30 * 60_000, env });
+export function startRun(
+  args: string[],
+  env?: Record<string, string>,
+): { child: ResultPromise; runId: Promise<string>; output: () => string } {
+  const child = execa(process.execPath, ["--import", "tsx", CLI, ...args], {
+    reject: false,
+    cwd: ROOT,
+    timeout: 30 * 60_000,
+    env,
+  });
   let output = "";
   const runId = new Promise<string>((resolve, reject) => {
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -24,17 +37,24 @@ export function startRun(args: string[], env?: Record<string, string>): { child:
   return { child, runId, output: () => output };
 }
 
-/** fwcompat's resources on the outer engine, counted by label (optionally one run's). */
-export async function labelled(kind: "ps -a" | "network ls" | "volume ls", runId?: string): Promise<number> {
-  const label = runId ? `io.fwcompat.run=${runId}` : "io.fwcompat.run";
-  const out = await execa("docker", [...kind.split(" "), "-q", "--filter", `label=${label}`]);
+/**
+ * One run's resources on the outer engine, counted by its run label. Never every run's: other
+ * runs (another test file, another checkout) may share the engine.
+ */
+export async function labelled(kind: "ps -a" | "network ls" | "volume ls", runId: string | undefined): Promise<number> {
+  if (!runId) throw new Error("no run id: count one run's resources, not every run's on the engine");
+  const out = await execa("docker", [...kind.split(" "), "-q", "--filter", `label=io.fwcompat.run=${runId}`]);
   return out.stdout.split("\n").filter(Boolean).length;
 }
 
-export const labelledContainers = (runId?: string) => labelled("ps -a", runId);
+export const labelledContainers = (runId: string | undefined) => labelled("ps -a", runId);
 
 export async function leftovers(runId: string): Promise<{ containers: number; networks: number; volumes: number }> {
-  const [containers, networks, volumes] = await Promise.all([labelled("ps -a", runId), labelled("network ls", runId), labelled("volume ls", runId)]);
+  const [containers, networks, volumes] = await Promise.all([
+    labelled("ps -a", runId),
+    labelled("network ls", runId),
+    labelled("volume ls", runId),
+  ]);
   return { containers, networks, volumes };
 }
 
@@ -61,7 +81,10 @@ export async function containersCreatedBy(pid: number | undefined): Promise<numb
  */
 export async function sourceDirForTests(): Promise<string> {
   if (process.env.FWCOMPAT_SOURCE_DIR) return process.env.FWCOMPAT_SOURCE_DIR;
-  const common = await execa("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: ROOT, reject: false });
+  const common = await execa("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], {
+    cwd: ROOT,
+    reject: false,
+  });
   const repo = common.exitCode === 0 ? dirname(common.stdout.trim()) : ROOT;
   return resolve(repo, "..", "shared", "sources");
 }

@@ -8,7 +8,9 @@ export const read = (path: string) => readFileSync(new URL(path, ROOT), "utf8");
 
 /** README.md and every page under docs/, by path. */
 export function userDocs(): Map<string, string> {
-  const pages = readdirSync(new URL("docs/", ROOT)).filter((f) => f.endsWith(".md")).sort();
+  const pages = readdirSync(new URL("docs/", ROOT))
+    .filter((f) => f.endsWith(".md"))
+    .sort();
   return new Map([["README.md", read("README.md")], ...pages.map((f) => [`docs/${f}`, read(`docs/${f}`)] as const)]);
 }
 
@@ -17,7 +19,8 @@ export const prose = (markdown: string) => markdown.replace(/^```[^\n]*\n[\s\S]*
 
 // ---------- figures ----------
 
-const FIGURE = /<!-- fig:([a-z0-9-]+) -->\s*\**\s*((?:about |~)?\d[\d.,]*(?:\s?[–-]\s?\d[\d.,]*)?(?:\s?(?:ms|s|minutes|min|%|×|MB|GiB|cells)\b|×)?)/g;
+const FIGURE =
+  /<!-- fig:([a-z0-9-]+) -->\s*\**\s*((?:about |~)?\d[\d.,]*(?:\s?[–-]\s?\d[\d.,]*)?(?:\s?(?:ms|s|minutes|min|%|×|MB|GiB|cells)\b|×)?)/g;
 
 export interface FigureQuote {
   id: string;
@@ -26,7 +29,13 @@ export interface FigureQuote {
 }
 
 export function figureQuotes(files: ReadonlyMap<string, string>): FigureQuote[] {
-  return [...files].flatMap(([where, text]) => [...text.matchAll(FIGURE)].map((m) => ({ id: m[1] as string, value: (m[2] as string).replace(/\s+/g, " ").trim(), where })));
+  return [...files].flatMap(([where, text]) =>
+    [...text.matchAll(FIGURE)].map((m) => ({
+      id: m[1] as string,
+      value: (m[2] as string).replace(/\s+/g, " ").trim(),
+      where,
+    })),
+  );
 }
 
 /** A figure id quoted with two values, or quoted without being defined in the performance log. */
@@ -36,8 +45,10 @@ export function figureProblems(files: ReadonlyMap<string, string>, log = "docs/p
   for (const id of new Set(quotes.map((q) => q.id))) {
     const of = quotes.filter((q) => q.id === id);
     const values = new Set(of.map((q) => q.value));
-    if (values.size > 1) problems.push(`fig:${id} has ${values.size} values: ${of.map((q) => `${q.value} (${q.where})`).join(", ")}`);
-    if (!of.some((q) => q.where === log)) problems.push(`fig:${id} is quoted in ${of[0]?.where} but not defined in ${log}`);
+    if (values.size > 1)
+      problems.push(`fig:${id} has ${values.size} values: ${of.map((q) => `${q.value} (${q.where})`).join(", ")}`);
+    if (!of.some((q) => q.where === log))
+      problems.push(`fig:${id} is quoted in ${of[0]?.where} but not defined in ${log}`);
   }
   const marked = [...(files.get(log) ?? "").matchAll(/<!-- fig:([a-z0-9-]+) -->/g)].length;
   const parsed = quotes.filter((q) => q.where === log).length;
@@ -49,7 +60,10 @@ const DURATION = /(?<![\w.-])\d+(?:\.\d+)?\s?(?:ms|s|min|minutes|seconds|hours)\
 
 /** Durations stated outside the log without a figure id: in the README's prose, or anywhere in a YAML file's comments. */
 export function unmarkedDurations(text: string, kind: "markdown" | "yaml"): string[] {
-  const lines = kind === "yaml" ? text.split("\n").flatMap((l) => (l.includes("#") ? [l.slice(l.indexOf("#"))] : [])) : prose(text).split("\n");
+  const lines =
+    kind === "yaml"
+      ? text.split("\n").flatMap((l) => (l.includes("#") ? [l.slice(l.indexOf("#"))] : []))
+      : prose(text).split("\n");
   return lines.flatMap((line) => {
     const stripped = line.replace(FIGURE, "");
     return [...stripped.matchAll(DURATION)].map((m) => `${m[0]} in: ${line.trim()}`);
@@ -66,9 +80,20 @@ export function unmarkedDurations(text: string, kind: "markdown" | "yaml"): stri
 /** Every long option of every fwcompat command, read from the commander program itself (parsing only, no action runs). */
 export function cliOptions(): Set<string> {
   const never = () => Promise.reject(new Error("not run"));
-  const { program } = fwcompatProgram({ run: never, report: never, gate: never, compare: never, plan: never, bisect: never, clean: never, schema: never });
+  const { program } = fwcompatProgram({
+    run: never,
+    report: never,
+    gate: never,
+    compare: never,
+    plan: never,
+    bisect: never,
+    clean: never,
+    schema: never,
+  });
   const commands = [program, ...program.commands];
-  const declared = commands.flatMap((command) => command.options.map((option) => option.long).filter((long): long is string => long !== undefined));
+  const declared = commands.flatMap((command) =>
+    command.options.map((option) => option.long).filter((long): long is string => long !== undefined),
+  );
   // commander adds --help to every command itself, outside `options`
   return new Set(["--help", ...declared]);
 }
@@ -102,12 +127,16 @@ function leadingTable(lines: readonly string[]): string[] {
 export function tableAfterMarker(text: string, marker: string): Set<string> {
   const at = text.indexOf(`<!-- ${marker} -->`);
   if (at < 0) return new Set();
-  return new Set(leadingTable(text.slice(at).split("\n").slice(1)).flatMap((r) => /^\| `([\w-]+)` \|/.exec(r)?.[1] ?? []));
+  return new Set(
+    leadingTable(text.slice(at).split("\n").slice(1)).flatMap((r) => /^\| `([\w-]+)` \|/.exec(r)?.[1] ?? []),
+  );
 }
 
 /** The keys of `--filter key=value` examples (the placeholder `key` itself left out). */
-export const filterKeysUsed = (text: string) => new Set([...text.matchAll(/--filter ([a-z]+)=/g)].map((m) => m[1] as string).filter((k) => k !== "key"));
-export const settingsMentioned = (text: string) => new Set([...text.matchAll(/settings\.([A-Za-z]+)/g)].map((m) => m[1] as string));
+export const filterKeysUsed = (text: string) =>
+  new Set([...text.matchAll(/--filter ([a-z]+)=/g)].map((m) => m[1] as string).filter((k) => k !== "key"));
+export const settingsMentioned = (text: string) =>
+  new Set([...text.matchAll(/settings\.([A-Za-z]+)/g)].map((m) => m[1] as string));
 
 // ---------- the scenario and fix catalogue ----------
 
@@ -116,7 +145,11 @@ export interface CatalogueScenario {
   defaultVariant: string | undefined;
 }
 
-const cells = (row: string) => row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+const cells = (row: string) =>
+  row
+    .split(/(?<!\\)\|/)
+    .slice(1, -1)
+    .map((c) => c.trim());
 const backticked = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
 
 /** The rows of the table whose header starts with `first`: first cell's backticked name → the other cells. */
@@ -129,7 +162,12 @@ export function tableRows(text: string, first: string): Map<string, string[]> {
 }
 
 export function catalogueScenarios(text: string): Map<string, CatalogueScenario> {
-  return new Map([...tableRows(text, "scenario")].map(([name, [variants = "", defaultVariant = ""]]) => [name, { variants: backticked(variants), defaultVariant: backticked(defaultVariant)[0] }]));
+  return new Map(
+    [...tableRows(text, "scenario")].map(([name, [variants = "", defaultVariant = ""]]) => [
+      name,
+      { variants: backticked(variants), defaultVariant: backticked(defaultVariant)[0] },
+    ]),
+  );
 }
 
 // ---------- links ----------
@@ -154,7 +192,11 @@ export function anchorsOf(markdown: string): Set<string> {
 }
 
 /** Relative links (and their #anchors) that lead nowhere; `exists` answers for a path from the repository root. */
-export function brokenLinks(files: ReadonlyMap<string, string>, exists: (path: string) => boolean, anchorsIn: (path: string) => Set<string> | undefined): string[] {
+export function brokenLinks(
+  files: ReadonlyMap<string, string>,
+  exists: (path: string) => boolean,
+  anchorsIn: (path: string) => Set<string> | undefined,
+): string[] {
   return [...files].flatMap(([where, text]) =>
     [...prose(text).matchAll(/\]\(([^)\s]+)\)/g)].flatMap((m) => {
       const target = m[1] as string;
@@ -162,7 +204,8 @@ export function brokenLinks(files: ReadonlyMap<string, string>, exists: (path: s
       const [path = "", anchor] = target.split("#");
       const resolved = path === "" ? where : new URL(path, new URL(where, "file:///")).pathname.slice(1);
       if (!exists(resolved)) return [`${where}: ${target} does not exist`];
-      if (anchor && resolved.endsWith(".md") && !anchorsIn(resolved)?.has(anchor)) return [`${where}: ${target}: no heading #${anchor}`];
+      if (anchor && resolved.endsWith(".md") && !anchorsIn(resolved)?.has(anchor))
+        return [`${where}: ${target}: no heading #${anchor}`];
       return [];
     }),
   );

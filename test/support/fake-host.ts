@@ -21,9 +21,16 @@ export interface Rule {
   answer: Answer | ((script: string, host: FakeHost) => Answer);
 }
 
-const matches = (rule: Rule, script: string) => (rule.match instanceof RegExp ? rule.match.test(script) : rule.match(script));
+const matches = (rule: Rule, script: string) =>
+  rule.match instanceof RegExp ? rule.match.test(script) : rule.match(script);
 
-async function answer(rules: readonly Rule[], fallback: Answer, script: string, host: FakeHost, signal: AbortSignal): Promise<ExecResult> {
+async function answer(
+  rules: readonly Rule[],
+  fallback: Answer,
+  script: string,
+  host: FakeHost,
+  signal: AbortSignal,
+): Promise<ExecResult> {
   const rule = rules.find((r) => matches(r, script));
   const reply = rule ? (typeof rule.answer === "function" ? rule.answer(script, host) : rule.answer) : fallback;
   if (reply.delayMs) {
@@ -35,7 +42,12 @@ async function answer(rules: readonly Rule[], fallback: Answer, script: string, 
       });
     });
   }
-  return { exitCode: reply.exitCode ?? 0, stdout: reply.stdout ?? "", stderr: reply.stderr ?? "", ms: reply.delayMs ?? 1 };
+  return {
+    exitCode: reply.exitCode ?? 0,
+    stdout: reply.stdout ?? "",
+    stderr: reply.stderr ?? "",
+    ms: reply.delayMs ?? 1,
+  };
 }
 
 export class FakeHost implements Host {
@@ -102,14 +114,26 @@ export class FakeProvider implements HostProvider {
   async start(spec: HostSpec): Promise<Host> {
     if (this.options.startError) throw this.options.startError;
     const index = this.hosts.length;
-    const host = new FakeHost(`fake-${index}`, `192.0.2.${10 + index}`, spec, this.options.host(spec, index), this.options.fallback ?? {});
+    const host = new FakeHost(
+      `fake-${index}`,
+      `192.0.2.${10 + index}`,
+      spec,
+      this.options.host(spec, index),
+      this.options.fallback ?? {},
+    );
     this.hosts.push(host);
     return host;
   }
 
   async peer(): Promise<Peer> {
     if (this.options.peerError) throw this.options.peerError;
-    const outside = new FakeHost("peer", "192.0.2.1", { image: "peer", label: "peer" }, this.options.peer ?? [], this.options.fallback ?? {});
+    const outside = new FakeHost(
+      "peer",
+      "192.0.2.1",
+      { image: "peer", label: "peer" },
+      this.options.peer ?? [],
+      this.options.fallback ?? {},
+    );
     return {
       sh: (script) => {
         this.peerCommands.push(script);
@@ -174,7 +198,8 @@ export const timedOut: ProbeReply = { exit: 28, stderr: "curl: (28) Connection t
  */
 export function dockerRules(): Rule[] {
   const networkIndex = (network: string) => (network === "bridge" ? 0 : Number(/(\d+)$/.exec(network)?.[1] ?? 9));
-  const subnet = (network: string) => (network === "bridge" ? "10.77.0.0/24" : `10.78.${networkIndex(network) - 1}.0/24`);
+  const subnet = (network: string) =>
+    network === "bridge" ? "10.77.0.0/24" : `10.78.${networkIndex(network) - 1}.0/24`;
   return [
     {
       match: /^docker run -d .*--name (\S+) /,
@@ -193,7 +218,8 @@ export function dockerRules(): Rule[] {
       answer: (script, host) => {
         const names = /' (.*) > \/tmp\/fwc-targets/.exec(script)?.[1]?.split(" ") ?? [];
         const known = names.filter((name) => host.state.has(`network:${name}`));
-        if (known.length < names.length) return { exitCode: 1, stderr: `Error: No such object: ${names.find((n) => !known.includes(n))}` };
+        if (known.length < names.length)
+          return { exitCode: 1, stderr: `Error: No such object: ${names.find((n) => !known.includes(n))}` };
         const networks = [...new Set(known.map((name) => host.state.get(`network:${name}`) ?? ""))];
         const lines = known.map((name) => {
           const network = host.state.get(`network:${name}`) ?? "";

@@ -5,7 +5,16 @@ import { parseMatrixText } from "../../src/config/load.js";
 import type { LoadedMatrix } from "../../src/config/schema.js";
 import type { PreparedImages } from "../../src/harness/images/prepare.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
-import { answeredBy, containerFor, dockerRules, probeBatch, timedOut, type FakeHost, type ProbeReply, type Rule } from "./fake-host.js";
+import {
+  answeredBy,
+  containerFor,
+  dockerRules,
+  probeBatch,
+  timedOut,
+  type FakeHost,
+  type ProbeReply,
+  type Rule,
+} from "./fake-host.js";
 
 /** Five builds in version order, a 28.x engine, one bridge besides the default one: small, but every fix has a choice to make. */
 export const MATRIX_YAML = `
@@ -36,9 +45,21 @@ export const matrix = (): LoadedMatrix => parseMatrixText(MATRIX_YAML, "test-mat
 
 /** Every build is available except 1.8.10, whose tarball this machine does not have. */
 export function preparedImages(): PreparedImages {
-  const builds: PreparedImages["builds"] = new Map(matrix().iptables.map((b) => [b.name, { ok: true as const, tag: `fake/iptables:${b.name}` }]));
-  builds.set("1.8.10", { ok: false, status: "unavailable", reason: "iptables-1.8.10.tar.xz is not in the tarball directory" });
-  return { builds, hosts: new Map([["docker-28.5.2", { ok: true as const, tag: "fake/host" }]]), peerTag: "fake/peer", shim: { ok: true as const, tag: "fake/shim" }, timingsMs: {} };
+  const builds: PreparedImages["builds"] = new Map(
+    matrix().iptables.map((b) => [b.name, { ok: true as const, tag: `fake/iptables:${b.name}` }]),
+  );
+  builds.set("1.8.10", {
+    ok: false,
+    status: "unavailable",
+    reason: "iptables-1.8.10.tar.xz is not in the tarball directory",
+  });
+  return {
+    builds,
+    hosts: new Map([["docker-28.5.2", { ok: true as const, tag: "fake/host" }]]),
+    peerTag: "fake/peer",
+    shim: { ok: true as const, tag: "fake/shim" },
+    timingsMs: {},
+  };
 }
 
 export function cellOf(iptables: string, daemon = "proxy-off"): Cell {
@@ -94,10 +115,17 @@ export function world(options: WorldOptions = {}): Rule[] {
           checkProbe: build === "1.8.11" ? "buggy" : "correct",
           cgroup: "v1",
         };
-        return { stdout: Object.entries(facts).map(([k, v]) => `${k}=${v}\n`).join("") };
+        return {
+          stdout: Object.entries(facts)
+            .map(([k, v]) => `${k}=${v}\n`)
+            .join(""),
+        };
       },
     },
-    { match: new RegExp(`^tail -n \\d+ ${HOST_PATHS.dockerdLog.replace(/\./g, "\\.")}`), answer: { stdout: "level=info msg=\"API listen on /var/run/docker.sock\"\n" } },
+    {
+      match: new RegExp(`^tail -n \\d+ ${HOST_PATHS.dockerdLog.replace(/\./g, "\\.")}`),
+      answer: { stdout: 'level=info msg="API listen on /var/run/docker.sock"\n' },
+    },
     ...dockerRules(),
     probeBatch((command, host) => traffic({ command, vantage: "host", host })),
   ];
@@ -109,7 +137,9 @@ export function peerWorld(hostAt: (script: string) => FakeHost | undefined, opti
   return [
     probeBatch((command, peer) => {
       const host = hostAt(command);
-      return host ? traffic({ command, vantage: "peer", host }) : { exit: 7, stderr: `curl: (7) Failed to connect (no such host; peer ${peer.name})` };
+      return host
+        ? traffic({ command, vantage: "peer", host })
+        : { exit: 7, stderr: `curl: (7) Failed to connect (no such host; peer ${peer.name})` };
     }),
   ];
 }

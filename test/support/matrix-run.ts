@@ -1,9 +1,9 @@
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CellResult } from "../../src/results/schema.js";
 import { runCli } from "./cli.js";
 import { readCells } from "./results.js";
+import { scratchDir } from "./scratch.js";
 
 /** A real matrix run for a test file: its cells by id, run id, exit status and output. */
 export interface MatrixRun {
@@ -15,8 +15,11 @@ export interface MatrixRun {
   cell(prefix: string): CellResult;
 }
 
-export async function runMatrixForTest(matrix: string, options: { timeoutMs: number; env?: Record<string, string> }): Promise<MatrixRun> {
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-it-"));
+export async function runMatrixForTest(
+  matrix: string,
+  options: { timeoutMs: number; env?: Record<string, string> },
+): Promise<MatrixRun> {
+  const out = await scratchDir("fwcompat-it-");
   const run = await runCli(["run", "--matrix", matrix, "--out", out], options);
   const cells = new Map((await readCells(out)).map((result) => [result.cell.id, result]));
   const output = `${run.stderr}\n${run.stdout}`;
@@ -27,7 +30,8 @@ export async function runMatrixForTest(matrix: string, options: { timeoutMs: num
     output,
     cell(prefix) {
       const found = [...cells.values()].find((c) => c.cell.id.startsWith(prefix));
-      if (!found) throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
+      if (!found)
+        throw new Error(`no cell ${prefix}; have ${[...cells.keys()].join(", ")}; run output:\n${output.slice(-3000)}`);
       return found;
     },
   };

@@ -13,7 +13,8 @@ export async function compileShim(dir: string): Promise<string> {
   const binary = join(dir, HOST_TOOLS.iptablesShim);
   const cc = await execa("cc", [...SHIM_CFLAGS, "-o", binary, SOURCE], { reject: false });
   if (cc.failed) {
-    const why = cc.exitCode === undefined ? "no C compiler (cc) on this machine; scripts/setup.sh installs gcc" : cc.stderr;
+    const why =
+      cc.exitCode === undefined ? "no C compiler (cc) on this machine; scripts/setup.sh installs gcc" : cc.stderr;
     throw new Error(`cannot compile ${SHIM_SOURCE}: ${why}`);
   }
   if (cc.stderr) throw new Error(`${SHIM_SOURCE} compiles with warnings:\n${cc.stderr}`);

@@ -24,5 +24,8 @@ export function codeLines(file: string): { file: string; line: number; text: str
 
 /** The code lines of these files that match a pattern, as `file:line: text` for a readable failure. */
 export function offendingLines(files: readonly string[], pattern: RegExp): string[] {
-  return files.flatMap(codeLines).filter(({ text }) => pattern.test(text)).map(({ file, line, text }) => `${file}:${line}: ${text.trim()}`);
+  return files
+    .flatMap(codeLines)
+    .filter(({ text }) => pattern.test(text))
+    .map(({ file, line, text }) => `${file}:${line}: ${text.trim()}`);
 }

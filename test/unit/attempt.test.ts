@@ -8,6 +8,7 @@ import { runAttempt } from "../../src/run/attempt.js";
 import { assembleCell } from "../../src/run/cell-status.js";
 import { FakeProvider, probeCommands, type FakeProviderOptions } from "../support/fake-host.js";
 import { cellOf, healthy, matrix, peerWorld, world, type WorldOptions } from "../support/fake-world.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 const scenario = SCENARIOS.get("curl-timeout");
 if (!scenario) throw new Error("curl-timeout is not registered");
@@ -21,15 +22,29 @@ function provider(options: WorldOptions & Partial<FakeProviderOptions> = {}): Fa
   return fake;
 }
 
-async function attempt(fake: FakeProvider, cell: Cell, fixName?: string, attemptTimeoutMs = 30_000): Promise<AttemptResult> {
+async function attempt(
+  fake: FakeProvider,
+  cell: Cell,
+  fixName?: string,
+  attemptTimeoutMs = 30_000,
+): Promise<AttemptResult> {
   const settings = { ...matrix().settings, attemptTimeoutMs };
   const builds = matrix().iptables;
   const fix = fixName ? FIXES.get(fixName) : undefined;
   if (fixName && !fix) throw new Error(`no fix ${fixName}`);
-  return runAttempt({ provider: fake, cell, settings, hostImage: "fake/host", builds, scenario: scenario as NonNullable<typeof scenario>, fix });
+  return runAttempt({
+    provider: fake,
+    cell,
+    settings,
+    hostImage: "fake/host",
+    builds,
+    scenario: scenario as NonNullable<typeof scenario>,
+    fix,
+  });
 }
 
-const ranProbes = (fake: FakeProvider) => fake.hosts.some((h) => h.commands.some((c) => probeCommands(c).size > 0)) || fake.peerCommands.length > 0;
+const ranProbes = (fake: FakeProvider) =>
+  fake.hosts.some((h) => h.commands.some((c) => probeCommands(c).size > 0)) || fake.peerCommands.length > 0;
 const allDisposed = (fake: FakeProvider) => fake.hosts.length > 0 && fake.hosts.every((h) => h.disposed);
 
 describe("an attempt's lifecycle (runAttempt on a scripted host)", () => {
@@ -37,13 +52,27 @@ describe("an attempt's lifecycle (runAttempt on a scripted host)", () => {
     const fake = provider();
     const result = await attempt(fake, cellOf("1.8.11"));
     expect(result.status).toBe("done");
-    expect(result.evidence).toMatchObject({ checkProbe: "buggy", iptablesVersion: "iptables v1.8.11 (nf_tables)", kernel: "6.1.0-fake-amd64", hostMode: "fake" });
+    expect(result.evidence).toMatchObject({
+      checkProbe: "buggy",
+      iptablesVersion: "iptables v1.8.11 (nf_tables)",
+      kernel: "6.1.0-fake-amd64",
+      hostMode: "fake",
+    });
     const external = result.probes.find((p) => p.vantage === "external" && p.target.startsWith("fwc-net1/"));
     expect(external).toMatchObject({ outcome: "timeout", pass: false });
-    expect(result.probes.find((p) => p.vantage === "host-ip" && p.target.startsWith("fwc-net1/"))).toMatchObject({ outcome: "ok", detail: "answered by n1c1" });
+    expect(result.probes.find((p) => p.vantage === "host-ip" && p.target.startsWith("fwc-net1/"))).toMatchObject({
+      outcome: "ok",
+      detail: "answered by n1c1",
+    });
     expect(result.probes).toHaveLength(8);
-    expect(result.steps.map((s) => s.name).slice(0, 3)).toEqual(["select iptables", "write daemon.json", "set ip_forward"]);
-    expect(Object.keys(result.timingsMs)).toEqual(expect.arrayContaining(["hostStart", "dockerdStart", "scenario", "probes", "teardown"]));
+    expect(result.steps.map((s) => s.name).slice(0, 3)).toEqual([
+      "select iptables",
+      "write daemon.json",
+      "set ip_forward",
+    ]);
+    expect(Object.keys(result.timingsMs)).toEqual(
+      expect.arrayContaining(["hostStart", "dockerdStart", "scenario", "probes", "teardown"]),
+    );
     expect(allDisposed(fake)).toBe(true);
   });
 
@@ -52,7 +81,20 @@ describe("an attempt's lifecycle (runAttempt on a scripted host)", () => {
     const fixed = await attempt(provider(), cellOf("1.8.11-2"));
     expect(buggy.evidence?.iptablesVersion).toBe(fixed.evidence?.iptablesVersion);
     expect([buggy.evidence?.checkProbe, fixed.evidence?.checkProbe]).toEqual(["buggy", "correct"]);
-    const silent = await attempt(provider({ rules: [{ match: /^printf '%s=%s\\n' kernel /, answer: { stdout: "kernel=6.1\niptablesVersion=iptables v1.8.11 (nf_tables)\niptablesPackage=p\ndockerdVersion=d\ncheckProbe=error: cannot create chain\ncgroup=v1\n" } }] }), cellOf("1.8.11"));
+    const silent = await attempt(
+      provider({
+        rules: [
+          {
+            match: /^printf '%s=%s\\n' kernel /,
+            answer: {
+              stdout:
+                "kernel=6.1\niptablesVersion=iptables v1.8.11 (nf_tables)\niptablesPackage=p\ndockerdVersion=d\ncheckProbe=error: cannot create chain\ncgroup=v1\n",
+            },
+          },
+        ],
+      }),
+      cellOf("1.8.11"),
+    );
     expect(silent.evidence?.checkProbe).toBe("error");
   });
 
@@ -71,13 +113,22 @@ describe("an attempt's lifecycle (runAttempt on a scripted host)", () => {
   it("a fix that does not apply is not-applicable with its reason, and nothing is probed", async () => {
     const proxyOn = provider();
     const already = await attempt(proxyOn, cellOf("1.8.11", "proxy-on"), "userland-proxy-on");
-    expect(already).toMatchObject({ name: "userland-proxy-on", status: "not-applicable", reason: "userland-proxy is already on", probes: [] });
+    expect(already).toMatchObject({
+      name: "userland-proxy-on",
+      status: "not-applicable",
+      reason: "userland-proxy is already on",
+      probes: [],
+    });
     expect(ranProbes(proxyOn)).toBe(false);
     expect(allDisposed(proxyOn)).toBe(true);
 
     const newest = provider();
     const upgrade = await attempt(newest, cellOf("1.8.13-1"), "iptables-upgrade");
-    expect(upgrade).toMatchObject({ status: "not-applicable", reason: "no available build newer than 1.8.13-1", probes: [] });
+    expect(upgrade).toMatchObject({
+      status: "not-applicable",
+      reason: "no available build newer than 1.8.13-1",
+      probes: [],
+    });
     expect(ranProbes(newest)).toBe(false);
     expect(allDisposed(newest)).toBe(true);
   });
@@ -86,7 +137,10 @@ describe("an attempt's lifecycle (runAttempt on a scripted host)", () => {
     const fake = provider({
       rules: [
         { match: /^fwcompat-dockerd start$/, answer: { exitCode: 1, stderr: "dockerd exited during start\n" } },
-        { match: /^tail -n \d+ \/var\/log\/fwcompat-dockerd\.log/, answer: { stdout: "failed to start daemon: invalid daemon.json: no-such-daemon-option\n" } },
+        {
+          match: /^tail -n \d+ \/var\/log\/fwcompat-dockerd\.log/,
+          answer: { stdout: "failed to start daemon: invalid daemon.json: no-such-daemon-option\n" },
+        },
       ],
     });
     const result = await attempt(fake, cellOf("1.8.11-2"));
@@ -98,15 +152,28 @@ describe("an attempt's lifecycle (runAttempt on a scripted host)", () => {
   });
 
   it("facts the host did not report are an error, not values shifted into the wrong fields", async () => {
-    const fake = provider({ rules: [{ match: /^printf '%s=%s\\n' kernel /, answer: { stdout: "kernel=6.1\niptablesVersion=iptables v1.8.11 (nf_tables)\n" } }] });
+    const fake = provider({
+      rules: [
+        {
+          match: /^printf '%s=%s\\n' kernel /,
+          answer: { stdout: "kernel=6.1\niptablesVersion=iptables v1.8.11 (nf_tables)\n" },
+        },
+      ],
+    });
     const result = await attempt(fake, cellOf("1.8.11"));
-    expect(result).toMatchObject({ status: "error", reason: "host facts: iptablesPackage missing, dockerdVersion missing, checkProbe missing, cgroup missing" });
+    expect(result).toMatchObject({
+      status: "error",
+      reason: "host facts: iptablesPackage missing, dockerdVersion missing, checkProbe missing, cgroup missing",
+    });
     expect(allDisposed(fake)).toBe(true);
   });
 
   it("the host is torn down even when the peer cannot be had; a host that never started needs no teardown", async () => {
     const noPeer = provider({ peerError: new Error("peer container failed to start") });
-    expect(await attempt(noPeer, cellOf("1.8.11-2"))).toMatchObject({ status: "error", reason: "peer container failed to start" });
+    expect(await attempt(noPeer, cellOf("1.8.11-2"))).toMatchObject({
+      status: "error",
+      reason: "peer container failed to start",
+    });
     expect(allDisposed(noPeer)).toBe(true);
 
     const noHost = provider({ startError: new Error("host not ready within 20s") });
@@ -137,32 +204,63 @@ describe("a cell's status and fix verdicts come from probes", () => {
   it("the same build is judged by its traffic, not by its version", async () => {
     const quiet = (await run("1.8.11", [], { traffic: healthy })).result;
     expect(quiet.status).toBe("works");
-    const lossy = (await run("1.8.13-1", [], { traffic: (p) => (p.vantage === "peer" ? { exit: 56, stderr: "curl: (56) Recv failure: Connection reset by peer" } : healthy(p)) })).result;
+    const lossy = (
+      await run("1.8.13-1", [], {
+        traffic: (p) =>
+          p.vantage === "peer" ? { exit: 56, stderr: "curl: (56) Recv failure: Connection reset by peer" } : healthy(p),
+      })
+    ).result;
     expect(lossy).toMatchObject({ status: "reproduced", brokenVantages: ["external"] });
-    expect(lossy.baseline?.probes.filter((p) => p.vantage === "external").every((p) => p.outcome === "reset")).toBe(true);
+    expectEvery(
+      lossy.baseline?.probes.filter((p) => p.vantage === "external"),
+      (p) => p.outcome === "reset",
+    );
   });
 
   it("a baseline that errored makes the cell an error, with the baseline's reason", async () => {
-    const { result } = await run("1.8.11-2", [], { rules: [{ match: /^fwcompat-workload-image$/, answer: { exitCode: 2, stderr: "docker import failed" } }] });
-    expect(result).toMatchObject({ status: "error", reason: "import workload image failed (exit 2): docker import failed", brokenVantages: [] });
+    const { result } = await run("1.8.11-2", [], {
+      rules: [{ match: /^fwcompat-workload-image$/, answer: { exitCode: 2, stderr: "docker import failed" } }],
+    });
+    expect(result).toMatchObject({
+      status: "error",
+      reason: "import workload image failed (exit 2): docker import failed",
+      brokenVantages: [],
+    });
   });
 
   it("each fix switches the host to its own target build and is judged per vantage", async () => {
     const { result, fake } = await run("1.8.11", ["iptables-upgrade", "iptables-downgrade", "userland-proxy-on"]);
     const verdict = (fix: string) => result.fixes.find((f) => f.verdict.fix === fix);
-    expect(verdict("iptables-upgrade")?.verdict).toMatchObject({ overall: "repaired", vantages: { external: "repaired", localhost: "repaired", "host-ip": "ok" } });
-    expect(verdict("iptables-upgrade")?.attempt.fixNote).toBe("iptables 1.8.11 (nft) -> 1.8.13-1 (nft), then dockerd restarted");
-    expect(verdict("iptables-downgrade")?.attempt.fixNote).toBe("iptables 1.8.11 (nft) -> 1.8.10 (nft), then dockerd restarted");
+    expect(verdict("iptables-upgrade")?.verdict).toMatchObject({
+      overall: "repaired",
+      vantages: { external: "repaired", localhost: "repaired", "host-ip": "ok" },
+    });
+    expect(verdict("iptables-upgrade")?.attempt.fixNote).toBe(
+      "iptables 1.8.11 (nft) -> 1.8.13-1 (nft), then dockerd restarted",
+    );
+    expect(verdict("iptables-downgrade")?.attempt.fixNote).toBe(
+      "iptables 1.8.11 (nft) -> 1.8.10 (nft), then dockerd restarted",
+    );
     expect(verdict("iptables-downgrade")?.verdict.overall).toBe("repaired");
-    expect(verdict("userland-proxy-on")?.verdict).toMatchObject({ overall: "partial", vantages: { localhost: "repaired", external: "still-broken" } });
+    expect(verdict("userland-proxy-on")?.verdict).toMatchObject({
+      overall: "partial",
+      vantages: { localhost: "repaired", external: "still-broken" },
+    });
     const [, upgradeHost] = fake.hosts;
-    expect(upgradeHost?.commands).toEqual(expect.arrayContaining(["fwcompat-select-iptables 1.8.13-1 nft", "fwcompat-dockerd restart"]));
+    expect(upgradeHost?.commands).toEqual(
+      expect.arrayContaining(["fwcompat-select-iptables 1.8.13-1 nft", "fwcompat-dockerd restart"]),
+    );
     expect(upgradeHost?.state.get("iptables")).toBe("1.8.13-1");
   });
 
   it("a fix that does not apply gets a not-applicable verdict, never one on traffic", async () => {
     const { result } = await run("1.8.13-1", ["iptables-upgrade"]);
-    expect(result.fixes[0]?.verdict).toEqual({ fix: "iptables-upgrade", vantages: {}, overall: "not-applicable", restoredRules: undefined });
+    expect(result.fixes[0]?.verdict).toEqual({
+      fix: "iptables-upgrade",
+      vantages: {},
+      overall: "not-applicable",
+      restoredRules: undefined,
+    });
   });
 });
 
@@ -173,7 +271,8 @@ describe("repeats of a cell (combineRepeats)", () => {
   };
 
   it("repeats that disagree make the cell flaky and keep every distinct verdict with its count", async () => {
-    const flap = (p: Parameters<NonNullable<WorldOptions["traffic"]>>[0]) => (p.vantage === "peer" ? { exit: 28, stderr: "curl: (28) Connection timed out" } : healthy(p));
+    const flap = (p: Parameters<NonNullable<WorldOptions["traffic"]>>[0]) =>
+      p.vantage === "peer" ? { exit: 28, stderr: "curl: (28) Connection timed out" } : healthy(p);
     const results = [await repeat(flap), await repeat(healthy), await repeat(flap)];
     const combined = combineRepeats(results);
     expect(combined.status).toBe("flaky");
@@ -188,8 +287,10 @@ describe("repeats of a cell (combineRepeats)", () => {
   });
 
   it("repeats that agree keep the status, even when timings and failure kinds differ", async () => {
-    const timeout = (p: Parameters<NonNullable<WorldOptions["traffic"]>>[0]) => (p.vantage === "peer" ? { exit: 28, stderr: "timed out", ms: 3001 } : healthy(p));
-    const refused = (p: Parameters<NonNullable<WorldOptions["traffic"]>>[0]) => (p.vantage === "peer" ? { exit: 7, stderr: "Connection refused", ms: 2 } : healthy(p));
+    const timeout = (p: Parameters<NonNullable<WorldOptions["traffic"]>>[0]) =>
+      p.vantage === "peer" ? { exit: 28, stderr: "timed out", ms: 3001 } : healthy(p);
+    const refused = (p: Parameters<NonNullable<WorldOptions["traffic"]>>[0]) =>
+      p.vantage === "peer" ? { exit: 7, stderr: "Connection refused", ms: 2 } : healthy(p);
     const combined = combineRepeats([await repeat(timeout), await repeat(refused)]);
     expect(combined.status).toBe("reproduced");
     expect(combined.repeats).toMatchObject({ count: 2, agreeing: 2 });

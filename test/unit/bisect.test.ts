@@ -7,9 +7,23 @@ import { bisectFileSchema } from "../../src/results/bisect.js";
 import { runBisect } from "../../src/run/bisect/bisect.js";
 import type { Judge } from "../../src/run/bisect/judges.js";
 import type { BisectPlan } from "../../src/run/bisect/plan.js";
-import { gitNameProblem, gitVersionProblem, gitProvenance, parseProvenance, tagVersion } from "../../src/harness/images/git-recipe.js";
+import {
+  gitNameProblem,
+  gitVersionProblem,
+  gitProvenance,
+  parseProvenance,
+  tagVersion,
+} from "../../src/harness/images/git-recipe.js";
 import { locateRepository, type CommitInfo } from "../../src/harness/git/repository.js";
-import { nextIndex, outcome, record, startSearch, stepsLeft, type Judged, type Search } from "../../src/run/bisect/search.js";
+import {
+  nextIndex,
+  outcome,
+  record,
+  startSearch,
+  stepsLeft,
+  type Judged,
+  type Search,
+} from "../../src/run/bisect/search.js";
 
 /** Runs the search against an oracle: indices below `flip` keep the old verdict, the rest the new one. */
 function bisect(last: number, flip: number, unbuildable: ReadonlySet<number> = new Set()) {
@@ -71,17 +85,31 @@ const info = (overrides: Partial<CommitInfo>): CommitInfo => ({
 
 describe("labels of builds from git", () => {
   it("at a tag, the build must claim the tag's release and its binaries must print it", () => {
-    const atTag = info({ commit: "8ae55c2a331e932c0aeef8c6c138bf60deb9fd42", describe: "v1.8.10", exactTag: "v1.8.10" });
+    const atTag = info({
+      commit: "8ae55c2a331e932c0aeef8c6c138bf60deb9fd42",
+      describe: "v1.8.10",
+      exactTag: "v1.8.10",
+    });
     expect(gitNameProblem({ name: "1.8.10", version: "1.8.10" }, atTag)).toBeUndefined();
-    expect(gitNameProblem({ name: "1.8.11", version: "1.8.11" }, atTag)).toMatch(/claims 1\.8\.11, but its commit is tag v1\.8\.10/);
-    expect(gitVersionProblem({ version: "1.8.10" }, ["iptables v1.8.10 (nf_tables)", "iptables v1.8.10 (legacy)"])).toBeUndefined();
-    expect(gitVersionProblem({ version: "1.8.10" }, ["iptables v1.8.9 (nf_tables)"])).toMatch(/claims 1\.8\.10 but says: iptables v1\.8\.9/);
-    expect(gitVersionProblem({ version: "1.8.1" }, ["iptables v1.8.10 (nf_tables)"])).toMatch(/claims 1\.8\.1 but says/);
+    expect(gitNameProblem({ name: "1.8.11", version: "1.8.11" }, atTag)).toMatch(
+      /claims 1\.8\.11, but its commit is tag v1\.8\.10/,
+    );
+    expect(
+      gitVersionProblem({ version: "1.8.10" }, ["iptables v1.8.10 (nf_tables)", "iptables v1.8.10 (legacy)"]),
+    ).toBeUndefined();
+    expect(gitVersionProblem({ version: "1.8.10" }, ["iptables v1.8.9 (nf_tables)"])).toMatch(
+      /claims 1\.8\.10 but says: iptables v1\.8\.9/,
+    );
+    expect(gitVersionProblem({ version: "1.8.1" }, ["iptables v1.8.10 (nf_tables)"])).toMatch(
+      /claims 1\.8\.1 but says/,
+    );
   });
 
   it("between tags, the build must be named by its commit", () => {
     const between = info({});
-    expect(gitNameProblem({ name: "1.8.10", version: "1.8.10" }, between)).toMatch(/between tags: name the build by its commit \(e\.g\. "git-9ccae6397475"\)/);
+    expect(gitNameProblem({ name: "1.8.10", version: "1.8.10" }, between)).toMatch(
+      /between tags: name the build by its commit \(e\.g\. "git-9ccae6397475"\)/,
+    );
     expect(gitNameProblem({ name: "git-9ccae6397475", version: "1.8.10" }, between)).toBeUndefined();
   });
 
@@ -99,17 +127,27 @@ describe("labels of builds from git", () => {
     expect(read.get("subject")).toEqual(["a=b: odd subject"]);
     expect(read.get("source")).toEqual(["git"]);
     expect(read.get("version")).toEqual(["iptables v1.8.10 (nf_tables)", "iptables v1.8.10 (legacy)"]);
-    expect(read.get("package")?.[0]).toBe("upstream git v1.8.10-53-g9ccae639 (commit 9ccae6397475, 2023-11-17): a=b: odd subject");
+    expect(read.get("package")?.[0]).toBe(
+      "upstream git v1.8.10-53-g9ccae639 (commit 9ccae6397475, 2023-11-17): a=b: odd subject",
+    );
   });
 });
 
 describe("runBisect with a scripted judge", () => {
   const ids = Array.from({ length: 21 }, (_, i) => `c${i}`);
-  const infoOf = (commit: string) => ({ commit, describe: `d-${commit}`, subject: `subject of ${commit}`, date: "2024-01-02T03:04:05+01:00", author: "A. Author" });
+  const infoOf = (commit: string) => ({
+    commit,
+    describe: `d-${commit}`,
+    subject: `subject of ${commit}`,
+    date: "2024-01-02T03:04:05+01:00",
+    author: "A. Author",
+  });
   const plan = (direction: "regression" | "fix"): BisectPlan => ({
     by: "probe",
     repository: "repo.bundle",
-    mirror: { info: async (commit: string) => ({ ...infoOf(commit), exactTag: undefined }) } as unknown as BisectPlan["mirror"],
+    mirror: {
+      info: async (commit: string) => ({ ...infoOf(commit), exactTag: undefined }),
+    } as unknown as BisectPlan["mirror"],
     good: direction === "regression" ? { ref: "old", commit: "c0" } : { ref: "new", commit: "c20" },
     bad: direction === "regression" ? { ref: "new", commit: "c20" } : { ref: "old", commit: "c0" },
     direction,
@@ -119,21 +157,39 @@ describe("runBisect with a scripted judge", () => {
     cell: undefined,
   });
   /** The probe flips at c13: before it one answer, from it on the other; c13's neighbours listed in `unbuildable` do not build. */
-  const judge = (before: "good" | "bad", unbuildable: string[] = [], calls: string[] = []): Judge => async (commit) => {
-    calls.push(commit);
-    const built = !unbuildable.includes(commit);
-    const verdict = !built ? "skip" : Number(commit.slice(1)) >= 13 ? (before === "good" ? "bad" : "good") : before;
-    return { info: infoOf(commit), build: { status: built ? "built" : "failed", ms: 5, versions: [] }, verdict, observed: verdict === "bad" ? "buggy" : "correct", judgeMs: 1 };
-  };
+  const judge =
+    (before: "good" | "bad", unbuildable: string[] = [], calls: string[] = []): Judge =>
+    async (commit) => {
+      calls.push(commit);
+      const built = !unbuildable.includes(commit);
+      const verdict = !built ? "skip" : Number(commit.slice(1)) >= 13 ? (before === "good" ? "bad" : "good") : before;
+      return {
+        info: infoOf(commit),
+        build: { status: built ? "built" : "failed", ms: 5, versions: [] },
+        verdict,
+        observed: verdict === "bad" ? "buggy" : "correct",
+        judgeMs: 1,
+      };
+    };
   const io = async () => {
     const lines: string[] = [];
-    return { runId: "bisect-test", outDir: await mkdtemp(join(tmpdir(), "fwcompat-bisect-unit-")), say: (l: string) => lines.push(l), lines };
+    return {
+      runId: "bisect-test",
+      outDir: await mkdtemp(join(tmpdir(), "fwcompat-bisect-unit-")),
+      say: (l: string) => lines.push(l),
+      lines,
+    };
   };
 
   it("names the first bad commit and its parent, prints 'step k of ~N', and keeps bisect.json", async () => {
     const out = await io();
     const file = await runBisect(plan("regression"), judge("good"), out);
-    expect(file.result).toMatchObject({ kind: "first-bad", commit: "c13", subject: "subject of c13", parent: { commit: "c12", observed: "correct" } });
+    expect(file.result).toMatchObject({
+      kind: "first-bad",
+      commit: "c13",
+      subject: "subject of c13",
+      parent: { commit: "c12", observed: "correct" },
+    });
     expect(file.steps.map((s) => s.role).slice(0, 2)).toEqual(["good", "bad"]);
     expect(out.lines.filter((l) => /^step \d+ of ~5 /.test(l)).length).toBe(file.steps.length - 2);
     const kept = bisectFileSchema.parse(JSON.parse(await readFile(join(out.outDir, "bisect.json"), "utf8")));
@@ -154,7 +210,9 @@ describe("runBisect with a scripted judge", () => {
 
   it("an endpoint judged against the claim is bad input, kept as a failed bisect", async () => {
     const out = await io();
-    await expect(runBisect(plan("regression"), judge("bad"), out)).rejects.toThrow(new UserError("--good old is not good by the -C probe: buggy"));
+    await expect(runBisect(plan("regression"), judge("bad"), out)).rejects.toThrow(
+      new UserError("--good old is not good by the -C probe: buggy"),
+    );
     const kept = bisectFileSchema.parse(JSON.parse(await readFile(join(out.outDir, "bisect.json"), "utf8")));
     expect(kept.state).toBe("failed");
   });
@@ -171,7 +229,10 @@ describe("runBisect with a scripted judge", () => {
       throw new Error("engine gone");
     };
     await expect(runBisect(plan("regression"), broken, out)).rejects.toThrow("engine gone");
-    expect(JSON.parse(await readFile(join(out.outDir, "bisect.json"), "utf8"))).toMatchObject({ state: "failed", reason: "engine gone" });
+    expect(JSON.parse(await readFile(join(out.outDir, "bisect.json"), "utf8"))).toMatchObject({
+      state: "failed",
+      reason: "engine gone",
+    });
   });
 });
 
@@ -183,13 +244,34 @@ describe("where a repository is", () => {
     const saved = process.env.FWCOMPAT_SOURCE_DIR;
     try {
       delete process.env.FWCOMPAT_SOURCE_DIR;
-      expect(await locateRepository("https://git.example.invalid/iptables", { allowDownloads: false })).toMatchObject({ ok: false, reason: expect.stringMatching(/downloads are disabled/) });
-      expect(await locateRepository("https://git.example.invalid/iptables", { allowDownloads: true })).toEqual({ ok: true, location: "https://git.example.invalid/iptables", remote: true });
-      expect(await locateRepository(join(dir, "up.bundle"), { allowDownloads: false })).toEqual({ ok: true, location: join(dir, "up.bundle"), remote: false });
-      expect(await locateRepository("up.bundle", { allowDownloads: false })).toEqual({ ok: false, reason: "repository up.bundle: no local source directory set (settings.sourceDir or FWCOMPAT_SOURCE_DIR)" });
-      expect(await locateRepository("up.bundle", { allowDownloads: false, sourceDir: dir })).toEqual({ ok: true, location: join(dir, "up.bundle"), remote: false });
+      expect(await locateRepository("https://git.example.invalid/iptables", { allowDownloads: false })).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/downloads are disabled/),
+      });
+      expect(await locateRepository("https://git.example.invalid/iptables", { allowDownloads: true })).toEqual({
+        ok: true,
+        location: "https://git.example.invalid/iptables",
+        remote: true,
+      });
+      expect(await locateRepository(join(dir, "up.bundle"), { allowDownloads: false })).toEqual({
+        ok: true,
+        location: join(dir, "up.bundle"),
+        remote: false,
+      });
+      expect(await locateRepository("up.bundle", { allowDownloads: false })).toEqual({
+        ok: false,
+        reason: "repository up.bundle: no local source directory set (settings.sourceDir or FWCOMPAT_SOURCE_DIR)",
+      });
+      expect(await locateRepository("up.bundle", { allowDownloads: false, sourceDir: dir })).toEqual({
+        ok: true,
+        location: join(dir, "up.bundle"),
+        remote: false,
+      });
       process.env.FWCOMPAT_SOURCE_DIR = other;
-      expect(await locateRepository("up.bundle", { allowDownloads: false, sourceDir: dir })).toEqual({ ok: false, reason: `repository up.bundle is not in the local source directory ${other}` });
+      expect(await locateRepository("up.bundle", { allowDownloads: false, sourceDir: dir })).toEqual({
+        ok: false,
+        reason: `repository up.bundle is not in the local source directory ${other}`,
+      });
     } finally {
       if (saved === undefined) delete process.env.FWCOMPAT_SOURCE_DIR;
       else process.env.FWCOMPAT_SOURCE_DIR = saved;

@@ -13,7 +13,9 @@ describe("--concurrency auto", () => {
   });
 
   it("says why, and leaves a number the user gave alone", () => {
-    expect(resolveConcurrency("auto", { cores: 2, freeMemBytes: 20 * GiB }).why).toMatch(/^auto: 2 core\(s\) x 2, 20\.0 GiB free/);
+    expect(resolveConcurrency("auto", { cores: 2, freeMemBytes: 20 * GiB }).why).toMatch(
+      /^auto: 2 core\(s\) x 2, 20\.0 GiB free/,
+    );
     expect(resolveConcurrency(3, { cores: 64, freeMemBytes: 512 * GiB })).toEqual({ value: 3, why: "" });
   });
 

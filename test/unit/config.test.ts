@@ -4,6 +4,7 @@ import { applyFilters, expandMatrix, namesOf, parseFilters, scenarioLabel } from
 import { parseMatrixText } from "../../src/config/load.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 import { SCENARIOS } from "../../scenarios/index.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 const dir = new URL("../fixtures/matrices/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir), "utf8");
@@ -27,8 +28,13 @@ describe("matrix expansion", () => {
   });
 
   it("a scenario named without its variant gets its declared default, in the cell id and the label", () => {
-    const text = read("valid-small.yaml").replace('scenario: [curl-timeout, "flush-then-run:filter"]', 'scenario: [curl-timeout, flush-then-run, ip-forward-off, "flush-then-run:filter"]');
-    const cells = expandMatrix(parseMatrixText(text, "valid-small.yaml", KNOWN_NAMES)).filter((c) => c.iptables.name === "1.8.11" && c.daemon.name === "proxy-off");
+    const text = read("valid-small.yaml").replace(
+      'scenario: [curl-timeout, "flush-then-run:filter"]',
+      'scenario: [curl-timeout, flush-then-run, ip-forward-off, "flush-then-run:filter"]',
+    );
+    const cells = expandMatrix(parseMatrixText(text, "valid-small.yaml", KNOWN_NAMES)).filter(
+      (c) => c.iptables.name === "1.8.11" && c.daemon.name === "proxy-off",
+    );
     expect(cells.map((c) => [c.id, scenarioLabel(namesOf(c))])).toEqual([
       ["curl-timeout__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges", "curl-timeout"],
       ["flush-then-run+filter__dind__docker-28.5.2__1.8.11-nft__proxy-off__3-bridges", "flush-then-run:filter"],
@@ -39,26 +45,44 @@ describe("matrix expansion", () => {
 
   it("every built-in scenario with variants has a default among them, and a matrix naming it alone runs that one", () => {
     const varied = [...SCENARIOS.values()].filter((s) => s.variants.length > 0);
-    expect(varied.map((s) => s.name)).toEqual(expect.arrayContaining(["ufw", "foreign-bridge", "br-netfilter-off", "firewalld-reload", "firewall-reload"]));
-    expect(varied.filter((s) => !s.defaultVariant || !(s.variants as readonly string[]).includes(s.defaultVariant)).map((s) => s.name)).toEqual([]);
+    expect(varied.map((s) => s.name)).toEqual(
+      expect.arrayContaining(["ufw", "foreign-bridge", "br-netfilter-off", "firewalld-reload", "firewall-reload"]),
+    );
+    expect(
+      varied
+        .filter((s) => !s.defaultVariant || !(s.variants as readonly string[]).includes(s.defaultVariant))
+        .map((s) => s.name),
+    ).toEqual([]);
     const names = varied.map((s) => s.name);
-    const text = read("valid-small.yaml").replace('scenario: [curl-timeout, "flush-then-run:filter"]', `scenario: [${names.join(", ")}]`);
-    const cells = expandMatrix(parseMatrixText(text, "valid-small.yaml", KNOWN_NAMES)).filter((c) => c.iptables.name === "1.8.11" && c.daemon.name === "proxy-off");
+    const text = read("valid-small.yaml").replace(
+      'scenario: [curl-timeout, "flush-then-run:filter"]',
+      `scenario: [${names.join(", ")}]`,
+    );
+    const cells = expandMatrix(parseMatrixText(text, "valid-small.yaml", KNOWN_NAMES)).filter(
+      (c) => c.iptables.name === "1.8.11" && c.daemon.name === "proxy-off",
+    );
     const named = cells.filter((c) => names.includes(c.scenario));
-    expect(named.map((c) => scenarioLabel(namesOf(c))).sort()).toEqual(varied.map((s) => `${s.name}:${s.defaultVariant}`).sort());
+    expect(named.map((c) => scenarioLabel(namesOf(c))).sort()).toEqual(
+      varied.map((s) => `${s.name}:${s.defaultVariant}`).sort(),
+    );
   });
 
   it("filters: same key means either value, different keys mean both", () => {
     const cells = expandMatrix(parse("valid-small.yaml"));
-    const picked = applyFilters(cells, parseFilters(["iptables=1.8.11", "daemon=proxy-off", "daemon=proxy-on", "scenario=curl-timeout"]));
+    const picked = applyFilters(
+      cells,
+      parseFilters(["iptables=1.8.11", "daemon=proxy-off", "daemon=proxy-on", "scenario=curl-timeout"]),
+    );
     expect(picked.map((c) => c.daemon.name).sort()).toEqual(["proxy-off", "proxy-on"]);
-    expect(picked.every((c) => c.iptables.name === "1.8.11")).toBe(true);
+    expectEvery(picked, (c) => c.iptables.name === "1.8.11");
     expect(applyFilters(cells, parseFilters(["scenario=flush-then-run:filter"]))).toHaveLength(1);
   });
 
   it("a filter that matches nothing, or is malformed, is a user error", () => {
     const cells = expandMatrix(parse("valid-small.yaml"));
-    expect(() => applyFilters(cells, parseFilters(["engine=docker-99"]))).toThrow(/--filter engine=docker-99 matches none of the 5 cells/);
+    expect(() => applyFilters(cells, parseFilters(["engine=docker-99"]))).toThrow(
+      /--filter engine=docker-99 matches none of the 5 cells/,
+    );
     expect(() => parseFilters(["colour=blue"])).toThrow(/use key=value with key one of cell, provider, engine/);
     expect(() => parseFilters(["engine="])).toThrow(/use key=value/);
   });
@@ -66,9 +90,17 @@ describe("matrix expansion", () => {
   it("the repository's matrices and expectations are valid", async () => {
     const text = readFileSync(new URL("../../matrix.yaml", import.meta.url), "utf8");
     const cells = expandMatrix(parseMatrixText(text, "matrix.yaml", KNOWN_NAMES));
-    expect(cells.filter((c) => c.provider === "vagrant").map((c) => c.iptables.name).sort()).toEqual(["1.8.11", "1.8.11-2"]);
+    expect(
+      cells
+        .filter((c) => c.provider === "vagrant")
+        .map((c) => c.iptables.name)
+        .sort(),
+    ).toEqual(["1.8.11", "1.8.11-2"]);
     const wide = readFileSync(new URL("../../matrix.vm-wide.yaml", import.meta.url), "utf8");
-    expect(expandMatrix(parseMatrixText(wide, "matrix.vm-wide.yaml", KNOWN_NAMES)).every((c) => c.provider === "vagrant")).toBe(true);
+    expectEvery(
+      expandMatrix(parseMatrixText(wide, "matrix.vm-wide.yaml", KNOWN_NAMES)),
+      (c) => c.provider === "vagrant",
+    );
     const scenariosWide = readFileSync(new URL("../../matrix.scenarios-wide.yaml", import.meta.url), "utf8");
     const hostFirewallCells = expandMatrix(parseMatrixText(scenariosWide, "matrix.scenarios-wide.yaml", KNOWN_NAMES));
     expect(new Set(hostFirewallCells.map((c) => c.engine.name))).toEqual(new Set(["docker-26.1.5", "docker-28.5.2"]));
@@ -76,27 +108,38 @@ describe("matrix expansion", () => {
     const { parseYamlWithSchema } = await import("../../src/config/yaml-schema.js");
     const { expectationsFileSchema } = await import("../../src/report/gate.js");
     const expectations = readFileSync(new URL("../../expectations.yaml", import.meta.url), "utf8");
-    expect(parseYamlWithSchema(expectations, "expectations.yaml", expectationsFileSchema).data.expectations.length).toBe(10);
+    expect(
+      parseYamlWithSchema(expectations, "expectations.yaml", expectationsFileSchema).data.expectations.length,
+    ).toBe(10);
   });
 });
 
 describe("bad matrix files", () => {
   const expected: Record<string, RegExp> = {
     "bad-yaml-syntax.yaml": /^bad-yaml-syntax\.yaml:\d+:\d+: YAML syntax error: /,
-    "bad-unknown-key.yaml": /^bad-unknown-key\.yaml:21:14: topologies\.0: unknown key 'bridgez'; remove it or check its spelling$/,
+    "bad-unknown-key.yaml":
+      /^bad-unknown-key\.yaml:21:14: topologies\.0: unknown key 'bridgez'; remove it or check its spelling$/,
     "bad-wrong-type.yaml": /^bad-wrong-type\.yaml:20:14: topologies\.0\.bridges: .*expected number/i,
-    "bad-unknown-build.yaml": /^bad-unknown-build\.yaml:\d+:\d+: unknown iptables '1\.8\.12'; declared: 1\.8\.11, 1\.8\.11-2$/,
-    "bad-bad-sha256.yaml": /^bad-bad-sha256\.yaml:5:68: iptables\.0\.source\.sha256: a sha256 is 64 lowercase hex digits$/,
-    "bad-duplicate-name.yaml": /^bad-duplicate-name\.yaml:\d+:\d+: duplicate name 'proxy-off' in daemon; names must be unique$/,
+    "bad-unknown-build.yaml":
+      /^bad-unknown-build\.yaml:\d+:\d+: unknown iptables '1\.8\.12'; declared: 1\.8\.11, 1\.8\.11-2$/,
+    "bad-bad-sha256.yaml":
+      /^bad-bad-sha256\.yaml:5:68: iptables\.0\.source\.sha256: a sha256 is 64 lowercase hex digits$/,
+    "bad-duplicate-name.yaml":
+      /^bad-duplicate-name\.yaml:\d+:\d+: duplicate name 'proxy-off' in daemon; names must be unique$/,
     "bad-empty-axis.yaml": /^bad-empty-axis\.yaml:\d+:\d+: matrix\.0\.scenario: an axis needs at least one value$/,
-    "bad-zero-bridges.yaml": /^bad-zero-bridges\.yaml:20:14: topologies\.0\.bridges: a topology needs at least 1 user bridge$/,
-    "bad-port-out-of-range.yaml": /^bad-port-out-of-range\.yaml:21:15: topologies\.0\.basePort: basePort must leave room below 65535$/,
-    "bad-unknown-scenario.yaml": /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off, firewall-reload, ufw, foreign-bridge, br-netfilter-off, firewalld-reload$/,
+    "bad-zero-bridges.yaml":
+      /^bad-zero-bridges\.yaml:20:14: topologies\.0\.bridges: a topology needs at least 1 user bridge$/,
+    "bad-port-out-of-range.yaml":
+      /^bad-port-out-of-range\.yaml:21:15: topologies\.0\.basePort: basePort must leave room below 65535$/,
+    "bad-unknown-scenario.yaml":
+      /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off, firewall-reload, ufw, foreign-bridge, br-netfilter-off, firewalld-reload$/,
     "bad-unknown-fix.yaml": /^bad-unknown-fix\.yaml:\d+:\d+: unknown fix 'reboot-the-world'; known: /,
-    "bad-unknown-variant.yaml": /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all, nft-flush-ruleset$/,
+    "bad-unknown-variant.yaml":
+      /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all, nft-flush-ruleset$/,
     "bad-unknown-source-kind.yaml": /^bad-unknown-source-kind\.yaml:8:21: iptables\.1\.source\.kind: /,
     "bad-bad-version.yaml": /^bad-bad-version\.yaml:1:10: version: /,
-    "bad-alias-bomb.yaml": /^bad-alias-bomb\.yaml:4:8: YAML aliases expand beyond 100 nodes \(an alias bomb\?\); write the values out instead$/,
+    "bad-alias-bomb.yaml":
+      /^bad-alias-bomb\.yaml:4:8: YAML aliases expand beyond 100 nodes \(an alias bomb\?\); write the values out instead$/,
     "bad-short-commit.yaml": /^bad-short-commit\.yaml:5:86: iptables\.0\.source\.commit: a full 40-digit commit id$/,
   };
   const fixtures = readdirSync(dir).filter((f) => f.startsWith("bad-"));

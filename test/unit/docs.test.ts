@@ -31,23 +31,44 @@ const settingsInSchema = new Set(Object.keys(schema.properties?.settings?.proper
 describe("figures: stated once, in docs/performance.md, and quoted with the same value", () => {
   it("every figure id has one value wherever it is quoted", () => {
     const quotes = figureQuotes(docs);
-    expect(quotes.filter((q) => q.where !== "docs/performance.md").length, "the README and pages quote figures by id").toBeGreaterThan(3);
+    expect(
+      quotes.filter((q) => q.where !== "docs/performance.md").length,
+      "the README and pages quote figures by id",
+    ).toBeGreaterThan(3);
     expect(figureProblems(docs)).toEqual([]);
   });
 
   it("the README and the matrix files state no duration without a figure id", () => {
     expect(unmarkedDurations(read("README.md"), "markdown")).toEqual([]);
-    for (const file of ["matrix.yaml", "matrix.vm-wide.yaml", "matrix.scenarios-wide.yaml"]) expect(unmarkedDurations(read(file), "yaml"), file).toEqual([]);
+    for (const file of ["matrix.yaml", "matrix.vm-wide.yaml", "matrix.scenarios-wide.yaml"])
+      expect(unmarkedDurations(read(file), "yaml"), file).toEqual([]);
   });
 
   it("fails on a figure quoted with another value, on an undefined id, and on an unmarked duration", () => {
     const log = "<!-- fig:wall -->327.5 s at auto";
-    expect(figureProblems(new Map([["docs/performance.md", log], ["README.md", "takes <!-- fig:wall -->488 s"]]))).toEqual([
-      "fig:wall has 2 values: 327.5 s (docs/performance.md), 488 s (README.md)",
+    expect(
+      figureProblems(
+        new Map([
+          ["docs/performance.md", log],
+          ["README.md", "takes <!-- fig:wall -->488 s"],
+        ]),
+      ),
+    ).toEqual(["fig:wall has 2 values: 327.5 s (docs/performance.md), 488 s (README.md)"]);
+    expect(
+      figureProblems(
+        new Map([
+          ["docs/performance.md", log],
+          ["README.md", "<!-- fig:other -->3 s"],
+        ]),
+      ),
+    ).toEqual(["fig:other is quoted in README.md but not defined in docs/performance.md"]);
+    expect(figureProblems(new Map([["docs/performance.md", "<!-- fig:wall --> fast"]]))).toEqual([
+      "docs/performance.md: 1 fig marker(s) not followed by a figure",
     ]);
-    expect(figureProblems(new Map([["docs/performance.md", log], ["README.md", "<!-- fig:other -->3 s"]]))).toEqual(["fig:other is quoted in README.md but not defined in docs/performance.md"]);
-    expect(figureProblems(new Map([["docs/performance.md", "<!-- fig:wall --> fast"]]))).toEqual(["docs/performance.md: 1 fig marker(s) not followed by a figure"]);
-    expect(unmarkedDurations("# x\nabout 8 minutes (488 s)\n```\nbuild 32.7s\n```\n", "markdown")).toEqual(["8 minutes in: about 8 minutes (488 s)", "488 s in: about 8 minutes (488 s)"]);
+    expect(unmarkedDurations("# x\nabout 8 minutes (488 s)\n```\nbuild 32.7s\n```\n", "markdown")).toEqual([
+      "8 minutes in: about 8 minutes (488 s)",
+      "488 s in: about 8 minutes (488 s)",
+    ]);
     expect(unmarkedDurations("a: 1 # about 2.7 min each\n", "yaml")).toEqual(["2.7 min in: # about 2.7 min each"]);
   });
 });
@@ -56,7 +77,9 @@ describe("docs/cli.md documents exactly the CLI's options", () => {
   const defined = cliOptions();
 
   it("reads the options from the CLI's sources", () => {
-    expect([...defined]).toEqual(expect.arrayContaining(["--filter", "--baseline-only", "--fail-on-change", "--good", "--by", "--help"]));
+    expect([...defined]).toEqual(
+      expect.arrayContaining(["--filter", "--baseline-only", "--fail-on-change", "--good", "--by", "--help"]),
+    );
   });
 
   it("every --flag in docs/cli.md is an option, and every option is in docs/cli.md", () => {
@@ -73,7 +96,9 @@ describe("docs/cli.md documents exactly the CLI's options", () => {
 
 describe("filter keys and matrix settings: documented exactly as the schema has them", () => {
   it("docs/cli.md lists every filter key, and no other", () => {
-    expect(bothWays(namesAfterMarker(read("docs/cli.md"), "filter-keys"), new Set(filterKeys), "filter key")).toEqual([]);
+    expect(bothWays(namesAfterMarker(read("docs/cli.md"), "filter-keys"), new Set(filterKeys), "filter key")).toEqual(
+      [],
+    );
   });
 
   it("every --filter key=value in the docs uses a real key", () => {
@@ -98,14 +123,23 @@ describe("filter keys and matrix settings: documented exactly as the schema has 
   });
 
   it("fails on a missing filter key, an unknown setting and a stale reference", () => {
-    expect(bothWays(namesAfterMarker("<!-- filter-keys -->`cell`, `engine`, `kernel`", "filter-keys"), new Set(["cell", "engine", "provider"]), "filter key")).toEqual([
-      "kernel is documented but not a filter key",
-      "provider is a filter key but not documented",
-    ]);
-    expect(bothWays(tableAfterMarker("<!-- settings -->\n| setting | meaning |\n|---|---|\n| `turbo` | x |\n\n| `concurrency` | y |", "settings"), new Set(["concurrency"]), "setting")).toEqual([
-      "turbo is documented but not a setting",
-      "concurrency is a setting but not documented",
-    ]);
+    expect(
+      bothWays(
+        namesAfterMarker("<!-- filter-keys -->`cell`, `engine`, `kernel`", "filter-keys"),
+        new Set(["cell", "engine", "provider"]),
+        "filter key",
+      ),
+    ).toEqual(["kernel is documented but not a filter key", "provider is a filter key but not documented"]);
+    expect(
+      bothWays(
+        tableAfterMarker(
+          "<!-- settings -->\n| setting | meaning |\n|---|---|\n| `turbo` | x |\n\n| `concurrency` | y |",
+          "settings",
+        ),
+        new Set(["concurrency"]),
+        "setting",
+      ),
+    ).toEqual(["turbo is documented but not a setting", "concurrency is a setting but not documented"]);
     const page = read("docs/matrix.md");
     const older = { ...schema, properties: { ...schema.properties, retired: { type: "string" } } };
     expect(withGeneratedSection(page, renderMatrixReference(older))).not.toBe(page);
@@ -117,7 +151,12 @@ describe("docs/scenarios.md is the registry's catalogue", () => {
 
   it("lists every registered scenario with its variants and default, and no other", () => {
     const documented = catalogueScenarios(page);
-    const registered = new Map([...KNOWN_NAMES.scenarios].map(([name, s]) => [name, { variants: [...s.variants], defaultVariant: s.defaultVariant }]));
+    const registered = new Map(
+      [...KNOWN_NAMES.scenarios].map(([name, s]) => [
+        name,
+        { variants: [...s.variants], defaultVariant: s.defaultVariant },
+      ]),
+    );
     expect(registered.size).toBeGreaterThan(0);
     expect(documented).toEqual(registered);
   });
@@ -129,9 +168,14 @@ describe("docs/scenarios.md is the registry's catalogue", () => {
   });
 
   it("fails on a scenario whose default differs", () => {
-    const wrong = page.replace("| `ip-forward-off` | `before`, `after`, `after-run` | `after` |", "| `ip-forward-off` | `before`, `after`, `after-run` | `before` |");
+    const wrong = page.replace(
+      "| `ip-forward-off` | `before`, `after`, `after-run` | `after` |",
+      "| `ip-forward-off` | `before`, `after`, `after-run` | `before` |",
+    );
     expect(wrong).not.toBe(page);
-    expect(catalogueScenarios(wrong).get("ip-forward-off")?.defaultVariant).not.toBe(KNOWN_NAMES.scenarios.get("ip-forward-off")?.defaultVariant);
+    expect(catalogueScenarios(wrong).get("ip-forward-off")?.defaultVariant).not.toBe(
+      KNOWN_NAMES.scenarios.get("ip-forward-off")?.defaultVariant,
+    );
   });
 });
 
@@ -149,7 +193,12 @@ describe("links", () => {
   });
 
   it("fails on a missing file and a missing heading", () => {
-    const files = new Map([["README.md", "[a](docs/gone.md) [b](docs/cli.md#no-such-heading) [c](https://example.org)"]]);
-    expect(brokenLinks(files, exists, anchorsIn)).toEqual(["README.md: docs/gone.md does not exist", "README.md: docs/cli.md#no-such-heading: no heading #no-such-heading"]);
+    const files = new Map([
+      ["README.md", "[a](docs/gone.md) [b](docs/cli.md#no-such-heading) [c](https://example.org)"],
+    ]);
+    expect(brokenLinks(files, exists, anchorsIn)).toEqual([
+      "README.md: docs/gone.md does not exist",
+      "README.md: docs/cli.md#no-such-heading: no heading #no-such-heading",
+    ]);
   });
 });

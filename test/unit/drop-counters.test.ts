@@ -40,7 +40,10 @@ describe("drop counters", () => {
   it("names the rules whose counters grew, most packets first", () => {
     const moved = droppedBetween(parseDropCounters(save(2, 1), nft(3)), parseDropCounters(save(4, 1), nft(6)));
     expect(moved).toEqual([
-      { rule: 'table ip docker-bridges filter-forward: oifname "br-0a1b2c3d4e5f" drop comment "isolation"', packets: 3 },
+      {
+        rule: 'table ip docker-bridges filter-forward: oifname "br-0a1b2c3d4e5f" drop comment "isolation"',
+        packets: 3,
+      },
       { rule: "filter -A DOCKER-ISOLATION-STAGE-2 -o br-0a1b2c3d4e5f -j DROP", packets: 2 },
     ]);
     expect(droppedBetween(parseDropCounters(save(2, 1), ""), parseDropCounters(save(2, 1), ""))).toEqual([]);

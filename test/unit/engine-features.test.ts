@@ -10,7 +10,12 @@ describe("the engine-features table", () => {
   it("is the only place that spells an engine version to compare against", () => {
     const files = sourceFiles("src", "scenarios", "scripts");
     expect(offendingLines([TABLE], ENGINE_VERSION_LITERAL)).toHaveLength(Object.keys(ENGINE_FEATURES).length);
-    expect(offendingLines(files.filter((f) => f !== TABLE), ENGINE_VERSION_LITERAL)).toEqual([]);
+    expect(
+      offendingLines(
+        files.filter((f) => f !== TABLE),
+        ENGINE_VERSION_LITERAL,
+      ),
+    ).toEqual([]);
   });
 
   it("answers by version, the first release included", () => {

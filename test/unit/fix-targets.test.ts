@@ -3,7 +3,12 @@ import type { IptablesBuild } from "../../src/config/schema.js";
 import { DOWNGRADE_BELOW, downgradeTarget } from "../../src/fixes/iptables-downgrade.js";
 import { upgradeTarget } from "../../src/fixes/iptables-upgrade.js";
 
-const build = (name: string, version = name): IptablesBuild => ({ name, version, source: { kind: "debian", suite: "sid", version }, alternatives: [] });
+const build = (name: string, version = name): IptablesBuild => ({
+  name,
+  version,
+  source: { kind: "debian", suite: "sid", version },
+  alternatives: [],
+});
 // Named as the default matrix names them: "1.8.9" is Debian's 1.8.9-2.
 const b189 = build("1.8.9", "1.8.9-2");
 const b1810 = build("1.8.10");

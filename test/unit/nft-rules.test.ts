@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { missingNftRules } from "../../src/assertions/expected-nft-rules.js";
 import { engineGeneration, missingRules } from "../../src/assertions/expected-rules.js";
-import { NftParseError, parseNftRuleset, renderNftFacts, tryParseNftRuleset, withoutCounters } from "../../src/assertions/nft-ruleset.js";
+import {
+  NftParseError,
+  parseNftRuleset,
+  renderNftFacts,
+  tryParseNftRuleset,
+  withoutCounters,
+} from "../../src/assertions/nft-ruleset.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // `nft list ruleset` and iptables-save captured on real Docker 29.7.2 hosts (default bridge + 3 user bridges).
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), "utf8");
@@ -14,7 +21,12 @@ const healthyIptables28 = fixture("iptables-save/docker-28.5.2_1.8.13-nft_3-brid
 /** The default bridge and three user bridges of these hosts, one published container each. */
 const targetsOf = (userBridges: [string, string, string]) => [
   { bridge: "docker0", subnet: "10.77.0.0/24", ip: "10.77.0.2", hostPort: 8080 },
-  ...userBridges.map((id, i) => ({ bridge: `br-${id}`, subnet: `10.78.${i}.0/24`, ip: `10.78.${i}.2`, hostPort: 8081 + i })),
+  ...userBridges.map((id, i) => ({
+    bridge: `br-${id}`,
+    subnet: `10.78.${i}.0/24`,
+    ip: `10.78.${i}.2`,
+    hostPort: 8081 + i,
+  })),
 ];
 const nftTargets = targetsOf(["e0c0c9ed4c7d", "43f2b9651982", "cd7b5a2a7ae0"]);
 
@@ -25,7 +37,9 @@ describe("nft ruleset parser", () => {
     const table = ruleset.get("ip docker-bridges");
     expect(table?.chains.get("filter-FORWARD")?.hook).toBe("type filter hook forward priority filter; policy accept");
     expect(table?.chains.get("nat-prerouting-and-output")?.hook).toBeUndefined();
-    expect(table?.chains.get("nat-prerouting-and-output")?.rules).toContain('tcp dport 8082 dnat to 10.78.1.2:80 comment "DNAT"');
+    expect(table?.chains.get("nat-prerouting-and-output")?.rules).toContain(
+      'tcp dport 8082 dnat to 10.78.1.2:80 comment "DNAT"',
+    );
     expect(table?.chains.get("nat-OUTPUT")?.rules).toEqual(["fib daddr type local jump nat-prerouting-and-output"]);
     expect(table?.maps.get("filter-forward-in-jumps")).toHaveLength(4);
     expect(table?.maps.get("filter-forward-in-jumps")).toContain('"docker0" : jump filter-forward-in__docker0');
@@ -35,7 +49,9 @@ describe("nft ruleset parser", () => {
   });
 
   it("drops packet counters, which change with traffic", () => {
-    expect(withoutCounters("ip daddr 10.77.0.2 tcp dport 80 counter packets 12 bytes 720 accept")).toBe("ip daddr 10.77.0.2 tcp dport 80 accept");
+    expect(withoutCounters("ip daddr 10.77.0.2 tcp dport 80 counter packets 12 bytes 720 accept")).toBe(
+      "ip daddr 10.77.0.2 tcp dport 80 accept",
+    );
     expect(withoutCounters("counter drop")).toBe("drop");
   });
 
@@ -45,7 +61,9 @@ describe("nft ruleset parser", () => {
     expect(tryParseNftRuleset("nonsense {")).toBeUndefined();
     const recount = healthyNft.replace(/packets \d+ bytes \d+/g, "packets 99 bytes 9999");
     expect(renderNftFacts(parseNftRuleset(recount))).toEqual(renderNftFacts(parseNftRuleset(healthyNft)));
-    expect(renderNftFacts(parseNftRuleset(healthyNft))).toContain("ip docker-bridges chain filter-FORWARD rule oifname vmap @filter-forward-in-jumps");
+    expect(renderNftFacts(parseNftRuleset(healthyNft))).toContain(
+      "ip docker-bridges chain filter-FORWARD rule oifname vmap @filter-forward-in-jumps",
+    );
   });
 });
 
@@ -56,20 +74,30 @@ describe("expected nftables-backend rules per bridge", () => {
 
   it("after nft flush ruleset and dockerd's next run, names the hooked chains it did not recreate and the old bridges' rules", () => {
     const missing = missingNftRules(afterNftFlush, nftTargets);
-    for (const chain of ["filter-FORWARD (hook forward)", "nat-PREROUTING (hook prerouting)", "nat-OUTPUT (hook output)", "nat-POSTROUTING (hook postrouting)"]) {
+    for (const chain of [
+      "filter-FORWARD (hook forward)",
+      "nat-PREROUTING (hook prerouting)",
+      "nat-OUTPUT (hook output)",
+      "nat-POSTROUTING (hook postrouting)",
+    ]) {
       expect(missing).toContain(`ip docker-bridges base chain ${chain}`);
     }
     expect(missing).not.toContain("ip docker-bridges base chain raw-PREROUTING (hook prerouting)");
-    expect(missing).toContain('ip docker-bridges map filter-forward-in-jumps "br-e0c0c9ed4c7d" : jump filter-forward-in__br-e0c0c9ed4c7d');
+    expect(missing).toContain(
+      'ip docker-bridges map filter-forward-in-jumps "br-e0c0c9ed4c7d" : jump filter-forward-in__br-e0c0c9ed4c7d',
+    );
     expect(missing).toContain('ip docker-bridges filter-forward-out__docker0 accept comment "OUTGOING"');
     // dockerd re-added the DNAT rules of the running containers
-    expect(missing.some((m) => m.includes('dnat to 10.78.0.2:80'))).toBe(false);
+    expectNone(missing, (m) => m.includes("dnat to 10.78.0.2:80"));
   });
 
   it("a ruleset without Docker's table says so in one line", () => {
-    expect(missingNftRules("table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n", nftTargets)).toEqual([
-      "table ip docker-bridges (Docker's whole nftables rule set)",
-    ]);
+    expect(
+      missingNftRules(
+        "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n",
+        nftTargets,
+      ),
+    ).toEqual(["table ip docker-bridges (Docker's whole nftables rule set)"]);
   });
 });
 
@@ -87,19 +115,25 @@ describe("expected iptables-backend rules on Docker 29", () => {
     expect(missingRules(healthyIptables29, ipt29Targets, "29.7.2")).toEqual([]);
     const as28 = missingRules(healthyIptables29, ipt29Targets, "28.5.2");
     expect(as28.length).toBe(8);
-    expect(as28.every((r) => r.includes("DOCKER-ISOLATION-STAGE"))).toBe(true);
+    expectEvery(as28, (r) => r.includes("DOCKER-ISOLATION-STAGE"));
   });
 
   it("the 28 host lacks nothing 29 checks besides its own chains", () => {
-    expect(missingRules(healthyIptables28, targetsOf(["6780172fca2a", "0f7ca793265d", "6ff7c2f49110"]), "29.7.2")).toEqual([]);
+    expect(
+      missingRules(healthyIptables28, targetsOf(["6780172fca2a", "0f7ca793265d", "6ff7c2f49110"]), "29.7.2"),
+    ).toEqual([]);
   });
 
   it("after an iptables flush of filter, the 29 checks name the per-bridge DROP and the per-port ACCEPT", () => {
-    const [raw = "", filter = "", nat = ""] = healthyIptables29.split(/(?=^\*)/m).filter((part) => part.startsWith("*"));
+    const [raw = "", filter = "", nat = ""] = healthyIptables29
+      .split(/(?=^\*)/m)
+      .filter((part) => part.startsWith("*"));
     const flushed = [raw, filter.replace(/^-A .*\n/gm, ""), nat].join("");
     const missing = missingRules(flushed, ipt29Targets, "29.7.2");
     expect(missing).toContain("filter DOCKER ! -i br-1cabd8db763f -o br-1cabd8db763f -j DROP");
-    expect(missing).toContain("filter DOCKER -d 10.78.2.2/32 ! -i br-a478e33bbcc3 -o br-a478e33bbcc3 -p tcp -m tcp --dport 80 -j ACCEPT");
+    expect(missing).toContain(
+      "filter DOCKER -d 10.78.2.2/32 ! -i br-a478e33bbcc3 -o br-a478e33bbcc3 -p tcp -m tcp --dport 80 -j ACCEPT",
+    );
     expect(missing.filter((m) => m.startsWith("nat ") || m.startsWith("raw "))).toEqual([]);
   });
 });
@@ -111,9 +145,9 @@ describe("why dockerd refused to start", () => {
       'failed to start daemon: Error initializing network controller: error creating default "bridge" network: IPv4 forwarding is disabled: check your host\'s firewalling and set sysctl net.ipv4.ip_forward=1, or disable this check using daemon option --ip-forward=false',
     );
     expect(refusalDetail('time="x" level=fatal msg="boom \\"quoted\\""')).toBe('boom "quoted"');
-    expect(refusalDetail("Error response from daemon: could not find an available, non-overlapping IPv4 address pool\n")).toBe(
-      "Error response from daemon: could not find an available, non-overlapping IPv4 address pool",
-    );
+    expect(
+      refusalDetail("Error response from daemon: could not find an available, non-overlapping IPv4 address pool\n"),
+    ).toBe("Error response from daemon: could not find an available, non-overlapping IPv4 address pool");
   });
 });
 
@@ -121,13 +155,16 @@ describe("goldens of the nftables backend", () => {
   it("normalise nft list ruleset by bridge name, so two healthy hosts compare equal", async () => {
     const { normaliseRules } = await import("../../src/report/goldens.js");
     const run2 = fixture("nft/docker-29.7.2_nftables_3-bridges_run2.nft");
-    const bridgesOf = (ids: string[]) => ids.map((id, i) => ({ network: `fwc-net${i + 1}`, bridge: `br-${id}`, container: "", subnet: "", ip: "" }));
+    const bridgesOf = (ids: string[]) =>
+      ids.map((id, i) => ({ network: `fwc-net${i + 1}`, bridge: `br-${id}`, container: "", subnet: "", ip: "" }));
     const a = normaliseRules(healthyNft, bridgesOf(["e0c0c9ed4c7d", "43f2b9651982", "cd7b5a2a7ae0"]), "nft");
     const b = normaliseRules(run2, bridgesOf(["de9c5731ebf0", "c91e39b86a56", "60109736e55e"]), "nft");
     // Docker's own table is the same on both; the second host also shows the embedded DNS's nat rules, ports normalised
     const docker = (lines: string[]) => lines.filter((l) => l.startsWith("ip docker-bridges "));
     expect(docker(a)).toEqual(docker(b));
     expect(b).toContain("ip nat chain DOCKER_POSTROUTING rule ip saddr 127.0.0.11 tcp sport <dns-port> snat to :53");
-    expect(a).toContain("ip docker-bridges chain filter-forward-in__br-{fwc-net2} rule ip daddr 10.78.1.2 tcp dport 80 accept");
+    expect(a).toContain(
+      "ip docker-bridges chain filter-forward-in__br-{fwc-net2} rule ip daddr 10.78.1.2 tcp dport 80 accept",
+    );
   });
 });

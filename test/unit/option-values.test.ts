@@ -1,13 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
-import { collect, concurrencyValue, formatValue, oneOfWords, outputDirOf, repeatValue, seedValue, wholeNumber } from "../../src/cli/option-values.js";
+import {
+  collect,
+  concurrencyValue,
+  formatValue,
+  oneOfWords,
+  outputDirOf,
+  repeatValue,
+  seedValue,
+  wholeNumber,
+} from "../../src/cli/option-values.js";
 
 describe("option values", () => {
   it("whole numbers: the range's ends are accepted, anything else is named with the range", () => {
     const count = wholeNumber("count", 5);
     expect(count("1")).toBe(1);
     expect(count("5")).toBe(5);
-    for (const bad of ["0", "6", "2.5", "-1", "two", ""]) expect(() => count(bad), bad).toThrow(`--count '${bad}': use a whole number from 1 to 5`);
+    for (const bad of ["0", "6", "2.5", "-1", "two", ""])
+      expect(() => count(bad), bad).toThrow(`--count '${bad}': use a whole number from 1 to 5`);
     expect(repeatValue("20")).toBe(20);
     expect(() => repeatValue("21")).toThrow("--repeat '21': use a whole number from 1 to 20");
   });
@@ -46,6 +56,8 @@ describe("option values", () => {
     expect(outputDirOf({ resume: "r", out: "r" })).toBe("r");
     expect(outputDirOf({ resume: undefined, out: "o" })).toBe("o");
     expect(outputDirOf({})).toBeUndefined();
-    expect(() => outputDirOf({ resume: "r", out: "o" })).toThrow("--resume DIR already names the output directory; drop --out");
+    expect(() => outputDirOf({ resume: "r", out: "o" })).toThrow(
+      "--resume DIR already names the output directory; drop --out",
+    );
   });
 });

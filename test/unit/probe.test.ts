@@ -24,8 +24,18 @@ describe("probe classification", () => {
   });
 
   it("parses the batch output, checks who answered and judges against the expectation", () => {
-    const specs = [spec(), spec({ target: "b" }), spec({ target: "c", vantage: "cross-network", expect: "blocked" }), spec({ target: "d" })];
-    const stdout = ["0|0|12|n1c1|", "1|0|15|n2c1|", "2|28|3002||curl: (28) Connection timed out after 3002 milliseconds", ""].join("\n");
+    const specs = [
+      spec(),
+      spec({ target: "b" }),
+      spec({ target: "c", vantage: "cross-network", expect: "blocked" }),
+      spec({ target: "d" }),
+    ];
+    const stdout = [
+      "0|0|12|n1c1|",
+      "1|0|15|n2c1|",
+      "2|28|3002||curl: (28) Connection timed out after 3002 milliseconds",
+      "",
+    ].join("\n");
     const results = parseProbeOutput(specs, { exitCode: 0, stdout, stderr: "", ms: 3100 });
     expect(results.map((r) => [r.outcome, r.pass, r.ms])).toEqual([
       ["ok", true, 12],
@@ -35,17 +45,6 @@ describe("probe classification", () => {
     ]);
     expect(results[1]?.detail).toBe("answered by 'n2c1', expected 'n1c1'");
     expect(results[3]?.detail).toMatch(/no answer from the probe script/);
-  });
-
-  it("keeps two batches run at once on one machine apart (VM cells share this machine as their peer)", async () => {
-    const { execa } = await import("execa");
-    const failing = (who: string) => spec({ command: () => `sh -c 'sleep 0.3; echo ${who} refused >&2; exit 7'` });
-    const run = async (who: string) => {
-      const specs = [failing(who)];
-      const out = await execa("sh", ["-c", probeScript(specs, 1000)], { reject: false });
-      return parseProbeOutput(specs, { exitCode: out.exitCode ?? -1, stdout: out.stdout, stderr: out.stderr, ms: 0 })[0]?.detail;
-    };
-    expect(await Promise.all([run("first"), run("second")])).toEqual(["first refused", "second refused"]);
   });
 
   it("runs every probe of a batch in parallel and waits for all", () => {

@@ -29,7 +29,9 @@ describe("the live progress of a run", () => {
     progress.apply({ kind: "attempt-finished", cell: "cell-a", attempt: "baseline", ms: s(30) }, s(50));
     progress.apply({ kind: "attempt-finished", cell: "cell-b", attempt: "baseline", ms: s(60) }, s(80));
     // two attempts in the 60 s since the first started: 30 s each, four to go
-    expect(progress.render(s(80))).toBe("fwcompat · 2/6 attempts done · 0 cells running · 1m20s elapsed · about 2m00s left");
+    expect(progress.render(s(80))).toBe(
+      "fwcompat · 2/6 attempts done · 0 cells running · 1m20s elapsed · about 2m00s left",
+    );
   });
 
   it("drops the time left once every attempt is done", () => {
@@ -50,6 +52,11 @@ describe("the live progress of a run", () => {
   });
 
   it("writes durations the way people read them", () => {
-    expect([duration(0), duration(59_400), duration(61_000), duration(s(3600 + 125))]).toEqual(["0s", "59s", "1m01s", "1h02m"]);
+    expect([duration(0), duration(59_400), duration(61_000), duration(s(3600 + 125))]).toEqual([
+      "0s",
+      "59s",
+      "1m01s",
+      "1h02m",
+    ]);
   });
 });

@@ -12,15 +12,34 @@ import { renderMarkdownReport } from "../../src/report/report.js";
 import { twinOf } from "../../src/report/twins.js";
 import { attempt, cell, probe } from "../support/fake-results.js";
 
-const broken = cell("1.8.11", "reproduced", [probe("external", false), probe("localhost", true), probe("cross-network", true)], {
-  explanation: '3 iptables -C check(s) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER',
-  fixes: [
-    { verdict: { fix: "iptables-upgrade", vantages: { external: "repaired" }, overall: "repaired" }, attempt: attempt("iptables-upgrade", []) },
-    { verdict: { fix: "userland-proxy-on", vantages: { external: "still-broken" }, overall: "still-broken" }, attempt: attempt("userland-proxy-on", []) },
-  ],
+const broken = cell(
+  "1.8.11",
+  "reproduced",
+  [probe("external", false), probe("localhost", true), probe("cross-network", true)],
+  {
+    explanation:
+      '3 iptables -C check(s) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER',
+    fixes: [
+      {
+        verdict: { fix: "iptables-upgrade", vantages: { external: "repaired" }, overall: "repaired" },
+        attempt: attempt("iptables-upgrade", []),
+      },
+      {
+        verdict: { fix: "userland-proxy-on", vantages: { external: "still-broken" }, overall: "still-broken" },
+        attempt: attempt("userland-proxy-on", []),
+      },
+    ],
+  },
+);
+const healthy = cell("1.8.11-2", "works", [
+  probe("external", true),
+  probe("localhost", true),
+  probe("cross-network", true),
+]);
+const missing = cell("1.8.10", "unavailable", [], {
+  baseline: undefined,
+  reason: "iptables-1.8.10.tar.xz unobtainable",
 });
-const healthy = cell("1.8.11-2", "works", [probe("external", true), probe("localhost", true), probe("cross-network", true)]);
-const missing = cell("1.8.10", "unavailable", [], { baseline: undefined, reason: "iptables-1.8.10.tar.xz unobtainable" });
 
 describe("HTML report", () => {
   it("escapes everything a container or a rule can print", () => {
@@ -67,10 +86,14 @@ describe("HTML report", () => {
 
   it("states the probe order as what the run did: a launch order on pinned neighbour entries", () => {
     const ordered = cell("1.8.11-2", "works", [probe("external", true)], {
-      baseline: attempt("baseline", [probe("external", true)], { probeOrder: { seed: "s1:c", repeat: 2, vantages: ["external", "localhost"] } }),
+      baseline: attempt("baseline", [probe("external", true)], {
+        probeOrder: { seed: "s1:c", repeat: 2, vantages: ["external", "localhost"] },
+      }),
     });
     const html = renderHtml([ordered], new Map(), "now");
-    expect(html).toContain("<b>Launch order:</b> external → localhost (seed s1:c, repeat 2; every vantage probed at once, after each target's neighbour entry was pinned)");
+    expect(html).toContain(
+      "<b>Launch order:</b> external → localhost (seed s1:c, repeat 2; every vantage probed at once, after each target's neighbour entry was pinned)",
+    );
     expect(html).not.toContain("flushed");
   });
 });
@@ -84,17 +107,28 @@ describe("VM and dind twins", () => {
 
   it("both lanes get their own row, and each drill-down says whether its twin agrees", () => {
     const agreeing = vmTwin(healthy);
-    const differing = vmTwin(broken, [probe("external", false), probe("localhost", true), probe("cross-network", false)]);
+    const differing = vmTwin(broken, [
+      probe("external", false),
+      probe("localhost", true),
+      probe("cross-network", false),
+    ]);
     const html = renderHtml([broken, healthy, agreeing, differing], new Map(), "now");
     expect(html.match(/<tr data-row /g)).toHaveLength(4);
     expect(html).toContain("[vagrant VM]");
     expect(html).toMatch(new RegExp(`<b>vagrant twin:</b> <a href="#cell-${agreeing.cell.id}">works</a> — agrees`));
-    expect(html).toMatch(new RegExp(`<b>dind twin:</b> <a href="#cell-${broken.cell.id}">reproduced</a> — differs \\(vantages: cross-network\\)`));
+    expect(html).toMatch(
+      new RegExp(
+        `<b>dind twin:</b> <a href="#cell-${broken.cell.id}">reproduced</a> — differs \\(vantages: cross-network\\)`,
+      ),
+    );
   });
 });
 
 describe("twins are found by what the cells are, not by their ids", () => {
-  const onVm = (of: typeof broken, cellChanges: Partial<typeof broken.cell> = {}) => ({ ...of, cell: { ...of.cell, provider: "vagrant", id: `vm-${of.cell.iptables}`, ...cellChanges } });
+  const onVm = (of: typeof broken, cellChanges: Partial<typeof broken.cell> = {}) => ({
+    ...of,
+    cell: { ...of.cell, provider: "vagrant", id: `vm-${of.cell.iptables}`, ...cellChanges },
+  });
 
   it("the same engine, build, backend, daemon, topology and scenario on the other provider", () => {
     const vm = onVm(broken);
@@ -116,14 +150,21 @@ describe("JUnit", () => {
     const xml = renderJunit([broken, healthy, missing]);
     expect(xml).toMatch(/<testsuites tests="9" failures="2" errors="0" skipped="1">/);
     expect(xml).toContain('name="curl-timeout external"');
-    expect(xml).toMatch(/<failure message="1\/1 probes not as expected: fwc-net1\/n1c1 :8081 timeout — 3 iptables -C check/);
-    expect(xml).toMatch(/name="curl-timeout fix userland-proxy-on">\s*<failure message="still-broken: external still-broken"/);
+    expect(xml).toMatch(
+      /<failure message="1\/1 probes not as expected: fwc-net1\/n1c1 :8081 timeout — 3 iptables -C check/,
+    );
+    expect(xml).toMatch(
+      /name="curl-timeout fix userland-proxy-on">\s*<failure message="still-broken: external still-broken"/,
+    );
   });
 });
 
 describe("Markdown report", () => {
   it("stays under GitHub's 1 MiB step-summary limit", () => {
-    const many = Array.from({ length: 6000 }, (_, i) => ({ ...broken, cell: { ...broken.cell, id: `${broken.cell.id}-${i}` } }));
+    const many = Array.from({ length: 6000 }, (_, i) => ({
+      ...broken,
+      cell: { ...broken.cell, id: `${broken.cell.id}-${i}` },
+    }));
     const md = renderMarkdownReport(many, "now");
     expect(Buffer.byteLength(md)).toBeLessThan(1024 * 1024);
     expect(md).toMatch(/_\d+ more rows in index\.html/);
@@ -133,7 +174,12 @@ describe("Markdown report", () => {
 describe("gate", () => {
   const expectations: Expectation[] = [
     { name: "fixed build works", match: { iptables: "1.8.11-2" }, expect: "works" },
-    { name: "known failure", match: { iptables: "1.8.11" }, expect: "reproduced", fixes: { "iptables-upgrade": "repaired" } },
+    {
+      name: "known failure",
+      match: { iptables: "1.8.11" },
+      expect: "reproduced",
+      fixes: { "iptables-upgrade": "repaired" },
+    },
   ];
 
   it("passes when every expectation holds", () => {
@@ -141,8 +187,19 @@ describe("gate", () => {
   });
 
   it("names each regression exactly, with the broken vantages and the why", () => {
-    const regressed = { ...healthy, status: "reproduced" as const, baseline: attempt("baseline", [probe("external", false), probe("external", true)]), explanation: "why text" };
-    const outcome = evaluateGate([...expectations, { name: "proxy fixes it", match: { iptables: "1.8.11" }, fixes: { "userland-proxy-on": "repaired" } }], [broken, regressed]);
+    const regressed = {
+      ...healthy,
+      status: "reproduced" as const,
+      baseline: attempt("baseline", [probe("external", false), probe("external", true)]),
+      explanation: "why text",
+    };
+    const outcome = evaluateGate(
+      [
+        ...expectations,
+        { name: "proxy fixes it", match: { iptables: "1.8.11" }, fixes: { "userland-proxy-on": "repaired" } },
+      ],
+      [broken, regressed],
+    );
     expect(outcome.regressions).toEqual([
       `fixed build works: ${healthy.cell.id}: expected works, got reproduced (external: timeout 1/2) — why: why text`,
       `proxy fixes it: ${broken.cell.id}: fix userland-proxy-on expected repaired, got still-broken (external still-broken)`,
@@ -150,13 +207,20 @@ describe("gate", () => {
   });
 
   it("an expectation no result matches is reported, not silently passed", () => {
-    expect(evaluateGate([{ name: "engine 29", match: { engine: "docker-29" }, expect: "works" }], [healthy]).unmatched).toEqual(["engine 29"]);
+    expect(
+      evaluateGate([{ name: "engine 29", match: { engine: "docker-29" }, expect: "works" }], [healthy]).unmatched,
+    ).toEqual(["engine 29"]);
   });
 });
 
 describe("compare", () => {
   it("lists status, vantage and fix changes", () => {
-    const after = { ...broken, status: "works" as const, baseline: attempt("baseline", [probe("external", true), probe("localhost", true), probe("cross-network", true)]), fixes: [] };
+    const after = {
+      ...broken,
+      status: "works" as const,
+      baseline: attempt("baseline", [probe("external", true), probe("localhost", true), probe("cross-network", true)]),
+      fixes: [],
+    };
     expect(compareResults([broken, healthy], [after, missing])).toEqual([
       `+ ${missing.cell.id}: new cell, unavailable`,
       `- ${healthy.cell.id}: no longer in the results (was works)`,
@@ -170,8 +234,13 @@ describe("compare", () => {
 
 describe("goldens", () => {
   it("normalise a real dump: bridges by network, DNS proxy ports, counters", () => {
-    const dump = readFileSync(new URL("../fixtures/iptables-save/docker-28.5.2_1.8.13-nft_3-bridges_healthy.txt", import.meta.url), "utf8");
-    const lines = normaliseRules(dump, [{ network: "fwc-net1", bridge: "br-6780172fca2a", container: "", subnet: "", ip: "" }]);
+    const dump = readFileSync(
+      new URL("../fixtures/iptables-save/docker-28.5.2_1.8.13-nft_3-bridges_healthy.txt", import.meta.url),
+      "utf8",
+    );
+    const lines = normaliseRules(dump, [
+      { network: "fwc-net1", bridge: "br-6780172fca2a", container: "", subnet: "", ip: "" },
+    ]);
     expect(lines).toContain("-A DOCKER-BRIDGE -o br-{fwc-net1} -j DOCKER");
     expect(lines.join("\n")).not.toMatch(/127\.0\.0\.11:\d+|\[\d+:\d+\]|br-6780172fca2a/);
     expect(lines.join("\n")).toContain("127.0.0.11:<dns-port>");

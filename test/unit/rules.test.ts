@@ -2,19 +2,19 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { missingRules, engineGeneration } from "../../src/assertions/expected-rules.js";
 import { hasRule, parseIptablesSave, renderRuleSet, RuleSetParseError } from "../../src/assertions/iptables-save.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // Dumps captured from real hosts: docker 28.5.2, default bridge + 3 user bridges, one published container each.
 const dump = (name: string) => readFileSync(new URL(`../fixtures/iptables-save/${name}`, import.meta.url), "utf8");
 const buggy = dump("docker-28.5.2_1.8.11-nft_3-bridges_buggy.txt");
 const healthy = dump("docker-28.5.2_1.8.13-nft_3-bridges_healthy.txt");
 
-const targets = (ids: [string, string, string, string]) =>
-  [
-    { bridge: "docker0", subnet: "10.77.0.0/24", ip: "10.77.0.2", hostPort: 8080 },
-    { bridge: `br-${ids[1]}`, subnet: "10.78.0.0/24", ip: "10.78.0.2", hostPort: 8081 },
-    { bridge: `br-${ids[2]}`, subnet: "10.78.1.0/24", ip: "10.78.1.2", hostPort: 8082 },
-    { bridge: `br-${ids[3]}`, subnet: "10.78.2.0/24", ip: "10.78.2.2", hostPort: 8083 },
-  ];
+const targets = (ids: [string, string, string, string]) => [
+  { bridge: "docker0", subnet: "10.77.0.0/24", ip: "10.77.0.2", hostPort: 8080 },
+  { bridge: `br-${ids[1]}`, subnet: "10.78.0.0/24", ip: "10.78.0.2", hostPort: 8081 },
+  { bridge: `br-${ids[2]}`, subnet: "10.78.1.0/24", ip: "10.78.1.2", hostPort: 8082 },
+  { bridge: `br-${ids[3]}`, subnet: "10.78.2.0/24", ip: "10.78.2.2", hostPort: 8083 },
+];
 
 describe("iptables-save parser", () => {
   it("reads tables, chains, policies and rules, dropping counters", () => {
@@ -26,7 +26,9 @@ describe("iptables-save parser", () => {
     expect(filter?.get("DOCKER")?.policy).toBeUndefined();
     expect(filter?.has("DOCKER-BRIDGE")).toBe(true);
     expect(hasRule(rules, "filter", "FORWARD", "-j DOCKER-FORWARD")).toBe(true);
-    expect(hasRule(rules, "nat", "DOCKER", "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.77.0.2:80")).toBe(true);
+    expect(hasRule(rules, "nat", "DOCKER", "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.77.0.2:80")).toBe(
+      true,
+    );
     expect(renderRuleSet(rules)).not.toMatch(/\[\d+:\d+\]/);
   });
 
@@ -54,29 +56,37 @@ describe("expected rules per bridge", () => {
   it("names exactly the rules the buggy -C made dockerd skip", () => {
     const missing = missingRules(buggy, targets(["", "d092e66e764f", "21102cf73dac", "5009bb2b158d"]), "28.5.2");
     expect(missing).toContain("filter DOCKER-BRIDGE -o br-d092e66e764f -j DOCKER");
-    expect(missing).toContain("filter DOCKER-CT -o br-5009bb2b158d -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+    expect(missing).toContain(
+      "filter DOCKER-CT -o br-5009bb2b158d -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    );
     expect(missing).toContain("filter DOCKER-FORWARD -i docker0 -j ACCEPT");
     // the first bridge's interface-only rules were added; rules that differ by address were not skipped
     expect(missing).not.toContain("filter DOCKER-BRIDGE -o docker0 -j DOCKER");
-    expect(missing.some((r) => r.includes("MASQUERADE") || r.startsWith("filter DOCKER -d"))).toBe(false);
+    expectNone(missing, (r) => r.includes("MASQUERADE") || r.startsWith("filter DOCKER -d"));
     expect(missing).toHaveLength(15);
   });
 
   it("a healthy 26.x host (FORWARD-based generation) has every expected rule", () => {
     const healthy26 = dump("docker-26.1.5_1.8.11-2-nft_3-bridges_healthy.txt");
-    expect(missingRules(healthy26, targets(["", "17fd780353e4", "8de3bef279a0", "e483e28a3010"]), "26.1.5")).toEqual([]);
+    expect(missingRules(healthy26, targets(["", "17fd780353e4", "8de3bef279a0", "e483e28a3010"]), "26.1.5")).toEqual(
+      [],
+    );
     // the same dump judged by 28.x expectations lacks the newer chains: generations matter
-    expect(missingRules(healthy26, targets(["", "17fd780353e4", "8de3bef279a0", "e483e28a3010"]), "28.5.2").length).toBeGreaterThan(0);
+    expect(
+      missingRules(healthy26, targets(["", "17fd780353e4", "8de3bef279a0", "e483e28a3010"]), "28.5.2").length,
+    ).toBeGreaterThan(0);
   });
 
   it("after flushing filter on 26.x, every filter rule is named missing and nat rules are not", () => {
     const flushed = dump("docker-26.1.5_1.8.11-2-nft_after-flush-filter.txt");
     const missing = missingRules(flushed, targets(["", "903b20d868ef", "6e4bf21abe9d", "d02998ae16ff"]), "26.1.5");
     expect(missing).toHaveLength(4 * 6 + 4);
-    expect(missing.every((r) => r.startsWith("filter "))).toBe(true);
+    expectEvery(missing, (r) => r.startsWith("filter "));
   });
 
   it("reports an unreadable rule set instead of claiming every rule is missing", () => {
-    expect(missingRules("garbage", targets(["", "a", "b", "c"]), "28.5.2")).toEqual([expect.stringMatching(/^\(rule set unreadable/)]);
+    expect(missingRules("garbage", targets(["", "a", "b", "c"]), "28.5.2")).toEqual([
+      expect.stringMatching(/^\(rule set unreadable/),
+    ]);
   });
 });

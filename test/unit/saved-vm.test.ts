@@ -3,11 +3,13 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectEvery } from "../support/quantifiers.js";
 
 // The cache directory is read when the module loads: point it at a scratch directory first.
 const states = await mkdtemp(join(tmpdir(), "fwcompat-vm-states-"));
 process.env.FWCOMPAT_VM_STATES = states;
-const { acquireSlot, restorableNetworkXml, savedVmKey, slotName } = await import("../../src/harness/vagrant/saved-vm.js");
+const { acquireSlot, restorableNetworkXml, savedVmKey, slotName } =
+  await import("../../src/harness/vagrant/saved-vm.js");
 
 // what `virsh net-dumpxml` printed for a network vagrant-libvirt made (libvirt 9.0)
 const NETWORK_XML = `<network connections='1'>
@@ -75,7 +77,7 @@ describe("saved VMs", () => {
     await third.release();
     const both = [await acquireSlot(key), await acquireSlot(key)];
     expect(both.map((s) => s.name).sort()).toEqual([first.name, second.name].sort());
-    expect(both.every((s) => s.ready)).toBe(true);
+    expectEvery(both, (s) => s.ready);
     await Promise.all(both.map((s) => s.release()));
   });
 

@@ -13,8 +13,12 @@ describe("small pure pieces", () => {
   });
 
   it("reads the Debian mirror from deb822 and one-line apt sources", () => {
-    expect(firstDebianUri("Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm")).toBe("http://mirror.example/debian");
-    expect(firstDebianUri("deb [arch=amd64] http://mirror.example/debian/ bookworm main")).toBe("http://mirror.example/debian/");
+    expect(firstDebianUri("Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm")).toBe(
+      "http://mirror.example/debian",
+    );
+    expect(firstDebianUri("deb [arch=amd64] http://mirror.example/debian/ bookworm main")).toBe(
+      "http://mirror.example/debian/",
+    );
     expect(firstDebianUri("URIs: http://mirror.example/debian-security")).toBeUndefined();
   });
 
@@ -29,9 +33,13 @@ describe("small pure pieces", () => {
       "(iptables failed: iptables --wait -t nat -A DOCKER -p tcp -d 0/0 --dport 8084 -j DNAT --to-destination 10.77.0.3:80 ! -i docker0: iptables: No chain/target/match by that name.\n (exit status 1)).";
     const found = matchErrors("after flush: docker run -p", stderr);
     expect(found.map((f) => f.signature)).toEqual(["no-chain"]);
-    expect(matchErrors("s", "iptables v1.8.11 (nf_tables): Chain 'DOCKER' does not exist")[0]?.signature).toBe("chain-does-not-exist");
+    expect(matchErrors("s", "iptables v1.8.11 (nf_tables): Chain 'DOCKER' does not exist")[0]?.signature).toBe(
+      "chain-does-not-exist",
+    );
     expect(matchErrors("s", "all good\nnothing to see")).toEqual([]);
-    expect(found[0]?.text).toMatch(/^docker: Error response from daemon: driver failed programming external connectivity .*No chain\/target\/match by that name\.$/);
+    expect(found[0]?.text).toMatch(
+      /^docker: Error response from daemon: driver failed programming external connectivity .*No chain\/target\/match by that name\.$/,
+    );
   });
 
   it("escapes container output in Markdown cells", () => {

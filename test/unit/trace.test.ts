@@ -4,6 +4,7 @@ import { analyseTrace } from "../../src/assertions/attribution.js";
 import { nameBridges, unnameBridges } from "../../src/assertions/bridge-names.js";
 import { parseIptablesSave } from "../../src/assertions/iptables-save.js";
 import { canonicalSpec, parseCall, parseTrace } from "../../src/assertions/trace.js";
+import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // Traces recorded by the in-host shim on real hosts (docker 28.5.2, default bridge + 3 user bridges).
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/traces/${name}`, import.meta.url), "utf8");
@@ -16,20 +17,39 @@ const analyse = (prefix: string, steps?: string) =>
 describe("iptables call parsing", () => {
   it("splits table, operation, chain and spec; drops --wait and -I's position", () => {
     expect(parseCall(["--wait", "-t", "nat", "-I", "DOCKER", "1", "-i", "docker0", "-j", "RETURN"])).toEqual({
-      table: "nat", operation: "insert", chain: "DOCKER", spec: ["-i", "docker0", "-j", "RETURN"],
+      table: "nat",
+      operation: "insert",
+      chain: "DOCKER",
+      spec: ["-i", "docker0", "-j", "RETURN"],
     });
     expect(parseCall(["-w", "-C", "FORWARD", "-j", "DOCKER-USER"]).operation).toBe("check");
     expect(parseCall(["--version"]).operation).toBe("other");
   });
 
   it("puts a spec in iptables-save form", () => {
-    expect(canonicalSpec(["!", "-i", "docker0", "-o", "docker0", "-p", "tcp", "-d", "172.17.0.2", "--dport", "80", "-j", "ACCEPT"])).toBe(
-      "-d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT",
-    );
+    expect(
+      canonicalSpec([
+        "!",
+        "-i",
+        "docker0",
+        "-o",
+        "docker0",
+        "-p",
+        "tcp",
+        "-d",
+        "172.17.0.2",
+        "--dport",
+        "80",
+        "-j",
+        "ACCEPT",
+      ]),
+    ).toBe("-d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT");
     expect(canonicalSpec(["-o", "br-1", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"])).toBe(
       "-o br-1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     );
-    expect(canonicalSpec(["-p", "tcp", "-m", "tcp", "--dport", "80", "-j", "DNAT"])).toBe("-p tcp -m tcp --dport 80 -j DNAT");
+    expect(canonicalSpec(["-p", "tcp", "-m", "tcp", "--dport", "80", "-j", "DNAT"])).toBe(
+      "-p tcp -m tcp --dport 80 -j DNAT",
+    );
   });
 
   it("reads the shim's lines: times, caller, argv and multi-line stderr", () => {
@@ -38,7 +58,7 @@ describe("iptables call parsing", () => {
     expect(calls.filter((c) => c.caller === "dockerd").length).toBeGreaterThan(200);
     const failed = calls.find((c) => c.exitCode === 2 && c.caller === "dockerd");
     expect(failed?.stderr).toMatch(/does not exist\.?\nTry `iptables -h'/);
-    expect(calls.every((c, i) => i === 0 || c.startMs >= (calls[i - 1]?.startMs ?? 0))).toBe(true);
+    expectEvery(calls, (c, i) => i === 0 || c.startMs >= (calls[i - 1]?.startMs ?? 0));
   });
 });
 
@@ -48,10 +68,13 @@ describe("attribution on recorded traces", () => {
     expect(a.falsePositives.length).toBeGreaterThan(0);
     const targets = JSON.parse(fixture("docker-28.5.2_1.8.11-nft_3-bridges.targets.json"));
     const skipped = a.skippedRules.map((s) => nameBridges(s.rule, targets));
-    for (const net of ["fwc-net1", "fwc-net2", "fwc-net3"]) expect(skipped).toContain(`filter DOCKER-BRIDGE -o br-{${net}} -j DOCKER`);
-    expect(skipped.some((r) => r.includes("docker0"))).toBe(false);
-    expect(a.skippedRules.every((s) => s.confirmedMissing)).toBe(true);
-    expect(a.explanation).toMatch(/^\d+ iptables -C check\(s\) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-/);
+    for (const net of ["fwc-net1", "fwc-net2", "fwc-net3"])
+      expect(skipped).toContain(`filter DOCKER-BRIDGE -o br-{${net}} -j DOCKER`);
+    expectNone(skipped, (r) => r.includes("docker0"));
+    expectEvery(a.skippedRules, (s) => s.confirmedMissing);
+    expect(a.explanation).toMatch(
+      /^\d+ iptables -C check\(s\) answered "exists" for rules that were not there → skipped: DOCKER-BRIDGE -o br-/,
+    );
   });
 
   it("Debian 1.8.11-2: the same deployment shows no wrong answer", () => {
@@ -71,14 +94,19 @@ describe("attribution on recorded traces", () => {
     expect(run.length).toBeGreaterThan(0);
     expect(run[0]?.stderr).toMatch(/No chain\/target\/match by that name/);
     expect(a.failedCalls.some((f) => f.step === "after flush: docker network create")).toBe(true);
-    expect(a.failedCalls.every((f) => f.step !== undefined && f.step !== "start dockerd")).toBe(true);
+    expectEvery(a.failedCalls, (f) => f.step !== undefined && f.step !== "start dockerd");
   });
 
   it("bridge names by network round-trip", () => {
-    const targets = [{ network: "fwc-net1", bridge: "br-0123456789ab" }, { network: "bridge", bridge: "docker0" }];
+    const targets = [
+      { network: "fwc-net1", bridge: "br-0123456789ab" },
+      { network: "bridge", bridge: "docker0" },
+    ];
     const named = nameBridges("filter DOCKER-BRIDGE -o br-0123456789ab -j DOCKER", targets);
     expect(named).toBe("filter DOCKER-BRIDGE -o br-{fwc-net1} -j DOCKER");
-    expect(unnameBridges(named, [{ network: "fwc-net1", bridge: "br-ba9876543210" }])).toBe("filter DOCKER-BRIDGE -o br-ba9876543210 -j DOCKER");
+    expect(unnameBridges(named, [{ network: "fwc-net1", bridge: "br-ba9876543210" }])).toBe(
+      "filter DOCKER-BRIDGE -o br-ba9876543210 -j DOCKER",
+    );
   });
 });
 
@@ -92,7 +120,10 @@ describe("nft calls in the trace (Docker 29)", () => {
     expect(loads.length).toBeGreaterThan(10);
     expect(loads.some((c) => c.stdin?.includes("table ip docker-bridges {"))).toBe(true);
     expect(loads.some((c) => /dnat to 10\.78\.\d+\.2:80/.test(c.stdin ?? ""))).toBe(true);
-    expect(nftTrace.filter((c) => c.tool !== "nft").every((c) => c.stdin === undefined)).toBe(true);
+    expectEvery(
+      nftTrace.filter((c) => c.tool !== "nft"),
+      (c) => c.stdin === undefined,
+    );
   });
 
   it("keeps nft calls out of the iptables model and counts dockerd's", () => {
@@ -100,18 +131,24 @@ describe("nft calls in the trace (Docker 29)", () => {
     expect(nft.dockerdNftCalls).toBe(nftTrace.filter((c) => c.tool === "nft" && c.caller === "dockerd").length);
     expect(nft.dockerdCalls).toBe(nftTrace.filter((c) => c.tool !== "nft" && c.caller === "dockerd").length);
     expect(nft.failedCalls).toEqual([]);
-    expect(nft.explanation).toMatch(/^no wrong answers: \d+ iptables calls by dockerd \(and \d+ nft calls\), none failed$/);
+    expect(nft.explanation).toMatch(
+      /^no wrong answers: \d+ iptables calls by dockerd \(and \d+ nft calls\), none failed$/,
+    );
   });
 
   it("dockerd's failed `delete table` clean-up at start is routine; another failed nft load is a finding", () => {
     const cleanup = iptTrace.filter((c) => c.tool === "nft" && c.exitCode !== 0);
     expect(cleanup.length).toBeGreaterThan(0);
-    expect(cleanup.every((c) => c.stdin?.startsWith("delete table"))).toBe(true);
+    expectEvery(cleanup, (c) => c.stdin?.startsWith("delete table"));
     const analysis = analyseTrace(iptTrace, {});
     expect(analysis.failedCalls.filter((f) => f.rule.startsWith("nft "))).toEqual([]);
     // the iptables backend with upstream 1.8.11 still trusts -C and skips rules
     expect(analysis.skippedRules.length).toBeGreaterThan(0);
-    const broken = nftTrace.map((c) => (c.tool === "nft" && c.stdin?.includes("table ip docker-bridges {") ? { ...c, exitCode: 1, stderr: "Error: Could not process rule: No such file or directory" } : c));
+    const broken = nftTrace.map((c) =>
+      c.tool === "nft" && c.stdin?.includes("table ip docker-bridges {")
+        ? { ...c, exitCode: 1, stderr: "Error: Could not process rule: No such file or directory" }
+        : c,
+    );
     const failed = analyseTrace(broken, {}).failedCalls;
     expect(failed.length).toBeGreaterThan(0);
     expect(failed[0]?.rule).toBe("nft -f - (table ip docker-bridges {…)");

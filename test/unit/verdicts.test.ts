@@ -3,31 +3,84 @@ import { baselineStatus, brokenVantages, judgeFix } from "../../src/results/verd
 import type { ProbeRecord, UserActionRecord } from "../../src/results/schema.js";
 import { attempt, probe as fakeProbe } from "../support/fake-results.js";
 
-const probe = (vantage: ProbeRecord["vantage"], pass: boolean, target = "t"): ProbeRecord => ({ ...fakeProbe(vantage, pass), target });
-const RUN_ERROR = "docker: Error response from daemon: driver failed programming external connectivity on endpoint late1: iptables: No chain/target/match by that name.";
-const action = (when: string, ok: boolean, what = "docker run -p 8084:80"): UserActionRecord => ({ action: what, when, ok, exitCode: ok ? 0 : 125, error: ok ? "" : RUN_ERROR });
+const probe = (vantage: ProbeRecord["vantage"], pass: boolean, target = "t"): ProbeRecord => ({
+  ...fakeProbe(vantage, pass),
+  target,
+});
+const RUN_ERROR =
+  "docker: Error response from daemon: driver failed programming external connectivity on endpoint late1: iptables: No chain/target/match by that name.";
+const action = (when: string, ok: boolean, what = "docker run -p 8084:80"): UserActionRecord => ({
+  action: what,
+  when,
+  ok,
+  exitCode: ok ? 0 : 125,
+  error: ok ? "" : RUN_ERROR,
+});
 /** four published targets, one per network */
-const four = (vantage: ProbeRecord["vantage"], passing: number) => ["a", "b", "c", "d"].map((t, i) => probe(vantage, i < passing, t));
+const four = (vantage: ProbeRecord["vantage"], passing: number) =>
+  ["a", "b", "c", "d"].map((t, i) => probe(vantage, i < passing, t));
 
 describe("fix verdicts come from traffic per vantage", () => {
-  const baseline = attempt("baseline", [probe("localhost", false), probe("external", false), probe("host-ip", true), probe("cross-network", true)]);
+  const baseline = attempt("baseline", [
+    probe("localhost", false),
+    probe("external", false),
+    probe("host-ip", true),
+    probe("cross-network", true),
+  ]);
 
   it("names the broken vantages of a baseline", () => {
     expect(brokenVantages(baseline.probes)).toEqual(["localhost", "external"]);
   });
 
   it("repaired only where every probe now passes; one vantage repaired and another not is partial", () => {
-    const partial = judgeFix(baseline, attempt("userland-proxy-on", [probe("localhost", true), probe("external", false), probe("host-ip", true), probe("cross-network", true)]));
-    expect(partial.vantages).toEqual({ localhost: "repaired", external: "still-broken", "host-ip": "ok", "cross-network": "ok" });
+    const partial = judgeFix(
+      baseline,
+      attempt("userland-proxy-on", [
+        probe("localhost", true),
+        probe("external", false),
+        probe("host-ip", true),
+        probe("cross-network", true),
+      ]),
+    );
+    expect(partial.vantages).toEqual({
+      localhost: "repaired",
+      external: "still-broken",
+      "host-ip": "ok",
+      "cross-network": "ok",
+    });
     expect(partial.overall).toBe("partial");
-    const full = judgeFix(baseline, attempt("iptables-upgrade", [probe("localhost", true), probe("external", true), probe("host-ip", true), probe("cross-network", true)]));
+    const full = judgeFix(
+      baseline,
+      attempt("iptables-upgrade", [
+        probe("localhost", true),
+        probe("external", true),
+        probe("host-ip", true),
+        probe("cross-network", true),
+      ]),
+    );
     expect(full.overall).toBe("repaired");
-    const none = judgeFix(baseline, attempt("x", [probe("localhost", false), probe("external", false), probe("host-ip", true), probe("cross-network", true)]));
+    const none = judgeFix(
+      baseline,
+      attempt("x", [
+        probe("localhost", false),
+        probe("external", false),
+        probe("host-ip", true),
+        probe("cross-network", true),
+      ]),
+    );
     expect(none.overall).toBe("still-broken");
   });
 
   it("a fix that breaks a working vantage regressed, even if it repaired another", () => {
-    const verdict = judgeFix(baseline, attempt("x", [probe("localhost", true), probe("external", true), probe("host-ip", true), probe("cross-network", false)]));
+    const verdict = judgeFix(
+      baseline,
+      attempt("x", [
+        probe("localhost", true),
+        probe("external", true),
+        probe("host-ip", true),
+        probe("cross-network", false),
+      ]),
+    );
     expect(verdict.vantages["cross-network"]).toBe("regressed");
     expect(verdict.overall).toBe("regressed");
   });
@@ -65,12 +118,19 @@ describe("partial repairs carry their counts", () => {
   it("cross-network targets are matched without the destination address, which a restart may change", () => {
     const before = attempt("baseline", [probe("cross-network", false, "fwc-net1/n1c1 -> fwc-net2/n2c1 10.78.1.2:80")]);
     const after = attempt("x", [probe("cross-network", true, "fwc-net1/n1c1 -> fwc-net2/n2c1 10.78.1.3:80")]);
-    expect(judgeFix(before, after).counts?.["cross-network"]).toEqual({ broken: 1, repaired: 1, regressed: 0, total: 1 });
+    expect(judgeFix(before, after).counts?.["cross-network"]).toEqual({
+      broken: 1,
+      repaired: 1,
+      regressed: 0,
+      total: 1,
+    });
   });
 });
 
 describe("the user's own actions count", () => {
-  const brokenRun = attempt("baseline", four("external", 4), { userActions: [action("after flush", false), action("after flush", true, "docker network create")] });
+  const brokenRun = attempt("baseline", four("external", 4), {
+    userActions: [action("after flush", false), action("after flush", true, "docker network create")],
+  });
 
   it("a baseline whose docker run -p fails is reproduced even though the old containers' traffic flows", () => {
     const judged = baselineStatus(brokenRun);
@@ -80,12 +140,14 @@ describe("the user's own actions count", () => {
   });
 
   it("a fix that restores traffic while the retried docker run -p still fails is still-broken, naming the action and its error", () => {
-    const after = attempt("recreate-docker-chains", four("external", 4), { userActions: [
-      action("after flush", false),
-      action("after flush", true, "docker network create"),
-      action("after fix", false),
-      action("after fix", true, "docker network create"),
-    ] });
+    const after = attempt("recreate-docker-chains", four("external", 4), {
+      userActions: [
+        action("after flush", false),
+        action("after flush", true, "docker network create"),
+        action("after fix", false),
+        action("after fix", true, "docker network create"),
+      ],
+    });
     const verdict = judgeFix(brokenRun, after);
     expect(verdict.overall).toBe("still-broken");
     expect(verdict.vantages["user-action"]).toBe("still-broken");
@@ -94,7 +156,13 @@ describe("the user's own actions count", () => {
   });
 
   it("repaired when traffic flows and the retried actions succeed: only the retry after the fix counts", () => {
-    const after = attempt("restart-dockerd", four("external", 4), { userActions: [action("after flush", false), action("after fix", true), action("after fix", true, "docker network create")] });
+    const after = attempt("restart-dockerd", four("external", 4), {
+      userActions: [
+        action("after flush", false),
+        action("after fix", true),
+        action("after fix", true, "docker network create"),
+      ],
+    });
     const verdict = judgeFix(brokenRun, after);
     expect(verdict.vantages["user-action"]).toBe("repaired");
     expect(verdict.overall).toBe("repaired");
@@ -103,13 +171,19 @@ describe("the user's own actions count", () => {
 
   it("a fix that makes a working action fail regressed", () => {
     const fine = attempt("baseline", four("external", 4), { userActions: [action("forwarding off", true)] });
-    expect(judgeFix(fine, attempt("x", four("external", 4), { userActions: [action("after fix", false)] })).overall).toBe("regressed");
+    expect(
+      judgeFix(fine, attempt("x", four("external", 4), { userActions: [action("after fix", false)] })).overall,
+    ).toBe("regressed");
   });
 });
 
 describe("no probe, no verdict", () => {
   it("a baseline that probed nothing is an error, never works", () => {
-    expect(baselineStatus(attempt("baseline", []))).toEqual({ status: "error", reason: "no probe ran", brokenVantages: [] });
+    expect(baselineStatus(attempt("baseline", []))).toEqual({
+      status: "error",
+      reason: "no probe ran",
+      brokenVantages: [],
+    });
   });
 
   it("a fix attempt that probed nothing is an error, never repaired", () => {

@@ -30,22 +30,32 @@ const isUrl = (spec: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(spec) || /^[^/\s
  * Where a repository named in a matrix or on the command line is: a URL (only cloned with
  * downloads allowed), a path, or a bare file name looked up in the local source directory.
  */
-export async function locateRepository(spec: string, settings: Pick<Settings, "sourceDir" | "allowDownloads">): Promise<Located> {
+export async function locateRepository(
+  spec: string,
+  settings: Pick<Settings, "sourceDir" | "allowDownloads">,
+): Promise<Located> {
   if (isUrl(spec)) {
     return settings.allowDownloads
       ? { ok: true, location: spec, remote: true }
-      : { ok: false, reason: `repository ${spec}: downloads are disabled (settings.allowDownloads); put a clone or bundle in the local source directory instead` };
+      : {
+          ok: false,
+          reason: `repository ${spec}: downloads are disabled (settings.allowDownloads); put a clone or bundle in the local source directory instead`,
+        };
   }
   if (spec.includes("/")) {
     const path = resolve(spec);
-    return existsSync(path) ? { ok: true, location: path, remote: false } : { ok: false, reason: `repository ${path} does not exist` };
+    return existsSync(path)
+      ? { ok: true, location: path, remote: false }
+      : { ok: false, reason: `repository ${path} does not exist` };
   }
   const found = await findLocalSource(spec, settings);
   if (found) return { ok: true, location: found, remote: false };
   const dir = sourceDir(settings);
   return {
     ok: false,
-    reason: dir ? `repository ${spec} is not in the local source directory ${dir}` : `repository ${spec}: no local source directory set (settings.sourceDir or FWCOMPAT_SOURCE_DIR)`,
+    reason: dir
+      ? `repository ${spec} is not in the local source directory ${dir}`
+      : `repository ${spec}: no local source directory set (settings.sourceDir or FWCOMPAT_SOURCE_DIR)`,
   };
 }
 
@@ -72,14 +82,21 @@ export class GitMirror {
   /** Clones the repository (a bundle, a path or a URL) into the cache unless a mirror of it is already there. */
   static async open(location: string, timeoutMs = TIMEOUT_MS.gitFetch): Promise<GitMirror> {
     const key = createHash("sha256").update(location).digest("hex").slice(0, 12);
-    const name = basename(location).replace(/(\.git|\.bundle)$/, "").replace(/[^A-Za-z0-9._-]/g, "_") || "repo";
+    const name =
+      basename(location)
+        .replace(/(\.git|\.bundle)$/, "")
+        .replace(/[^A-Za-z0-9._-]/g, "_") || "repo";
     const gitDir = join(gitCacheDir(), `${name}-${key}.git`);
     const mirror = new GitMirror(location, gitDir);
     if (existsSync(join(gitDir, "HEAD"))) return mirror;
     await mkdir(gitCacheDir(), { recursive: true });
     const partial = `${gitDir}.part-${process.pid}`;
     await rm(partial, { recursive: true, force: true });
-    const clone = await execa("git", ["clone", "--mirror", "--quiet", location, partial], { reject: false, timeout: timeoutMs, env: GIT_ENV });
+    const clone = await execa("git", ["clone", "--mirror", "--quiet", location, partial], {
+      reject: false,
+      timeout: timeoutMs,
+      env: GIT_ENV,
+    });
     if (clone.exitCode !== 0) {
       await rm(partial, { recursive: true, force: true });
       throw new GitError(`git clone ${location} failed: ${lastLine(clone.stderr) || clone.shortMessage}`);
@@ -150,8 +167,12 @@ export class GitMirror {
 
   /** The commit's tree as a tar stream (no .git: autogen.sh does not need one). */
   async archive(commit: string): Promise<Buffer> {
-    const run = await runLocal("git", "git", ["-C", this.gitDir, "archive", "--format=tar", commit], { encoding: "buffer", env: GIT_ENV });
-    if (run.exitCode !== 0) throw new GitError(`git archive ${commit}: ${lastLine(Buffer.from(run.stderr).toString())}`);
+    const run = await runLocal("git", "git", ["-C", this.gitDir, "archive", "--format=tar", commit], {
+      encoding: "buffer",
+      env: GIT_ENV,
+    });
+    if (run.exitCode !== 0)
+      throw new GitError(`git archive ${commit}: ${lastLine(Buffer.from(run.stderr).toString())}`);
     return Buffer.from(run.stdout);
   }
 }

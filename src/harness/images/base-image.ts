@@ -24,13 +24,17 @@ export interface BaseImageOptions {
 export type BasePlan = { suite: string; tag: string; route: "cached" | "registry" | "debootstrap" };
 
 function baseKey(suite: string, mirror: string): string {
-  return createHash("sha256").update(`${suite}\0${mirror}\0${BASE_PACKAGES.join(",")}`).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(`${suite}\0${mirror}\0${BASE_PACKAGES.join(",")}`)
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** The Debian image of a suite: `debian:<suite>`, or from another registry path with FWCOMPAT_DEBIAN_IMAGE (e.g. a mirror of Docker Hub's library). */
 export const debianImage = (suite: string): string => `${process.env.FWCOMPAT_DEBIAN_IMAGE || "debian"}:${suite}`;
 
-const debootstrapInstalled = async () => (await execa("sh", ["-c", "command -v debootstrap"], { reject: false })).exitCode === 0;
+const debootstrapInstalled = async () =>
+  (await execa("sh", ["-c", "command -v debootstrap"], { reject: false })).exitCode === 0;
 
 /**
  * Decides, before anything is built, how each suite's base image will be had, and which
@@ -53,17 +57,32 @@ export async function planBaseImages(
     plans.push(await planSuite(docker, suite, machineMirror, mode, haveDebootstrap));
   }
   const mirror = machineMirror ?? (await mirrorOfDebianImage(docker, plans));
-  const routes = plans.map((p) => `${p.suite} ${p.route === "registry" ? `from ${debianImage(p.suite)}` : p.route === "cached" ? "cached" : "by debootstrap"}`);
-  const mirrorFrom = machineMirror === undefined ? `${debianImage(plans[0]?.suite ?? "")}'s own apt sources` : `${aptDir()} sources or FWCOMPAT_DEBIAN_MIRROR`;
+  const routes = plans.map(
+    (p) =>
+      `${p.suite} ${p.route === "registry" ? `from ${debianImage(p.suite)}` : p.route === "cached" ? "cached" : "by debootstrap"}`,
+  );
+  const mirrorFrom =
+    machineMirror === undefined
+      ? `${debianImage(plans[0]?.suite ?? "")}'s own apt sources`
+      : `${aptDir()} sources or FWCOMPAT_DEBIAN_MIRROR`;
   return { plans, mirror, summary: `base images: ${routes.join(", ")}; Debian mirror from ${mirrorFrom}` };
 }
 
-async function planSuite(docker: Docker, suite: string, machineMirror: string | undefined, mode: BaseImageMode, haveDebootstrap: boolean): Promise<BasePlan> {
+async function planSuite(
+  docker: Docker,
+  suite: string,
+  machineMirror: string | undefined,
+  mode: BaseImageMode,
+  haveDebootstrap: boolean,
+): Promise<BasePlan> {
   const image = debianImage(suite);
   const registry: BasePlan = { suite, tag: "", route: "registry" };
   if (mode === "registry" || (mode === "auto" && (await imageExists(docker, image)))) {
     const failed = await pullUnlessPresent(docker, image);
-    if (failed) throw new UserError(`settings.baseImage is registry, but ${image} cannot be pulled (${failed}); make a registry reachable or docker load ${image}, or use baseImage: auto`);
+    if (failed)
+      throw new UserError(
+        `settings.baseImage is registry, but ${image} cannot be pulled (${failed}); make a registry reachable or docker load ${image}, or use baseImage: auto`,
+      );
     return registry;
   }
   if (machineMirror !== undefined) {
@@ -93,7 +112,9 @@ async function pullUnlessPresent(docker: Docker, image: string): Promise<string 
   if (await imageExists(docker, image)) return undefined;
   try {
     const stream = await docker.pull(image);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())),
+    );
     return undefined;
   } catch (error) {
     return (error as Error).message.split("\n")[0]?.replace(/^\(HTTP code \d+\) [\w ]+ - /, "");
@@ -104,7 +125,10 @@ async function pullUnlessPresent(docker: Docker, image: string): Promise<string 
 async function mirrorOfDebianImage(docker: Docker, plans: readonly BasePlan[]): Promise<string> {
   const image = debianImage(plans[0]?.suite ?? "stable");
   const mirror = await imageDebianMirror(docker, image);
-  if (!mirror) throw new UserError(`no Debian mirror in ${aptDir()} sources nor in ${image}'s /etc/apt; set FWCOMPAT_DEBIAN_MIRROR to a Debian mirror's base URL`);
+  if (!mirror)
+    throw new UserError(
+      `no Debian mirror in ${aptDir()} sources nor in ${image}'s /etc/apt; set FWCOMPAT_DEBIAN_MIRROR to a Debian mirror's base URL`,
+    );
   return mirror;
 }
 
@@ -116,15 +140,19 @@ export async function ensureBaseImage(docker: Docker, plan: BasePlan, options: B
     const registryImage = debianImage(suite);
     // Keyed by the image's id: a newer debian:<suite> makes a new base.
     const { Id } = await docker.getImage(registryImage).inspect();
-    const { tag, built } = await ensureImage(docker, {
-      repo: "fwcompat/base",
-      tagPrefix: `${suite}-registry`,
-      dockerfile: [
-        `FROM ${registryImage}`,
-        `RUN apt-get -o Acquire::Check-Valid-Until=false update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${BASE_PACKAGES.join(" ")} && rm -rf /var/lib/apt/lists/*`,
-      ].join("\n"),
-      extraKeys: [Id, BASE_PACKAGES.join(",")],
-    }, options.log);
+    const { tag, built } = await ensureImage(
+      docker,
+      {
+        repo: "fwcompat/base",
+        tagPrefix: `${suite}-registry`,
+        dockerfile: [
+          `FROM ${registryImage}`,
+          `RUN apt-get -o Acquire::Check-Valid-Until=false update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${BASE_PACKAGES.join(" ")} && rm -rf /var/lib/apt/lists/*`,
+        ].join("\n"),
+        extraKeys: [Id, BASE_PACKAGES.join(",")],
+      },
+      options.log,
+    );
     options.log(`base ${suite}: ${built ? "built" : "cached"} ${tag} from ${registryImage}`);
     return tag;
   }
@@ -137,7 +165,12 @@ async function debootstrapImport(tag: string, { suite, mirror, log }: BaseImageO
   const rootfs = join(dir, "rootfs");
   try {
     log(`debootstrap ${suite} (about 35 s)`);
-    const run = await runLocal("debootstrap", "debootstrap", ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, suite, rootfs, mirror], { all: true });
+    const run = await runLocal(
+      "debootstrap",
+      "debootstrap",
+      ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, suite, rootfs, mirror],
+      { all: true },
+    );
     if (run.exitCode !== 0) {
       const tail = (run.all ?? "").split("\n").slice(-3).join(" | ");
       throw new UserError(`debootstrap ${suite} from ${mirror} failed: ${tail || run.shortMessage}`);
@@ -146,9 +179,19 @@ async function debootstrapImport(tag: string, { suite, mirror, log }: BaseImageO
     await execa("umount", ["-l", join(rootfs, "proc")], { reject: false });
     await execa("umount", ["-l", join(rootfs, "sys")], { reject: false });
     log(`importing ${tag}`);
-    await execa("sh", ["-c", `tar -C "$1" --exclude=./proc/* --exclude=./sys/* --exclude=./dev/* -c . | docker import -c "LABEL ${IMAGE_LABEL}=fwcompat/base" - "$2"`, "sh", rootfs, tag], {
-      timeout: TIMEOUT_MS.imageImport,
-    });
+    await execa(
+      "sh",
+      [
+        "-c",
+        `tar -C "$1" --exclude=./proc/* --exclude=./sys/* --exclude=./dev/* -c . | docker import -c "LABEL ${IMAGE_LABEL}=fwcompat/base" - "$2"`,
+        "sh",
+        rootfs,
+        tag,
+      ],
+      {
+        timeout: TIMEOUT_MS.imageImport,
+      },
+    );
   } finally {
     await execa("umount", ["-l", join(rootfs, "proc")], { reject: false });
     await rm(dir, { recursive: true, force: true });

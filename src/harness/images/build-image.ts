@@ -76,14 +76,20 @@ export async function ensureImage(
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => {
         (stream as unknown as { destroy(): void }).destroy();
-        reject(new ImageBuildError(`building ${tag} did not finish within ${Math.round(timeoutMs / 60_000)} min`, tail.join("\n")));
+        reject(
+          new ImageBuildError(
+            `building ${tag} did not finish within ${Math.round(timeoutMs / 60_000)} min`,
+            tail.join("\n"),
+          ),
+        );
       }, timeoutMs);
     }
     docker.modem.followProgress(
       stream,
       (error: Error | null, output: Array<{ error?: string }>) => {
         const failed = error?.message ?? output.find((o) => o.error)?.error;
-        if (failed) reject(new ImageBuildError(`building ${tag} failed: ${failed.trim().split("\n").pop()}`, tail.join("\n")));
+        if (failed)
+          reject(new ImageBuildError(`building ${tag} failed: ${failed.trim().split("\n").pop()}`, tail.join("\n")));
         else resolve();
       },
       (event: { stream?: string }) => {

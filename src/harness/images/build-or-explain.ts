@@ -17,11 +17,19 @@ export async function buildOrExplain(
     return { ok: true, tag };
   } catch (error) {
     if (!(error instanceof ImageBuildError)) throw error;
-    const missing = /Unable to locate|Version '.*' for '.*' was not found|Can't select|has no installation candidate/.exec(error.logTail);
-    if (missing) return { ok: false, status: "unavailable", reason: `${what}: the mirror does not carry it (${missing[0]})` };
+    const missing =
+      /Unable to locate|Version '.*' for '.*' was not found|Can't select|has no installation candidate/.exec(
+        error.logTail,
+      );
+    if (missing)
+      return { ok: false, status: "unavailable", reason: `${what}: the mirror does not carry it (${missing[0]})` };
     // A binary that does not say the claimed version: that line is the reason (the build's command is not).
     const claim = /^(?:build|engine) claims .* but says: .*$/m.exec(error.logTail)?.[0];
     if (claim) return { ok: false, status: "error", reason: `${what}: ${claim}` };
-    return { ok: false, status: "error", reason: `${error.message}\n${error.logTail.split("\n").slice(-8).join("\n")}` };
+    return {
+      ok: false,
+      status: "error",
+      reason: `${error.message}\n${error.logTail.split("\n").slice(-8).join("\n")}`,
+    };
   }
 }

@@ -24,7 +24,10 @@ export interface GitBuildContext {
 const mirrors = new Map<string, Promise<GitMirror>>();
 
 /** The harness machine's mirror of a repository spec (URL, path or bundle in the local source directory). */
-export async function openRepository(spec: string, settings: GitBuildContext["settings"]): Promise<{ ok: true; mirror: GitMirror } | { ok: false; reason: string }> {
+export async function openRepository(
+  spec: string,
+  settings: GitBuildContext["settings"],
+): Promise<{ ok: true; mirror: GitMirror } | { ok: false; reason: string }> {
   const located = await locateRepository(spec, settings);
   if (!located.ok) return located;
   let opening = mirrors.get(located.location);
@@ -47,14 +50,22 @@ export async function openRepository(spec: string, settings: GitBuildContext["se
  * repository or ref makes the build unavailable; a ref that resolves to another commit, a
  * dishonest label, or a tree that does not build is an error with the reason.
  */
-export async function buildFromGit(build: { name: string; version: string }, source: GitSource, ctx: GitBuildContext): Promise<GitBuildResult> {
+export async function buildFromGit(
+  build: { name: string; version: string },
+  source: GitSource,
+  ctx: GitBuildContext,
+): Promise<GitBuildResult> {
   const opened = await openRepository(source.repository, ctx.settings);
   if (!opened.ok) return { ok: false, status: "unavailable", reason: opened.reason };
   const { mirror } = opened;
   const commit = await mirror.resolve(source.ref, source.commit);
   if (!commit) return { ok: false, status: "unavailable", reason: `${source.repository} has no ref ${source.ref}` };
   if (commit !== source.commit) {
-    return { ok: false, status: "error", reason: `${source.repository}: ${source.ref} resolves to ${commit}, not the pinned ${source.commit}` };
+    return {
+      ok: false,
+      status: "error",
+      reason: `${source.repository}: ${source.ref} resolves to ${commit}, not the pinned ${source.commit}`,
+    };
   }
   const named = gitNameProblem(build, await mirror.info(commit));
   if (named) return { ok: false, status: "error", reason: named };
@@ -64,16 +75,32 @@ export async function buildFromGit(build: { name: string; version: string }, sou
 }
 
 /** Builds one commit of a mirror under the build's name (or finds its image). */
-export async function buildCommit(build: { name: string }, mirror: GitMirror, commit: string, ctx: GitBuildContext): Promise<GitBuildResult> {
+export async function buildCommit(
+  build: { name: string },
+  mirror: GitMirror,
+  commit: string,
+  ctx: GitBuildContext,
+): Promise<GitBuildResult> {
   const info = await mirror.info(commit);
   const toolchainTag = await ensureToolchain(ctx.docker, ctx.baseTag, ctx.log);
-  const recipe = gitIptablesRecipe(build, { toolchainTag, baseTag: ctx.baseTag }, await mirror.archive(commit), info, ctx.wrappers);
+  const recipe = gitIptablesRecipe(
+    build,
+    { toolchainTag, baseTag: ctx.baseTag },
+    await mirror.archive(commit),
+    info,
+    ctx.wrappers,
+  );
   try {
     const { tag, built } = await ensureImage(ctx.docker, recipe, (line) => ctx.log(`iptables ${build.name}: ${line}`));
     const provenance = parseProvenance(await readImageFile(ctx.docker, tag, provenanceFile(build)));
     return { ok: true, tag, built, info, versions: provenance.get("version") ?? [] };
   } catch (error) {
     if (!(error instanceof ImageBuildError)) throw error;
-    return { ok: false, status: "error", reason: `${info.describe} does not build: ${error.logTail.split("\n").slice(-12).join("\n")}`, info };
+    return {
+      ok: false,
+      status: "error",
+      reason: `${info.describe} does not build: ${error.logTail.split("\n").slice(-12).join("\n")}`,
+      info,
+    };
   }
 }

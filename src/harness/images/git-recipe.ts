@@ -7,7 +7,10 @@ import { upstreamVersion } from "./recipes.js";
 export function gitProvenance(info: CommitInfo): string {
   const line = (key: string, value: string) => `${key}=${value.replace(/\n/g, " ")}\n`;
   return [
-    line("package", `upstream git ${info.describe} (commit ${info.commit.slice(0, 12)}, ${info.date.slice(0, 10)}): ${info.subject}`),
+    line(
+      "package",
+      `upstream git ${info.describe} (commit ${info.commit.slice(0, 12)}, ${info.date.slice(0, 10)}): ${info.subject}`,
+    ),
     line("source", "git"),
     line("commit", info.commit),
     line("describe", info.describe),
@@ -64,7 +67,9 @@ export const tagVersion = (tag: string) => /\d+\.\d+\.\d+/.exec(tag)?.[0];
 export function gitNameProblem(build: { name: string; version: string }, info: CommitInfo): string | undefined {
   if (info.exactTag) {
     const tagged = tagVersion(info.exactTag);
-    return tagged === upstreamVersion(build.version) ? undefined : `build ${build.name} claims ${build.version}, but its commit is tag ${info.exactTag}`;
+    return tagged === upstreamVersion(build.version)
+      ? undefined
+      : `build ${build.name} claims ${build.version}, but its commit is tag ${info.exactTag}`;
   }
   if (build.name.includes(info.commit.slice(0, 7))) return undefined;
   return `commit ${info.commit.slice(0, 12)} is ${info.describe}, between tags: name the build by its commit (e.g. "git-${info.commit.slice(0, 12)}")`;

@@ -22,15 +22,21 @@ export async function buildMobyEngine(
 ): Promise<Availability<{ tag: string }>> {
   const what = `engine ${engine.name}`;
   const archive = await obtainSource(engine.source, settings);
-  if (!archive.ok || !archive.path) return { ok: false, status: "unavailable", reason: `${what}: ${archive.ok ? "no file" : archive.reason}` };
+  if (!archive.ok || !archive.path)
+    return { ok: false, status: "unavailable", reason: `${what}: ${archive.ok ? "no file" : archive.reason}` };
   const facts = await checkArchiveCommit(archive.path, engine.source.commit);
   if (!facts.ok) return { ok: false, status: "unavailable", reason: `${what}: ${facts.reason}` };
   const recipe = mobyBuildRecipe(engine, baseTag, archive.data, facts.prefix);
   if (!(await imageExists(docker, recipeTag(recipe)))) {
-    log(`${what}: compiling dockerd and docker-proxy at ${engine.source.tag} (${facts.commit.slice(0, 12)}) from ${archive.origin} with ${engine.source.goPackage}: several minutes, cached afterwards`);
+    log(
+      `${what}: compiling dockerd and docker-proxy at ${engine.source.tag} (${facts.commit.slice(0, 12)}) from ${archive.origin} with ${engine.source.goPackage}: several minutes, cached afterwards`,
+    );
   }
   const started = Date.now();
-  const heartbeat = setInterval(() => log(`${what}: still compiling (${Math.round((Date.now() - started) / 60_000)} min)`), 60_000);
+  const heartbeat = setInterval(
+    () => log(`${what}: still compiling (${Math.round((Date.now() - started) / 60_000)} min)`),
+    60_000,
+  );
   try {
     return await buildOrExplain(docker, recipe, what, log, settings.engineBuildTimeoutMs);
   } finally {

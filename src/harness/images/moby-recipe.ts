@@ -5,16 +5,21 @@ import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 
 export type MobySourceEngine = Engine & { source: Extract<Engine["source"], { kind: "moby-source" }> };
 
-
 /** What `dockerd --version` must print for this engine: Docker's own format with the short commit. */
-export const expectedDockerdVersion = (engine: MobySourceEngine) => `Docker version ${engine.version}, build ${engine.source.commit.slice(0, 7)}`;
+export const expectedDockerdVersion = (engine: MobySourceEngine) =>
+  `Docker version ${engine.version}, build ${engine.source.commit.slice(0, 7)}`;
 
 /**
  * dockerd and docker-proxy compiled from a moby source archive with Debian's Go, offline
  * (the archive carries vendor/). The version and commit are stamped the way Docker's
  * release builds do, and the build fails when dockerd prints anything else.
  */
-export function mobyBuildRecipe(engine: MobySourceEngine, baseTag: string, archive: Buffer, prefix: string): ImageRecipe {
+export function mobyBuildRecipe(
+  engine: MobySourceEngine,
+  baseTag: string,
+  archive: Buffer,
+  prefix: string,
+): ImageRecipe {
   const { source, version } = engine;
   const short = source.commit.slice(0, 7);
   const goVersion = source.goPackage.replace(/^golang-(.*)-go$/, "$1");

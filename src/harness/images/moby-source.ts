@@ -12,13 +12,25 @@ const decompress = `case "$1" in *.xz) xz -dc "$1" ;; *.gz) gzip -dc "$1" ;; *) 
  */
 export async function readArchiveFacts(path: string): Promise<ArchiveFacts> {
   const git = await execa("sh", ["-c", "command -v git && command -v tar"], { reject: false });
-  if (git.exitCode !== 0) return { ok: false, reason: "git and tar are needed to read a source archive's commit id (git get-tar-commit-id); install git" };
+  if (git.exitCode !== 0)
+    return {
+      ok: false,
+      reason: "git and tar are needed to read a source archive's commit id (git get-tar-commit-id); install git",
+    };
   const commit = await runLocal("archiveRead", "sh", ["-c", `${decompress} | git get-tar-commit-id`, "sh", path]);
   if (commit.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(commit.stdout.trim())) {
-    return { ok: false, reason: `${path} carries no commit id (not a git archive?): ${commit.stderr.trim() || `git get-tar-commit-id exit ${commit.exitCode}`}` };
+    return {
+      ok: false,
+      reason: `${path} carries no commit id (not a git archive?): ${commit.stderr.trim() || `git get-tar-commit-id exit ${commit.exitCode}`}`,
+    };
   }
   // The first entry after the pax header is the archive's prefix directory.
-  const listing = await runLocal("archiveRead", "sh", ["-c", `${decompress} | tar -t 2>/dev/null | head -n 1`, "sh", path]);
+  const listing = await runLocal("archiveRead", "sh", [
+    "-c",
+    `${decompress} | tar -t 2>/dev/null | head -n 1`,
+    "sh",
+    path,
+  ]);
   const prefix = listing.stdout.trim().replace(/\/.*$/, "");
   if (!prefix) return { ok: false, reason: `${path}: cannot list the archive (${listing.stderr.trim() || "empty"})` };
   return { ok: true, commit: commit.stdout.trim(), prefix };

@@ -51,7 +51,14 @@ export function suitesNeeded(engines: readonly Engine[]): string[] {
 /** Builds (or finds cached) every image the cells need; sources that cannot be had become reasons, not crashes. */
 export async function prepareImages(
   docker: Docker,
-  input: { engines: Engine[]; builds: IptablesBuild[]; basePlans: BasePlan[]; settings: Settings; mirror: string; log: (line: string) => void },
+  input: {
+    engines: Engine[];
+    builds: IptablesBuild[];
+    basePlans: BasePlan[];
+    settings: Settings;
+    mirror: string;
+    log: (line: string) => void;
+  },
 ): Promise<PreparedImages> {
   const { settings, mirror, log } = input;
   const timingsMs: Record<string, number> = {};
@@ -59,7 +66,10 @@ export async function prepareImages(
   const bases = new Map<string, string>();
   await Promise.all(
     input.basePlans.map(async (plan) => {
-      bases.set(plan.suite, await timed(`base:${plan.suite}`, () => ensureBaseImage(docker, plan, { suite: plan.suite, mirror, log })));
+      bases.set(
+        plan.suite,
+        await timed(`base:${plan.suite}`, () => ensureBaseImage(docker, plan, { suite: plan.suite, mirror, log })),
+      );
     }),
   );
   const toolchainBase = bases.get(TOOLCHAIN_SUITE) as string;
@@ -69,7 +79,14 @@ export async function prepareImages(
   const engineImages = new Map(
     input.engines.flatMap((engine) =>
       isMobySource(engine)
-        ? [[engine.name, timed(`engine:${engine.name}`, () => buildMobyEngine(docker, engine, bases.get(engine.source.suite) as string, settings, log))] as const]
+        ? [
+            [
+              engine.name,
+              timed(`engine:${engine.name}`, () =>
+                buildMobyEngine(docker, engine, bases.get(engine.source.suite) as string, settings, log),
+              ),
+            ] as const,
+          ]
         : [],
     ),
   );
@@ -96,18 +113,35 @@ export async function prepareImages(
   }
 
   async function buildFrom(build: IptablesBuild, source: IptablesSource): Promise<Availability<{ tag: string }>> {
-    if (source.kind === "debian") return buildOrExplain(docker, debianIptablesRecipe({ ...build, source }, toolchainBase, mirror, wrappers), `iptables ${build.name}`, log);
+    if (source.kind === "debian")
+      return buildOrExplain(
+        docker,
+        debianIptablesRecipe({ ...build, source }, toolchainBase, mirror, wrappers),
+        `iptables ${build.name}`,
+        log,
+      );
     if (source.kind === "git") return gitIptables(build, source);
-    const tarball = await obtainTarball(source, { dir: tarballDir(settings.tarballDir), mirror, allowDownloads: settings.allowDownloads });
+    const tarball = await obtainTarball(source, {
+      dir: tarballDir(settings.tarballDir),
+      mirror,
+      allowDownloads: settings.allowDownloads,
+    });
     if (!tarball.ok) return { ok: false, status: "unavailable", reason: tarball.reason };
     log(`iptables ${build.name}: tarball from ${tarball.origin}`);
-    return buildOrExplain(docker, tarballIptablesRecipe({ ...build, source }, toolchainBase, tarball.data, wrappers), `iptables ${build.name}`, log);
+    return buildOrExplain(
+      docker,
+      tarballIptablesRecipe({ ...build, source }, toolchainBase, tarball.data, wrappers),
+      `iptables ${build.name}`,
+      log,
+    );
   }
 
   async function gitIptables(build: IptablesBuild, source: GitSource): Promise<Availability<{ tag: string }>> {
     const result = await buildFromGit(build, source, { docker, settings, baseTag: toolchainBase, wrappers, log });
     if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
-    log(`iptables ${build.name}: git ${result.info.describe} (${result.info.commit.slice(0, 12)}) ${result.built ? "built" : "cached"} ${result.tag}`);
+    log(
+      `iptables ${build.name}: git ${result.info.describe} (${result.info.commit.slice(0, 12)}) ${result.built ? "built" : "cached"} ${result.tag}`,
+    );
     return { ok: true, tag: result.tag };
   }
 
@@ -116,7 +150,11 @@ export async function prepareImages(
     return state?.ok ? [{ build, tag: state.tag }] : [];
   });
   const hosts = new Map<string, Availability<{ tag: string }>>();
-  await Promise.all(input.engines.map(async (engine) => hosts.set(engine.name, await timed(`host:${engine.name}`, () => buildHost(engine)))));
+  await Promise.all(
+    input.engines.map(async (engine) =>
+      hosts.set(engine.name, await timed(`host:${engine.name}`, () => buildHost(engine))),
+    ),
+  );
 
   async function buildHost(engine: Engine): Promise<Availability<{ tag: string }>> {
     const base = bases.get(engine.source.suite) as string;
@@ -134,7 +172,18 @@ export async function prepareImages(
       if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
       engineTarball = got.data;
     }
-    return buildOrExplain(docker, hostRecipe(engine, base, available, { scripts: hostFiles, shimTag: shimImage.tag }, { tarball: engineTarball, image: compiled?.tag }), `host ${engine.name}`, log);
+    return buildOrExplain(
+      docker,
+      hostRecipe(
+        engine,
+        base,
+        available,
+        { scripts: hostFiles, shimTag: shimImage.tag },
+        { tarball: engineTarball, image: compiled?.tag },
+      ),
+      `host ${engine.name}`,
+      log,
+    );
   }
 
   return { builds, hosts, peerTag: toolchainBase, shim: await shim, timingsMs };

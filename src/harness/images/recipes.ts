@@ -11,10 +11,18 @@ export const upstreamVersion = (version: string) => version.split("-")[0] ?? ver
 const versionGate = (build: IptablesBuild) =>
   `grep -q "iptables v${upstreamVersion(build.version)} " /tmp/versions || { echo "build claims ${build.version} but says: $(cat /tmp/versions)"; exit 1; }`;
 
-const finalStage = (build: IptablesBuild) => [`FROM scratch`, `COPY --from=build ${buildPrefix(build)} ${buildPrefix(build)}`];
+const finalStage = (build: IptablesBuild) => [
+  `FROM scratch`,
+  `COPY --from=build ${buildPrefix(build)} ${buildPrefix(build)}`,
+];
 
 /** A Debian .deb build: iptables and its libraries of that suite, unpacked side by side under a prefix. */
-export function debianIptablesRecipe(build: IptablesBuild & { source: { kind: "debian" } }, baseTag: string, mirror: string, wrappers: string): ImageRecipe {
+export function debianIptablesRecipe(
+  build: IptablesBuild & { source: { kind: "debian" } },
+  baseTag: string,
+  mirror: string,
+  wrappers: string,
+): ImageRecipe {
   const { suite, version } = build.source;
   const prefix = buildPrefix(build);
   const lib = `${prefix}/root/usr/lib/x86_64-linux-gnu`;
@@ -40,7 +48,12 @@ export function debianIptablesRecipe(build: IptablesBuild & { source: { kind: "d
 }
 
 /** An upstream tarball build: configured and installed under its own prefix (legacy and nft multi-binaries). */
-export function tarballIptablesRecipe(build: IptablesBuild & { source: { kind: "tarball" } }, baseTag: string, tarball: Buffer, wrappers: string): ImageRecipe {
+export function tarballIptablesRecipe(
+  build: IptablesBuild & { source: { kind: "tarball" } },
+  baseTag: string,
+  tarball: Buffer,
+  wrappers: string,
+): ImageRecipe {
   const prefix = buildPrefix(build);
   return {
     repo: "fwcompat/iptables",
@@ -82,15 +95,15 @@ export function hostRecipe(
     engine.source.kind === "moby-source"
       ? mobyHostInstall(engineInput.image ?? "")
       : engine.source.kind === "debian"
-      ? [
-          `RUN ${APT_UPDATE} && cli=$(apt-cache show docker-cli >/dev/null 2>&1 && echo "docker-cli=${engine.source.version}*"); ` +
-            `${APT_INSTALL} "docker.io=${engine.source.version}*" $cli busybox-static && rm -rf /var/lib/apt/lists/*`,
-        ]
-      : [
-          `RUN ${APT_UPDATE} && ${APT_INSTALL} busybox-static && rm -rf /var/lib/apt/lists/*`,
-          `ADD docker.tgz /opt/`,
-          `RUN cp /opt/docker/* /usr/local/bin/ && rm -rf /opt/docker`,
-        ];
+        ? [
+            `RUN ${APT_UPDATE} && cli=$(apt-cache show docker-cli >/dev/null 2>&1 && echo "docker-cli=${engine.source.version}*"); ` +
+              `${APT_INSTALL} "docker.io=${engine.source.version}*" $cli busybox-static && rm -rf /var/lib/apt/lists/*`,
+          ]
+        : [
+            `RUN ${APT_UPDATE} && ${APT_INSTALL} busybox-static && rm -rf /var/lib/apt/lists/*`,
+            `ADD docker.tgz /opt/`,
+            `RUN cp /opt/docker/* /usr/local/bin/ && rm -rf /opt/docker`,
+          ];
   if (engineTarball) files["docker.tgz"] = engineTarball;
   return {
     repo: "fwcompat/host",

@@ -31,13 +31,21 @@ export function shimRecipe(toolchainTag: string, source: string): ImageRecipe {
 }
 
 /** The shim's image (built on first use, cached by content hash); a failure is the reason no host can be built. */
-export async function buildShim(docker: Docker, toolchainBase: string, log: (line: string) => void): Promise<Availability<{ tag: string }>> {
+export async function buildShim(
+  docker: Docker,
+  toolchainBase: string,
+  log: (line: string) => void,
+): Promise<Availability<{ tag: string }>> {
   let toolchain: string;
   try {
     toolchain = await ensureToolchain(docker, toolchainBase, log);
   } catch (error) {
     if (!(error instanceof ImageBuildError)) throw error;
-    return { ok: false, status: "error", reason: `the toolchain the shim is compiled in: ${error.message}\n${error.logTail.split("\n").slice(-8).join("\n")}` };
+    return {
+      ok: false,
+      status: "error",
+      reason: `the toolchain the shim is compiled in: ${error.message}\n${error.logTail.split("\n").slice(-8).join("\n")}`,
+    };
   }
   return buildOrExplain(docker, shimRecipe(toolchain, await readShimSource()), "iptables shim", log);
 }

@@ -10,7 +10,10 @@ export function sourceDir(settings: Pick<Settings, "sourceDir">): string | undef
 }
 
 /** The path of `fileName` in the local source directory, if one is set and holds it. */
-export async function findLocalSource(fileName: string, settings: Pick<Settings, "sourceDir">): Promise<string | undefined> {
+export async function findLocalSource(
+  fileName: string,
+  settings: Pick<Settings, "sourceDir">,
+): Promise<string | undefined> {
   const dir = sourceDir(settings);
   if (!dir) return undefined;
   const path = join(dir, fileName);
@@ -30,7 +33,9 @@ export async function obtainSource(
   settings: Pick<Settings, "sourceDir" | "tarballDir" | "allowDownloads">,
 ): Promise<TarballResult & { path?: string }> {
   const local = await findLocalSource(request.file, settings);
-  let localNote = sourceDir(settings) ? `not in the source directory ${sourceDir(settings)}` : "no source directory set (settings.sourceDir or FWCOMPAT_SOURCE_DIR)";
+  let localNote = sourceDir(settings)
+    ? `not in the source directory ${sourceDir(settings)}`
+    : "no source directory set (settings.sourceDir or FWCOMPAT_SOURCE_DIR)";
   if (local) {
     const data = await readFile(local);
     if (sha256(data) === request.sha256) return { ok: true, data, origin: `source directory ${local}`, path: local };

@@ -11,9 +11,7 @@ export interface TarballRequest {
   urls: string[];
 }
 
-export type TarballResult =
-  | { ok: true; data: Buffer; origin: string }
-  | { ok: false; reason: string };
+export type TarballResult = { ok: true; data: Buffer; origin: string } | { ok: false; reason: string };
 
 export function tarballDir(configured?: string): string {
   return process.env.FWCOMPAT_TARBALL_DIR ?? configured ?? join(homedir(), ".cache", "fwcompat", "tarballs");
@@ -38,9 +36,11 @@ export async function obtainTarball(
     tried.push(`not in ${options.dir}`);
   }
   const remotes: Array<{ url: string; label: string }> = [];
-  if (request.mirrorPath && options.mirror) remotes.push({ url: `${options.mirror}/${request.mirrorPath}`, label: "Debian mirror" });
+  if (request.mirrorPath && options.mirror)
+    remotes.push({ url: `${options.mirror}/${request.mirrorPath}`, label: "Debian mirror" });
   if (options.allowDownloads) remotes.push(...request.urls.map((url) => ({ url, label: url })));
-  else if (request.urls.length > 0) tried.push(`downloads from ${request.urls.length} upstream URL(s) disabled (settings.allowDownloads)`);
+  else if (request.urls.length > 0)
+    tried.push(`downloads from ${request.urls.length} upstream URL(s) disabled (settings.allowDownloads)`);
   for (const remote of remotes) {
     const fetched = await download(remote.url, options.timeoutMs ?? TIMEOUT_MS.download);
     if (!fetched.ok) {
@@ -59,7 +59,10 @@ export async function obtainTarball(
   return { ok: false, reason: `${request.file} unobtainable: ${tried.join("; ")}` };
 }
 
-async function download(url: string, timeoutMs: number): Promise<{ ok: true; data: Buffer } | { ok: false; reason: string }> {
+async function download(
+  url: string,
+  timeoutMs: number,
+): Promise<{ ok: true; data: Buffer } | { ok: false; reason: string }> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok) return { ok: false, reason: `HTTP ${response.status}` };

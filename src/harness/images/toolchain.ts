@@ -22,7 +22,9 @@ const toolchains = new Map<string, Promise<string>>();
 export function ensureToolchain(docker: Docker, baseTag: string, log: (line: string) => void): Promise<string> {
   let tag = toolchains.get(baseTag);
   if (!tag) {
-    tag = ensureImage(docker, iptablesToolchainRecipe(baseTag), (line) => log(`iptables toolchain: ${line}`)).then((r) => r.tag);
+    tag = ensureImage(docker, iptablesToolchainRecipe(baseTag), (line) => log(`iptables toolchain: ${line}`)).then(
+      (r) => r.tag,
+    );
     toolchains.set(baseTag, tag);
     tag.catch(() => toolchains.delete(baseTag));
   }

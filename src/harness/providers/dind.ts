@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import type Docker from "dockerode";
 import { execIn } from "../engine.js";
 import type { Host, HostProvider, HostSpec, Peer } from "../host.js";
-import { ContainerHost, fwcompatLabels, HOST_HOSTNAME, HOST_TMPFS, hostPowers, waitForHostd } from "./host-container.js";
+import {
+  ContainerHost,
+  fwcompatLabels,
+  HOST_HOSTNAME,
+  HOST_TMPFS,
+  hostPowers,
+  waitForHostd,
+} from "./host-container.js";
 import { TIMEOUT_MS } from "../../contract/timeouts.js";
 
 const DEFAULT_EXEC_TIMEOUT_MS = TIMEOUT_MS.hostExec;
@@ -33,7 +40,13 @@ export class DindProvider implements HostProvider {
     // No fixed subnet: the engine picks a free one, so concurrent runs never collide. Internal:
     // the hosts and the peer reach each other and nothing else, and the engine sets up (and
     // later removes) fewer rules for it.
-    this.network ??= this.docker.createNetwork({ Name: `fwc-${this.runId}`, Driver: "bridge", Internal: true, Labels: fwcompatLabels(this.runId, "network"), CheckDuplicate: true });
+    this.network ??= this.docker.createNetwork({
+      Name: `fwc-${this.runId}`,
+      Driver: "bridge",
+      Internal: true,
+      Labels: fwcompatLabels(this.runId, "network"),
+      CheckDuplicate: true,
+    });
     return this.network;
   }
 
@@ -71,7 +84,10 @@ export class DindProvider implements HostProvider {
    */
   private async removeHost(id: string): Promise<void> {
     if (!this.hosts.delete(id)) return;
-    const removal = this.docker.getContainer(id).remove({ force: true, v: true }).catch(() => {});
+    const removal = this.docker
+      .getContainer(id)
+      .remove({ force: true, v: true })
+      .catch(() => {});
     this.removals.add(removal);
     void removal.finally(() => this.removals.delete(removal));
   }
@@ -90,7 +106,9 @@ export class DindProvider implements HostProvider {
       return container;
     })();
     const container = await this.peerContainer;
-    return { sh: (script, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS) => execIn(container, ["sh", "-c", script], { timeoutMs }) };
+    return {
+      sh: (script, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS) => execIn(container, ["sh", "-c", script], { timeoutMs }),
+    };
   }
 
   async close(): Promise<void> {

@@ -52,7 +52,9 @@ const AWAIT_HOSTD = `i=0; while [ $i -lt 200 ]; do [ "$(cat ${HOST_PATHS.hostdRe
 export async function waitForHostd(container: Docker.Container, timeoutMs = HOST_READY_TIMEOUT_MS): Promise<void> {
   const poll = async () => {
     for (;;) {
-      const result = await execIn(container, ["sh", "-c", AWAIT_HOSTD], { timeoutMs: TIMEOUT_MS.hostReadyPoll }).catch(() => undefined);
+      const result = await execIn(container, ["sh", "-c", AWAIT_HOSTD], { timeoutMs: TIMEOUT_MS.hostReadyPoll }).catch(
+        () => undefined,
+      );
       if (result?.exitCode === 0) return;
       const state = await container.inspect();
       if (!state.State.Running) throw new Error(`host exited during start (exit ${state.State.ExitCode})`);

@@ -31,7 +31,7 @@ const VM_MEMORY_MIB = 1024;
 const BEFORE_SAVE = [
   "timeout 120 systemctl is-system-running --wait >/dev/null || true",
   PREPARE_HOST,
-  "for p in dockerd docker containerd containerd-shim-runc-v2 runc docker-proxy docker-init busybox; do f=$(command -v $p) && cat \"$f\" >/dev/null; done",
+  'for p in dockerd docker containerd containerd-shim-runc-v2 runc docker-proxy docker-init busybox; do f=$(command -v $p) && cat "$f" >/dev/null; done',
   `find ${IPTABLES_BUILDS_DIR} -type f -exec cat {} + >/dev/null`,
   "sync",
 ].join("\n");
@@ -42,14 +42,23 @@ const PAST_UPLOAD = "Creating image (snapshot of base box volume)";
 /** vagrant-libvirt names the domain after default_prefix (the VM's name) and the machine ("default"). */
 const domainName = (vmName: string) => `${vmName}default`;
 
-type Runner = (bounded: string[], script: string, deadlineMs: number) => Promise<{ exitCode?: number; stdout?: string; stderr?: string }>;
+type Runner = (
+  bounded: string[],
+  script: string,
+  deadlineMs: number,
+) => Promise<{ exitCode?: number; stdout?: string; stderr?: string }>;
 
 /** Runs a shell script (fed on stdin) under `timeout`; the outer deadline bounds ssh itself. */
 async function shell(script: string, run: Runner, timeoutMs: number): Promise<ExecResult> {
   const started = performance.now();
   const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
   const result = await run(["timeout", "-k", "2", seconds, "sh", "-s"], script, timeoutMs + TIMEOUT_MS.vmShSlack);
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "", ms: Math.round(performance.now() - started) };
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: result.stdout ?? "",
+    stderr: result.stderr ?? "",
+    ms: Math.round(performance.now() - started),
+  };
 }
 
 /**
@@ -88,10 +97,16 @@ export class VagrantProvider implements HostProvider {
       const hostDir = await this.hostDir(spec.label, { name: slot.name, disk: slot.disk });
       dir = hostDir;
       const address = await restoreVm(slot);
-      const host = await this.connect(hostDir, slot.name, address, "restored from a saved booted VM", () => this.destroy(hostDir).finally(() => slot.release()));
+      const host = await this.connect(hostDir, slot.name, address, "restored from a saved booted VM", () =>
+        this.destroy(hostDir).finally(() => slot.release()),
+      );
       // a restored guest's clock stands where it was saved: the steps and the trace are timed by it
-      const prepared = await host.sh(`date -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && ${PREPARE_HOST}`, TIMEOUT_MS.hostExec);
-      if (prepared.exitCode !== 0) throw new Error(`preparing the VM failed (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
+      const prepared = await host.sh(
+        `date -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && ${PREPARE_HOST}`,
+        TIMEOUT_MS.hostExec,
+      );
+      if (prepared.exitCode !== 0)
+        throw new Error(`preparing the VM failed (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
       return host;
     } catch (error) {
       if (dir) await this.destroy(dir);
@@ -102,7 +117,10 @@ export class VagrantProvider implements HostProvider {
 
   /** A directory of the run for one VM, with what destroyVagrantDir needs to remove it. */
   private async hostDir(label: string, config: Record<string, unknown>): Promise<string> {
-    const dir = join(this.runDir, `${label.replace(/[^a-zA-Z0-9_.-]/g, "_").slice(0, 40)}-${randomBytes(3).toString("hex")}`);
+    const dir = join(
+      this.runDir,
+      `${label.replace(/[^a-zA-Z0-9_.-]/g, "_").slice(0, 40)}-${randomBytes(3).toString("hex")}`,
+    );
     await mkdir(dir, { recursive: true });
     this.dirs.add(dir);
     await writeFile(join(dir, "fwcompat-vm.json"), JSON.stringify(config));
@@ -111,7 +129,14 @@ export class VagrantProvider implements HostProvider {
 
   /** What a saved VM depends on: the box (a hash of all it holds), the VM's settings and what runs in it before the save. */
   private async savedVmKey(box: string): Promise<string> {
-    return savedVmKey({ box, driver: this.driver, cpus: VM_CPUS, memory: VM_MEMORY_MIB, vagrantfile: await readFile(TEMPLATE, "utf8"), beforeSave: BEFORE_SAVE });
+    return savedVmKey({
+      box,
+      driver: this.driver,
+      cpus: VM_CPUS,
+      memory: VM_MEMORY_MIB,
+      vagrantfile: await readFile(TEMPLATE, "utf8"),
+      beforeSave: BEFORE_SAVE,
+    });
   }
 
   /** Boots a VM from the box with Vagrant, lets it settle, and saves it into the slot (the VM stops and is removed). */
@@ -135,14 +160,19 @@ export class VagrantProvider implements HostProvider {
       const up = await this.vagrantUp(env);
       if (up.exitCode !== 0) {
         // Ruby's backtrace lines ("from ...") hide the message that matters.
-        const message = (up.all ?? "").split("\n").filter((l) => !/^\s+from /.test(l)).slice(-4).join("\n");
+        const message = (up.all ?? "")
+          .split("\n")
+          .filter((l) => !/^\s+from /.test(l))
+          .slice(-4)
+          .join("\n");
         throw new Error(`vagrant up failed: ${message}`);
       }
       // `vagrant ssh-config` takes 7-14 s under emulation; libvirt knows the address at once.
       const address = await domainAddress(domainName(slot.name));
       const vm = await this.connect(dir, slot.name, address, "booting", async () => {});
       const settled = await vm.sh(BEFORE_SAVE, TIMEOUT_MS.vmSettle);
-      if (settled.exitCode !== 0) throw new Error(`preparing the VM for saving failed (exit ${settled.exitCode}): ${settled.stderr.trim()}`);
+      if (settled.exitCode !== 0)
+        throw new Error(`preparing the VM for saving failed (exit ${settled.exitCode}): ${settled.stderr.trim()}`);
       await stopMaster(slot.name);
       await saveVm(slot, { domain: domainName(slot.name), boxImage: boxImage(box), serialLog, address });
     } finally {
@@ -151,7 +181,13 @@ export class VagrantProvider implements HostProvider {
   }
 
   /** The VM's ssh config and shared master connection. */
-  private async connect(dir: string, vmName: string, address: string, how: string, remove: () => Promise<void>): Promise<VagrantHost> {
+  private async connect(
+    dir: string,
+    vmName: string,
+    address: string,
+    how: string,
+    remove: () => Promise<void>,
+  ): Promise<VagrantHost> {
     const configFile = join(dir, "ssh-config");
     await writeFile(configFile, sshConfig({ address, vmName }));
     await startMaster(configFile);
@@ -165,7 +201,8 @@ export class VagrantProvider implements HostProvider {
    * has gone past the upload (or ended), then boot alongside it.
    */
   private async vagrantUp(env: Record<string, string>) {
-    const up = () => runLocal("vagrantUp", "vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, all: true });
+    const up = () =>
+      runLocal("vagrantUp", "vagrant", ["up", "--provider=libvirt", "--no-provision"], { env, all: true });
     if (this.boxInPool) {
       await this.boxInPool;
       return await up();
@@ -193,7 +230,12 @@ export class VagrantProvider implements HostProvider {
   async peer(): Promise<Peer> {
     return {
       sh: (script, timeoutMs = TIMEOUT_MS.hostExec) =>
-        shell(script, ([bin, ...args], input, deadline) => execa(bin as string, args, { input, reject: false, timeout: deadline, stripFinalNewline: false }), timeoutMs),
+        shell(
+          script,
+          ([bin, ...args], input, deadline) =>
+            execa(bin as string, args, { input, reject: false, timeout: deadline, stripFinalNewline: false }),
+          timeoutMs,
+        ),
     };
   }
 
@@ -211,7 +253,8 @@ export class VagrantProvider implements HostProvider {
 
 /** vagrant-libvirt uploads the box into the default pool once; it is ours to remove when the run ends. */
 async function deleteBoxVolumes(): Promise<void> {
-  for (const volume of (await poolVolumes()).filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-"))) await virsh(["vol-delete", volume, "--pool", "default"]);
+  for (const volume of (await poolVolumes()).filter((v) => v.startsWith("fwcompat-VAGRANTSLASH-")))
+    await virsh(["vol-delete", volume, "--pool", "default"]);
 }
 
 /** The volumes of libvirt's default pool (this virsh has no `vol-list --name`: the table's first column). */
@@ -243,7 +286,8 @@ export async function destroyVagrantDir(dir: string): Promise<void> {
       await virsh(["destroy", domain]);
       await virsh(["undefine", domain, "--remove-all-storage"]);
     }
-    for (const volume of (await poolVolumes()).filter((v) => v.startsWith(name))) await virsh(["vol-delete", volume, "--pool", "default"]);
+    for (const volume of (await poolVolumes()).filter((v) => v.startsWith(name)))
+      await virsh(["vol-delete", volume, "--pool", "default"]);
     await virsh(["net-destroy", name]);
     await virsh(["net-undefine", name]);
   }
@@ -267,7 +311,12 @@ class VagrantHost implements Host {
       script,
       (bounded, input, deadline) =>
         // output exactly as printed, like `docker exec` on dind hosts: a step batch's last end marker ends in a newline
-        execa("ssh", ["-F", join(this.dir, "ssh-config"), "default", "sudo", ...bounded], { input, reject: false, timeout: deadline, stripFinalNewline: false }),
+        execa("ssh", ["-F", join(this.dir, "ssh-config"), "default", "sudo", ...bounded], {
+          input,
+          reject: false,
+          timeout: deadline,
+          stripFinalNewline: false,
+        }),
       timeoutMs,
     );
   }
@@ -284,8 +333,16 @@ export async function sweepVagrant(runId?: string): Promise<number> {
     if (runId && run !== runId) continue;
     const runDir = join(VAGRANT_RUNS, run);
     if (!runId) {
-      const owner = JSON.parse(await readFile(join(runDir, "owner.json"), "utf8").catch(() => "{}")) as { pid?: number; hostname?: string };
-      if (owner.hostname !== hostname() || owner.pid === process.pid || (owner.pid !== undefined && processAlive(owner.pid))) continue;
+      const owner = JSON.parse(await readFile(join(runDir, "owner.json"), "utf8").catch(() => "{}")) as {
+        pid?: number;
+        hostname?: string;
+      };
+      if (
+        owner.hostname !== hostname() ||
+        owner.pid === process.pid ||
+        (owner.pid !== undefined && processAlive(owner.pid))
+      )
+        continue;
     }
     for (const host of await readdir(runDir, { withFileTypes: true })) {
       if (!host.isDirectory()) continue;

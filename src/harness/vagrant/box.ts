@@ -15,14 +15,20 @@ const CACHE = join(homedir(), ".cache", "fwcompat");
 export const VAGRANT_HOME = process.env.FWCOMPAT_VAGRANT_HOME ?? join(CACHE, "vagrant-home");
 
 export async function vagrantPublicKey(): Promise<string> {
-  const found = await execa("sh", ["-c", "dpkg -L vagrant 2>/dev/null | grep 'keys/vagrant.pub$' | head -1"], { reject: false });
+  const found = await execa("sh", ["-c", "dpkg -L vagrant 2>/dev/null | grep 'keys/vagrant.pub$' | head -1"], {
+    reject: false,
+  });
   const path = found.stdout.trim();
-  if (!path) throw new UserError("Vagrant's insecure public key (keys/vagrant.pub in the vagrant package) was not found; install vagrant with scripts/setup.sh --vm");
+  if (!path)
+    throw new UserError(
+      "Vagrant's insecure public key (keys/vagrant.pub in the vagrant package) was not found; install vagrant with scripts/setup.sh --vm",
+    );
   return path;
 }
 
 /** Where Vagrant keeps the kernel of an added box (the box boots it directly). */
-const addedBoxFile = (name: string, file: string) => join(VAGRANT_HOME, "boxes", name.replace(/\//g, "-VAGRANTSLASH-"), "0", "libvirt", file);
+const addedBoxFile = (name: string, file: string) =>
+  join(VAGRANT_HOME, "boxes", name.replace(/\//g, "-VAGRANTSLASH-"), "0", "libvirt", file);
 export const boxKernel = (name: string) => addedBoxFile(name, "vmlinuz");
 /** The box's disk image as Vagrant keeps it (vagrant-libvirt uploads these bytes into libvirt's pool). */
 export const boxImage = (name: string) => addedBoxFile(name, "box.img");
@@ -32,18 +38,27 @@ export const boxImage = (name: string) => addedBoxFile(name, "box.img");
  * in-host tools, cached by a hash of everything that goes in: an unchanged recipe rebuilds nothing.
  */
 export async function ensureBox(
-  input: { mirror: string; builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>; hostFiles: Record<string, string | Buffer> },
+  input: {
+    mirror: string;
+    builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>;
+    hostFiles: Record<string, string | Buffer>;
+  },
   log: (line: string) => void,
 ): Promise<{ name: string; built: boolean; ms: number }> {
   const started = performance.now();
   const pubkey = await vagrantPublicKey();
-  const hash = createHash("sha256").update(await readFile(BUILD_SCRIPT)).update(BOX_SUITE).update(input.mirror).update(await readFile(pubkey));
+  const hash = createHash("sha256")
+    .update(await readFile(BUILD_SCRIPT))
+    .update(BOX_SUITE)
+    .update(input.mirror)
+    .update(await readFile(pubkey));
   for (const { build, tag } of input.builds) hash.update(`${build.name}=${tag}`);
   for (const [name, content] of Object.entries(input.hostFiles).sort()) hash.update(name).update(content);
   const name = `fwcompat/${BOX_SUITE}-${hash.digest("hex").slice(0, 16)}`;
   const env = { VAGRANT_HOME };
   const list = await execa("vagrant", ["box", "list"], { env, reject: false });
-  if (list.stdout.split("\n").some((line) => line.startsWith(`${name} `))) return { name, built: false, ms: Math.round(performance.now() - started) };
+  if (list.stdout.split("\n").some((line) => line.startsWith(`${name} `)))
+    return { name, built: false, ms: Math.round(performance.now() - started) };
 
   const work = await mkdtemp(join(CACHE, "box-"));
   try {
@@ -67,14 +82,25 @@ export async function ensureBox(
     }
     log(`building VM box ${name} (debootstrap + kernel, about 2 minutes)`);
     const boxFile = join(work, "fwcompat.box");
-    const build = await runLocal("boxBuild", process.execPath, [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey], { all: true });
-    if (build.exitCode !== 0) throw new Error(`box build failed: ${(build.all ?? "").split("\n").slice(-10).join("\n")}`);
-    const add = await runLocal("boxAdd", "vagrant", ["box", "add", "--force", "--name", name, boxFile], { env, all: true });
-    if (add.exitCode !== 0) throw new Error(`vagrant box add failed: ${(add.all ?? "").split("\n").slice(-5).join("\n")}`);
+    const build = await runLocal(
+      "boxBuild",
+      process.execPath,
+      [BUILD_SCRIPT, boxFile, BOX_SUITE, input.mirror, overlay, pubkey],
+      { all: true },
+    );
+    if (build.exitCode !== 0)
+      throw new Error(`box build failed: ${(build.all ?? "").split("\n").slice(-10).join("\n")}`);
+    const add = await runLocal("boxAdd", "vagrant", ["box", "add", "--force", "--name", name, boxFile], {
+      env,
+      all: true,
+    });
+    if (add.exitCode !== 0)
+      throw new Error(`vagrant box add failed: ${(add.all ?? "").split("\n").slice(-5).join("\n")}`);
     // Older fwcompat boxes are superseded (about 650 MB each): keep only this one.
     for (const line of list.stdout.split("\n")) {
       const old = line.split(" ")[0];
-      if (old?.startsWith("fwcompat/") && old !== name) await execa("vagrant", ["box", "remove", "--force", "--all", old], { env, reject: false });
+      if (old?.startsWith("fwcompat/") && old !== name)
+        await execa("vagrant", ["box", "remove", "--force", "--all", old], { env, reject: false });
     }
     return { name, built: true, ms: Math.round(performance.now() - started) };
   } finally {

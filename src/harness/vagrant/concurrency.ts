@@ -7,7 +7,12 @@ export const VM_MEMORY_BYTES = 1.8 * GIB;
 /** Left for the dind lane and the harness itself. */
 export const MEMORY_RESERVE_BYTES = 2 * GIB;
 /** At most one VM per core: a guest's vCPU keeps a core busy under emulation. */
-const VM_BUDGET: ConcurrencyBudget = { perCore: 1, memoryPerAttempt: VM_MEMORY_BYTES, reserveBytes: MEMORY_RESERVE_BYTES, max: 8 };
+const VM_BUDGET: ConcurrencyBudget = {
+  perCore: 1,
+  memoryPerAttempt: VM_MEMORY_BYTES,
+  reserveBytes: MEMORY_RESERVE_BYTES,
+  max: 8,
+};
 
 /** VMs at once for `vmConcurrency: auto`: as many as the available memory holds after the reserve, at most one per core, at least one. */
 export function vmConcurrencyFor(availableBytes: number, cores: number): number {

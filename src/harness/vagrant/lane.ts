@@ -9,8 +9,7 @@ import { boxKernel, ensureBox } from "./box.js";
 import { kvmUsable, startLibvirt, type LibvirtSession } from "./libvirt.js";
 
 export type VmLane =
-  | { ok: true; provider: VagrantProvider; box: string }
-  | { ok: false; status: "unsupported" | "error"; reason: string };
+  { ok: true; provider: VagrantProvider; box: string } | { ok: false; status: "unsupported" | "error"; reason: string };
 
 /** Starts libvirt, builds (or finds) the box, and hands out the VM provider; failures become the VM cells' reason. */
 export async function startVmLane(
@@ -32,11 +31,17 @@ export async function startVmLane(
     images.timingsMs[`box:${box.name}`] = box.ms;
     options.log(`VM box ${box.name}: ${box.built ? "built" : "cached"} in ${(box.ms / 1000).toFixed(0)}s`);
     libvirt.driver = (await kvmUsable(boxKernel(box.name))) ? "kvm" : "qemu";
-    options.log(`VM lane: libvirt ${libvirt.driver === "kvm" ? "with KVM" : "with software emulation (no usable KVM)"}`);
+    options.log(
+      `VM lane: libvirt ${libvirt.driver === "kvm" ? "with KVM" : "with software emulation (no usable KVM)"}`,
+    );
     return { ok: true, provider: new VagrantProvider(options.runId, libvirt), box: box.name };
   } catch (error) {
     await libvirt?.stop();
     const message = (error as Error).message;
-    return { ok: false, status: (error as Error).name === "UserError" ? "unsupported" : "error", reason: `VM lane: ${message}` };
+    return {
+      ok: false,
+      status: (error as Error).name === "UserError" ? "unsupported" : "error",
+      reason: `VM lane: ${message}`,
+    };
   }
 }

@@ -16,7 +16,10 @@ export interface LibvirtSession {
 
 /** virsh on the system libvirt; a failure is in the result (exitCode, stderr), never thrown. */
 /** virsh against the system libvirtd, bounded by its kind of call (most are quick; save and restore move a VM's memory). */
-export const virsh = (args: readonly string[], kind: "virsh" | "virshVersion" | "virshAddress" | "virshSaveRestore" = "virsh") => runLocal(kind, "virsh", ["-c", "qemu:///system", ...args]);
+export const virsh = (
+  args: readonly string[],
+  kind: "virsh" | "virshVersion" | "virshAddress" | "virshSaveRestore" = "virsh",
+) => runLocal(kind, "virsh", ["-c", "qemu:///system", ...args]);
 
 const virshWorks = async () => (await virsh(["version"], "virshVersion")).exitCode === 0;
 
@@ -33,7 +36,24 @@ export async function kvmUsable(kernel?: string): Promise<boolean> {
   if (!existsSync("/dev/kvm")) return false;
   const base = ["-accel", "kvm", "-cpu", "host", "-display", "none", "-nodefaults", "-no-reboot"];
   if (kernel && existsSync(kernel)) {
-    const boot = runLocal("kvmBoot", "qemu-system-x86_64", [...base, "-m", "256", "-kernel", kernel, "-append", "console=ttyS0 panic=-1", "-serial", "stdio", "-monitor", "none"], { all: true });
+    const boot = runLocal(
+      "kvmBoot",
+      "qemu-system-x86_64",
+      [
+        ...base,
+        "-m",
+        "256",
+        "-kernel",
+        kernel,
+        "-append",
+        "console=ttyS0 panic=-1",
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
+      ],
+      { all: true },
+    );
     let output = "";
     // QEMU stays up (paused) after a KVM failure: stop it as soon as either answer shows.
     boot.all?.on("data", (chunk: Buffer) => {
@@ -43,7 +63,9 @@ export async function kvmUsable(kernel?: string): Promise<boolean> {
     await boot;
     return !/KVM internal error/.test(output) && /VFS: |Kernel panic/.test(output);
   }
-  const probe = runLocal("kvmProbe", "qemu-system-x86_64", [...base, "-M", "pc", "-m", "64", "-monitor", "stdio"], { all: true });
+  const probe = runLocal("kvmProbe", "qemu-system-x86_64", [...base, "-M", "pc", "-m", "64", "-monitor", "stdio"], {
+    all: true,
+  });
   setTimeout(() => probe.stdin?.end("quit\n"), TIMEOUT_MS.kvmProbeQuitAfter);
   const result = await probe;
   return result.exitCode === 0 && !/KVM internal error/.test(result.all ?? "");
@@ -56,13 +78,15 @@ export async function kvmUsable(kernel?: string): Promise<boolean> {
 export async function startLibvirt(log: (line: string) => void): Promise<LibvirtSession> {
   for (const tool of ["vagrant", "virsh", "libvirtd", "qemu-system-x86_64", "qemu-img", "debootstrap"]) {
     const found = await execa("sh", ["-c", `command -v ${tool}`], { reject: false });
-    if (found.exitCode !== 0) throw new UserError(`the VM lane needs ${tool}; install it with: bash scripts/setup.sh --vm`);
+    if (found.exitCode !== 0)
+      throw new UserError(`the VM lane needs ${tool}; install it with: bash scripts/setup.sh --vm`);
   }
   const started: number[] = [];
   let originalConf: string | undefined;
   if (!(await virshWorks())) {
     originalConf = await readFile(QEMU_CONF, "utf8").catch(() => undefined);
-    if (originalConf !== undefined && !/^user = "root"/m.test(originalConf)) await writeFile(QEMU_CONF, originalConf + ROOT_SETTINGS);
+    if (originalConf !== undefined && !/^user = "root"/m.test(originalConf))
+      await writeFile(QEMU_CONF, originalConf + ROOT_SETTINGS);
     else originalConf = undefined;
     log("starting virtlogd and libvirtd");
     for (const daemon of ["virtlogd", "libvirtd"]) {
@@ -72,7 +96,8 @@ export async function startLibvirt(log: (line: string) => void): Promise<Libvirt
     }
     const deadline = Date.now() + TIMEOUT_MS.libvirtdStart;
     while (!(await virshWorks())) {
-      if (Date.now() > deadline) throw new UserError("libvirtd did not answer within 60 s; see its log in /var/log/libvirt");
+      if (Date.now() > deadline)
+        throw new UserError("libvirtd did not answer within 60 s; see its log in /var/log/libvirt");
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -104,6 +129,7 @@ export function parseIpv4Addresses(table: string): string[] {
 export async function domainAddress(domain: string): Promise<string> {
   const result = await virsh(["domifaddr", domain, "--source", "lease"], "virshAddress");
   const address = parseIpv4Addresses(result.stdout)[0];
-  if (!address) throw new Error(`virsh domifaddr ${domain} named no IPv4 address: ${result.stderr.trim() || result.stdout.trim()}`);
+  if (!address)
+    throw new Error(`virsh domifaddr ${domain} named no IPv4 address: ${result.stderr.trim() || result.stdout.trim()}`);
   return address;
 }

@@ -47,7 +47,8 @@ const paths = (dir: string) => ({
 /** The cache key of saved VMs: everything that decides what a restored guest holds and runs. */
 export function savedVmKey(parts: Record<string, string | number>): string {
   const hash = createHash("sha256");
-  for (const [key, value] of Object.entries(parts).sort(([a], [b]) => a.localeCompare(b))) hash.update(`${key}=${value}\n`);
+  for (const [key, value] of Object.entries(parts).sort(([a], [b]) => a.localeCompare(b)))
+    hash.update(`${key}=${value}\n`);
   return hash.digest("hex").slice(0, 16);
 }
 
@@ -73,7 +74,9 @@ async function tryLock(lock: string): Promise<boolean> {
 
 function lockHeld(content: string): boolean {
   const owner = JSON.parse(content || "{}") as { pid?: number; hostname?: string };
-  return owner.hostname !== hostname() || (owner.pid !== undefined && (owner.pid === process.pid || processAlive(owner.pid)));
+  return (
+    owner.hostname !== hostname() || (owner.pid !== undefined && (owner.pid === process.pid || processAlive(owner.pid)))
+  );
 }
 
 /**
@@ -85,7 +88,14 @@ export async function acquireSlot(key: string): Promise<SavedVmSlot> {
   const slot = (index: number): SavedVmSlot => {
     const dir = join(VM_STATES, key, String(index).padStart(2, "0"));
     const p = paths(dir);
-    return { name: slotName(key, index), dir, ready: existsSync(p.ready), disk: p.disk, serialLog: p.serialLog, release: () => rm(p.lock, { force: true }) };
+    return {
+      name: slotName(key, index),
+      dir,
+      ready: existsSync(p.ready),
+      disk: p.disk,
+      serialLog: p.serialLog,
+      release: () => rm(p.lock, { force: true }),
+    };
   };
   for (const wantReady of [true, false]) {
     for (let index = 1; index <= MAX_SLOTS; index++) {
@@ -104,15 +114,21 @@ async function removeOtherKeys(key: string): Promise<void> {
   for (const other of await readdir(VM_STATES).catch(() => [] as string[])) {
     if (other === key) continue;
     const slots = await readdir(join(VM_STATES, other)).catch(() => [] as string[]);
-    const locks = await Promise.all(slots.map((s) => readFile(join(VM_STATES, other, s, "lock"), "utf8").catch(() => "")));
-    if (!locks.some((content) => content && lockHeld(content))) await rm(join(VM_STATES, other), { recursive: true, force: true });
+    const locks = await Promise.all(
+      slots.map((s) => readFile(join(VM_STATES, other, s, "lock"), "utf8").catch(() => "")),
+    );
+    if (!locks.some((content) => content && lockHeld(content)))
+      await rm(join(VM_STATES, other), { recursive: true, force: true });
   }
 }
 
 /** The file behind the domain's disk vda (`virsh domblklist --details`: type, device, target, source). */
 async function domainDisk(domain: string): Promise<string> {
   const table = (await virsh(["domblklist", domain, "--details"])).stdout;
-  const disk = table.split("\n").map((line) => line.trim().split(/\s+/)).find((cols) => cols[1] === "disk" && cols[2] === "vda")?.[3];
+  const disk = table
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .find((cols) => cols[1] === "disk" && cols[2] === "vda")?.[3];
   if (!disk) throw new Error(`virsh domblklist ${domain} named no disk vda:\n${table}`);
   return disk;
 }
@@ -136,7 +152,10 @@ export function restorableNetworkXml(xml: string): string {
  * keeps (the same bytes as the pool's copy, which the run removes at its end); the saved
  * domain is pointed at the slot's per-attempt overlay and serial log.
  */
-export async function saveVm(slot: SavedVmSlot, vm: { domain: string; boxImage: string; serialLog: string; address: string }): Promise<void> {
+export async function saveVm(
+  slot: SavedVmSlot,
+  vm: { domain: string; boxImage: string; serialLog: string; address: string },
+): Promise<void> {
   const p = paths(slot.dir);
   await rm(p.ready, { force: true });
   const disk = await domainDisk(vm.domain);

@@ -40,8 +40,14 @@ export function sshConfig(options: { address: string; vmName: string; identityFi
 
 /** Starts the VM's ssh master in the background (it detaches its stdio); a failure throws with ssh's message. */
 export async function startMaster(configFile: string): Promise<void> {
-  const master = await runLocal("sshMaster", "ssh", ["-F", configFile, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-N", "-f", "default"], { stdin: "ignore" });
-  if (master.exitCode !== 0) throw new Error(`ssh to the VM failed: ${(master.stderr || master.stdout).trim() || `exit ${master.exitCode}`}`);
+  const master = await runLocal(
+    "sshMaster",
+    "ssh",
+    ["-F", configFile, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-N", "-f", "default"],
+    { stdin: "ignore" },
+  );
+  if (master.exitCode !== 0)
+    throw new Error(`ssh to the VM failed: ${(master.stderr || master.stdout).trim() || `exit ${master.exitCode}`}`);
 }
 
 /** Ends the VM's ssh master if one is listening, and removes a socket a killed master left behind. */

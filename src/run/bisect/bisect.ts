@@ -19,7 +19,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 export function stepLine(step: BisectStep): string {
   const label = step.role === "step" ? `step ${step.k} of ~${step.of}` : `${step.role} endpoint`;
   const build = `build ${seconds(step.build.ms)} (${step.build.status})`;
-  const judged = step.verdict === "skip" && step.build.status === "failed" ? "skipped: did not build" : `${step.observed} → ${step.verdict}`;
+  const judged =
+    step.verdict === "skip" && step.build.status === "failed"
+      ? "skipped: did not build"
+      : `${step.observed} → ${step.verdict}`;
   const left = step.left === undefined ? "" : `  [${step.left} left]`;
   return `${label.padEnd(14)} ${step.commit.slice(0, 12)} ${step.describe.padEnd(22)} ${build.padEnd(22)} judged ${seconds(step.judgeMs).padStart(6)}  ${judged}${left}`;
 }
@@ -34,7 +37,12 @@ function newBisectFile(plan: BisectPlan, runId: string): BisectFile {
     state: "running",
     by: plan.by,
     repository: plan.repository,
-    judge: { backend: plan.backend, ...(cell ? { scenario: cell.scenario, engine: cell.engine.name, daemon: cell.daemon.name, topology: cell.topology.name } : {}) },
+    judge: {
+      backend: plan.backend,
+      ...(cell
+        ? { scenario: cell.scenario, engine: cell.engine.name, daemon: cell.daemon.name, topology: cell.topology.name }
+        : {}),
+    },
     good: plan.good,
     bad: plan.bad,
     direction: plan.direction,
@@ -105,10 +113,18 @@ export async function runBisect(plan: BisectPlan, judge: Judge, io: BisectIo): P
   );
   try {
     const byCommit = new Map<string, BisectStep>();
-    for (const [index, role] of [[0, oldRole], [newerIndex, newRole]] as const) {
+    for (const [index, role] of [
+      [0, oldRole],
+      [newerIndex, newRole],
+    ] as const) {
       const ref = plan[role].ref;
       const step = await journal.keep(await judgeCommit(commitAt(index)), { role });
-      const wrong = step.verdict === "skip" ? `--${role} ${ref} cannot be judged: ${step.build.reason?.split("\n")[0] ?? step.observed}` : step.verdict !== role ? `--${role} ${ref} is not ${role} by ${judgedBy}: ${step.observed}` : undefined;
+      const wrong =
+        step.verdict === "skip"
+          ? `--${role} ${ref} cannot be judged: ${step.build.reason?.split("\n")[0] ?? step.observed}`
+          : step.verdict !== role
+            ? `--${role} ${ref} is not ${role} by ${judgedBy}: ${step.observed}`
+            : undefined;
       if (wrong) {
         await journal.fail(wrong);
         throw new UserError(wrong);
@@ -121,7 +137,10 @@ export async function runBisect(plan: BisectPlan, judge: Judge, io: BisectIo): P
       const judgement = await judgeCommit(commitAt(index));
       const judged: Judged = judgement.verdict === "skip" ? "skip" : judgement.verdict === oldRole ? "old" : "new";
       search = record(search, index, judged);
-      byCommit.set(judgement.info.commit, await journal.keep(judgement, { role: "step", k, of: estimate, left: commitsLeft(search) }));
+      byCommit.set(
+        judgement.info.commit,
+        await journal.keep(judgement, { role: "step", k, of: estimate, left: commitsLeft(search) }),
+      );
     }
     const found = outcome(search);
     if (found?.kind === "found") {
@@ -129,20 +148,36 @@ export async function runBisect(plan: BisectPlan, judge: Judge, io: BisectIo): P
       const parent = byCommit.get(commitAt(found.index - 1)) as BisectStep;
       const { commit, describe, subject, date, author } = flip;
       file.state = "found";
-      file.result = { kind: plan.direction === "regression" ? "first-bad" : "fixing", commit, describe, subject, date, author, parent: { commit: parent.commit, describe: parent.describe, observed: parent.observed } };
-      io.say(`${plan.direction === "regression" ? "first bad commit" : "fixing commit"}: ${commit} (${describe}, ${date.slice(0, 10)}, ${author})`);
+      file.result = {
+        kind: plan.direction === "regression" ? "first-bad" : "fixing",
+        commit,
+        describe,
+        subject,
+        date,
+        author,
+        parent: { commit: parent.commit, describe: parent.describe, observed: parent.observed },
+      };
+      io.say(
+        `${plan.direction === "regression" ? "first bad commit" : "fixing commit"}: ${commit} (${describe}, ${date.slice(0, 10)}, ${author})`,
+      );
       io.say(`  ${subject}`);
       io.say(`  judged ${flip.observed}; its parent ${parent.commit.slice(0, 12)} judged ${parent.observed}`);
     } else if (found) {
       file.state = "ambiguous";
-      file.candidates = await Promise.all(found.indices.map(async (i) => {
-        const { commit, describe, subject, date, author } = await plan.mirror.info(commitAt(i));
-        return { commit, describe, subject, date, author };
-      }));
-      io.say(`only commits that could not be judged are left: the verdict flips at one of ${file.candidates.map((c) => c.commit.slice(0, 12)).join(", ")}`);
+      file.candidates = await Promise.all(
+        found.indices.map(async (i) => {
+          const { commit, describe, subject, date, author } = await plan.mirror.info(commitAt(i));
+          return { commit, describe, subject, date, author };
+        }),
+      );
+      io.say(
+        `only commits that could not be judged are left: the verdict flips at one of ${file.candidates.map((c) => c.commit.slice(0, 12)).join(", ")}`,
+      );
     }
     await journal.save();
-    io.say(`${file.steps.length} commits judged, ${file.builds.built} built, ${file.builds.cached} cached, ${file.builds.failed} did not build; ${seconds(file.wallMs)}`);
+    io.say(
+      `${file.steps.length} commits judged, ${file.builds.built} built, ${file.builds.cached} cached, ${file.builds.failed} did not build; ${seconds(file.wallMs)}`,
+    );
     return file;
   } catch (error) {
     await journal.fail((error as Error).message);

@@ -37,7 +37,9 @@ export interface TrafficContext extends JudgeContext {
   runCell: (cell: Cell, build: IptablesBuild) => Promise<CellResult>;
 }
 
-type Built = { ok: false; judgement: Judgement } | { ok: true; tag: string; versions: string[]; info: BisectCommitInfo; build: BisectStep["build"] };
+type Built =
+  | { ok: false; judgement: Judgement }
+  | { ok: true; tag: string; versions: string[]; info: BisectCommitInfo; build: BisectStep["build"] };
 
 /** Builds the commit (or finds its image); a commit that does not build is judged "skip" here. */
 async function buildFor(ctx: JudgeContext, commit: string): Promise<Built> {
@@ -47,9 +49,24 @@ async function buildFor(ctx: JudgeContext, commit: string): Promise<Built> {
   const { describe, subject, date, author } = result.info ?? (await ctx.plan.mirror.info(commit));
   const info = { commit, describe, subject, date, author };
   if (!result.ok) {
-    return { ok: false, judgement: { info, build: { status: "failed", ms, versions: [], reason: result.reason }, verdict: "skip", observed: "did not build", judgeMs: 0 } };
+    return {
+      ok: false,
+      judgement: {
+        info,
+        build: { status: "failed", ms, versions: [], reason: result.reason },
+        verdict: "skip",
+        observed: "did not build",
+        judgeMs: 0,
+      },
+    };
   }
-  return { ok: true, tag: result.tag, versions: result.versions, info, build: { status: result.built ? "built" : "cached", ms, tag: result.tag, versions: result.versions } };
+  return {
+    ok: true,
+    tag: result.tag,
+    versions: result.versions,
+    info,
+    build: { status: result.built ? "built" : "cached", ms, tag: result.tag, versions: result.versions },
+  };
 }
 
 /** --by probe: the hosts' -C self-probe, asked of the commit's build in a throwaway container. */
@@ -57,14 +74,27 @@ export function probeJudge(ctx: JudgeContext): Judge {
   return async (commit) => {
     const built = await buildFor(ctx, commit);
     if (!built.ok) return built.judgement;
-    const probe = await runCheckProbe(ctx.docker, { image: built.tag, build: { name: commitBuildName(commit) }, backend: ctx.plan.backend, cprobeScript: ctx.cprobeScript, runId: ctx.runId });
+    const probe = await runCheckProbe(ctx.docker, {
+      image: built.tag,
+      build: { name: commitBuildName(commit) },
+      backend: ctx.plan.backend,
+      cprobeScript: ctx.cprobeScript,
+      runId: ctx.runId,
+    });
     const verdict = probe.answer === "correct" ? "good" : probe.answer === "buggy" ? "bad" : "skip";
-    return { info: built.info, build: built.build, verdict, observed: probe.answer === "error" ? probe.detail : probe.answer, judgeMs: probe.ms };
+    return {
+      info: built.info,
+      build: built.build,
+      verdict,
+      observed: probe.answer === "error" ? probe.detail : probe.answer,
+      judgeMs: probe.ms,
+    };
   };
 }
 
 /** The release a build's binaries print, e.g. 1.8.10 for `iptables v1.8.10 (nf_tables)`. */
-const printedVersion = (versions: readonly string[]) => versions.map((v) => /^iptables v(\d+\.\d+\.\d+)/.exec(v)?.[1]).find(Boolean);
+const printedVersion = (versions: readonly string[]) =>
+  versions.map((v) => /^iptables v(\d+\.\d+\.\d+)/.exec(v)?.[1]).find(Boolean);
 
 /** --by traffic: the whole cell (scenario, engine, daemon options, topology) on a fresh host with the commit's build; baseline only. */
 export function trafficJudge(ctx: TrafficContext): Judge {
@@ -72,7 +102,14 @@ export function trafficJudge(ctx: TrafficContext): Judge {
     const built = await buildFor(ctx, commit);
     if (!built.ok) return built.judgement;
     const version = printedVersion(built.versions);
-    if (!version) return { info: built.info, build: built.build, verdict: "skip", observed: "its binaries print no version", judgeMs: 0 };
+    if (!version)
+      return {
+        info: built.info,
+        build: built.build,
+        verdict: "skip",
+        observed: "its binaries print no version",
+        judgeMs: 0,
+      };
     const build: IptablesBuild = {
       name: commitBuildName(commit),
       // the version the binaries print, checked again when the run's images are prepared
@@ -84,7 +121,10 @@ export function trafficJudge(ctx: TrafficContext): Judge {
     const started = performance.now();
     const result = await ctx.runCell(cell, build);
     const judgeMs = Math.round(performance.now() - started);
-    if (result.status === "error") throw new Error(`cell ${result.cell.id} ended in error: ${result.reason ?? result.baseline?.reason ?? "no reason"}`);
+    if (result.status === "error")
+      throw new Error(
+        `cell ${result.cell.id} ended in error: ${result.reason ?? result.baseline?.reason ?? "no reason"}`,
+      );
     const verdict = result.status === "works" ? "good" : result.status === "reproduced" ? "bad" : "skip";
     const observed = `${result.status}${result.brokenVantages.length ? ` (${result.brokenVantages.join(", ")})` : ""}${verdict === "skip" && result.reason ? `: ${result.reason}` : ""}`;
     return { info: built.info, build: built.build, verdict, observed, judgeMs, cell: result.cell.id };

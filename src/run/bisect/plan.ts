@@ -42,7 +42,13 @@ export interface BisectPlan {
   cell: TrafficCell | undefined;
 }
 
-const oneOf = <T extends { name: string }>(items: readonly T[], wanted: string | undefined, what: string, option: string, matrixFile: string): T => {
+const oneOf = <T extends { name: string }>(
+  items: readonly T[],
+  wanted: string | undefined,
+  what: string,
+  option: string,
+  matrixFile: string,
+): T => {
   const names = items.map((i) => i.name);
   if (wanted === undefined) {
     const [only] = items;
@@ -50,7 +56,8 @@ const oneOf = <T extends { name: string }>(items: readonly T[], wanted: string |
     throw new UserError(`--by traffic needs --${option}: one of ${names.join(", ")} (from ${matrixFile})`);
   }
   const found = items.find((i) => i.name === wanted);
-  if (!found) throw new UserError(`--${option} '${wanted}': unknown ${what}; ${matrixFile} declares ${names.join(", ")}`);
+  if (!found)
+    throw new UserError(`--${option} '${wanted}': unknown ${what}; ${matrixFile} declares ${names.join(", ")}`);
   return found;
 };
 
@@ -58,15 +65,24 @@ function trafficCell(request: BisectRequest): TrafficCell | undefined {
   const { matrix, matrixFile } = request;
   if (request.by === "probe") {
     const given = (["scenario", "engine", "daemon", "topology"] as const).filter((key) => request[key] !== undefined);
-    if (given.length) throw new UserError(`--${given[0]} is for --by traffic; --by probe asks each build the -C question and runs no cell`);
+    if (given.length)
+      throw new UserError(
+        `--${given[0]} is for --by traffic; --by probe asks each build the -C question and runs no cell`,
+      );
     return undefined;
   }
-  if (!request.scenario) throw new UserError(`--by traffic needs --scenario: one of ${[...KNOWN_NAMES.scenarios.keys()].join(", ")}`);
+  if (!request.scenario)
+    throw new UserError(`--by traffic needs --scenario: one of ${[...KNOWN_NAMES.scenarios.keys()].join(", ")}`);
   const [scenario = "", variant] = request.scenario.split(":", 2);
   const variants = KNOWN_NAMES.scenarios.get(scenario);
-  if (!variants) throw new UserError(`--scenario '${scenario}': unknown scenario; known: ${[...KNOWN_NAMES.scenarios.keys()].join(", ")}`);
+  if (!variants)
+    throw new UserError(
+      `--scenario '${scenario}': unknown scenario; known: ${[...KNOWN_NAMES.scenarios.keys()].join(", ")}`,
+    );
   if (variant !== undefined && !variants.variants.includes(variant)) {
-    throw new UserError(`--scenario '${request.scenario}': scenario '${scenario}' has no variant '${variant}'; variants: ${variants.variants.join(", ") || "(none)"}`);
+    throw new UserError(
+      `--scenario '${request.scenario}': scenario '${scenario}' has no variant '${variant}'; variants: ${variants.variants.join(", ") || "(none)"}`,
+    );
   }
   return {
     engine: oneOf(matrix.engines, request.engine, "engine", "engine", matrixFile),
@@ -80,11 +96,16 @@ function trafficCell(request: BisectRequest): TrafficCell | undefined {
 function repositoryOf(request: BisectRequest): string {
   if (request.repository) return request.repository;
   const specs = new Set(
-    request.matrix.iptables.flatMap((build) => [build.source, ...build.alternatives]).flatMap((source) => (source.kind === "git" ? [source.repository] : [])),
+    request.matrix.iptables
+      .flatMap((build) => [build.source, ...build.alternatives])
+      .flatMap((source) => (source.kind === "git" ? [source.repository] : [])),
   );
   const [only] = specs;
   if (specs.size === 1 && only) return only;
-  if (specs.size === 0) throw new UserError(`bisect needs --repository (a git URL, path or bundle): ${request.matrixFile} has no iptables build from git`);
+  if (specs.size === 0)
+    throw new UserError(
+      `bisect needs --repository (a git URL, path or bundle): ${request.matrixFile} has no iptables build from git`,
+    );
   throw new UserError(`bisect needs --repository: ${request.matrixFile} names several (${[...specs].join(", ")})`);
 }
 
@@ -102,11 +123,35 @@ export async function planBisect(request: BisectRequest): Promise<BisectPlan> {
   };
   const good = await resolve("good", request.good);
   const bad = await resolve("bad", request.bad);
-  if (good.commit === bad.commit) throw new UserError(`--good ${good.ref} and --bad ${bad.ref} are the same commit (${good.commit.slice(0, 12)}): nothing to bisect`);
-  const direction = (await mirror.isAncestor(good.commit, bad.commit)) ? "regression" : (await mirror.isAncestor(bad.commit, good.commit)) ? "fix" : undefined;
-  if (!direction) throw new UserError(`--good ${good.ref} and --bad ${bad.ref} are not ancestor and descendant: bisect needs one to contain the other`);
+  if (good.commit === bad.commit)
+    throw new UserError(
+      `--good ${good.ref} and --bad ${bad.ref} are the same commit (${good.commit.slice(0, 12)}): nothing to bisect`,
+    );
+  const direction = (await mirror.isAncestor(good.commit, bad.commit))
+    ? "regression"
+    : (await mirror.isAncestor(bad.commit, good.commit))
+      ? "fix"
+      : undefined;
+  if (!direction)
+    throw new UserError(
+      `--good ${good.ref} and --bad ${bad.ref} are not ancestor and descendant: bisect needs one to contain the other`,
+    );
   const [older, newer] = direction === "regression" ? [good, bad] : [bad, good];
   const chain = await mirror.firstParentRange(older.commit, newer.commit);
-  if (!chain) throw new UserError(`${older.ref} is not on the first-parent line of ${newer.ref} (it is only on a merged branch); bisect from a commit on that line`);
-  return { by: request.by, repository, mirror, good, bad, direction, older: older.commit, chain, backend: request.backend, cell };
+  if (!chain)
+    throw new UserError(
+      `${older.ref} is not on the first-parent line of ${newer.ref} (it is only on a merged branch); bisect from a commit on that line`,
+    );
+  return {
+    by: request.by,
+    repository,
+    mirror,
+    good,
+    bad,
+    direction,
+    older: older.commit,
+    chain,
+    backend: request.backend,
+    cell,
+  };
 }

@@ -26,7 +26,8 @@ export function nextIndex(search: Search): number | undefined {
 }
 
 export function record(search: Search, index: number, judged: Judged): Search {
-  if (index <= search.lo || index >= search.hi) throw new Error(`index ${index} is outside (${search.lo}, ${search.hi})`);
+  if (index <= search.lo || index >= search.hi)
+    throw new Error(`index ${index} is outside (${search.lo}, ${search.hi})`);
   if (judged === "old") return { ...search, lo: index };
   if (judged === "new") return { ...search, hi: index };
   return { ...search, skipped: new Set([...search.skipped, index]) };
@@ -42,7 +43,9 @@ export function outcome(search: Search): SearchOutcome | undefined {
 }
 
 /** Judgements still needed, about: each one halves the commits left between lo and hi. */
-export const stepsLeft = (search: Search) => (search.hi - search.lo > 1 ? Math.ceil(Math.log2(search.hi - search.lo)) : 0);
+export const stepsLeft = (search: Search) =>
+  search.hi - search.lo > 1 ? Math.ceil(Math.log2(search.hi - search.lo)) : 0;
 
 /** Commits between lo and hi not yet judged (the flip is at one of them or at hi). */
-export const commitsLeft = (search: Search) => Math.max(0, search.hi - search.lo - 1 - [...search.skipped].filter((i) => i > search.lo && i < search.hi).length);
+export const commitsLeft = (search: Search) =>
+  Math.max(0, search.hi - search.lo - 1 - [...search.skipped].filter((i) => i > search.lo && i < search.hi).length);

@@ -10,7 +10,13 @@ import type { BisectPlan } from "./plan.js";
  * The judge a bisect plan asks for, building each commit on the session's base images and
  * (--by traffic) running its one cell in the session, the cell's result written to outDir.
  */
-export async function sessionJudge(session: RunSession, plan: BisectPlan, settings: Settings, outDir: string, log: (line: string) => void): Promise<Judge> {
+export async function sessionJudge(
+  session: RunSession,
+  plan: BisectPlan,
+  settings: Settings,
+  outDir: string,
+  log: (line: string) => void,
+): Promise<Judge> {
   const { docker, runId } = session;
   const bases = await ensureBaseImages(docker, session.images, log);
   const hostFiles = await readHostFiles();
@@ -20,7 +26,13 @@ export async function sessionJudge(session: RunSession, plan: BisectPlan, settin
     plan,
     settings,
     cprobeScript: hostFiles[`bin/${HOST_TOOLS.checkProbe}`] as string,
-    git: { docker, settings, baseTag: bases.get("trixie") as string, wrappers: hostFiles[`bin/${HOST_TOOLS.makeWrappers}`] as string, log },
+    git: {
+      docker,
+      settings,
+      baseTag: bases.get("trixie") as string,
+      wrappers: hostFiles[`bin/${HOST_TOOLS.makeWrappers}`] as string,
+      log,
+    },
   };
   if (!plan.cell) return probeJudge(context);
   return trafficJudge({

@@ -23,19 +23,41 @@ type Log = (line: string) => void;
 
 /** Finds the mirror and plans the base images of the engines (and of the toolchain); fails at once, naming remedies. */
 export async function planImages(docker: Docker, engines: readonly Engine[], settings: Settings): Promise<ImagePlan> {
-  const { plans, mirror, summary } = await planBaseImages(docker, suitesNeeded(engines), await machineDebianMirror(), settings.baseImage);
+  const { plans, mirror, summary } = await planBaseImages(
+    docker,
+    suitesNeeded(engines),
+    await machineDebianMirror(),
+    settings.baseImage,
+  );
   return { engines: [...engines], basePlans: plans, mirror, summary };
 }
 
 /** Builds (or finds cached) the planned engines' host images with these iptables builds, and the peer image. */
-export function preparePlannedImages(docker: Docker, plan: Pick<ImagePlan, "engines" | "basePlans" | "mirror">, builds: IptablesBuild[], settings: Settings, log: Log): Promise<PreparedImages> {
-  return prepareImages(docker, { engines: plan.engines, builds, basePlans: plan.basePlans, settings, mirror: plan.mirror, log });
+export function preparePlannedImages(
+  docker: Docker,
+  plan: Pick<ImagePlan, "engines" | "basePlans" | "mirror">,
+  builds: IptablesBuild[],
+  settings: Settings,
+  log: Log,
+): Promise<PreparedImages> {
+  return prepareImages(docker, {
+    engines: plan.engines,
+    builds,
+    basePlans: plan.basePlans,
+    settings,
+    mirror: plan.mirror,
+    log,
+  });
 }
 
 /** Only the base images of the plan, by suite (what a bisect's git builds compile on). */
 export async function ensureBaseImages(docker: Docker, plan: ImagePlan, log: Log): Promise<Map<string, string>> {
   const bases = new Map<string, string>();
-  for (const basePlan of plan.basePlans) bases.set(basePlan.suite, await ensureBaseImage(docker, basePlan, { suite: basePlan.suite, mirror: plan.mirror, log }));
+  for (const basePlan of plan.basePlans)
+    bases.set(
+      basePlan.suite,
+      await ensureBaseImage(docker, basePlan, { suite: basePlan.suite, mirror: plan.mirror, log }),
+    );
   return bases;
 }
 

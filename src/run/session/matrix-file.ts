@@ -15,4 +15,5 @@ export const defaultMatrixFile = (): string => (existsSync("matrix.yaml") ? "mat
  * checked against the scenarios and fixes fwcompat knows; a problem is one UserError.
  * `option` is how the caller lets the user name the file, for the message when it is missing.
  */
-export const loadMatrix = (file: string, option = "--matrix"): Promise<LoadedMatrix> => loadMatrixFile(file, KNOWN_NAMES, option);
+export const loadMatrix = (file: string, option = "--matrix"): Promise<LoadedMatrix> =>
+  loadMatrixFile(file, KNOWN_NAMES, option);

@@ -13,7 +13,8 @@ export async function checkOutDir(dir: string): Promise<void> {
   let path = resolve(dir);
   for (;;) {
     const kind = await kindOf(path);
-    if (kind === false) throw new UserError(`--out ${dir}: ${path} is a file, not a directory; choose another output directory`);
+    if (kind === false)
+      throw new UserError(`--out ${dir}: ${path} is a file, not a directory; choose another output directory`);
     if (kind === true) break;
     if (dirname(path) === path) break;
     path = dirname(path);
@@ -25,10 +26,13 @@ export async function checkOutDir(dir: string): Promise<void> {
 
 /** What an earlier run recorded in DIR/run.json; --resume needs a directory a run wrote. */
 export async function previousRun(dir: string): Promise<{ seed?: string }> {
-  if ((await kindOf(dir)) !== true) throw new UserError(`--resume ${dir}: no such directory; pass the output directory of an earlier run`);
+  if ((await kindOf(dir)) !== true)
+    throw new UserError(`--resume ${dir}: no such directory; pass the output directory of an earlier run`);
   try {
     return JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as { seed?: string };
   } catch {
-    throw new UserError(`--resume ${dir}: not a fwcompat run directory (no readable run.json); pass the output directory of an earlier run`);
+    throw new UserError(
+      `--resume ${dir}: not a fwcompat run directory (no readable run.json); pass the output directory of an earlier run`,
+    );
   }
 }

@@ -19,7 +19,8 @@ export interface RunInfo {
 }
 
 /** A run id: the UTC time to the second and three random bytes, e.g. 20250101120000-a1b2c3 (after an optional prefix). */
-export const newRunId = (prefix = ""): string => `${prefix}${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${randomBytes(3).toString("hex")}`;
+export const newRunId = (prefix = ""): string =>
+  `${prefix}${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${randomBytes(3).toString("hex")}`;
 
 /** A probe-order seed for a run that was given none. */
 export const newSeed = (): string => randomBytes(4).toString("hex");
@@ -36,7 +37,9 @@ export class RecordedRun {
   /** Creates the directory; one that cannot be made is the user's to fix. */
   static async create(dir: string): Promise<RecordedRun> {
     await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-      throw new UserError(`--out ${dir}: cannot create it (${error.code ?? error.message}); choose another output directory`);
+      throw new UserError(
+        `--out ${dir}: cannot create it (${error.code ?? error.message}); choose another output directory`,
+      );
     });
     return new RecordedRun(dir);
   }
@@ -63,11 +66,19 @@ export class RecordedRun {
   }
 
   /** Writes summary.md and marks run.json finished; returns the summary. */
-  async finished(results: readonly CellResult[], timing: { wallMs: number; imageTimingsMs: Record<string, number> }): Promise<string> {
+  async finished(
+    results: readonly CellResult[],
+    timing: { wallMs: number; imageTimingsMs: Record<string, number> },
+  ): Promise<string> {
     if (!this.info) throw new Error("a run is recorded as finished before it was recorded as running");
     const summary = renderSummary(results);
     await writeAtomically(join(this.dir, "summary.md"), `${summary}\n`);
-    await this.writeRunJson({ ...this.info, state: "finished", wallMs: timing.wallMs, imageTimingsMs: timing.imageTimingsMs });
+    await this.writeRunJson({
+      ...this.info,
+      state: "finished",
+      wallMs: timing.wallMs,
+      imageTimingsMs: timing.imageTimingsMs,
+    });
     return summary;
   }
 

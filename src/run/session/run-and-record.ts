@@ -7,7 +7,14 @@ import type { LoadedMatrix } from "../../config/schema.js";
 import type { CellResult } from "../../results/schema.js";
 import { checkOutDir, previousRun } from "./out-dir.js";
 import { newRunId, newSeed, RecordedRun } from "./recorded-run.js";
-import { dockerSessionEngine, enginesOf, RunSession, type CleanupRegistrar, type ProgressSink, type SessionEngine } from "./session.js";
+import {
+  dockerSessionEngine,
+  enginesOf,
+  RunSession,
+  type CleanupRegistrar,
+  type ProgressSink,
+  type SessionEngine,
+} from "./session.js";
 
 /** A run of chosen cells whose results go to an output directory (what `run` and `gate` do). */
 export interface RecordedRunRequest {
@@ -55,21 +62,37 @@ export async function runAndRecord(
 ): Promise<RecordedRunOutcome> {
   const { matrix, cells } = request;
   const { log, progress } = sinks;
-  const { value: concurrency, why: concurrencyWhy } = resolveConcurrency(request.concurrency ?? matrix.settings.concurrency, machine);
+  const { value: concurrency, why: concurrencyWhy } = resolveConcurrency(
+    request.concurrency ?? matrix.settings.concurrency,
+    machine,
+  );
   const previous = request.resume ? await previousRun(request.resume) : undefined;
   if (request.out) await checkOutDir(request.out);
 
   const runId = newRunId();
-  const session = await RunSession.open({ docker, matrix, engines: enginesOf(matrix, cells), runId, registerCleanup: sinks.registerCleanup }, engine);
+  const session = await RunSession.open(
+    { docker, matrix, engines: enginesOf(matrix, cells), runId, registerCleanup: sinks.registerCleanup },
+    engine,
+  );
   try {
     const record = await RecordedRun.create(resolve(request.out ?? join("results", runId)));
     const seed = request.seed ?? previous?.seed ?? newSeed();
     const finished = request.resume ? await record.finishedCells() : new Map<string, CellResult>();
     await session.sweepLeftovers(log);
 
-    await record.running({ runId, matrixFile: request.matrixFile, filters: request.filters, repeat: request.repeat, seed, cells: cells.length, resumed: finished.size });
+    await record.running({
+      runId,
+      matrixFile: request.matrixFile,
+      filters: request.filters,
+      repeat: request.repeat,
+      seed,
+      cells: cells.length,
+      resumed: finished.size,
+    });
     log(session.images.summary);
-    log(`run ${runId}: ${cells.length} cell(s)${finished.size ? ` (${finished.size} already finished)` : ""}, concurrency ${concurrency}${concurrencyWhy ? ` (${concurrencyWhy})` : ""}, probe-order seed ${seed}, results in ${record.dir}`);
+    log(
+      `run ${runId}: ${cells.length} cell(s)${finished.size ? ` (${finished.size} already finished)` : ""}, concurrency ${concurrency}${concurrencyWhy ? ` (${concurrencyWhy})` : ""}, probe-order seed ${seed}, results in ${record.dir}`,
+    );
     const started = performance.now();
     const { results, images } = await session.runCells(cells, {
       concurrency,

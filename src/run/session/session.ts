@@ -68,7 +68,8 @@ export interface RunCellsOptions {
 }
 
 /** The engines of a matrix that some cell uses, in the matrix's order. */
-export const enginesOf = (matrix: LoadedMatrix, cells: readonly Cell[]): Engine[] => matrix.engines.filter((e) => cells.some((c) => c.engine.name === e.name));
+export const enginesOf = (matrix: LoadedMatrix, cells: readonly Cell[]): Engine[] =>
+  matrix.engines.filter((e) => cells.some((c) => c.engine.name === e.name));
 
 /**
  * One run on one engine connection: its image plan, its hosts and VMs, and their removal.
@@ -85,7 +86,10 @@ export class RunSession {
     readonly images: ImagePlan,
   ) {}
 
-  static async open(options: SessionOptions, engine: SessionEngine = dockerSessionEngine(options.docker)): Promise<RunSession> {
+  static async open(
+    options: SessionOptions,
+    engine: SessionEngine = dockerSessionEngine(options.docker),
+  ): Promise<RunSession> {
     await engine.assertReachable();
     const images = await engine.planImages(options.engines, options.matrix.settings);
     const session = new RunSession(options, engine, images);
@@ -142,7 +146,11 @@ export class RunSession {
 
   private async removeEverything(): Promise<void> {
     const { runId } = this;
-    await Promise.allSettled([...this.providers.map((p) => p.close()), this.engine.sweep(runId), this.engine.sweepVms(runId)]);
+    await Promise.allSettled([
+      ...this.providers.map((p) => p.close()),
+      this.engine.sweep(runId),
+      this.engine.sweepVms(runId),
+    ]);
     // A second sweep catches a container the engine was still creating during the first.
     await new Promise((r) => setTimeout(r, 500));
     await this.engine.sweep(runId).catch(() => undefined);

@@ -73,10 +73,18 @@ describe("the local source directory", () => {
     const settings = { sourceDir: dir, tarballDir: join(dir, "cache"), allowDownloads: false };
     const found = await obtainSource({ file: "engine-v1.tar.gz", sha256: hash, urls: [] }, settings);
     expect(found.ok && found.path).toBe(archive);
-    const wrong = await obtainSource({ file: "engine-v1.tar.gz", sha256: "f".repeat(64), urls: ["https://example.invalid/x.tar.gz"] }, settings);
+    const wrong = await obtainSource(
+      { file: "engine-v1.tar.gz", sha256: "f".repeat(64), urls: ["https://example.invalid/x.tar.gz"] },
+      settings,
+    );
     expect(wrong.ok).toBe(false);
-    expect(!wrong.ok && wrong.reason).toMatch(/not in .*cache.*downloads from 1 upstream URL\(s\) disabled.*engine-v1\.tar\.gz has sha256 [0-9a-f]{12}…, expected ffffffffffff…/);
-    const none = await obtainSource({ file: "engine-v1.tar.gz", sha256: hash, urls: [] }, { tarballDir: join(dir, "cache"), allowDownloads: false });
+    expect(!wrong.ok && wrong.reason).toMatch(
+      /not in .*cache.*downloads from 1 upstream URL\(s\) disabled.*engine-v1\.tar\.gz has sha256 [0-9a-f]{12}…, expected ffffffffffff…/,
+    );
+    const none = await obtainSource(
+      { file: "engine-v1.tar.gz", sha256: hash, urls: [] },
+      { tarballDir: join(dir, "cache"), allowDownloads: false },
+    );
     expect(!none.ok && none.reason).toMatch(/no source directory set \(settings.sourceDir or FWCOMPAT_SOURCE_DIR\)/);
   });
 });
@@ -85,7 +93,13 @@ describe("the engine source kind", () => {
   const entry = {
     name: "docker-29.7.2",
     version: "29.7.2",
-    source: { kind: "moby-source", file: "moby-docker-v29.7.2.tar.xz", sha256: "a".repeat(64), commit: "6a43e3d5afddf4111da0f864bbc7cae5d7e95001", tag: "docker-v29.7.2" },
+    source: {
+      kind: "moby-source",
+      file: "moby-docker-v29.7.2.tar.xz",
+      sha256: "a".repeat(64),
+      commit: "6a43e3d5afddf4111da0f864bbc7cae5d7e95001",
+      tag: "docker-v29.7.2",
+    },
   };
 
   it("takes a pinned archive with Debian sid's Go by default, and rejects a short commit id", () => {
@@ -97,7 +111,8 @@ describe("the engine source kind", () => {
 
   it("caches the compiled engine by content: another archive or Go is another image", () => {
     const engine = engineSchema.parse(entry) as MobySourceEngine;
-    const tag = (archiveBytes: string, e = engine) => recipeTag(mobyBuildRecipe(e, "fwcompat/base:sid-x", Buffer.from(archiveBytes), "moby-29.7.2"));
+    const tag = (archiveBytes: string, e = engine) =>
+      recipeTag(mobyBuildRecipe(e, "fwcompat/base:sid-x", Buffer.from(archiveBytes), "moby-29.7.2"));
     expect(tag("one")).toBe(tag("one"));
     expect(tag("one")).not.toBe(tag("two"));
     expect(tag("one", { ...engine, source: { ...engine.source, goPackage: "golang-1.25-go" } })).not.toBe(tag("one"));

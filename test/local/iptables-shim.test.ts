@@ -8,6 +8,7 @@ import { recipeTag } from "../../src/harness/images/build-image.js";
 import { hostRecipe } from "../../src/harness/images/recipes.js";
 import { readShimSource, shimRecipe } from "../../src/harness/images/shim-image.js";
 import { compiledShimScratch } from "../support/shim.js";
+import { expectEvery } from "../support/quantifiers.js";
 
 /**
  * The compiled shim on the cases C gets wrong easily: a call without arguments, an empty
@@ -36,7 +37,8 @@ async function layout(name: string, tools: string[]) {
     [SHIM_ENV.shimErr]: join(dir, "shim-err"),
     [SHIM_ENV.nftDir]: real,
   };
-  const call = (tool: string, args: string[], input = "") => execa(join(dir, "sbin", tool), args, { env, extendEnv: false, input, reject: false });
+  const call = (tool: string, args: string[], input = "") =>
+    execa(join(dir, "sbin", tool), args, { env, extendEnv: false, input, reject: false });
   const trace = async () => readFile(join(dir, "trace"), "utf8");
   return { dir, real, call, trace };
 }
@@ -61,8 +63,12 @@ describe("the compiled iptables shim", () => {
     expect(lines[2]).toBe("");
     const { argEnd, stderrNewline } = TRACE;
     // no arguments still give one ARG_END, byte for byte what the bash shim wrote (its printf used the format once)
-    expect(untimed(lines[0] ?? "")).toBe(`T\tT\t3\t${await caller()}\t${host.real}\tiptables\t${argEnd}\ta b${stderrNewline}no newline\t`);
-    expect(untimed(lines[1] ?? "")).toBe(`T\tT\t3\t${await caller()}\t${host.real}\tiptables\t-N${argEnd}${argEnd}x${argEnd}\ta b${stderrNewline}no newline\t`);
+    expect(untimed(lines[0] ?? "")).toBe(
+      `T\tT\t3\t${await caller()}\t${host.real}\tiptables\t${argEnd}\ta b${stderrNewline}no newline\t`,
+    );
+    expect(untimed(lines[1] ?? "")).toBe(
+      `T\tT\t3\t${await caller()}\t${host.real}\tiptables\t-N${argEnd}${argEnd}x${argEnd}\ta b${stderrNewline}no newline\t`,
+    );
     expect(parseTrace(lines.join("\n"))[1]?.args).toEqual(["-N", "", "x"]);
   });
 
@@ -75,7 +81,9 @@ describe("the compiled iptables shim", () => {
 
     expect(killed.exitCode).toBe(128 + 15);
     expect(missing.exitCode).toBe(127);
-    expect(missing.stderr).toBe(`${HOST_TOOLS.iptablesShim}: ${join(host.real, "ip6tables")}: No such file or directory`);
+    expect(missing.stderr).toBe(
+      `${HOST_TOOLS.iptablesShim}: ${join(host.real, "ip6tables")}: No such file or directory`,
+    );
     const calls = parseTrace(await host.trace());
     expect(calls.map((c) => [c.tool, c.exitCode, c.stderr])).toEqual([
       ["iptables", 143, ""],
@@ -86,7 +94,9 @@ describe("the compiled iptables shim", () => {
   it("feeds `nft -f -` a script larger than a pipe holds, unchanged, and records it whole", async () => {
     const host = await layout("big", ["nft"]);
     await executable(join(host.real, "nft"), `#!/bin/sh\ncat > "${join(host.dir, "got")}"\n`);
-    const script = Array.from({ length: 4000 }, (_, i) => `\tadd rule ip filter FORWARD iifname "br-${i}" accept`).join("\n");
+    const script = Array.from({ length: 4000 }, (_, i) => `\tadd rule ip filter FORWARD iifname "br-${i}" accept`).join(
+      "\n",
+    );
 
     const load = await host.call("nft", ["-f", "-"], `${script}\n`);
 
@@ -104,10 +114,10 @@ describe("the compiled iptables shim", () => {
 
     const runs = await Promise.all(Array.from({ length: 24 }, (_, i) => host.call("iptables", ["-A", `CHAIN-${i}`])));
 
-    expect(runs.every((r) => r.exitCode === 0 && r.stderr.length === 20000)).toBe(true);
+    expectEvery(runs, (r) => r.exitCode === 0 && r.stderr.length === 20000);
     const calls = parseTrace(await host.trace());
     expect(calls.map((c) => c.args[1]).sort()).toEqual(Array.from({ length: 24 }, (_, i) => `CHAIN-${i}`).sort());
-    expect(calls.every((c) => c.stderr === "x".repeat(20000))).toBe(true);
+    expectEvery(calls, (c) => c.stderr === "x".repeat(20000));
   });
 
   it("runs a build's wrapper by what it says, without a shell: the multi-binary gets the tool, argv and the two variables", async () => {
@@ -115,8 +125,21 @@ describe("the compiled iptables shim", () => {
     const prefix = join(host.dir, "build");
     await mkdir(join(prefix, "sbin"), { recursive: true });
     const multi = join(prefix, "sbin", "xtables-nft-multi");
-    await executable(multi, `#!/bin/sh\necho "argv0=$0 args=$* lib=$LD_LIBRARY_PATH xt=$XTABLES_LIBDIR"\n[ "$1 $2" = "iptables --version" ] && echo "iptables v1.8.13 (nf_tables)"\nexit 0\n`);
-    const made = await execa("sh", [new URL(`../../host-files/${HOST_TOOLS.makeWrappers}`, import.meta.url).pathname, prefix, join(prefix, "sbin"), join(prefix, "lib"), join(prefix, "lib", "xtables")], { reject: false });
+    await executable(
+      multi,
+      `#!/bin/sh\necho "argv0=$0 args=$* lib=$LD_LIBRARY_PATH xt=$XTABLES_LIBDIR"\n[ "$1 $2" = "iptables --version" ] && echo "iptables v1.8.13 (nf_tables)"\nexit 0\n`,
+    );
+    const made = await execa(
+      "sh",
+      [
+        new URL(`../../host-files/${HOST_TOOLS.makeWrappers}`, import.meta.url).pathname,
+        prefix,
+        join(prefix, "sbin"),
+        join(prefix, "lib"),
+        join(prefix, "lib", "xtables"),
+      ],
+      { reject: false },
+    );
     expect(made.exitCode, made.stderr).toBe(0);
     const bin = join(prefix, "bin-nft");
     await writeFile(join(host.dir, "iptables-dir"), `${bin}\n`);
@@ -126,7 +149,9 @@ describe("the compiled iptables shim", () => {
     const save = await host.call("iptables-save", ["-c", "-t", "nat"]);
 
     expect(save.exitCode, save.stderr).toBe(0);
-    expect(save.stdout).toBe(`argv0=${multi} args=iptables-save -c -t nat lib=${join(prefix, "lib")} xt=${join(prefix, "lib", "xtables")}`);
+    expect(save.stdout).toBe(
+      `argv0=${multi} args=iptables-save -c -t nat lib=${join(prefix, "lib")} xt=${join(prefix, "lib", "xtables")}`,
+    );
     const [call] = parseTrace(await host.trace());
     expect(call).toMatchObject({ buildDir: bin, tool: "iptables-save", args: ["-c", "-t", "nat"], exitCode: 0 });
   });
@@ -135,9 +160,18 @@ describe("the compiled iptables shim", () => {
 describe("the shim in the images", () => {
   it("a host image's tag follows the shim's source: a changed shim is a new host image, never an old one reused", async () => {
     const source = await readShimSource();
-    const engine = { name: "docker-28.5.2", version: "28.5.2", source: { kind: "debian" as const, suite: "sid" as const, version: "28.5.2" } };
+    const engine = {
+      name: "docker-28.5.2",
+      version: "28.5.2",
+      source: { kind: "debian" as const, suite: "sid" as const, version: "28.5.2" },
+    };
     const hostTag = (shimSource: string) =>
-      recipeTag(hostRecipe(engine, "fwcompat/base:sid-x", [], { scripts: {}, shimTag: recipeTag(shimRecipe("fwcompat/toolchain:iptables-x", shimSource)) }));
+      recipeTag(
+        hostRecipe(engine, "fwcompat/base:sid-x", [], {
+          scripts: {},
+          shimTag: recipeTag(shimRecipe("fwcompat/toolchain:iptables-x", shimSource)),
+        }),
+      );
 
     expect(hostTag(source)).toBe(hostTag(source));
     expect(hostTag(`${source}\n`)).not.toBe(hostTag(source));

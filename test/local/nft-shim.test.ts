@@ -14,12 +14,21 @@ describe("the shim as nft, run for real against a stub nft", () => {
     const real = join(scratch.dir, "real");
     await mkdir(real);
     // the stand-in nft echoes its argv and whatever it read on stdin; a script with "bad" fails like nft does
-    await writeFile(join(real, "nft"), `#!/bin/bash\necho "argv:$*"\nin=$(cat)\nprintf 'stdin:%s\\n' "$in"\n[[ $in == *bad* ]] && { echo 'Error: Could not process rule: No such file or directory' >&2; exit 1; }\nexit 0\n`);
+    await writeFile(
+      join(real, "nft"),
+      `#!/bin/bash\necho "argv:$*"\nin=$(cat)\nprintf 'stdin:%s\\n' "$in"\n[[ $in == *bad* ]] && { echo 'Error: Could not process rule: No such file or directory' >&2; exit 1; }\nexit 0\n`,
+    );
     await chmod(join(real, "nft"), 0o755);
     const nft = join(scratch.dir, "nft");
     await symlink(scratch.shim, nft);
-    const env = { PATH: "/usr/bin:/bin", [SHIM_ENV.nftDir]: real, [SHIM_ENV.iptablesTrace]: join(scratch.dir, "trace"), [SHIM_ENV.shimErr]: join(scratch.dir, "err") };
-    const script = "table ip docker-bridges {\n\tchain filter-FORWARD {\n\t\ttype filter hook forward priority filter; policy accept;\n\t}\n}";
+    const env = {
+      PATH: "/usr/bin:/bin",
+      [SHIM_ENV.nftDir]: real,
+      [SHIM_ENV.iptablesTrace]: join(scratch.dir, "trace"),
+      [SHIM_ENV.shimErr]: join(scratch.dir, "err"),
+    };
+    const script =
+      "table ip docker-bridges {\n\tchain filter-FORWARD {\n\t\ttype filter hook forward priority filter; policy accept;\n\t}\n}";
     const load = await execa(nft, ["-f", "-"], { env, extendEnv: false, input: script, reject: false });
     const list = await execa(nft, ["list", "ruleset"], { env, extendEnv: false, input: "", reject: false });
     const broken = await execa(nft, ["-f", "-"], { env, extendEnv: false, input: "add rule ip bad x", reject: false });
@@ -40,7 +49,10 @@ describe("the shim as nft, run for real against a stub nft", () => {
     expect(calls[1]?.stdin).toBeUndefined();
     // none of them is dockerd's, so the analysis reports no failed nft call; as dockerd's, the failed load is one
     expect(analyseTrace(calls, {}).failedCalls).toEqual([]);
-    const asDockerd = analyseTrace(calls.map((c) => ({ ...c, caller: "dockerd" })), {});
+    const asDockerd = analyseTrace(
+      calls.map((c) => ({ ...c, caller: "dockerd" })),
+      {},
+    );
     expect(asDockerd.dockerdNftCalls).toBe(3);
     expect(asDockerd.failedCalls.map((f) => f.rule)).toEqual(["nft -f - (add rule ip bad x…)"]);
   });
