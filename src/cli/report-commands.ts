@@ -17,14 +17,19 @@ import { UserError } from "../errors.js";
 type Log = (line: string) => void;
 
 export async function reportCommand(args: ReportOptions, log: Log): Promise<number> {
-  if (args.paths.length === 0) throw new UserError("report needs at least one result directory: fwcompat report DIR... [--out DIR]");
+  if (args.paths.length === 0)
+    throw new UserError("report needs at least one result directory: fwcompat report DIR... [--out DIR]");
   const out = resolve(args.out ?? "report");
   const written = await writeReport(args.paths, { out, updateGoldens: args.updateGoldens, goldensDir: args.goldens });
   if (written.goldensWritten.length) log(`goldens updated: ${written.goldensWritten.join(", ")}`);
   for (const { source, reason } of written.unread) log(`left out of the report: ${source}: ${reason}`);
-  log(`report of ${written.cells} cell(s)${written.bisects ? ` and ${written.bisects} bisect(s)` : ""}: ${written.files.join(", ")}`);
+  log(
+    `report of ${written.cells} cell(s)${written.bisects ? ` and ${written.bisects} bisect(s)` : ""}: ${written.files.join(", ")}`,
+  );
   if (written.unread.length === 0) return 0;
-  log(`report written without ${written.unread.length} result(s) it could not read or judge (named above and at the top of the page)`);
+  log(
+    `report written without ${written.unread.length} result(s) it could not read or judge (named above and at the top of the page)`,
+  );
   return REPORT_INCOMPLETE;
 }
 
@@ -35,7 +40,11 @@ export const REPORT_INCOMPLETE = 3;
 export async function planCommand(args: PlanOptions): Promise<number> {
   const matrix = await loadMatrix(args.matrix ?? defaultMatrixFile());
   const cells = applyFilters(expandMatrix(matrix), parseFilters(args.filters));
-  const include = cells.map((c) => ({ cell: c.id, provider: c.provider, name: `${scenarioLabel(c)} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}` }));
+  const include = cells.map((c) => ({
+    cell: c.id,
+    provider: c.provider,
+    name: `${scenarioLabel(c)} ${c.engine.name} ${c.iptables.name}-${c.backend} ${c.daemon.name}`,
+  }));
   if (args.format === "gha") process.stdout.write(`${JSON.stringify({ include })}\n`);
   else if (args.format === "json") process.stdout.write(`${JSON.stringify(include, null, 2)}\n`);
   else process.stdout.write(`${include.map((c) => c.cell).join("\n")}\n`);
@@ -44,7 +53,8 @@ export async function planCommand(args: PlanOptions): Promise<number> {
 
 export async function compareCommand(args: CompareOptions): Promise<number> {
   const [before, after] = args.paths;
-  if (!before || !after || args.paths.length !== 2) throw new UserError("compare needs two result directories: fwcompat compare OLD NEW");
+  if (!before || !after || args.paths.length !== 2)
+    throw new UserError("compare needs two result directories: fwcompat compare OLD NEW");
   const lines = compareResults((await mergeResults([before])).cells, (await mergeResults([after])).cells);
   process.stdout.write(lines.length ? `${lines.join("\n")}\n` : "no differences\n");
   return args.failOnChange && lines.length > 0 ? 1 : 0;
@@ -54,9 +64,18 @@ export async function compareCommand(args: CompareOptions): Promise<number> {
  * Runs only the cells the expectations (and the candidate filters) select, unless given
  * results to judge, and fails with one exact line per regression.
  */
-export async function gateCommand(args: GateOptions, docker: Docker, log: Log, progress?: ProgressSink): Promise<number> {
+export async function gateCommand(
+  args: GateOptions,
+  docker: Docker,
+  log: Log,
+  progress?: ProgressSink,
+): Promise<number> {
   if (!args.expect) throw new UserError("gate needs --expect FILE (the expectations committed in your repository)");
-  const { data: file } = parseYamlWithSchema(await readUserFile(args.expect, "expectations file", "--expect"), args.expect, expectationsFileSchema);
+  const { data: file } = parseYamlWithSchema(
+    await readUserFile(args.expect, "expectations file", "--expect"),
+    args.expect,
+    expectationsFileSchema,
+  );
   const candidates = parseFilters(args.candidates);
   let resultsDir = args.results;
   if (!resultsDir) {
@@ -65,11 +84,15 @@ export async function gateCommand(args: GateOptions, docker: Docker, log: Log, p
     const cells = applyFilters(applyFilters(expandMatrix(matrix), parseFilters(args.filters)), candidates).filter((c) =>
       file.expectations.some((e) => expectationMatches(e, namesOf(c))),
     );
-    if (cells.length === 0) throw new UserError(`${args.expect}: no cell of ${matrixFile} matches both the expectations and the candidate`);
+    if (cells.length === 0)
+      throw new UserError(`${args.expect}: no cell of ${matrixFile} matches both the expectations and the candidate`);
     resultsDir = resolve(args.out ?? join("results", `gate-${Date.now()}`));
     log(`gate: running ${cells.length} cell(s) the expectations need`);
     // run.json records the cells by id, the way a later run would select exactly them
-    const request = runRequest({ ...args, out: resultsDir }, { matrix, matrixFile, cells, filters: cells.map((c) => `cell=${c.id}`) });
+    const request = runRequest(
+      { ...args, out: resultsDir },
+      { matrix, matrixFile, cells, filters: cells.map((c) => `cell=${c.id}`) },
+    );
     const code = printRun(await runAndRecord(docker, request, { log, progress, registerCleanup: onShutdown }), log);
     if (code !== 0) log("gate: some cells ended in error; they count as regressions");
   }
@@ -81,7 +104,8 @@ export async function gateCommand(args: GateOptions, docker: Docker, log: Log, p
   // With a candidate, expectations about other cells are simply not this gate's business.
   const unchecked = candidates.size > 0 ? [] : outcome.unmatched;
   for (const name of unchecked) process.stdout.write(`UNCHECKED ${name}: no result matches this expectation\n`);
-  if (candidates.size > 0) for (const name of outcome.unmatched) process.stdout.write(`OUTSIDE THE CANDIDATE ${name}\n`);
+  if (candidates.size > 0)
+    for (const name of outcome.unmatched) process.stdout.write(`OUTSIDE THE CANDIDATE ${name}\n`);
   const failed = outcome.regressions.length + unchecked.length;
   const held = file.expectations.length - outcome.unmatched.length;
   process.stdout.write(

@@ -1,6 +1,6 @@
 import { rangeLabel, type BisectFile, type BisectStep } from "../results/bisect.js";
 import { escapeCell } from "../results/markdown.js";
-import { html, type Html } from "./template.js";
+import { markup, type Html } from "./template.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const short = (commit: string) => commit.slice(0, 12);
@@ -30,16 +30,16 @@ const stepLabel = (step: BisectStep) =>
 export function bisectHtml(file: BisectFile, cellIds: ReadonlySet<string>): Html {
   const found = file.result;
   const result = found
-    ? html`<table class="kv"><tr><td>commit</td><td><code>${found.commit}</code> (${found.describe})</td></tr>
+    ? markup`<table class="kv"><tr><td>commit</td><td><code>${found.commit}</code> (${found.describe})</td></tr>
 <tr><td>subject</td><td>${found.subject}</td></tr><tr><td>date / author</td><td>${found.date} · ${found.author}</td></tr>
 <tr><td>its parent</td><td><code>${short(found.parent.commit)}</code> (${found.parent.describe}): ${found.parent.observed}</td></tr></table>`
     : "";
   const rows = file.steps.map((step) => {
-    const cell = step.cell && cellIds.has(step.cell) ? html` <a href="#cell-${step.cell}">cell</a>` : "";
-    const build = html`${step.build.status} ${seconds(step.build.ms)}${step.build.reason ? html`<pre>${step.build.reason}</pre>` : ""}`;
-    return html`<tr><td>${stepLabel(step)}</td><td><code>${short(step.commit)}</code></td><td>${step.describe}</td><td>${step.subject}</td><td>${step.date.slice(0, 10)}</td><td>${build}</td><td>${step.build.versions[0] ?? ""}</td><td class="${verdictClass(step)}">${step.observed} → <b>${step.verdict}</b>${cell}</td><td>${seconds(step.judgeMs)}</td></tr>\n`;
+    const cell = step.cell && cellIds.has(step.cell) ? markup` <a href="#cell-${step.cell}">cell</a>` : "";
+    const build = markup`${step.build.status} ${seconds(step.build.ms)}${step.build.reason ? markup`<pre>${step.build.reason}</pre>` : ""}`;
+    return markup`<tr><td>${stepLabel(step)}</td><td><code>${short(step.commit)}</code></td><td>${step.describe}</td><td>${step.subject}</td><td>${step.date.slice(0, 10)}</td><td>${build}</td><td>${step.build.versions[0] ?? ""}</td><td class="${verdictClass(step)}">${step.observed} → <b>${step.verdict}</b>${cell}</td><td>${seconds(step.judgeMs)}</td></tr>\n`;
   });
-  return html`<section class="bisect" id="bisect-${file.runId}">
+  return markup`<section class="bisect" id="bisect-${file.runId}">
 <h2>Bisect ${rangeLabel(file)}: ${bisectHeadline(file)}</h2>
 <div class="meta">${file.repository} · judged by ${judgedBy(file)} · ${file.commits} commit(s) after the older endpoint · ${file.steps.length} judged: ${file.builds.built} built, ${file.builds.cached} cached, ${file.builds.failed} did not build · ${seconds(file.wallMs)} · started ${file.startedAt}</div>
 ${result}

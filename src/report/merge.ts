@@ -26,11 +26,16 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 /** The merged file's envelope, of any version this fwcompat reads; its cells are read one by one. */
-const mergedEnvelope = z.object({ schemaVersion: z.union(READABLE_SCHEMA_VERSIONS.map((v) => z.literal(v))), cells: z.array(z.unknown()) });
+const mergedEnvelope = z.object({
+  schemaVersion: z.union(READABLE_SCHEMA_VERSIONS.map((v) => z.literal(v))),
+  cells: z.array(z.unknown()),
+});
 
 function notAResult(file: string, error: z.ZodError): UserError {
   const issue = error.issues[0];
-  return new UserError(`${file}: not a fwcompat result of schema version ${READABLE_SCHEMA_VERSIONS.join(" or ")} (${issue?.path.join(".") || "root"}: ${issue?.message})`);
+  return new UserError(
+    `${file}: not a fwcompat result of schema version ${READABLE_SCHEMA_VERSIONS.join(" or ")} (${issue?.path.join(".") || "root"}: ${issue?.message})`,
+  );
 }
 
 /** A result left out of a report, named by its file (or cell), with why. */
@@ -49,7 +54,7 @@ type CellOrUnread = { cell: CellResult } | { unread: UnreadResult };
 
 /** Any failure to read or upgrade one file names that file; the others are still read. */
 const unreadOf = (error: unknown, source: string): CellOrUnread => {
-  const message = error instanceof Error ? error.message.split("\n")[0] ?? "" : String(error);
+  const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
   return { unread: { source, reason: message.startsWith(`${source}: `) ? message.slice(source.length + 2) : message } };
 };
 
@@ -74,14 +79,20 @@ async function cellsOf(dir: string): Promise<CellOrUnread[]> {
   if (existsSync(merged)) {
     const envelope = mergedEnvelope.safeParse(await readJson(merged));
     if (!envelope.success) throw notAResult(merged, envelope.error);
-    return envelope.data.cells.map((cell, i) => attempt(`${merged} cell ${i}`, () => validated(cell, `${merged} cell ${i}`)));
+    return envelope.data.cells.map((cell, i) =>
+      attempt(`${merged} cell ${i}`, () => validated(cell, `${merged} cell ${i}`)),
+    );
   }
   const cellsDir = join(dir, "cells");
   // a bisect by probe runs no cell: its directory holds only bisect.json
   if (!existsSync(cellsDir) && existsSync(join(dir, BISECT_FILE))) return [];
-  const files = (await readdir(cellsDir).catch(() => {
-    throw new UserError(`${dir}: no results.json, no cells/ directory and no ${BISECT_FILE}; pass a run's or a bisect's output directory`);
-  })).filter((f) => f.endsWith(".json"));
+  const files = (
+    await readdir(cellsDir).catch(() => {
+      throw new UserError(
+        `${dir}: no results.json, no cells/ directory and no ${BISECT_FILE}; pass a run's or a bisect's output directory`,
+      );
+    })
+  ).filter((f) => f.endsWith(".json"));
   return Promise.all(
     files.map(async (f) => {
       const file = join(cellsDir, f);
@@ -109,7 +120,10 @@ export async function readResults(dirs: readonly string[]): Promise<ReadResults>
     }
   }
   const cells = [...byId.values()].sort((a, b) => a.cell.id.localeCompare(b.cell.id));
-  return { merged: { schemaVersion: RESULT_SCHEMA_VERSION, generatedAt: new Date().toISOString(), sources: [...dirs], cells }, unread };
+  return {
+    merged: { schemaVersion: RESULT_SCHEMA_VERSION, generatedAt: new Date().toISOString(), sources: [...dirs], cells },
+    unread,
+  };
 }
 
 /** Merges shards and refuses any result file it cannot read (for judging: gate and compare). */

@@ -13,8 +13,14 @@ import type { BisectFile } from "../results/bisect.js";
 const MARKDOWN_LIMIT = 1024 * 1024 - 4096;
 
 /** report.md: the summary table, fit for a README or $GITHUB_STEP_SUMMARY; details stay in index.html. */
-export function renderMarkdownReport(results: readonly CellResult[], generatedAt: string, bisects: readonly BisectFile[] = []): string {
-  const counts = [...new Set(results.map((r) => r.status))].map((s) => `${results.filter((r) => r.status === s).length} ${s}`).join(", ");
+export function renderMarkdownReport(
+  results: readonly CellResult[],
+  generatedAt: string,
+  bisects: readonly BisectFile[] = [],
+): string {
+  const counts = [...new Set(results.map((r) => r.status))]
+    .map((s) => `${results.filter((r) => r.status === s).length} ${s}`)
+    .join(", ");
   const head = `# fwcompat compatibility report\n\n${results.length} cells (${counts}), generated ${generatedAt}. Per-cell evidence: \`index.html#cell-<id>\`.\n\n${bisects.map(bisectMarkdown).join("\n")}`;
   const table = results.length ? renderSummary(results) : "";
   if (Buffer.byteLength(head + table) <= MARKDOWN_LIMIT) return `${head}${table}\n`;
@@ -45,14 +51,21 @@ export interface WrittenReport {
 }
 
 /** Golden diffs of the cells whose rules can be judged; a cell whose rules cannot be parsed is named instead. */
-async function goldenDiffs(cells: readonly CellResult[], goldensDir: string, unread: UnreadResult[]): Promise<Map<string, GoldenDiff>> {
+async function goldenDiffs(
+  cells: readonly CellResult[],
+  goldensDir: string,
+  unread: UnreadResult[],
+): Promise<Map<string, GoldenDiff>> {
   const diffs = new Map<string, GoldenDiff>();
   for (const cell of cells) {
     try {
       const diff = await diffAgainstGolden(cell, goldensDir);
       if (diff) diffs.set(cell.cell.id, diff);
     } catch (error) {
-      unread.push({ source: cell.cell.id, reason: `its rules could not be judged against the golden (${(error as Error).message.split("\n")[0]})` });
+      unread.push({
+        source: cell.cell.id,
+        reason: `its rules could not be judged against the golden (${(error as Error).message.split("\n")[0]})`,
+      });
     }
   }
   return diffs;
@@ -65,7 +78,10 @@ export async function writeReport(dirs: readonly string[], options: ReportOption
   const goldensDir = options.goldensDir ?? DEFAULT_GOLDENS_DIR;
   const goldensWritten = options.updateGoldens ? await updateGoldens(merged.cells, goldensDir) : [];
   const diffs = await goldenDiffs(merged.cells, goldensDir, unread);
-  const page = renderHtmlPage(merged.cells, diffs, merged.generatedAt, { sections: bisects.map((b) => bisectHtml(b, cellIds)), unread });
+  const page = renderHtmlPage(merged.cells, diffs, merged.generatedAt, {
+    sections: bisects.map((b) => bisectHtml(b, cellIds)),
+    unread,
+  });
   await mkdir(options.out, { recursive: true });
   const files = {
     "results.json": `${JSON.stringify(merged, null, 2)}\n`,
@@ -74,5 +90,11 @@ export async function writeReport(dirs: readonly string[], options: ReportOption
     "junit.xml": renderJunit(merged.cells),
   };
   for (const [name, content] of Object.entries(files)) await writeAtomically(join(options.out, name), content);
-  return { cells: merged.cells.length, bisects: bisects.length, goldensWritten, files: Object.keys(files).map((f) => join(options.out, f)), unread: page.unread };
+  return {
+    cells: merged.cells.length,
+    bisects: bisects.length,
+    goldensWritten,
+    files: Object.keys(files).map((f) => join(options.out, f)),
+    unread: page.unread,
+  };
 }

@@ -17,10 +17,23 @@ const IMG = `"><img src=x onerror="${PWN}">`;
 const JS_LINK = `javascript:${PWN}`;
 const CONTROL = "\u0000\u0007\u001b[31mred\u001b[0m\u0008\u007f\u2028\u2029\ud800";
 const MEGABYTE_LINE = `${"A".repeat(1024 * 1024)}${SCRIPT_TAG}`;
-const hostile = [SCRIPT_TAG, IMG, `<a href="${JS_LINK}">click</a>`, CONTROL, `'><svg onload=${PWN}>`, "</pre></details></body><script>window.__pwned=2</script>"].join(" ");
+const hostile = [
+  SCRIPT_TAG,
+  IMG,
+  `<a href="${JS_LINK}">click</a>`,
+  CONTROL,
+  `'><svg onload=${PWN}>`,
+  "</pre></details></body><script>window.__pwned=2</script>",
+].join(" ");
 
 const hostileCell: CellResult = resultOf(
-  { engine: "docker-28.5.2", iptables: "1.8.11", backend: "nft", daemon: `proxy-off${IMG}`, scenario: `curl-timeout${SCRIPT_TAG}` },
+  {
+    engine: "docker-28.5.2",
+    iptables: "1.8.11",
+    backend: "nft",
+    daemon: `proxy-off${IMG}`,
+    scenario: `curl-timeout${SCRIPT_TAG}`,
+  },
   "reproduced",
   [probe("external", false, hostile), probe("localhost", true, IMG)],
   {
@@ -30,24 +43,52 @@ const hostileCell: CellResult = resultOf(
       dockerdLog: `${MEGABYTE_LINE}\n${hostile}\n`,
       missingRules: [hostile],
       errors: [{ step: IMG, signature: JS_LINK, text: hostile }],
-      userActions: [{ action: `docker run -p 8080:80 ${SCRIPT_TAG}`, when: "after flush", ok: false, exitCode: 125, error: hostile }],
+      userActions: [
+        {
+          action: `docker run -p 8080:80 ${SCRIPT_TAG}`,
+          when: "after flush",
+          ok: false,
+          exitCode: 125,
+          error: hostile,
+        },
+      ],
       rules: { final: MEGABYTE_LINE },
     }),
     fixes: [fixResult(JS_LINK, "repaired", { external: "repaired" }), fixResult(`restart${IMG}`, "still-broken")],
   },
 );
-const healthy = resultOf({ engine: "docker-28.5.2", iptables: "1.8.11-2", backend: "nft", daemon: "proxy-off", scenario: "curl-timeout" }, "works", [probe("external", true)]);
-const alsoBroken = resultOf({ engine: "docker-27.5.1", iptables: "1.8.11", backend: "nft", daemon: "proxy-off", scenario: "curl-timeout" }, "reproduced", [probe("external", false)]);
+const healthy = resultOf(
+  { engine: "docker-28.5.2", iptables: "1.8.11-2", backend: "nft", daemon: "proxy-off", scenario: "curl-timeout" },
+  "works",
+  [probe("external", true)],
+);
+const alsoBroken = resultOf(
+  { engine: "docker-27.5.1", iptables: "1.8.11", backend: "nft", daemon: "proxy-off", scenario: "curl-timeout" },
+  "reproduced",
+  [probe("external", false)],
+);
 // its rules are not iptables-save output: the golden diff cannot judge them
-const unjudgeable = resultOf({ engine: "docker-27.5.1", iptables: "1.8.11-2", backend: "nft", daemon: "proxy-off", scenario: "curl-timeout" }, "works", [probe("external", true)], {
-  baseline: attempt("baseline", [probe("external", true)], {
-    rules: { final: `this is not iptables-save output ${SCRIPT_TAG}` },
-    evidence: {
-      hostMode: "dind", kernel: "6.12", iptablesVersion: "iptables v1.8.11 (nf_tables)", iptablesPackage: "upstream", backend: "nft",
-      dockerdVersion: "Docker version 28.5.2, build 9f9e405", checkProbe: "correct", ipForward: { atStart: 1, afterDockerd: 1 }, cgroup: "2",
-    },
-  }),
-});
+const unjudgeable = resultOf(
+  { engine: "docker-27.5.1", iptables: "1.8.11-2", backend: "nft", daemon: "proxy-off", scenario: "curl-timeout" },
+  "works",
+  [probe("external", true)],
+  {
+    baseline: attempt("baseline", [probe("external", true)], {
+      rules: { final: `this is not iptables-save output ${SCRIPT_TAG}` },
+      evidence: {
+        hostMode: "dind",
+        kernel: "6.12",
+        iptablesVersion: "iptables v1.8.11 (nf_tables)",
+        iptablesPackage: "upstream",
+        backend: "nft",
+        dockerdVersion: "Docker version 28.5.2, build 9f9e405",
+        checkProbe: "correct",
+        ipForward: { atStart: 1, afterDockerd: 1 },
+        cgroup: "2",
+      },
+    }),
+  },
+);
 
 let out = "";
 let report: Awaited<ReturnType<typeof runCli>>;
@@ -61,11 +102,21 @@ beforeAll(async () => {
   const cells = join(run, "cells");
   await mkdir(cells);
   // hostile names hold slashes: the files are named by position
-  for (const [i, r] of [hostileCell, healthy, alsoBroken, unjudgeable].entries()) await writeFile(join(cells, `cell-${i}.json`), JSON.stringify(r));
+  for (const [i, r] of [hostileCell, healthy, alsoBroken, unjudgeable].entries())
+    await writeFile(join(cells, `cell-${i}.json`), JSON.stringify(r));
   // invalid UTF-8 inside a JSON string: read as U+FFFD, never as markup
-  const bytes = Buffer.from(JSON.stringify({ ...alsoBroken, cell: { ...alsoBroken.cell, id: "invalid-utf8", daemon: "proxy-on" }, explanation: "BYTES" }));
+  const bytes = Buffer.from(
+    JSON.stringify({
+      ...alsoBroken,
+      cell: { ...alsoBroken.cell, id: "invalid-utf8", daemon: "proxy-on" },
+      explanation: "BYTES",
+    }),
+  );
   const at = bytes.indexOf("BYTES");
-  await writeFile(join(cells, "invalid-utf8.json"), Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff, 0xfe, 0x3c, 0xc3, 0x28]), bytes.subarray(at + 5)]));
+  await writeFile(
+    join(cells, "invalid-utf8.json"),
+    Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff, 0xfe, 0x3c, 0xc3, 0x28]), bytes.subarray(at + 5)]),
+  );
   await writeFile(join(cells, "truncated.json"), JSON.stringify(healthy).slice(0, 200));
   await writeFile(join(cells, "other-version.json"), JSON.stringify({ ...healthy, schemaVersion: 99 }));
   out = await mkdtemp(join(tmpdir(), "fwcompat-hostile-report-"));
@@ -84,9 +135,15 @@ describe("a report of hostile and broken results", () => {
     const leftOut = report.stderr.split("\n").filter((l) => l.includes("left out of the report: "));
     expect(leftOut).toHaveLength(3);
     expect(leftOut.find((l) => l.includes("truncated.json"))).toMatch(/truncated\.json: not readable JSON/);
-    expect(leftOut.find((l) => l.includes("other-version.json"))).toMatch(/other-version\.json: not a fwcompat result of schema version/);
-    expect(leftOut.find((l) => l.includes(unjudgeable.cell.id))).toMatch(/its rules could not be judged against the golden/);
-    expect(report.stderr.trim().split("\n").at(-1)).toMatch(/report written without 3 result\(s\) it could not read or judge \(named above and at the top of the page\)$/);
+    expect(leftOut.find((l) => l.includes("other-version.json"))).toMatch(
+      /other-version\.json: not a fwcompat result of schema version/,
+    );
+    expect(leftOut.find((l) => l.includes(unjudgeable.cell.id))).toMatch(
+      /its rules could not be judged against the golden/,
+    );
+    expect(report.stderr.trim().split("\n").at(-1)).toMatch(
+      /report written without 3 result\(s\) it could not read or judge \(named above and at the top of the page\)$/,
+    );
   });
 
   it("names them on the page too, and renders every readable cell", async () => {
@@ -105,7 +162,11 @@ describe("a report of hostile and broken results", () => {
     expect(await page.locator("img, svg, iframe, object, embed").count()).toBe(0);
     expect(await page.locator("script").count()).toBe(1);
     expect(await page.locator('a[href^="javascript:" i]').count()).toBe(0);
-    const handlers = await page.evaluate(() => [...document.querySelectorAll("*")].flatMap((el) => [...el.attributes].filter((a) => a.name.startsWith("on")).map((a) => `${el.tagName} ${a.name}`)));
+    const handlers = await page.evaluate(() =>
+      [...document.querySelectorAll("*")].flatMap((el) =>
+        [...el.attributes].filter((a) => a.name.startsWith("on")).map((a) => `${el.tagName} ${a.name}`),
+      ),
+    );
     expect(handlers).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
@@ -120,7 +181,9 @@ describe("a report of hostile and broken results", () => {
     expect(text).toContain(`<img src=x onerror="${PWN}">`);
     expect(text).toContain(`<a href="${JS_LINK}">click</a>`);
     expect(text).toContain("\u001b[31mred");
-    const longest = await detail.locator("pre").evaluateAll((pres) => Math.max(...pres.map((p) => p.textContent?.length ?? 0)));
+    const longest = await detail
+      .locator("pre")
+      .evaluateAll((pres) => Math.max(...pres.map((p) => p.textContent?.length ?? 0)));
     expect(longest).toBeLessThanOrEqual(PRE_LIMIT);
     expect(longest).toBeGreaterThan(PRE_LIMIT / 2);
     const bad = await page.locator('details[id="cell-invalid-utf8"]').textContent();

@@ -13,7 +13,12 @@ const MEGABYTE = `${"-A DOCKER -d 172.18.0.2/32 ! -i br-x -o br-x -p tcp -m tcp 
 
 /** A cell of the default matrix whose every logged text is a megabyte long. */
 function loudResult({ id: _builtAgain, ...names }: ReturnType<typeof namesOf>): CellResult {
-  const probes = [probe("localhost", true), probe("host-ip", true), probe("external", false, "timeout after 3000 ms"), probe("cross-network", true)];
+  const probes = [
+    probe("localhost", true),
+    probe("host-ip", true),
+    probe("external", false, "timeout after 3000 ms"),
+    probe("cross-network", true),
+  ];
   return resultOf(names, "reproduced", probes, {
     explanation: '3 iptables -C check(s) answered "exists" for rules that were not there',
     baseline: attempt("baseline", probes, {
@@ -22,7 +27,10 @@ function loudResult({ id: _builtAgain, ...names }: ReturnType<typeof namesOf>): 
       errors: [{ step: "run", signature: "iptables-failed", text: MEGABYTE }],
       missingRules: ["-A DOCKER-BRIDGE -o br-{fwc-net2} -j DOCKER"],
     }),
-    fixes: [fixResult("iptables-upgrade", "repaired", { external: "repaired" }), fixResult("userland-proxy-on", "still-broken", { external: "still-broken" })],
+    fixes: [
+      fixResult("iptables-upgrade", "repaired", { external: "repaired" }),
+      fixResult("userland-proxy-on", "still-broken", { external: "still-broken" }),
+    ],
   });
 }
 
@@ -30,7 +38,11 @@ describe("page size", () => {
   it("a report of the default matrix's 37 cells, each logging megabytes, stays under 5 MiB", async () => {
     const cells = expandMatrix(await loadMatrix(defaultMatrixFile()));
     expect(cells).toHaveLength(37);
-    const page = renderHtml(cells.map((c) => loudResult(namesOf(c))), new Map(), "now");
+    const page = renderHtml(
+      cells.map((c) => loudResult(namesOf(c))),
+      new Map(),
+      "now",
+    );
     const bytes = Buffer.byteLength(page);
     // every cell's six texts are each cut to their tail: the bound is what they add up to
     expect(bytes).toBeGreaterThan(37 * 6 * PRE_LIMIT);

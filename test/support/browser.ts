@@ -8,15 +8,27 @@ export const SCREENSHOTS = new URL("../../test-results/screenshots/", import.met
 
 /** Debian's Chromium, headless, without any network of its own. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: Debian's chromium is installed by scripts/setup.sh`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: Debian's chromium is installed by scripts/setup.sh`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }
 
 /** A page at 1280×800 on a file, collecting the console's errors and every dialog it tried to open. */
-export async function openFile(browser: Browser, file: string): Promise<{ page: Page; consoleErrors: string[]; dialogs: string[] }> {
+export async function openFile(
+  browser: Browser,
+  file: string,
+): Promise<{ page: Page; consoleErrors: string[]; dialogs: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const consoleErrors: string[] = [];
   const dialogs: string[] = [];
