@@ -139,22 +139,17 @@ export function upgradeView(results: readonly CellResult[]): Html | undefined {
       (d) =>
         markup`<label>${d}<select name="${name}-${d}" data-dimension="${d}">${uniq(results.map((r) => r.cell[d])).map((v) => markup`<option${v === chosen[d] ? markup` selected` : ""}>${v}</option>`)}</select></label>`,
     )}</fieldset>`;
-  const current = {
-    engine: first.cell.engine,
-    iptables: first.cell.iptables,
-    backend: first.cell.backend,
-    daemon: first.cell.daemon,
-  };
-  // the first choice offered: the newest other value of the first dimension that has one (the engine, usually)
+  // the first choice offered: the oldest value of the first dimension that has several, upgraded to the newest
   const dimension = UPGRADE_DIMENSIONS.find((d) => uniq(results.map((r) => r.cell[d])).length > 1);
-  const candidate = dimension
-    ? {
-        ...current,
-        [dimension]: uniq(results.map((r) => r.cell[dimension]))
-          .filter((v) => v !== current[dimension])
-          .at(-1),
-      }
-    : current;
+  const values = dimension ? uniq(results.map((r) => r.cell[dimension])) : [];
+  const from = (dimension && results.find((r) => r.cell[dimension] === values[0])) || first;
+  const current = {
+    engine: from.cell.engine,
+    iptables: from.cell.iptables,
+    backend: from.cell.backend,
+    daemon: from.cell.daemon,
+  };
+  const candidate = dimension ? { ...current, [dimension]: values.at(-1) ?? current[dimension] } : current;
   return markup`<section id="upgrade-view"><h2>What changes if I upgrade?</h2><div class="upgrade-choice">${side("current", current)}<span class="arrow">↓ upgraded to</span>${side("candidate", candidate)}</div>
 <p id="upgrade-summary" class="meta"></p>
 <table class="upgrade"><thead><tr><th>scenario</th><th>topology · lane</th><th>current</th><th>candidate</th><th>what differs</th></tr></thead><tbody></tbody></table></section>`;

@@ -69,6 +69,15 @@ describe("HTML report", () => {
     expect(html).not.toMatch(/<(link|script) [^>]*src=/);
   });
 
+  it("offers an upgrade from the oldest value of the first dimension that varies to its newest", () => {
+    const html = renderHtml([healthy, broken], new Map(), "now");
+    const chosen = (side: string) =>
+      new RegExp(`<select name="${side}-iptables" data-dimension="iptables">.*?<option selected>([^<]+)</option>`).exec(
+        html,
+      )?.[1];
+    expect([chosen("current"), chosen("candidate")]).toEqual(["1.8.11", "1.8.11-2"]);
+  });
+
   it("lets only its own style and script run: the policy names their hashes and nothing else", () => {
     const hash = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
     const html = renderHtml([broken], new Map(), "now");
