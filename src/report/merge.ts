@@ -75,6 +75,21 @@ function attempt(source: string, read: () => CellResult): CellOrUnread {
 
 /** Cells of one result directory: a merged results.json, or the per-cell files of a run or shard; a file that is not a readable result is named, not fatal. */
 async function cellsOf(dir: string): Promise<CellOrUnread[]> {
+  // a run's own cells/ come first: the results.json its report wrote beside them may predate a resume
+  const cellsDir = join(dir, "cells");
+  if (existsSync(cellsDir)) {
+    const files = (await readdir(cellsDir)).filter((f) => f.endsWith(".json"));
+    return Promise.all(
+      files.map(async (f) => {
+        const file = join(cellsDir, f);
+        try {
+          return { cell: validated(await readJson(file), file) };
+        } catch (error) {
+          return unreadOf(error, file);
+        }
+      }),
+    );
+  }
   const merged = join(dir, "results.json");
   if (existsSync(merged)) {
     const envelope = mergedEnvelope.safeParse(await readJson(merged));
@@ -83,25 +98,10 @@ async function cellsOf(dir: string): Promise<CellOrUnread[]> {
       attempt(`${merged} cell ${i}`, () => validated(cell, `${merged} cell ${i}`)),
     );
   }
-  const cellsDir = join(dir, "cells");
   // a bisect by probe runs no cell: its directory holds only bisect.json
-  if (!existsSync(cellsDir) && existsSync(join(dir, BISECT_FILE))) return [];
-  const files = (
-    await readdir(cellsDir).catch(() => {
-      throw new UserError(
-        `${dir}: no results.json, no cells/ directory and no ${BISECT_FILE}; pass a run's or a bisect's output directory`,
-      );
-    })
-  ).filter((f) => f.endsWith(".json"));
-  return Promise.all(
-    files.map(async (f) => {
-      const file = join(cellsDir, f);
-      try {
-        return { cell: validated(await readJson(file), file) };
-      } catch (error) {
-        return unreadOf(error, file);
-      }
-    }),
+  if (existsSync(join(dir, BISECT_FILE))) return [];
+  throw new UserError(
+    `${dir}: no cells/ directory, no results.json and no ${BISECT_FILE}; pass a run's or a bisect's output directory`,
   );
 }
 
