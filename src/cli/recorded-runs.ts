@@ -1,6 +1,7 @@
 /** What `run` and `gate` share: the request made of the options the user typed, and the printed outcome. */
 import type { RecordedRunOutcome, RecordedRunRequest } from "../run/session/run-and-record.js";
 import type { RunOptions } from "./command-options.js";
+import { writeReportAndSay } from "./report-output.js";
 
 /** A recorded run of these cells with the run options the user typed. */
 export const runRequest = (
@@ -16,10 +17,19 @@ export const runRequest = (
   baselineOnly: args.baselineOnly,
 });
 
-/** The summary on stdout and where the results are; a non-zero exit only when the harness failed. */
-export function printRun(outcome: RecordedRunOutcome, log: (line: string) => void): number {
+/**
+ * The summary on stdout, where the results are, and their report written beside them
+ * (index.html, report.md, junit.xml, results.json), its page named last. A non-zero exit
+ * only when the harness failed (1) or a result could not be read for the report (3).
+ */
+export async function finishRun(
+  outcome: RecordedRunOutcome,
+  log: (line: string) => void,
+): Promise<{ code: number; page: string }> {
   process.stdout.write(`${outcome.summary}\n`);
   log(`done in ${(outcome.wallMs / 1000).toFixed(0)}s; results in ${outcome.outDir}`);
+  const report = await writeReportAndSay([outcome.outDir], { out: outcome.outDir, updateGoldens: false }, log);
   // A reproduced failure is a result; only the harness failing makes the exit non-zero.
-  return outcome.results.some((r) => r.status === "error") ? 1 : 0;
+  const code = outcome.results.some((r) => r.status === "error") ? 1 : report.code;
+  return { code, page: report.page };
 }

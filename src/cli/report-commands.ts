@@ -8,9 +8,9 @@ import type { ProgressSink } from "../run/session/session.js";
 import { compareResults } from "../report/compare.js";
 import { evaluateGate, expectationMatches, expectationsFileSchema } from "../report/gate.js";
 import { mergeResults } from "../report/merge.js";
-import { writeReport } from "../report/report.js";
 import type { CompareOptions, GateOptions, PlanOptions, ReportOptions } from "./command-options.js";
-import { printRun, runRequest } from "./recorded-runs.js";
+import { finishRun, runRequest } from "./recorded-runs.js";
+import { writeReportAndSay } from "./report-output.js";
 import { onShutdown } from "./shutdown.js";
 import { UserError } from "../errors.js";
 
@@ -20,12 +20,12 @@ export async function reportCommand(args: ReportOptions, log: Log): Promise<numb
   if (args.paths.length === 0)
     throw new UserError("report needs at least one result directory: fwcompat report DIR... [--out DIR]");
   const out = resolve(args.out ?? "report");
-  const written = await writeReport(args.paths, { out, updateGoldens: args.updateGoldens, goldensDir: args.goldens });
-  if (written.goldensWritten.length) log(`goldens updated: ${written.goldensWritten.join(", ")}`);
-  log(
-    `report of ${written.cells} cell(s)${written.bisects ? ` and ${written.bisects} bisect(s)` : ""}: ${written.files.join(", ")}`,
+  const { code } = await writeReportAndSay(
+    args.paths,
+    { out, updateGoldens: args.updateGoldens, goldensDir: args.goldens },
+    log,
   );
-  return 0;
+  return code;
 }
 
 /** Prints the cells a matrix would run, e.g. as a GitHub Actions matrix (one shard per cell). */
@@ -70,6 +70,7 @@ export async function gateCommand(
   );
   const candidates = parseFilters(args.candidates);
   let resultsDir = args.results;
+  let page: string | undefined;
   if (!resultsDir) {
     const matrixFile = args.matrix ?? join(dirname(args.expect), file.matrix);
     const matrix = await loadMatrix(matrixFile);
@@ -85,8 +86,13 @@ export async function gateCommand(
       { ...args, out: resultsDir },
       { matrix, matrixFile, cells, filters: cells.map((c) => `cell=${c.id}`) },
     );
-    const code = printRun(await runAndRecord(docker, request, { log, progress, registerCleanup: onShutdown }), log);
-    if (code !== 0) log("gate: some cells ended in error; they count as regressions");
+    const finished = await finishRun(
+      await runAndRecord(docker, request, { log, progress, registerCleanup: onShutdown }),
+      log,
+    );
+    if (finished.code !== 0)
+      log("gate: some cells ended in error or were left out of the report; they count as regressions");
+    page = finished.page;
   }
   const results = (await mergeResults([resultsDir])).cells.filter((r) =>
     [...candidates].every(([key, values]) => [...values].some((value) => namesMatch(r.cell, key, value))),
@@ -105,5 +111,6 @@ export async function gateCommand(
       ? `gate failed: ${outcome.regressions.length} regression(s), ${unchecked.length} unchecked expectation(s) over ${outcome.checkedCells} cell(s)\n`
       : `gate passed: ${held} expectation(s) held over ${outcome.checkedCells} cell(s)\n`,
   );
+  if (page) log(`report: ${page}`);
   return failed ? 1 : 0;
 }

@@ -4,7 +4,7 @@ import { defaultMatrixFile, loadMatrix } from "../run/session/matrix-file.js";
 import { runAndRecord } from "../run/session/run-and-record.js";
 import type { ProgressSink } from "../run/session/session.js";
 import type { RunOptions } from "./command-options.js";
-import { printRun, runRequest } from "./recorded-runs.js";
+import { finishRun, runRequest } from "./recorded-runs.js";
 import { onShutdown } from "./shutdown.js";
 
 export async function runCommand(
@@ -22,5 +22,5 @@ export async function runCommand(
     progress,
     registerCleanup: onShutdown,
   });
-  return printRun(outcome, log);
+  return (await finishRun(outcome, log)).code;
 }

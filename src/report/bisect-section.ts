@@ -1,6 +1,6 @@
 import { rangeLabel, type BisectFile, type BisectStep } from "../results/bisect.js";
 import { escapeCell } from "../results/markdown.js";
-import { esc } from "./html.js";
+import { markup, type Html } from "./template.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const short = (commit: string) => commit.slice(0, 12);
@@ -27,31 +27,25 @@ const stepLabel = (step: BisectStep) =>
   step.role === "step" ? `step ${step.k} of ~${step.of}` : `${step.role} endpoint`;
 
 /** A report section per bisect: the answer, the range and judge, and every judged commit with its build and timing. */
-export function bisectHtml(file: BisectFile, cellIds: ReadonlySet<string>): string {
-  const result = file.result
-    ? `<table class="kv"><tr><td>commit</td><td><code>${esc(file.result.commit)}</code> (${esc(file.result.describe)})</td></tr>` +
-      `<tr><td>subject</td><td>${esc(file.result.subject)}</td></tr><tr><td>date / author</td><td>${esc(file.result.date)} · ${esc(file.result.author)}</td></tr>` +
-      `<tr><td>its parent</td><td><code>${esc(short(file.result.parent.commit))}</code> (${esc(file.result.parent.describe)}): ${esc(file.result.parent.observed)}</td></tr></table>`
+export function bisectHtml(file: BisectFile, cellIds: ReadonlySet<string>): Html {
+  const found = file.result;
+  const result = found
+    ? markup`<table class="kv"><tr><td>commit</td><td><code>${found.commit}</code> (${found.describe})</td></tr>
+<tr><td>subject</td><td>${found.subject}</td></tr><tr><td>date / author</td><td>${found.date} · ${found.author}</td></tr>
+<tr><td>its parent</td><td><code>${short(found.parent.commit)}</code> (${found.parent.describe}): ${found.parent.observed}</td></tr></table>`
     : "";
-  const rows = file.steps
-    .map((step) => {
-      const cell = step.cell && cellIds.has(step.cell) ? ` <a href="#cell-${esc(step.cell)}">cell</a>` : "";
-      const build = `${esc(step.build.status)} ${esc(seconds(step.build.ms))}${step.build.reason ? `<pre>${esc(step.build.reason)}</pre>` : ""}`;
-      return (
-        `<tr><td>${esc(stepLabel(step))}</td><td><code>${esc(short(step.commit))}</code></td><td>${esc(step.describe)}</td><td>${esc(step.subject)}</td>` +
-        `<td>${esc(step.date.slice(0, 10))}</td><td>${build}</td><td>${esc(step.build.versions[0] ?? "")}</td>` +
-        `<td class="${verdictClass(step)}">${esc(step.observed)} → <b>${esc(step.verdict)}</b>${cell}</td><td>${esc(seconds(step.judgeMs))}</td></tr>`
-      );
-    })
-    .join("\n");
-  return `<section class="bisect" id="bisect-${esc(file.runId)}">
-<h2>Bisect ${esc(rangeLabel(file))}: ${esc(bisectHeadline(file))}</h2>
-<div class="meta">${esc(file.repository)} · judged by ${esc(judgedBy(file))} · ${esc(file.commits)} commit(s) after the older endpoint · ${esc(file.steps.length)} judged: ${esc(file.builds.built)} built, ${esc(file.builds.cached)} cached, ${esc(file.builds.failed)} did not build · ${esc(seconds(file.wallMs))} · started ${esc(file.startedAt)}</div>
+  const rows = file.steps.map((step) => {
+    const cell = step.cell && cellIds.has(step.cell) ? markup` <a href="#cell-${step.cell}">cell</a>` : "";
+    const build = markup`${step.build.status} ${seconds(step.build.ms)}${step.build.reason ? markup`<pre>${step.build.reason}</pre>` : ""}`;
+    return markup`<tr><td>${stepLabel(step)}</td><td><code>${short(step.commit)}</code></td><td>${step.describe}</td><td>${step.subject}</td><td>${step.date.slice(0, 10)}</td><td>${build}</td><td>${step.build.versions[0] ?? ""}</td><td class="${verdictClass(step)}">${step.observed} → <b>${step.verdict}</b>${cell}</td><td>${seconds(step.judgeMs)}</td></tr>\n`;
+  });
+  return markup`<section class="bisect" id="bisect-${file.runId}">
+<h2>Bisect ${rangeLabel(file)}: ${bisectHeadline(file)}</h2>
+<div class="meta">${file.repository} · judged by ${judgedBy(file)} · ${file.commits} commit(s) after the older endpoint · ${file.steps.length} judged: ${file.builds.built} built, ${file.builds.cached} cached, ${file.builds.failed} did not build · ${seconds(file.wallMs)} · started ${file.startedAt}</div>
 ${result}
 <h3>Judged commits</h3>
 <table><tr><th>step</th><th>commit</th><th>describe</th><th>subject</th><th>date</th><th>build</th><th>--version</th><th>judged</th><th>time</th></tr>
-${rows}
-</table>
+${rows}</table>
 </section>`;
 }
 

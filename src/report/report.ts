@@ -4,9 +4,9 @@ import { renderSummary } from "../results/markdown.js";
 import type { CellResult } from "../results/schema.js";
 import { writeAtomically } from "../results/write.js";
 import { DEFAULT_GOLDENS_DIR, diffAgainstGolden, updateGoldens, type GoldenDiff } from "./goldens.js";
-import { renderHtml } from "./html.js";
+import { renderHtmlPage } from "./html.js";
 import { renderJunit } from "./junit.js";
-import { bisectsOf, mergeResults } from "./merge.js";
+import { bisectsOf, readResults, type UnreadResult } from "./merge.js";
 import { bisectHtml, bisectMarkdown } from "./bisect-section.js";
 import type { BisectFile } from "../results/bisect.js";
 
@@ -41,29 +41,51 @@ export interface ReportOptions {
   goldensDir?: string;
 }
 
-export async function writeReport(
-  dirs: readonly string[],
-  options: ReportOptions,
-): Promise<{ cells: number; bisects: number; goldensWritten: string[]; files: string[] }> {
-  const merged = await mergeResults(dirs);
+export interface WrittenReport {
+  cells: number;
+  bisects: number;
+  goldensWritten: string[];
+  files: string[];
+  /** results left out (unreadable files) or rendered without part of their evidence (rules that could not be judged) */
+  unread: UnreadResult[];
+}
+
+/** Golden diffs of the cells whose rules can be judged; a cell whose rules cannot be parsed is named instead. */
+async function goldenDiffs(
+  cells: readonly CellResult[],
+  goldensDir: string,
+  unread: UnreadResult[],
+): Promise<Map<string, GoldenDiff>> {
+  const diffs = new Map<string, GoldenDiff>();
+  for (const cell of cells) {
+    try {
+      const diff = await diffAgainstGolden(cell, goldensDir);
+      if (diff) diffs.set(cell.cell.id, diff);
+    } catch (error) {
+      unread.push({
+        source: cell.cell.id,
+        reason: `its rules could not be judged against the golden (${(error as Error).message.split("\n")[0]})`,
+      });
+    }
+  }
+  return diffs;
+}
+
+export async function writeReport(dirs: readonly string[], options: ReportOptions): Promise<WrittenReport> {
+  const { merged, unread } = await readResults(dirs);
   const bisects = await bisectsOf(dirs);
   const cellIds = new Set(merged.cells.map((c) => c.cell.id));
   const goldensDir = options.goldensDir ?? DEFAULT_GOLDENS_DIR;
   const goldensWritten = options.updateGoldens ? await updateGoldens(merged.cells, goldensDir) : [];
-  const diffs = new Map<string, GoldenDiff>();
-  for (const cell of merged.cells) {
-    const diff = await diffAgainstGolden(cell, goldensDir);
-    if (diff) diffs.set(cell.cell.id, diff);
-  }
+  const diffs = await goldenDiffs(merged.cells, goldensDir, unread);
+  const page = renderHtmlPage(merged.cells, diffs, merged.generatedAt, {
+    sections: bisects.map((b) => bisectHtml(b, cellIds)),
+    unread,
+  });
   await mkdir(options.out, { recursive: true });
   const files = {
     "results.json": `${JSON.stringify(merged, null, 2)}\n`,
-    "index.html": renderHtml(
-      merged.cells,
-      diffs,
-      merged.generatedAt,
-      bisects.map((b) => bisectHtml(b, cellIds)),
-    ),
+    "index.html": page.html,
     "report.md": renderMarkdownReport(merged.cells, merged.generatedAt, bisects),
     "junit.xml": renderJunit(merged.cells),
   };
@@ -73,5 +95,6 @@ export async function writeReport(
     bisects: bisects.length,
     goldensWritten,
     files: Object.keys(files).map((f) => join(options.out, f)),
+    unread: page.unread,
   };
 }

@@ -66,3 +66,29 @@ export function cell(
     ...extra,
   };
 }
+
+export type CellNames = Pick<CellResult["cell"], "engine" | "iptables" | "backend" | "daemon" | "scenario"> &
+  Partial<Pick<CellResult["cell"], "provider" | "topology" | "variant">>;
+
+/** A result of any cell of a matrix, its id built from its names as the matrix builds it. */
+export function resultOf(
+  names: CellNames,
+  status: CellResult["status"],
+  probes: ProbeRecord[],
+  extra: Partial<CellResult> = {},
+): CellResult {
+  const { provider = "dind", topology = "3-bridges" } = names;
+  const scenario = names.variant ? `${names.scenario}+${names.variant}` : names.scenario;
+  const id = `${scenario}__${provider}__${names.engine}__${names.iptables}-${names.backend}__${names.daemon}__${topology}`;
+  const base = cell(names.iptables, status, probes, extra);
+  return { ...base, cell: { ...base.cell, ...names, provider, topology, id }, ...extra };
+}
+
+/** A fix's verdict on a cell, with the attempt behind it. */
+export function fixResult(
+  fix: string,
+  overall: CellResult["fixes"][number]["verdict"]["overall"],
+  vantages: Record<string, "repaired" | "still-broken" | "regressed" | "ok"> = {},
+): CellResult["fixes"][number] {
+  return { verdict: { fix, vantages, overall }, attempt: attempt(fix, []) };
+}

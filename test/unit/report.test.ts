@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import { compareResults } from "../../src/report/compare.js";
 import { evaluateGate, type Expectation } from "../../src/report/gate.js";
 import { normaliseRules } from "../../src/report/goldens.js";
-import { esc, renderHtml } from "../../src/report/html.js";
+import { createHash } from "node:crypto";
+import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from "../../src/report/html-assets.js";
+import { renderHtml, renderHtmlPage } from "../../src/report/html.js";
+import { markup as template, trusted } from "../../src/report/template.js";
 import { renderJunit } from "../../src/report/junit.js";
 import { renderMarkdownReport } from "../../src/report/report.js";
 import { twinOf } from "../../src/report/twins.js";
@@ -40,7 +43,12 @@ const missing = cell("1.8.10", "unavailable", [], {
 
 describe("HTML report", () => {
   it("escapes everything a container or a rule can print", () => {
-    expect(esc(`<script>alert("x")</script>&'`)).toBe("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+    const data = `<script>alert("x")</script>&'`;
+    expect(
+      template`<p title="${data}">${[data, 1]}${template`<b>${data}</b>`}${trusted("<i>code</i>")}</p>`.toString(),
+    ).toBe(
+      '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;1<b>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;</b><i>code</i></p>',
+    );
     const hostile = cell("1.8.11", "reproduced", [probe("external", false, "<img src=x onerror=alert(1)>")]);
     const html = renderHtml([hostile], new Map(), "now");
     expect(html).not.toContain("<img src=x");
@@ -51,9 +59,57 @@ describe("HTML report", () => {
     const html = renderHtml([broken, healthy, missing], new Map(), "now");
     expect(html).toContain(`href="#cell-${broken.cell.id}"`);
     expect(html).toContain(`id="cell-${broken.cell.id}"`);
-    expect(html).toMatch(/class="fix repaired">iptables-upgrade: repaired/);
+    expect(html).toMatch(
+      /<tr data-scenario="curl-timeout" data-fix="iptables-upgrade">.*data-verdict="repaired">repaired 1\/1</,
+    );
+    expect(html).toMatch(
+      /<tr data-scenario="curl-timeout" data-fix="userland-proxy-on">.*data-verdict="still-broken">still-broken 1\/1</,
+    );
     expect(html).toContain("3 cells: 1 reproduced, 1 unavailable, 1 works");
     expect(html).not.toMatch(/<(link|script) [^>]*src=/);
+  });
+
+  it("offers an upgrade from the oldest value of the first dimension that varies to its newest", () => {
+    const html = renderHtml([healthy, broken], new Map(), "now");
+    const chosen = (side: string) =>
+      new RegExp(`<select name="${side}-iptables" data-dimension="iptables">.*?<option selected>([^<]+)</option>`).exec(
+        html,
+      )?.[1];
+    expect([chosen("current"), chosen("candidate")]).toEqual(["1.8.11", "1.8.11-2"]);
+  });
+
+  it("lets only its own style and script run: the policy names their hashes and nothing else", () => {
+    const hash = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+    const html = renderHtml([broken], new Map(), "now");
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY.replaceAll("'", "&#39;")}">`,
+    );
+    expect(CONTENT_SECURITY_POLICY).toContain(`script-src ${hash(SCRIPT)};`);
+    expect(CONTENT_SECURITY_POLICY).toContain(`style-src ${hash(STYLE)};`);
+    expect(CONTENT_SECURITY_POLICY).toMatch(/^default-src 'none';/);
+    expect(CONTENT_SECURITY_POLICY).not.toContain("unsafe");
+    expect(html).toContain(`<script>${SCRIPT}</script>`);
+    expect(html.match(/<script/g)).toHaveLength(1);
+  });
+
+  it("names a cell whose evidence cannot be rendered and renders the others", () => {
+    const twinWithGarbage = {
+      ...broken,
+      cell: { ...broken.cell, provider: "vagrant", id: "vm-twin" },
+      baseline: attempt("baseline", [], { rules: { final: "this is not iptables-save output" } }),
+    };
+    const withRules = {
+      ...broken,
+      baseline: attempt("baseline", [probe("external", false)], {
+        rules: { final: "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n" },
+      }),
+    };
+    const page = renderHtmlPage([withRules, twinWithGarbage, healthy], new Map(), "now");
+    expect(page.unread.map((u) => u.source).sort()).toEqual([broken.cell.id, "vm-twin"]);
+    expect(page.html).toContain(
+      '<section id="not-rendered" class="problems"><h2>2 result(s) could not be read or judged</h2>',
+    );
+    expect(page.html).toContain(`id="cell-${healthy.cell.id}"`);
   });
 
   it("states the probe order as what the run did: a launch order on pinned neighbour entries", () => {
