@@ -1,5 +1,5 @@
 import type { CellResult } from "../results/schema.js";
-import { VERDICT_COLUMNS } from "../results/schema.js";
+import { OVERALL_VERDICTS, VERDICT_COLUMNS } from "../results/schema.js";
 import { vantageStates } from "../results/verdicts.js";
 import { anchor, combinationLabel, scenarioOf, securityFindingsOf, uniq, VANTAGE_LETTERS } from "./html-common.js";
 import type { UnreadResult } from "./merge.js";
@@ -93,15 +93,8 @@ export function unreadSection(unread: readonly UnreadResult[]): Html | undefined
   return markup`<section id="not-rendered" class="problems"><h2>${unread.length} result(s) could not be read or judged</h2><ul>${unread.map((u) => markup`<li><code>${u.source}</code>: ${u.reason}</li>`)}</ul></section>`;
 }
 
-export const FIX_VERDICT_ORDER = [
-  "repaired",
-  "partial",
-  "still-broken",
-  "regressed",
-  "ok",
-  "not-applicable",
-  "error",
-] as const;
+/** The order fix verdicts are counted in: the schema's own order, best first. */
+export const FIX_VERDICT_ORDER = OVERALL_VERDICTS;
 
 /** "repaired 4/4": of the cells the fix applied to; not-applicable counts stand alone (the cell had nothing to fix). */
 export const fixCount = (verdict: string, cells: number, applicable: number): string =>

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/browser.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mergedResultsSchema } from "../../src/report/merge.js";
 import { labelledContainers, runCli } from "../support/cli.js";
@@ -62,18 +62,7 @@ describe("report from a real run", () => {
 
   it("renders in headless Chromium: the matrix and a drill-down show real cell data", async () => {
     expect(existsSync("/usr/bin/chromium"), "Debian's chromium is installed by scripts/setup.sh").toBe(true);
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.goto(`file://${join(report, "index.html")}`);
