@@ -6,7 +6,7 @@ import { writeAtomically } from "../results/write.js";
 import { DEFAULT_GOLDENS_DIR, diffAgainstGolden, updateGoldens, type GoldenDiff } from "./goldens.js";
 import { renderHtmlPage } from "./html.js";
 import { renderJunit } from "./junit.js";
-import { bisectsOf, readResults, type UnreadResult } from "./merge.js";
+import { bisectsOf, readResults, type MergedResults, type UnreadResult } from "./merge.js";
 import { bisectHtml, bisectMarkdown } from "./bisect-section.js";
 import type { BisectFile } from "../results/bisect.js";
 
@@ -71,30 +71,44 @@ async function goldenDiffs(
   return diffs;
 }
 
-export async function writeReport(dirs: readonly string[], options: ReportOptions): Promise<WrittenReport> {
-  const { merged, unread } = await readResults(dirs);
-  const bisects = await bisectsOf(dirs);
+/** The report's files of merged results (golden diffs read from goldensDir), and what it left out. */
+export async function renderReport(
+  merged: MergedResults,
+  bisects: readonly BisectFile[],
+  goldensDir: string,
+  unreadFiles: readonly UnreadResult[] = [],
+): Promise<{ files: Record<string, string>; unread: UnreadResult[] }> {
+  const unread = [...unreadFiles];
   const cellIds = new Set(merged.cells.map((c) => c.cell.id));
-  const goldensDir = options.goldensDir ?? DEFAULT_GOLDENS_DIR;
-  const goldensWritten = options.updateGoldens ? await updateGoldens(merged.cells, goldensDir) : [];
   const diffs = await goldenDiffs(merged.cells, goldensDir, unread);
   const page = renderHtmlPage(merged.cells, diffs, merged.generatedAt, {
     sections: bisects.map((b) => bisectHtml(b, cellIds)),
     unread,
   });
-  await mkdir(options.out, { recursive: true });
-  const files = {
-    "results.json": `${JSON.stringify(merged, null, 2)}\n`,
-    "index.html": page.html,
-    "report.md": renderMarkdownReport(merged.cells, merged.generatedAt, bisects),
-    "junit.xml": renderJunit(merged.cells),
+  return {
+    files: {
+      "results.json": `${JSON.stringify(merged, null, 2)}\n`,
+      "index.html": page.html,
+      "report.md": renderMarkdownReport(merged.cells, merged.generatedAt, bisects),
+      "junit.xml": renderJunit(merged.cells),
+    },
+    unread: page.unread,
   };
-  for (const [name, content] of Object.entries(files)) await writeAtomically(join(options.out, name), content);
+}
+
+export async function writeReport(dirs: readonly string[], options: ReportOptions): Promise<WrittenReport> {
+  const { merged, unread } = await readResults(dirs);
+  const bisects = await bisectsOf(dirs);
+  const goldensDir = options.goldensDir ?? DEFAULT_GOLDENS_DIR;
+  const goldensWritten = options.updateGoldens ? await updateGoldens(merged.cells, goldensDir) : [];
+  const report = await renderReport(merged, bisects, goldensDir, unread);
+  await mkdir(options.out, { recursive: true });
+  for (const [name, content] of Object.entries(report.files)) await writeAtomically(join(options.out, name), content);
   return {
     cells: merged.cells.length,
     bisects: bisects.length,
     goldensWritten,
-    files: Object.keys(files).map((f) => join(options.out, f)),
-    unread: page.unread,
+    files: Object.keys(report.files).map((f) => join(options.out, f)),
+    unread: report.unread,
   };
 }

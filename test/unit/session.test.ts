@@ -11,6 +11,14 @@ import { FakeProvider } from "../support/fake-host.js";
 import { cellOf, matrix, peerWorld, preparedImages, world } from "../support/fake-world.js";
 
 /** A session's engine with scripted hosts: what it was asked is recorded in `calls`. */
+const FAKE_MACHINE = {
+  kernel: "6.1.0-fake",
+  cores: 3,
+  memoryGiB: 7,
+  cgroup: "v2",
+  outerEngine: "99.0.0 (API 1.99)",
+} as const;
+
 function fakeEngine() {
   const fake: FakeProvider = new FakeProvider({ host: () => world(), peer: peerWorld((s) => fake.hostAt(s)) });
   const calls: string[] = [];
@@ -30,6 +38,7 @@ function fakeEngine() {
       calls.push(`sweep ${runId ?? "leftovers"}`);
       return runId ? { containers: 0, networks: 0, volumes: 0 } : leftovers;
     },
+    machine: async () => FAKE_MACHINE,
     sweepVms: async (runId) => {
       calls.push(`sweep VMs ${runId ?? "leftovers"}`);
       return 0;
@@ -95,6 +104,7 @@ describe("runAndRecord: a recorded run of chosen cells", () => {
       cells: 1,
       resumed: 0,
       state: "finished",
+      machine: FAKE_MACHINE,
     });
     expect(runJson.wallMs).toEqual(expect.any(Number));
     expect(await readdir(join(out, "cells"))).toEqual([`${cellOf("1.8.11").id}.json`]);

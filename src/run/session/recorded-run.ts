@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../../errors.js";
+import type { MachineFacts } from "../../harness/machine-facts.js";
 import { renderSummary } from "../../results/markdown.js";
 import type { CellResult } from "../../results/schema.js";
 import { readCellResult } from "../../results/upgrade.js";
@@ -16,6 +17,7 @@ export interface RunInfo {
   seed: string;
   cells: number;
   resumed: number;
+  machine?: MachineFacts;
 }
 
 /** A run id: the UTC time to the second and three random bytes, e.g. 20250101120000-a1b2c3 (after an optional prefix). */

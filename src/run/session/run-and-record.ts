@@ -88,6 +88,7 @@ export async function runAndRecord(
       seed,
       cells: cells.length,
       resumed: finished.size,
+      machine: await session.machine(),
     });
     log(session.images.summary);
     log(

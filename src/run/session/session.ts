@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { machineFacts, type MachineFacts } from "../../harness/machine-facts.js";
 import type { Cell } from "../../config/expand.js";
 import type { Engine, IptablesBuild, LoadedMatrix, Settings } from "../../config/schema.js";
 import { assertEngineReachable } from "../../harness/engine.js";
@@ -33,6 +34,8 @@ export interface SessionEngine {
   sweepVms(runId?: string): Promise<number>;
   /** how cells get their images and hosts (default: the engine's) */
   run?: RunSources;
+  /** the machine and outer engine the run is on, recorded in run.json */
+  machine?(): Promise<MachineFacts>;
 }
 
 export const dockerSessionEngine = (docker: Docker): SessionEngine => ({
@@ -40,6 +43,7 @@ export const dockerSessionEngine = (docker: Docker): SessionEngine => ({
   planImages: (engines, settings) => planImages(docker, engines, settings),
   sweep: (runId) => sweep(docker, runId),
   sweepVms: (runId) => sweepVagrant(runId),
+  machine: () => machineFacts(docker),
 });
 
 export interface SessionOptions {
@@ -103,6 +107,11 @@ export class RunSession {
 
   get docker(): Docker {
     return this.options.docker;
+  }
+
+  /** The machine and outer engine this session runs on, when the engine can say (fakes may not). */
+  async machine(): Promise<MachineFacts | undefined> {
+    return this.engine.machine?.();
   }
 
   /** Removes what killed runs left behind (their processes are gone); logs what it found, if anything. */

@@ -1,0 +1,145 @@
+import type { CellResult } from "../results/schema.js";
+import type { MergedResults, UnreadResult } from "./merge.js";
+import { renderReport } from "./report.js";
+
+/** The files of docs/compatibility/, in the order they are written. */
+export const PUBLISHED_FILES = ["results.json", "about.json", "report.md", "index.html"] as const;
+
+/** The machine a published run ran on (as run.json records it). */
+export interface PublishedMachine {
+  kernel: string;
+  cores: number;
+  memoryGiB: number;
+  cgroup: string;
+  outerEngine: string;
+}
+
+/** What a published report says about its run, beside the results: kept in about.json, rendered into report.md. */
+export interface About {
+  runId: string;
+  matrixFile: string;
+  /** when the last cell finished (ISO 8601): the report's date */
+  ranAt: string;
+  machine: PublishedMachine;
+  engines: { name: string; source: string; seen: string[] }[];
+  iptables: { name: string; source: string; seen: string[] }[];
+}
+
+const distinct = (values: readonly (string | undefined)[]) =>
+  [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
+
+/** When the run ended: the latest end of any of its cells. */
+export function endOfRun(cells: readonly CellResult[]): string {
+  const ends = cells.map((c) => Date.parse(c.startedAt) + c.durationMs);
+  if (ends.length === 0) throw new Error("a run without cells has no end");
+  return new Date(Math.max(...ends)).toISOString();
+}
+
+/** The versions the hosts themselves reported for each engine and iptables build the cells used. */
+export function versionsSeen(cells: readonly CellResult[]): {
+  engines: Map<string, string[]>;
+  iptables: Map<string, string[]>;
+} {
+  const by = (key: "engine" | "iptables", read: (c: CellResult) => string | undefined) =>
+    new Map(
+      distinct(cells.map((c) => c.cell[key])).map((name) => [
+        name,
+        distinct(cells.filter((c) => c.cell[key] === name).map(read)),
+      ]),
+    );
+  return {
+    engines: by("engine", (c) => c.baseline?.evidence?.dockerdVersion),
+    iptables: by("iptables", (c) => c.baseline?.evidence?.iptablesPackage),
+  };
+}
+
+const STATUS_ORDER = ["reproduced", "works", "refused", "flaky", "unavailable", "unsupported", "error"];
+
+/** The headline: per scenario, how many cells ran and how they ended. */
+export function headlineTable(cells: readonly CellResult[]): string {
+  const statuses = STATUS_ORDER.filter((s) => cells.some((c) => c.status === s));
+  const scenarios = distinct(cells.map((c) => scenarioName(c)));
+  const row = (cells: readonly CellResult[]) => statuses.map((s) => cells.filter((c) => c.status === s).length);
+  return [
+    `| scenario | cells | ${statuses.join(" | ")} |`,
+    `|---|---|${statuses.map(() => "---|").join("")}`,
+    ...scenarios.map((scenario) => {
+      const of = cells.filter((c) => scenarioName(c) === scenario);
+      return `| ${scenario} | ${of.length} | ${row(of).join(" | ")} |`;
+    }),
+    `| **all** | **${cells.length}** | ${row(cells)
+      .map((n) => `**${n}**`)
+      .join(" | ")} |`,
+  ].join("\n");
+}
+
+const scenarioName = (c: CellResult) => (c.cell.variant ? `${c.cell.scenario}:${c.cell.variant}` : c.cell.scenario);
+
+/** The section report.md opens with: when, where and with what the published run ran, and its headline. */
+export function aboutMarkdown(about: About, cells: readonly CellResult[]): string {
+  const m = about.machine;
+  const list = (items: About["engines"]) =>
+    items.map((i) => `- \`${i.name}\`: ${i.source}; the hosts reported ${i.seen.join("; ") || "nothing"}`).join("\n");
+  return `# fwcompat compatibility report (published)
+
+The full default matrix (\`${about.matrixFile}\`), run ${about.runId}, finished ${about.ranAt}, on a machine with
+kernel ${m.kernel}, ${m.cores} cores, ${m.memoryGiB} GiB, cgroup ${m.cgroup}, outer engine ${m.outerEngine}.
+The evidence of each cell is in [index.html](index.html) (open it locally or on the project's Pages site).
+
+## Headline
+
+${headlineTable(cells)}
+
+## Engines
+
+${list(about.engines)}
+
+## iptables builds
+
+${list(about.iptables)}
+
+`;
+}
+
+/** An attempt without the shim's raw call record: the page shows the trace's analysis, which stays. */
+const withoutRawTrace = <A extends { traceLog?: string }>({ traceLog: _raw, ...attempt }: A): Omit<A, "traceLog"> =>
+  attempt;
+
+/**
+ * A published report's results: dated by the run and named by it, not by when they were merged or
+ * where they lay, and without raw call traces (most of a run's bytes; the run directory keeps them).
+ */
+export const publishedResults = (merged: MergedResults, about: About): MergedResults => ({
+  ...merged,
+  generatedAt: about.ranAt,
+  sources: [`run ${about.runId}`],
+  cells: merged.cells.map((cell) => ({
+    ...cell,
+    ...(cell.baseline && { baseline: withoutRawTrace(cell.baseline) }),
+    fixes: cell.fixes.map((fix) => ({ ...fix, attempt: withoutRawTrace(fix.attempt) })),
+  })),
+});
+
+/**
+ * A published report: the run's results dated by the run, about.json, report.md opening with the
+ * run's machine, engines, builds and headline, and the page. The same input always renders the same
+ * bytes, so a test can tell a committed report made by other report code.
+ */
+export async function renderPublication(
+  merged: MergedResults,
+  about: About,
+  goldensDir: string,
+): Promise<{ files: Record<(typeof PUBLISHED_FILES)[number], string>; unread: UnreadResult[] }> {
+  const results = publishedResults(merged, about);
+  const { files, unread } = await renderReport(results, [], goldensDir);
+  const cellsSection = (files["report.md"] ?? "").replace(/^# [^\n]*\n\n/, "## Every cell\n\n");
+  return {
+    files: {
+      "results.json": files["results.json"] ?? "",
+      "about.json": `${JSON.stringify(about, null, 2)}\n`,
+      "report.md": `${aboutMarkdown(about, results.cells)}${cellsSection}`,
+      "index.html": files["index.html"] ?? "",
+    },
+    unread,
+  };
+}
