@@ -122,6 +122,54 @@ export function fixView(results: readonly CellResult[]): Html | undefined {
 }
 
 const UPGRADE_DIMENSIONS = ["engine", "iptables", "backend", "daemon"] as const;
+type Combination = Record<(typeof UPGRADE_DIMENSIONS)[number], string>;
+
+const combinationOf = (r: CellResult): Combination => ({
+  engine: r.cell.engine,
+  iptables: r.cell.iptables,
+  backend: r.cell.backend,
+  daemon: r.cell.daemon,
+});
+/** Where a cell ran, apart from its combination: what two combinations can be compared on. */
+const placeOf = (r: CellResult) => `${r.cell.scenario}:${r.cell.variant ?? ""} ${r.cell.topology} ${r.cell.provider}`;
+
+/**
+ * The first choice offered: the upgrade of one dimension (to a value listed after the current one)
+ * that the most cells ran on both sides of, so the view opens on a comparison with something in it;
+ * ties go to the earlier dimension and the earlier pair. Without any such pair: the first cell's
+ * combination, its first varying dimension upgraded to that dimension's last value.
+ */
+function defaultUpgrade(
+  results: readonly CellResult[],
+  first: CellResult,
+): { current: Combination; candidate: Combination } {
+  const places = new Map<string, { combination: Combination; places: Set<string> }>();
+  for (const r of results) {
+    const key = JSON.stringify(combinationOf(r));
+    const entry = places.get(key) ?? { combination: combinationOf(r), places: new Set<string>() };
+    entry.places.add(placeOf(r));
+    places.set(key, entry);
+  }
+  const combinations = [...places.values()];
+  let best: { current: Combination; candidate: Combination; shared: number } | undefined;
+  for (const dimension of UPGRADE_DIMENSIONS) {
+    const order = uniq(results.map((r) => r.cell[dimension]));
+    for (const from of combinations)
+      for (const to of combinations) {
+        const oneStep = UPGRADE_DIMENSIONS.every(
+          (d) => (d === dimension) !== (from.combination[d] === to.combination[d]),
+        );
+        if (!oneStep || order.indexOf(to.combination[dimension]) < order.indexOf(from.combination[dimension])) continue;
+        const shared = [...from.places].filter((p) => to.places.has(p)).length;
+        if (shared > (best?.shared ?? 0)) best = { current: from.combination, candidate: to.combination, shared };
+      }
+  }
+  if (best) return best;
+  const current = combinationOf(first);
+  const dimension = UPGRADE_DIMENSIONS.find((d) => uniq(results.map((r) => r.cell[d])).length > 1);
+  const last = dimension && uniq(results.map((r) => r.cell[dimension])).at(-1);
+  return { current, candidate: dimension && last ? { ...current, [dimension]: last } : current };
+}
 
 /** "What changes if I upgrade X to Y?": the page's script fills the table from the matrix's cells. */
 export function upgradeView(results: readonly CellResult[]): Html | undefined {
@@ -132,17 +180,7 @@ export function upgradeView(results: readonly CellResult[]): Html | undefined {
       (d) =>
         markup`<label>${d}<select name="${name}-${d}" data-dimension="${d}">${uniq(results.map((r) => r.cell[d])).map((v) => markup`<option${v === chosen[d] ? markup` selected` : ""}>${v}</option>`)}</select></label>`,
     )}</fieldset>`;
-  // the first choice offered: the oldest value of the first dimension that has several, upgraded to the newest
-  const dimension = UPGRADE_DIMENSIONS.find((d) => uniq(results.map((r) => r.cell[d])).length > 1);
-  const values = dimension ? uniq(results.map((r) => r.cell[dimension])) : [];
-  const from = (dimension && results.find((r) => r.cell[dimension] === values[0])) || first;
-  const current = {
-    engine: from.cell.engine,
-    iptables: from.cell.iptables,
-    backend: from.cell.backend,
-    daemon: from.cell.daemon,
-  };
-  const candidate = dimension ? { ...current, [dimension]: values.at(-1) ?? current[dimension] } : current;
+  const { current, candidate } = defaultUpgrade(results, first);
   return markup`<section id="upgrade-view"><h2>What changes if I upgrade?</h2><div class="upgrade-choice">${side("current", current)}<span class="arrow">↓ upgraded to</span>${side("candidate", candidate)}</div>
 <p id="upgrade-summary" class="meta"></p>
 <table class="upgrade"><thead><tr><th>scenario</th><th>topology · lane</th><th>current</th><th>candidate</th><th>what differs</th></tr></thead><tbody></tbody></table></section>`;

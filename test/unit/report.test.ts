@@ -78,6 +78,32 @@ describe("HTML report", () => {
     expect([chosen("current"), chosen("candidate")]).toEqual(["1.8.11", "1.8.11-2"]);
   });
 
+  it("opens the upgrade view on the one-step upgrade the most cells ran on both sides of", () => {
+    const at = (engine: string, iptables: string, daemon: string, id: string) => ({
+      ...broken,
+      cell: { ...broken.cell, engine, iptables, daemon, id },
+    });
+    // engine is the first dimension that varies, but docker-a → docker-b (same build and daemon) has no cell on both sides
+    const html = renderHtml(
+      [
+        at("docker-a", "1.8.11", "proxy-off", "a1"),
+        at("docker-b", "1.8.11", "fw-nft", "b1"),
+        at("docker-a", "1.8.11-2", "proxy-off", "a2"),
+      ],
+      new Map(),
+      "now",
+    );
+    const chosen = (side: string, dimension: string) =>
+      new RegExp(
+        `<select name="${side}-${dimension}" data-dimension="${dimension}">.*?<option selected>([^<]+)</option>`,
+      ).exec(html)?.[1];
+    expect(["engine", "iptables", "daemon"].map((d) => [chosen("current", d), chosen("candidate", d)])).toEqual([
+      ["docker-a", "docker-a"],
+      ["1.8.11", "1.8.11-2"],
+      ["proxy-off", "proxy-off"],
+    ]);
+  });
+
   it("lets only its own style and script run: the policy names their hashes and nothing else", () => {
     const hash = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
     const html = renderHtml([broken], new Map(), "now");
