@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { CellResult } from "../results/schema.js";
 import type { MergedResults, UnreadResult } from "./merge.js";
 import { renderReport } from "./report.js";
@@ -5,25 +6,27 @@ import { renderReport } from "./report.js";
 /** The files of docs/compatibility/, in the order they are written. */
 export const PUBLISHED_FILES = ["results.json", "about.json", "report.md", "index.html"] as const;
 
-/** The machine a published run ran on (as run.json records it). */
-export interface PublishedMachine {
-  kernel: string;
-  cores: number;
-  memoryGiB: number;
-  cgroup: string;
-  outerEngine: string;
-}
+const machineSchema = z.object({
+  kernel: z.string().min(1),
+  cores: z.number().int().positive(),
+  memoryGiB: z.number().nonnegative(),
+  cgroup: z.string().min(1),
+  outerEngine: z.string().min(1),
+});
+const namedSourceSchema = z.object({ name: z.string(), source: z.string(), seen: z.array(z.string()) });
 
 /** What a published report says about its run, beside the results: kept in about.json, rendered into report.md. */
-export interface About {
-  runId: string;
-  matrixFile: string;
+export const aboutSchema = z.object({
+  runId: z.string(),
+  matrixFile: z.string(),
   /** when the last cell finished (ISO 8601): the report's date */
-  ranAt: string;
-  machine: PublishedMachine;
-  engines: { name: string; source: string; seen: string[] }[];
-  iptables: { name: string; source: string; seen: string[] }[];
-}
+  ranAt: z.iso.datetime(),
+  /** the machine the run ran on, as its run.json recorded it */
+  machine: machineSchema,
+  engines: z.array(namedSourceSchema),
+  iptables: z.array(namedSourceSchema),
+});
+export type About = z.infer<typeof aboutSchema>;
 
 const distinct = (values: readonly (string | undefined)[]) =>
   [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
