@@ -11,31 +11,42 @@ import { expandMatrix } from "../src/config/expand.js";
 import { UserError } from "../src/errors.js";
 import { DEFAULT_GOLDENS_DIR } from "../src/report/goldens.js";
 import { readResults } from "../src/report/merge.js";
-import { renderPublication } from "../src/report/publication.js";
+import { cellDifference, DID_NOT_RUN, renderPublication } from "../src/report/publication.js";
 import { writeAtomically } from "../src/results/write.js";
 import { loadMatrix, packagedMatrixFile } from "../src/run/session/matrix-file.js";
 import { aboutRun, publishableRunSchema } from "./publish/about.js";
 
-const DID_NOT_RUN = new Set(["unavailable", "unsupported", "error"]);
+function parsedJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${file}: not readable JSON (${(error as Error).message})`);
+  }
+}
 
 async function publish(runDir: string, out: string): Promise<void> {
   const runFile = join(runDir, "run.json");
   const runJson = await readFile(runFile, "utf8").catch(() => {
     throw new UserError(`${runDir}: no run.json (give the output directory of a fwcompat run)`);
   });
-  const parsed = publishableRunSchema.safeParse(JSON.parse(runJson));
+  const parsed = publishableRunSchema.safeParse(parsedJson(runFile, runJson));
   if (!parsed.success) throw new UserError(`${runFile}: ${parsed.error.issues[0]?.message}`);
+  const { machine } = parsed.data;
+  if (!machine)
+    throw new UserError(
+      `${runFile}: run.json does not name the machine (runs record it since this version: run the matrix again)`,
+    );
   const { merged, unread } = await readResults([runDir]);
   if (unread[0]) throw new UserError(`${unread[0].source}: ${unread[0].reason}`);
 
   const matrix = await loadMatrix(packagedMatrixFile());
-  const expected = new Set(expandMatrix(matrix).map((c) => c.id));
-  const ran = new Set(merged.cells.map((c) => c.cell.id));
-  const missing = [...expected].filter((id) => !ran.has(id));
-  const extra = [...ran].filter((id) => !expected.has(id));
-  if (missing.length || extra.length)
+  const difference = cellDifference(
+    merged.cells,
+    expandMatrix(matrix).map((c) => c.id),
+  );
+  if (difference.length)
     throw new UserError(
-      `${runDir} is not a run of the full default matrix: ${missing.length} cell(s) missing (${missing[0] ?? "none"}…), ${extra.length} extra (${extra[0] ?? "none"}…)`,
+      `${runDir} is not a run of the full default matrix: ${difference.length} cell(s) differ (${difference[0]}…)`,
     );
   const notRun = merged.cells.filter((c) => DID_NOT_RUN.has(c.status));
   if (notRun[0])
@@ -45,7 +56,7 @@ async function publish(runDir: string, out: string): Promise<void> {
 
   const { files, unread: leftOut } = await renderPublication(
     merged,
-    aboutRun(parsed.data, matrix, merged.cells),
+    aboutRun({ ...parsed.data, machine }, matrix, merged.cells),
     DEFAULT_GOLDENS_DIR,
   );
   if (leftOut[0]) throw new UserError(`${leftOut[0].source}: ${leftOut[0].reason}`);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { LoadedMatrix } from "../../src/config/schema.js";
 import type { About } from "../../src/report/publication.js";
 import { endOfRun, versionsSeen } from "../../src/report/publication.js";
+import { machineFactsSchema, type MachineFacts } from "../../src/results/machine.js";
 import type { CellResult } from "../../src/results/schema.js";
 
 /** What publishing needs of run.json: a finished run that recorded its machine. */
@@ -9,10 +10,8 @@ export const publishableRunSchema = z.object({
   runId: z.string(),
   matrixFile: z.string(),
   state: z.literal("finished", { error: "the run has not finished (run.json state is not 'finished')" }),
-  machine: z.object(
-    { kernel: z.string(), cores: z.number(), memoryGiB: z.number(), cgroup: z.string(), outerEngine: z.string() },
-    { error: "run.json does not name the machine (runs record it since this version: run the matrix again)" },
-  ),
+  /** runs record their machine since run.json had this field; publishing needs it */
+  machine: machineFactsSchema.optional(),
 });
 export type PublishableRun = z.infer<typeof publishableRunSchema>;
 
@@ -26,7 +25,11 @@ export function describeSource(source: Record<string, unknown>): string {
   return [String(source.kind), ...details].join(", ");
 }
 
-export function aboutRun(run: PublishableRun, matrix: LoadedMatrix, cells: readonly CellResult[]): About {
+export function aboutRun(
+  run: PublishableRun & { machine: MachineFacts },
+  matrix: LoadedMatrix,
+  cells: readonly CellResult[],
+): About {
   const seen = versionsSeen(cells);
   return {
     runId: run.runId,

@@ -1,16 +1,7 @@
 import { existsSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import type Docker from "dockerode";
-
-/** The machine a run ran on, as a published report names it. */
-export interface MachineFacts {
-  kernel: string;
-  cores: number;
-  memoryGiB: number;
-  cgroup: "v1" | "v2";
-  /** the engine that runs the disposable hosts (not an engine under test) */
-  outerEngine: string;
-}
+import type { MachineFacts } from "../results/machine.js";
 
 /** cgroup v2 mounts one unified hierarchy whose root lists its controllers. */
 const cgroupVersion = (): MachineFacts["cgroup"] => (existsSync("/sys/fs/cgroup/cgroup.controllers") ? "v2" : "v1");

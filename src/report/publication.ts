@@ -1,18 +1,12 @@
 import { z } from "zod";
-import type { CellResult } from "../results/schema.js";
+import { machineFactsSchema } from "../results/machine.js";
+import { cellResultSchema, type CellResult } from "../results/schema.js";
 import type { MergedResults, UnreadResult } from "./merge.js";
 import { renderReport } from "./report.js";
 
 /** The files of docs/compatibility/, in the order they are written. */
 export const PUBLISHED_FILES = ["results.json", "about.json", "report.md", "index.html"] as const;
 
-const machineSchema = z.object({
-  kernel: z.string().min(1),
-  cores: z.number().int().positive(),
-  memoryGiB: z.number().nonnegative(),
-  cgroup: z.string().min(1),
-  outerEngine: z.string().min(1),
-});
 const namedSourceSchema = z.object({ name: z.string(), source: z.string(), seen: z.array(z.string()) });
 
 /** What a published report says about its run, beside the results: kept in about.json, rendered into report.md. */
@@ -22,7 +16,7 @@ export const aboutSchema = z.object({
   /** when the last cell finished (ISO 8601): the report's date */
   ranAt: z.iso.datetime(),
   /** the machine the run ran on, as its run.json recorded it */
-  machine: machineSchema,
+  machine: machineFactsSchema,
   engines: z.array(namedSourceSchema),
   iptables: z.array(namedSourceSchema),
 });
@@ -56,11 +50,22 @@ export function versionsSeen(cells: readonly CellResult[]): {
   };
 }
 
-const STATUS_ORDER = ["reproduced", "works", "refused", "flaky", "unavailable", "unsupported", "error"];
+/** A published run has every cell run: none of these. */
+export const DID_NOT_RUN: ReadonlySet<CellResult["status"]> = new Set(["unavailable", "unsupported", "error"]);
+
+/** The cells a published report lacks or has beyond the expected ones, one line each. */
+export function cellDifference(published: readonly CellResult[], expectedIds: readonly string[]): string[] {
+  const ran = new Set(published.map((c) => c.cell.id));
+  const expected = new Set(expectedIds);
+  return [
+    ...expectedIds.filter((id) => !ran.has(id)).map((id) => `missing: ${id}`),
+    ...[...ran].filter((id) => !expected.has(id)).map((id) => `not in the default matrix: ${id}`),
+  ];
+}
 
 /** The headline: per scenario, how many cells ran and how they ended. */
 export function headlineTable(cells: readonly CellResult[]): string {
-  const statuses = STATUS_ORDER.filter((s) => cells.some((c) => c.status === s));
+  const statuses = cellResultSchema.shape.status.options.filter((s) => cells.some((c) => c.status === s));
   const scenarios = distinct(cells.map((c) => scenarioName(c)));
   const row = (cells: readonly CellResult[]) => statuses.map((s) => cells.filter((c) => c.status === s).length);
   return [
@@ -135,13 +140,13 @@ export async function renderPublication(
 ): Promise<{ files: Record<(typeof PUBLISHED_FILES)[number], string>; unread: UnreadResult[] }> {
   const results = publishedResults(merged, about);
   const { files, unread } = await renderReport(results, [], goldensDir);
-  const cellsSection = (files["report.md"] ?? "").replace(/^# [^\n]*\n\n/, "## Every cell\n\n");
+  const cellsSection = files["report.md"].replace(/^# [^\n]*\n\n/, "## Every cell\n\n");
   return {
     files: {
-      "results.json": files["results.json"] ?? "",
+      "results.json": files["results.json"],
       "about.json": `${JSON.stringify(about, null, 2)}\n`,
       "report.md": `${aboutMarkdown(about, results.cells)}${cellsSection}`,
-      "index.html": files["index.html"] ?? "",
+      "index.html": files["index.html"],
     },
     unread,
   };

@@ -77,7 +77,10 @@ export async function renderReport(
   bisects: readonly BisectFile[],
   goldensDir: string,
   unreadFiles: readonly UnreadResult[] = [],
-): Promise<{ files: Record<string, string>; unread: UnreadResult[] }> {
+): Promise<{
+  files: Record<"results.json" | "index.html" | "report.md" | "junit.xml", string>;
+  unread: UnreadResult[];
+}> {
   const unread = [...unreadFiles];
   const cellIds = new Set(merged.cells.map((c) => c.cell.id));
   const diffs = await goldenDiffs(merged.cells, goldensDir, unread);

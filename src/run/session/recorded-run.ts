@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../../errors.js";
-import type { MachineFacts } from "../../harness/machine-facts.js";
+import type { MachineFacts } from "../../results/machine.js";
 import { renderSummary } from "../../results/markdown.js";
 import type { CellResult } from "../../results/schema.js";
 import { readCellResult } from "../../results/upgrade.js";

@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
-import { machineFacts, type MachineFacts } from "../../harness/machine-facts.js";
+import { machineFacts } from "../../harness/machine-facts.js";
+import type { MachineFacts } from "../../results/machine.js";
 import type { Cell } from "../../config/expand.js";
 import type { Engine, IptablesBuild, LoadedMatrix, Settings } from "../../config/schema.js";
 import { assertEngineReachable } from "../../harness/engine.js";
