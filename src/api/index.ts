@@ -33,6 +33,7 @@ export {
   iptables,
   iptablesFlush,
   iptablesRestore,
+  IPTABLES_VERSION,
   nftLoad,
   NFT_SHEBANG,
   readSysctl,
@@ -48,5 +49,11 @@ export { containerProbeCommand, curlCommand, type ProbeSpec } from "../assertion
 export { compareVersions } from "../config/versions.js";
 export { ENGINE_FEATURES, engineHas } from "../config/engine-features.js";
 export type { HostCommand, IptablesBuild, LoadedScenario, UserAction } from "../config/schema.js";
-export { dockerdCommand, selectIptablesCommand, WORKLOAD_ID_PATH, WORKLOAD_IMAGE } from "../contract/host-contract.js";
+export {
+  dockerdCommand,
+  IPTABLES_BUILDS_DIR,
+  selectIptablesCommand,
+  WORKLOAD_ID_PATH,
+  WORKLOAD_IMAGE,
+} from "../contract/host-contract.js";
 export { TIMEOUT_MS } from "../contract/timeouts.js";

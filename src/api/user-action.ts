@@ -13,8 +13,9 @@ export async function tryUserAction(
   when: string,
   action: string,
   script: string,
+  timeoutMs?: number,
 ): Promise<ExecResult> {
-  const run = await runStep(ctx.host, ctx.steps, `${when}: ${action}`, script);
+  const run = await runStep(ctx.host, ctx.steps, `${when}: ${action}`, script, timeoutMs);
   const output = `${run.stderr}${run.stdout}`;
   ctx.errors.push(...matchErrors(`${when}: ${action.replace(/\s\d+:\d+$/, "")}`, output));
   const error = run.exitCode === 0 ? "" : (run.stderr.trim() || run.stdout.trim()).slice(0, 2000);

@@ -5,8 +5,15 @@ import { canonicalSpec, isNftCall, parseCall, type TraceCall } from "./trace.js"
 export type TimedStep = Pick<StepRecord, "name" | "startedAtMs" | "ms">;
 export type Finding = FindingRecord;
 export type SkippedRule = SkippedRuleRecord;
-/** An analysis made now always counts dockerd's nft calls (only older result files lack the count). */
-export type TraceAnalysis = TraceAnalysisRecord & { dockerdNftCalls: number };
+/** An analysis made now always counts dockerd's nft calls and silent refusals (only older result files lack the counts). */
+export type TraceAnalysis = TraceAnalysisRecord & { dockerdNftCalls: number; silentRefusals: number };
+
+/** What libxtables exits with, printing nothing, when it refuses to run (setuid, and in 1.8.12 any secure exec). */
+export const XTABLES_REFUSAL_EXIT = 111;
+
+/** A call that libxtables refused before doing anything: exit 111 and not a word. */
+export const isSilentRefusal = (call: Pick<TraceCall, "exitCode" | "stderr">) =>
+  call.exitCode === XTABLES_REFUSAL_EXIT && call.stderr.trim() === "";
 
 type Chains = Map<string, string[]>;
 
@@ -38,6 +45,7 @@ export function analyseTrace(
     falseNegatives: [],
     deleteMismatches: [],
     failedCalls: [],
+    silentRefusals: 0,
     skippedRules: [],
     explanation: "",
   };
@@ -46,6 +54,7 @@ export function analyseTrace(
     analysis.dockerdNftCalls++;
     if (call.exitCode !== 0 && !isNftCleanup(call)) analysis.failedCalls.push(nftFailure(call, stepAt(call.startMs)));
   }
+  const silentRefusalCalls: string[] = [];
   const parsed = calls
     .filter((call) => !isNftCall(call))
     .map((call) => {
@@ -56,6 +65,10 @@ export function analyseTrace(
   parsed.forEach(({ call, table, operation, chain, canonical }, index) => {
     const byDockerd = call.caller === "dockerd";
     if (byDockerd) analysis.dockerdCalls++;
+    if (byDockerd && isSilentRefusal(call)) {
+      analysis.silentRefusals++;
+      silentRefusalCalls.push(`${call.tool} ${call.args.join(" ")}`);
+    }
     const chains = chainsOf(call, table);
     const rules = chain ? chains.get(chain) : undefined;
     const finding = (kind: Finding["kind"]): Finding => ({
@@ -64,6 +77,7 @@ export function analyseTrace(
       call: call.args.join(" "),
       atMs: call.startMs,
       ...(call.stderr ? { stderr: call.stderr } : {}),
+      ...(call.exitCode !== 0 ? { exitCode: call.exitCode } : {}),
       ...(stepAt(call.startMs) ? { step: stepAt(call.startMs) } : {}),
     });
     if (operation === "check") {
@@ -132,7 +146,7 @@ export function analyseTrace(
     }
   });
   analysis.failedCalls.sort((x, y) => x.atMs - y.atMs);
-  analysis.explanation = explain(analysis);
+  analysis.explanation = explain(analysis, silentRefusalCalls[0]);
   return analysis;
 }
 
@@ -185,8 +199,16 @@ const weight = (rule: string) => {
 
 const isBuiltin = (chain: string) => ["INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"].includes(chain);
 
-function explain(a: TraceAnalysis): string {
+/** How a failed call's output reads in one line: its first line of stderr, or its exit status when it said nothing. */
+const firstWords = (f: Finding) =>
+  f.stderr ? `"${f.stderr.split("\n")[0]}"` : f.exitCode !== undefined ? `exit ${f.exitCode}, no output` : `no output`;
+
+function explain(a: TraceAnalysis, firstRefused: string | undefined): string {
   const parts: string[] = [];
+  if (a.silentRefusals > 0)
+    parts.push(
+      `${a.silentRefusals} iptables call(s) by dockerd exited ${XTABLES_REFUSAL_EXIT} with no output: iptables refused to run (libxtables' check for a secure exec, AT_SECURE, in 1.8.12) (first: ${firstRefused})`,
+    );
   if (a.falsePositives.length > 0) {
     const shown = [...a.skippedRules]
       .sort((x, y) => weight(x.rule) - weight(y.rule))
@@ -213,7 +235,7 @@ function explain(a: TraceAnalysis): string {
         ? "iptables/nft"
         : "iptables";
     parts.push(
-      `${a.failedCalls.length} ${tools} call(s) by dockerd failed during ${steps.join(", ")} (first: "${(first.stderr ?? "").split("\n")[0]}")`,
+      `${a.failedCalls.length} ${tools} call(s) by dockerd failed during ${steps.join(", ")} (first: ${firstWords(first)})`,
     );
   }
   const nft = a.dockerdNftCalls > 0 ? ` (and ${a.dockerdNftCalls} nft calls)` : "";

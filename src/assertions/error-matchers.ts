@@ -27,6 +27,13 @@ export const SIGNATURES: readonly ErrorSignature[] = [
     pattern: /IPv4 forwarding is disabled/,
   },
   {
+    // dockerd quotes the command and its (empty) output: "iptables failed: iptables --wait -t nat -N DOCKER:  (exit status 111)"
+    id: "iptables-exit-111",
+    summary:
+      "an iptables command exited 111 and printed nothing: libxtables refusing to run in a secure exec (AT_SECURE; iptables 1.8.12)",
+    pattern: /exit status 111\b/,
+  },
+  {
     id: "iptables-failed",
     summary: "another failure of an iptables command run by dockerd",
     pattern: /iptables failed|Failed to (Setup IP tables|program)/i,

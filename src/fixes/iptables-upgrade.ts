@@ -4,15 +4,27 @@ import { compareVersions } from "../api/index.js";
 import type { IptablesBuild } from "../api/index.js";
 import { switchIptables } from "./switch-iptables.js";
 
-/** The newest build newer than the current one, if any. */
+const release = (build: IptablesBuild) => build.version.split("-")[0];
+
+/**
+ * The newest release newer than the current build; of that release's builds, the newest from the
+ * current build's own kind of source (upstream git upgrades to upstream git, a Debian package to
+ * Debian's), else the newest of them.
+ */
 export function upgradeTarget(builds: readonly IptablesBuild[], current: IptablesBuild): IptablesBuild | undefined {
-  const newer = builds.filter((b) => compareVersions(b.version, current.version) > 0);
-  return newer.sort((a, b) => compareVersions(b.version, a.version))[0];
+  const newer = builds
+    .filter((b) => compareVersions(b.version, current.version) > 0)
+    .sort((a, b) => compareVersions(b.version, a.version));
+  const [newest] = newer;
+  if (!newest) return undefined;
+  const sameRelease = newer.filter((b) => release(b) === release(newest));
+  return sameRelease.find((b) => b.source.kind === current.source.kind) ?? newest;
 }
 
 export const iptablesUpgrade: Fix = {
   name: "iptables-upgrade",
-  description: "switch to the newest iptables build in the matrix that is newer than the cell's, then restart dockerd",
+  description:
+    "switch to the newest iptables release in the matrix newer than the cell's (that release's build from the cell's own kind of source, if there is one), then restart dockerd",
   async apply(ctx) {
     const moot = iptablesOnly(ctx);
     if (moot) return moot;

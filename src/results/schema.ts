@@ -64,6 +64,8 @@ const finding = z.object({
   call: z.string(),
   atMs: z.number(),
   stderr: z.string().optional(),
+  /** the call's exit status, where it failed (absent from results written before it was kept) */
+  exitCode: z.number().optional(),
   /** the scenario step running when it happened */
   step: z.string().optional(),
 });
@@ -83,6 +85,11 @@ export const traceAnalysisSchema = z.object({
   falseNegatives: z.array(finding),
   deleteMismatches: z.array(finding),
   failedCalls: z.array(finding),
+  /**
+   * dockerd's iptables calls (checks included) that exited 111 and printed nothing: libxtables refusing to run
+   * in a secure exec (AT_SECURE; iptables 1.8.12). Absent from results written before it was counted.
+   */
+  silentRefusals: z.number().optional(),
   /** rules (with bridges named by their network, e.g. br-{fwc-net2}) a wrong check made dockerd skip */
   skippedRules: z.array(skippedRule),
   explanation: z.string(),

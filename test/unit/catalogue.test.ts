@@ -36,7 +36,15 @@ const thrown = (run: () => unknown): string => {
 
 describe("the shipped catalogue", () => {
   it("is valid and knows the builds and engines the default matrix runs", () => {
-    expect([...catalogue.iptables.keys()]).toEqual(["1.8.9", "1.8.10", "1.8.11", "1.8.11-2", "1.8.13-1"]);
+    expect([...catalogue.iptables.keys()]).toEqual([
+      "1.8.9",
+      "1.8.10",
+      "1.8.11",
+      "1.8.11-2",
+      "1.8.12",
+      "1.8.13",
+      "1.8.13-1",
+    ]);
     expect([...catalogue.engines.keys()]).toEqual([
       "docker-20.10.24",
       "docker-26.1.5",
@@ -121,7 +129,7 @@ describe("a matrix picks from the catalogue", () => {
       parseMatrixText(matrixText('iptables: ["1.8.11", "1.8.99"]', "engines: [docker-28.5.2]"), "m.yaml", KNOWN_NAMES),
     );
     expect(message).toBe(
-      "m.yaml:2:22: unknown iptables build '1.8.99'; catalogue.yaml has: 1.8.9, 1.8.10, 1.8.11, 1.8.11-2, 1.8.13-1 (or write the whole entry here)",
+      "m.yaml:2:22: unknown iptables build '1.8.99'; catalogue.yaml has: 1.8.9, 1.8.10, 1.8.11, 1.8.11-2, 1.8.12, 1.8.13, 1.8.13-1 (or write the whole entry here)",
     );
     const engine = thrown(() =>
       parseMatrixText(

@@ -1,0 +1,73 @@
+import {
+  dockerdCommand,
+  IPTABLES_VERSION,
+  matchErrors,
+  mustStep,
+  runStep,
+  snapshotBeforeBreak,
+  TIMEOUT_MS,
+  tryUserAction,
+  variantsOf,
+} from "../src/api/index.js";
+import type { Scenario, ScenarioContext } from "../src/api/index.js";
+import { tryUserActions } from "./lib/late-workload.js";
+import { standardProbes } from "./lib/probes.js";
+import { setgidStandIn, type Condition } from "./lib/secure-exec-condition.js";
+import { deployTopology } from "./lib/topology.js";
+
+/** The ways a host makes dockerd's iptables execs secure, by variant. Another lane's condition registers here in one line. */
+export const CONDITIONS: Record<string, Condition> = {
+  "setgid-stand-in": setgidStandIn,
+};
+
+const UNDER = "under the condition";
+
+function conditionFor(ctx: ScenarioContext, variant: string | undefined): Condition {
+  const condition = CONDITIONS[variant ?? ""];
+  if (!condition) throw new Error(`secure-exec has no variant '${variant}'`);
+  if (!condition.lanes.includes(ctx.host.provider))
+    throw new Error(
+      `secure-exec:${variant} cannot be put in place on a ${ctx.host.provider} host (lanes: ${condition.lanes.join(", ")})`,
+    );
+  return condition;
+}
+
+/**
+ * iptables 1.8.12 refuses (exit 111, no message) to run in a secure exec. What an operator
+ * sees: the healthy host is put under the condition (as a package upgrade, a new confinement
+ * profile, or a hardening step would), then dockerd is restarted as after a reboot, then the
+ * user's next `docker run -p` and `docker network create`.
+ */
+export const secureExec: Scenario = {
+  name: "secure-exec",
+  variants: variantsOf(CONDITIONS),
+  // the one condition every lane can put in place, and the only one this machine's kernel (no LSM) allows
+  defaultVariant: "setgid-stand-in",
+  description:
+    "every iptables dockerd executes is a secure exec (AT_SECURE=1), put in place under a running dockerd; then dockerd restarted (as after an upgrade and a reboot), docker run -p and docker network create. setgid-stand-in is a labelled stand-in, not the field case: the host's iptables binaries made set-group-id to a group of their own",
+  async setUp(ctx, variant) {
+    const condition = conditionFor(ctx, variant);
+    await deployTopology(ctx);
+    await snapshotBeforeBreak(ctx);
+    await mustStep(
+      ctx.host,
+      ctx.steps,
+      `put the condition in place (${variant}${condition.labelledStandIn ? ", a stand-in" : ""}): ${condition.description}`,
+      condition.script,
+    );
+    // what the operator's own shell shows: iptables 1.8.12 exits 111 and prints nothing
+    const version = await runStep(
+      ctx.host,
+      ctx.steps,
+      `${UNDER}: ${IPTABLES_VERSION}`,
+      `${IPTABLES_VERSION}; echo "exit status $?"`,
+    );
+    ctx.errors.push(...matchErrors(`${UNDER}: ${IPTABLES_VERSION}`, version.stdout));
+    await tryUserAction(ctx, UNDER, "restart dockerd", dockerdCommand("restart"), TIMEOUT_MS.engineRestart);
+    await tryUserActions(ctx, UNDER);
+  },
+  async retry(ctx) {
+    await tryUserActions(ctx, "after fix");
+  },
+  probes: standardProbes,
+};
