@@ -22,6 +22,12 @@ export const CONDITIONS: Record<string, Condition> = {
 
 const UNDER = "under the condition";
 
+/** The operator restarts dockerd (or reboots), then runs `docker run -p` and `docker network create`: each a user action. */
+async function restartAndUse(ctx: ScenarioContext, when: string): Promise<void> {
+  await tryUserAction(ctx, when, "restart dockerd", dockerdCommand("restart"), TIMEOUT_MS.engineRestart);
+  await tryUserActions(ctx, when);
+}
+
 function conditionFor(ctx: ScenarioContext, variant: string | undefined): Condition {
   const condition = CONDITIONS[variant ?? ""];
   if (!condition) throw new Error(`secure-exec has no variant '${variant}'`);
@@ -63,11 +69,11 @@ export const secureExec: Scenario = {
       `${IPTABLES_VERSION}; echo "exit status $?"`,
     );
     ctx.errors.push(...matchErrors(`${UNDER}: ${IPTABLES_VERSION}`, version.stdout));
-    await tryUserAction(ctx, UNDER, "restart dockerd", dockerdCommand("restart"), TIMEOUT_MS.engineRestart);
-    await tryUserActions(ctx, UNDER);
+    await restartAndUse(ctx, UNDER);
   },
+  // the fix must hold across the next restart (a reboot) too, as the restart under the condition is the user's own action
   async retry(ctx) {
-    await tryUserActions(ctx, "after fix");
+    await restartAndUse(ctx, "after fix");
   },
   probes: standardProbes,
 };
