@@ -2,9 +2,7 @@ import { execa } from "execa";
 import { runLocal } from "../local-command.js";
 import { mobyTreeOf, type MobyTree } from "./moby-layout.js";
 
-export type ArchiveFacts =
-  | { ok: true; commit: string; prefix: string; tree: MobyTree }
-  | { ok: false; reason: string };
+export type ArchiveFacts = { ok: true; commit: string; prefix: string; tree: MobyTree } | { ok: false; reason: string };
 
 const decompress = `case "$1" in *.xz) xz -dc "$1" ;; *.gz) gzip -dc "$1" ;; *) cat "$1" ;; esac`;
 
