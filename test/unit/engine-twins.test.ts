@@ -132,7 +132,13 @@ describe("the report's engine-twin section", () => {
       `<a href="#cell-${disagreeing.cell.id}">docker-28.0.1</a> / <a href="#cell-${BUGGY}">docker-28.5.2</a>`,
     );
     expect(html).toContain(`<li>${differs}</li>`);
-    expect(renderHtml(results, new Map(), "now")).toContain('<section id="engine-twins">');
+    const page = renderHtml(results, new Map(), "now");
+    expect(page).toContain('<section id="engine-twins">');
+    // each cell's drill-down names its twin on the other release, and what differs
+    const detail = page.slice(page.indexOf(`id="cell-${disagreeing.cell.id}"`));
+    expect(detail.slice(0, detail.indexOf("</details>"))).toContain(
+      `<p><b>docker-28.5.2 twin:</b> <a href="#cell-${BUGGY}">reproduced</a> — differs</p><pre class="twin-evidence">${differs}</pre>`,
+    );
   });
 
   it("is absent from both when no two engines of one series ran the same cell", () => {
