@@ -67,8 +67,8 @@ describe("Docker 28.0.1 built from source (GOPATH layout), on real hosts", () =>
       expect(result.brokenVantages).toContain(vantage);
     }
     expectEvery(probesAt(result, "host-ip"), (p) => p.pass, "host-ip probes");
-    // isolation between the bridges still holds: the skipped rules are per-bridge accepts, not drops
-    expectEvery(probesAt(result, "cross-network"), (p) => p.pass && p.outcome === "timeout", "cross-network probes");
+    // isolation between the bridges still holds, as it does on 28.5.2
+    expectEvery(probesAt(result, "cross-network"), (p) => p.pass, "cross-network probes");
     const skipped = result.baseline?.trace?.skippedRules ?? [];
     expect(
       skipped.filter((s) => s.rule.startsWith("filter DOCKER-BRIDGE -o br-")).length,
