@@ -23,6 +23,21 @@ export function engineGeneration(engineVersion: string): EngineGeneration {
   return engineHas(engineVersion, "forwardChains") ? "28+" : "pre-28";
 }
 
+/**
+ * The rule layout a healthy host of this engine shows, finer than the generation where releases
+ * of one generation write the same rules differently: 28.0.1-28.1.x have Docker's own `-j RETURN`
+ * in DOCKER-USER and a raw-table direct-access DROP per published port; 28.2.0-28.2.1 still have
+ * the RETURN but drop per container; "28+" is 28.2.2 up to 29. Goldens are kept per layout.
+ * (The boundaries are ENGINE_FEATURES' directAccessDropPerContainer and dockerUserWithoutReturn.)
+ */
+export type RuleLayout = EngineGeneration | "28.0-28.1" | "28.2.0-28.2.1";
+
+export function ruleLayout(engineVersion: string): RuleLayout {
+  const generation = engineGeneration(engineVersion);
+  if (generation !== "28+" || engineHas(engineVersion, "dockerUserWithoutReturn")) return generation;
+  return engineHas(engineVersion, "directAccessDropPerContainer") ? "28.2.0-28.2.1" : "28.0-28.1";
+}
+
 function perBridge(bridge: string, subnet: string, generation: EngineGeneration): ExpectedRule[] {
   const filter = (chain: string, spec: string) => ({ table: "filter", chain, spec });
   const masquerade = { table: "nat", chain: "POSTROUTING", spec: `-s ${subnet} ! -o ${bridge} -j MASQUERADE` };

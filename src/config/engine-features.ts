@@ -6,8 +6,15 @@ import { compareVersions } from "./versions.js";
  * (test/unit/engine-features.test.ts fails if one reappears).
  */
 export const ENGINE_FEATURES = {
-  /** per-bridge rules in DOCKER-FORWARD / DOCKER-BRIDGE / DOCKER-CT */
-  forwardChains: "28.0.0",
+  /**
+   * per-bridge rules in DOCKER-FORWARD / DOCKER-BRIDGE / DOCKER-CT (28.0.0 itself matched its
+   * bridges with the ipset docker-ext-bridges-v4 in FORWARD; 28.0.1 replaced that with these chains)
+   */
+  forwardChains: "28.0.1",
+  /** the raw table's direct-access DROP is one rule per container (`-d ip ! -i bridge`), no longer one per published port */
+  directAccessDropPerContainer: "28.2.0",
+  /** DOCKER-USER is created empty: no `-j RETURN` rule of Docker's own at its end */
+  dockerUserWithoutReturn: "28.2.2",
   /** the `ip-forward-no-drop` daemon option (older engines refuse to start with it) */
   ipForwardNoDrop: "28.0.0",
   /** the nftables firewall backend (experimental there) */

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { nameBridges } from "../assertions/bridge-names.js";
-import { engineGeneration } from "../assertions/expected-rules.js";
+import { ruleLayout } from "../assertions/expected-rules.js";
 import { parseIptablesSave, renderRuleSet } from "../assertions/iptables-save.js";
 import { parseNftRuleset, renderNftFacts } from "../assertions/nft-ruleset.js";
 import type { CellResult } from "../results/schema.js";
@@ -19,14 +19,14 @@ export interface GoldenDiff {
 const onNftables = (result: CellResult) => result.baseline?.evidence?.firewallBackend === "nftables";
 
 /**
- * engine generation × backend × scenario, e.g. 28+/nft/curl-timeout; the backend is the
+ * engine rule layout × backend × scenario, e.g. 28+/nft/curl-timeout; the backend is the
  * iptables backend (nft, legacy), or `nftables` when dockerd's nftables firewall backend
  * was in force (its golden is the normalised `nft list ruleset`).
  */
 export function goldenKey(result: CellResult): string | undefined {
   const version = /version (\d+\.\d+\.\d+)/.exec(result.baseline?.evidence?.dockerdVersion ?? "")?.[1];
   if (!version) return undefined;
-  return `${engineGeneration(version)}/${onNftables(result) ? "nftables" : result.cell.backend}/${result.cell.scenario}`;
+  return `${ruleLayout(version)}/${onNftables(result) ? "nftables" : result.cell.backend}/${result.cell.scenario}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { GoldenDiff } from "./goldens.js";
 import { anchor, scenarioOf, securityFindingsOf } from "./html-common.js";
 import { markup, joined, type Html } from "./template.js";
 import { twinAgreement, twinEvidence, twinOf } from "./twins.js";
+import { differenceLine, engineTwinComparisons } from "./engine-twins.js";
 
 type Evidence = NonNullable<NonNullable<CellResult["baseline"]>["evidence"]>;
 
@@ -102,6 +103,18 @@ function goldenSection(golden: GoldenDiff | undefined): Html | undefined {
   return markup`<h3>Diff against golden ${golden.golden}</h3><pre>${lines.length ? joined(lines, NL) : "identical"}</pre>`;
 }
 
+/** The same cell on the other release of its engine series (28.0.1 beside 28.5.2), and where the two differ. */
+function engineTwinLine(r: CellResult, all: readonly CellResult[]): Html | undefined {
+  const pair = engineTwinComparisons(all).find((c) => c.older === r || c.newer === r);
+  if (!pair) return undefined;
+  const twin = pair.older === r ? pair.newer : pair.older;
+  const verdict = pair.differences.length ? "differs" : "agrees on status, every vantage and every fix";
+  const note = markup`<p><b>${twin.cell.engine} twin:</b> <a href="#${anchor(twin)}">${twin.status}</a> — ${verdict}</p>`;
+  return pair.differences.length
+    ? markup`${note}<pre class="twin-evidence">${pair.differences.map((d) => differenceLine(d, pair)).join("\n")}</pre>`
+    : note;
+}
+
 /** The attributes the filters match a drill-down by. */
 export const filterData = (r: CellResult): Html =>
   markup`data-engine="${r.cell.engine}" data-iptables="${r.cell.iptables}" data-backend="${r.cell.backend}" data-scenario="${scenarioOf(r)}" data-daemon="${r.cell.daemon}" data-status="${r.status}"`;
@@ -127,7 +140,7 @@ export function cellDetail(r: CellResult, golden: GoldenDiff | undefined, all: r
 <summary><span class="status ${r.status}">${r.status}</span> ${scenarioOf(r)} · ${r.cell.provider} · ${r.cell.engine} · iptables ${r.cell.iptables} (${r.cell.backend}) · ${r.cell.daemon} · ${r.cell.topology}</summary>
 ${why ? markup`<p><b>Why:</b> ${why}</p>` : ""}
 ${securityList(r)}
-${twinLine(r, all)}
+${twinLine(r, all)}${engineTwinLine(r, all)}
 ${repeatsLine(r)}
 ${ev ? evidenceTable(ev, b?.timingsMs ?? {}) : ""}
 ${probes.length ? markup`<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}

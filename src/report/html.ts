@@ -2,6 +2,7 @@ import { VERDICT_COLUMNS, type CellResult } from "../results/schema.js";
 import type { GoldenDiff } from "./goldens.js";
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from "./html-assets.js";
 import { uniq, VANTAGE_LETTERS } from "./html-common.js";
+import { engineTwinsHtml } from "./engine-twins-section.js";
 import { cellDetail } from "./html-detail.js";
 import { filters, fixView, matrixTable, securitySection, unreadSection, upgradeView } from "./html-views.js";
 import type { UnreadResult } from "./merge.js";
@@ -51,7 +52,7 @@ export function renderHtmlPage(
 ${results.length ? markup`<nav class="views"><a href="#matrix">Matrix</a>${fixes ? markup`<a href="#fix-view">Which fix works?</a>` : ""}${upgrade ? markup`<a href="#upgrade-view">What changes if I upgrade?</a>` : ""}<a href="#cells">Cells</a></nav>` : ""}
 ${unreadSection(unread)}
 ${securitySection(results)}
-${page.sections ?? []}
+${page.sections ?? []}${engineTwinsHtml(results) ?? ""}
 ${results.length ? markup`<section id="matrix"><h2>Is my combination safe?</h2>${filters(results)}\n${matrixTable(results)}</section>\n${fixes}\n${upgrade}\n<h2 id="cells">Cells</h2>` : ""}
 ${details.map((d) => markup`${d}\n`)}
 <script>${trusted(SCRIPT)}</script>

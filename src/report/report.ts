@@ -8,6 +8,7 @@ import { renderHtmlPage } from "./html.js";
 import { renderJunit } from "./junit.js";
 import { bisectsOf, readResults, type MergedResults, type UnreadResult } from "./merge.js";
 import { bisectHtml, bisectMarkdown } from "./bisect-section.js";
+import { engineTwinsMarkdown } from "./engine-twins-section.js";
 import type { BisectFile } from "../results/bisect.js";
 
 const MARKDOWN_LIMIT = 1024 * 1024 - 4096;
@@ -21,7 +22,8 @@ export function renderMarkdownReport(
   const counts = [...new Set(results.map((r) => r.status))]
     .map((s) => `${results.filter((r) => r.status === s).length} ${s}`)
     .join(", ");
-  const head = `# fwcompat compatibility report\n\n${results.length} cells (${counts}), generated ${generatedAt}. Per-cell evidence: \`index.html#cell-<id>\`.\n\n${bisects.map(bisectMarkdown).join("\n")}`;
+  const twins = engineTwinsMarkdown(results);
+  const head = `# fwcompat compatibility report\n\n${results.length} cells (${counts}), generated ${generatedAt}. Per-cell evidence: \`index.html#cell-<id>\`.\n\n${bisects.map(bisectMarkdown).join("\n")}${twins ? `${twins}\n` : ""}`;
   const table = results.length ? renderSummary(results) : "";
   if (Buffer.byteLength(head + table) <= MARKDOWN_LIMIT) return `${head}${table}\n`;
   const lines = table.split("\n");

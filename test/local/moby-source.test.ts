@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -14,6 +14,7 @@ import { sha256 } from "../../src/harness/images/tarball-source.js";
 let dir = "";
 let archive = "";
 let commit = "";
+let gopathArchive = "";
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fwcompat-moby-"));
   const repo = join(dir, "repo");
@@ -25,6 +26,16 @@ beforeAll(async () => {
   commit = (await git("rev-parse", "HEAD")).stdout.trim();
   archive = join(dir, "engine-v1.tar.gz");
   await execa("sh", ["-c", `git -C "$1" archive --prefix=engine-1.0/ HEAD | gzip > "$2"`, "sh", repo, archive]);
+  // moby before 29: vendor.mod instead of go.mod, and docker-proxy under cmd/
+  const old = join(dir, "old");
+  await execa("git", ["init", "-q", old]);
+  await writeFile(join(old, "vendor.mod"), "module github.com/docker/docker\n");
+  await mkdir(join(old, "cmd", "docker-proxy"), { recursive: true });
+  await writeFile(join(old, "cmd", "docker-proxy", "main.go"), "package main\n");
+  await execa("git", ["-C", old, "add", "."]);
+  await execa("git", ["-C", old, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "old"]);
+  gopathArchive = join(dir, "engine-v0.tar.xz");
+  await execa("sh", ["-c", `git -C "$1" archive --prefix=engine-0.9/ HEAD | xz > "$2"`, "sh", old, gopathArchive]);
 });
 
 const saved = process.env.FWCOMPAT_SOURCE_DIR;
@@ -34,8 +45,18 @@ afterEach(() => {
 });
 
 describe("moby source archives", () => {
-  it("reads the commit and prefix a git archive carries", async () => {
-    expect(await readArchiveFacts(archive)).toEqual({ ok: true, commit, prefix: "engine-1.0" });
+  it("reads the commit and prefix a git archive carries, and the layout its files show", async () => {
+    expect(await readArchiveFacts(archive)).toEqual({
+      ok: true,
+      commit,
+      prefix: "engine-1.0",
+      tree: { layout: "module", dockerProxy: false },
+    });
+    expect(await readArchiveFacts(gopathArchive)).toMatchObject({
+      ok: true,
+      prefix: "engine-0.9",
+      tree: { layout: "gopath", dockerProxy: true },
+    });
   });
 
   it("refuses an archive made from another commit, naming both", async () => {
@@ -112,7 +133,7 @@ describe("the engine source kind", () => {
   it("caches the compiled engine by content: another archive or Go is another image", () => {
     const engine = engineSchema.parse(entry) as MobySourceEngine;
     const tag = (archiveBytes: string, e = engine) =>
-      recipeTag(mobyBuildRecipe(e, "fwcompat/base:sid-x", Buffer.from(archiveBytes), "moby-29.7.2"));
+      recipeTag(mobyBuildRecipe(e, "fwcompat/base:sid-x", Buffer.from(archiveBytes), "moby-29.7.2", "module"));
     expect(tag("one")).toBe(tag("one"));
     expect(tag("one")).not.toBe(tag("two"));
     expect(tag("one", { ...engine, source: { ...engine.source, goPackage: "golang-1.25-go" } })).not.toBe(tag("one"));

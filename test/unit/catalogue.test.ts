@@ -49,6 +49,7 @@ describe("the shipped catalogue", () => {
       "docker-20.10.24",
       "docker-26.1.5",
       "docker-28.5.2",
+      "docker-28.0.1",
       "docker-29.7.2",
     ]);
   });

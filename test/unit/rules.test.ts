@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingRules, engineGeneration } from "../../src/assertions/expected-rules.js";
+import { missingRules, engineGeneration, ruleLayout } from "../../src/assertions/expected-rules.js";
 import { hasRule, parseIptablesSave, renderRuleSet, RuleSetParseError } from "../../src/assertions/iptables-save.js";
 import { expectEvery, expectNone } from "../support/quantifiers.js";
 
@@ -47,6 +47,21 @@ describe("expected rules per bridge", () => {
   it("knows which engine generation uses DOCKER-FORWARD", () => {
     expect(engineGeneration("28.5.2")).toBe("28+");
     expect(engineGeneration("26.1.5")).toBe("pre-28");
+    // 28.0.0 matched its bridges with an ipset in FORWARD; the DOCKER-FORWARD chains came with 28.0.1
+    expect(engineGeneration("28.0.0")).toBe("pre-28");
+    expect(engineGeneration("28.0.1")).toBe("28+");
+  });
+
+  it("keeps 28.x releases that write the same rules differently apart (goldens per layout)", () => {
+    // v28.0.1: DOCKER-USER ends in Docker's own RETURN (libnetwork/firewall_linux.go) and the raw
+    // table drops direct access per published port (drivers/bridge/port_mapping_linux.go)
+    expect(ruleLayout("28.0.1")).toBe("28.0-28.1");
+    expect(ruleLayout("28.1.1")).toBe("28.0-28.1");
+    expect(ruleLayout("28.2.0")).toBe("28.2.0-28.2.1");
+    expect(ruleLayout("28.2.2")).toBe("28+");
+    expect(ruleLayout("28.5.2")).toBe("28+");
+    expect(ruleLayout("29.7.2")).toBe("29+");
+    expect(ruleLayout("26.1.5")).toBe("pre-28");
   });
 
   it("a healthy 28.x host has every per-bridge and per-port rule", () => {

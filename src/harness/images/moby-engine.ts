@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import type { Engine, Settings } from "../../config/schema.js";
 import { recipeTag, imageExists } from "./build-image.js";
 import { checkArchiveCommit } from "./moby-source.js";
+import { mobyTreeProblem } from "./moby-layout.js";
 import { mobyBuildRecipe, type MobySourceEngine } from "./moby-recipe.js";
 import { buildOrExplain, type Availability } from "./build-or-explain.js";
 import { obtainSource } from "./source-dir.js";
@@ -10,7 +11,7 @@ export const isMobySource = (engine: Engine): engine is MobySourceEngine => engi
 
 /**
  * The image holding dockerd and docker-proxy compiled from the engine's pinned moby
- * archive, cached by content hash. A missing or mismatched archive makes the engine
+ * archive in the layout its files show (module or GOPATH), cached by content hash. A missing or mismatched archive makes the engine
  * unavailable; a failed build or a wrong version string makes it an error, with the reason.
  */
 export async function buildMobyEngine(
@@ -26,10 +27,12 @@ export async function buildMobyEngine(
     return { ok: false, status: "unavailable", reason: `${what}: ${archive.ok ? "no file" : archive.reason}` };
   const facts = await checkArchiveCommit(archive.path, engine.source.commit);
   if (!facts.ok) return { ok: false, status: "unavailable", reason: `${what}: ${facts.reason}` };
-  const recipe = mobyBuildRecipe(engine, baseTag, archive.data, facts.prefix);
+  const problem = mobyTreeProblem(facts.tree, engine.source.file);
+  if (problem) return { ok: false, status: "unavailable", reason: `${what}: ${problem}` };
+  const recipe = mobyBuildRecipe(engine, baseTag, archive.data, facts.prefix, facts.tree.layout);
   if (!(await imageExists(docker, recipeTag(recipe)))) {
     log(
-      `${what}: compiling dockerd and docker-proxy at ${engine.source.tag} (${facts.commit.slice(0, 12)}) from ${archive.origin} with ${engine.source.goPackage}: several minutes, cached afterwards`,
+      `${what}: compiling dockerd and docker-proxy at ${engine.source.tag} (${facts.commit.slice(0, 12)}, ${facts.tree.layout} layout) from ${archive.origin} with ${engine.source.goPackage}: several minutes, cached afterwards`,
     );
   }
   const started = Date.now();
