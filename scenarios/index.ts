@@ -7,6 +7,8 @@ import { flushThenRun } from "./flush-then-run.js";
 import { foreignBridge } from "./foreign-bridge.js";
 import { ipForwardOff } from "./ip-forward-off.js";
 import { secureExec } from "./secure-exec.js";
+import { nftSelfRepair } from "./nft-self-repair.js";
+import { noNft } from "./no-nft.js";
 import { ufw } from "./ufw.js";
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
@@ -20,5 +22,7 @@ export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     brNetfilterOff,
     firewalldReload,
     secureExec,
+    nftSelfRepair,
+    noNft,
   ].map((s) => [s.name, s]),
 );

@@ -11,6 +11,12 @@ export const LATE_NETWORK = "fwc-late";
  * code and exact error); the new container becomes a probe target only if it runs.
  */
 export async function tryUserActions(ctx: ScenarioContext, when: string): Promise<void> {
+  await tryLateRun(ctx, when);
+  await tryNetworkCreate(ctx, when);
+}
+
+/** `docker run -p` of a new published container on the default bridge; a probe target if it runs. */
+export async function tryLateRun(ctx: ScenarioContext, when: string): Promise<void> {
   const port = ctx.targets.find((t) => t.container === LATE_CONTAINER)?.hostPort ?? nextPort(ctx);
   const run = await tryUserAction(
     ctx,
@@ -21,6 +27,10 @@ export async function tryUserActions(ctx: ScenarioContext, when: string): Promis
   const index = ctx.targets.findIndex((t) => t.container === LATE_CONTAINER);
   if (index >= 0) ctx.targets.splice(index, 1);
   if (run.exitCode === 0) ctx.targets.push(await describeTarget(ctx, LATE_CONTAINER, port));
+}
+
+/** `docker network create` of a new, empty network. */
+export async function tryNetworkCreate(ctx: ScenarioContext, when: string): Promise<void> {
   await tryUserAction(
     ctx,
     when,

@@ -5,8 +5,12 @@ import { canonicalSpec, isNftCall, parseCall, type TraceCall } from "./trace.js"
 export type TimedStep = Pick<StepRecord, "name" | "startedAtMs" | "ms">;
 export type Finding = FindingRecord;
 export type SkippedRule = SkippedRuleRecord;
-/** An analysis made now always counts dockerd's nft calls and silent refusals (only older result files lack the counts). */
-export type TraceAnalysis = TraceAnalysisRecord & { dockerdNftCalls: number; silentRefusals: number };
+/** An analysis made now always counts dockerd's nft calls, its table reloads and silent refusals (only older result files lack the counts). */
+export type TraceAnalysis = TraceAnalysisRecord & {
+  dockerdNftCalls: number;
+  dockerdNftReloads: number;
+  silentRefusals: number;
+};
 
 /** What libxtables exits with, printing nothing, when it refuses to run (setuid, and in 1.8.12 any secure exec). */
 export const XTABLES_REFUSAL_EXIT = 111;
@@ -41,6 +45,7 @@ export function analyseTrace(
     calls: calls.length,
     dockerdCalls: 0,
     dockerdNftCalls: 0,
+    dockerdNftReloads: 0,
     falsePositives: [],
     falseNegatives: [],
     deleteMismatches: [],
@@ -49,10 +54,15 @@ export function analyseTrace(
     skippedRules: [],
     explanation: "",
   };
+  const reloadSteps: string[] = [];
   for (const call of calls.filter(isNftCall)) {
     if (call.caller !== "dockerd") continue;
     analysis.dockerdNftCalls++;
     if (call.exitCode !== 0 && !isNftCleanup(call)) analysis.failedCalls.push(nftFailure(call, stepAt(call.startMs)));
+    if (call.exitCode === 0 && reloadsTable(call)) {
+      analysis.dockerdNftReloads++;
+      reloadSteps.push(stepAt(call.startMs) ?? "dockerd's own work");
+    }
   }
   const silentRefusalCalls: string[] = [];
   const parsed = calls
@@ -146,8 +156,21 @@ export function analyseTrace(
     }
   });
   analysis.failedCalls.sort((x, y) => x.atMs - y.atMs);
-  analysis.explanation = explain(analysis, silentRefusalCalls[0]);
+  analysis.explanation = explain(analysis, silentRefusalCalls[0], reloadSteps);
   return analysis;
+}
+
+/**
+ * A script that deletes a table and declares it again with its contents: Docker 29's nftables
+ * backend re-creating its whole table from what it holds in memory (its answer to an
+ * incremental update that failed).
+ */
+export function reloadsTable(call: Pick<TraceCall, "stdin">): boolean {
+  const lines = (call.stdin ?? "").split("\n").map((l) => l.trim());
+  const deleted = lines.findIndex((l) => /^delete table \S+ \S+$/.test(l));
+  if (deleted < 0) return false;
+  const table = (lines[deleted] as string).slice("delete table ".length);
+  return lines.slice(deleted + 1).some((l) => l.startsWith(`table ${table} {`) && l !== `table ${table} {}`);
 }
 
 /** dockerd deleting tables that may not exist (every start does, on either backend): a failure there is routine. */
@@ -203,7 +226,7 @@ const isBuiltin = (chain: string) => ["INPUT", "OUTPUT", "FORWARD", "PREROUTING"
 const firstWords = (f: Finding) =>
   f.stderr ? `"${f.stderr.split("\n")[0]}"` : f.exitCode !== undefined ? `exit ${f.exitCode}, no output` : `no output`;
 
-function explain(a: TraceAnalysis, firstRefused: string | undefined): string {
+function explain(a: TraceAnalysis, firstRefused: string | undefined, reloadSteps: readonly string[] = []): string {
   const parts: string[] = [];
   if (a.silentRefusals > 0)
     parts.push(
@@ -238,6 +261,10 @@ function explain(a: TraceAnalysis, firstRefused: string | undefined): string {
       `${a.failedCalls.length} ${tools} call(s) by dockerd failed during ${steps.join(", ")} (first: ${firstWords(first)})`,
     );
   }
+  if (reloadSteps.length > 0)
+    parts.push(
+      `dockerd re-created its whole nftables table ${reloadSteps.length} time(s), during ${[...new Set(reloadSteps)].join(", ")}`,
+    );
   const nft = a.dockerdNftCalls > 0 ? ` (and ${a.dockerdNftCalls} nft calls)` : "";
   return parts.length
     ? parts.join("; ")

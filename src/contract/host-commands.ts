@@ -79,3 +79,19 @@ export const iptablesRestore = (file: string, options: { noflush?: boolean } = {
 export const nftLoad = (file: string) => `nft -f ${file}`;
 /** iproute2's `ip`. */
 export const ipCommand = (args: string) => `ip ${args}`;
+/** What an administrator types to clear every nftables table (an nftables service does it first on each load). */
+export const NFT_FLUSH_RULESET = "nft flush ruleset";
+/** The table Docker 29's nftables firewall backend keeps its rules in, one per address family. */
+export const DOCKER_NFT_TABLES = ["ip docker-bridges", "ip6 docker-bridges"] as const;
+/**
+ * Makes the host one without the nft binary (as the docker:dind image is): Docker's own nft
+ * tables go first (while nft is still there to delete them, as on a host where dockerd never
+ * ran with it), then Debian's nft and the tracing shim's link to it, so nothing named nft is
+ * left on dockerd's PATH.
+ */
+export const removeNftBinary = () =>
+  [
+    ...DOCKER_NFT_TABLES.map((table) => `{ nft delete table ${table} 2>/dev/null || true; }`),
+    `rm -f ${NFT_BINARY} ${HOST_TOOLS_DIR}/nft`,
+    `! command -v nft`,
+  ].join(" && ");

@@ -46,6 +46,8 @@ export const SHIM_ENV = {
 
 /** Debian's nft, which the shim runs for `nft` calls (hosts of every engine carry nftables). */
 export const NFT_BINARY = "/usr/sbin/nft";
+/** What the harness records for `nft list ruleset` on a host without nft (e.g. the no-nft scenario's), instead of failing. */
+export const NFT_ABSENT = `nft absent: this host has no ${NFT_BINARY}, so its nftables rules cannot be listed`;
 
 /**
  * An engine compiled from source (dockerd, docker-proxy) lives here, with a `provenance`

@@ -6,6 +6,7 @@ import {
   ENGINE_BUILD_DIR,
   ENGINE_PROVENANCE_KEYS,
   HOST_PATHS,
+  NFT_ABSENT,
   NFT_BINARY,
   parseKeyValueLines,
   provenanceFile,
@@ -23,11 +24,11 @@ const text: (script: string) => HostRead<string> = (script) => ({ script, parse:
 
 export const READS = {
   iptablesSave: text(`${IPTABLES_SAVE} 2>&1`),
-  /** `nft list ruleset` where the host has nftables, read past the tracing shim */
+  /** `nft list ruleset`, read past the tracing shim; NFT_ABSENT on a host without nft */
   nftRuleset: {
     script: `[ -x ${NFT_BINARY} ] || exit 3; ${NFT_BINARY} list ruleset 2>&1`,
-    parse: (r) => (r.exitCode === 3 ? undefined : r.stdout),
-  } satisfies HostRead<string | undefined>,
+    parse: (r) => (r.exitCode === 3 ? NFT_ABSENT : r.stdout),
+  } satisfies HostRead<string>,
   /** the shim's record of every iptables call made on the host so far */
   iptablesTrace: text(`cat ${HOST_PATHS.iptablesTrace} 2>/dev/null`),
   dockerdLogTail: text(`tail -n 60 ${HOST_PATHS.dockerdLog} 2>/dev/null`),

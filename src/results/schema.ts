@@ -81,6 +81,8 @@ export const traceAnalysisSchema = z.object({
   dockerdCalls: z.number(),
   /** nft calls by dockerd (its nftables backend, or the iptables backend's clean-up); absent from results written before it was counted */
   dockerdNftCalls: z.number().optional(),
+  /** of those, the ones that deleted Docker's nftables table and declared it again whole (its repair after a failed update); absent from older results */
+  dockerdNftReloads: z.number().optional(),
   falsePositives: z.array(finding),
   falseNegatives: z.array(finding),
   deleteMismatches: z.array(finding),
