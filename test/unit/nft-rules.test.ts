@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { missingNftRules } from "../../src/assertions/expected-nft-rules.js";
+import { NFT_ABSENT } from "../../src/contract/host-contract.js";
+import { READS } from "../../src/harness/host-reads.js";
 import { engineGeneration, missingRules } from "../../src/assertions/expected-rules.js";
 import {
   NftParseError,
@@ -98,6 +100,12 @@ describe("expected nftables-backend rules per bridge", () => {
         nftTargets,
       ),
     ).toEqual(["table ip docker-bridges (Docker's whole nftables rule set)"]);
+  });
+
+  it("on a host without nft it claims nothing missing: it says nft is absent", () => {
+    expect(missingNftRules(NFT_ABSENT, nftTargets)).toEqual([`(${NFT_ABSENT})`]);
+    expect(READS.nftRuleset.parse({ exitCode: 3, stdout: "", stderr: "", ms: 1 })).toBe(NFT_ABSENT);
+    expect(READS.nftRuleset.parse({ exitCode: 0, stdout: healthyNft, stderr: "", ms: 1 })).toBe(healthyNft);
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { analyseTrace } from "../../src/assertions/attribution.js";
+import { analyseTrace, reloadsTable } from "../../src/assertions/attribution.js";
 import { nameBridges, unnameBridges } from "../../src/assertions/bridge-names.js";
 import { parseIptablesSave } from "../../src/assertions/iptables-save.js";
 import { canonicalSpec, parseCall, parseTrace } from "../../src/assertions/trace.js";
@@ -152,5 +152,29 @@ describe("nft calls in the trace (Docker 29)", () => {
     const failed = analyseTrace(broken, {}).failedCalls;
     expect(failed.length).toBeGreaterThan(0);
     expect(failed[0]?.rule).toBe("nft -f - (table ip docker-bridges {…)");
+  });
+
+  it("counts dockerd re-creating its whole table (delete, then the table again with its contents), nothing else", () => {
+    expect(analyseTrace(nftTrace, {}).dockerdNftReloads).toBe(0);
+    // the iptables backend's start-up `delete table` alone is a clean-up, not a reload
+    expect(analyseTrace(iptTrace, {}).dockerdNftReloads).toBe(0);
+    const load = nftTrace.find((c) => c.caller === "dockerd" && c.stdin?.includes("table ip docker-bridges {"));
+    if (!load?.stdin) throw new Error("the recorded trace has no nft load by dockerd");
+    // the shape of moby 29.7.2's reload.nft.gotmpl: declare, delete, then the whole table again
+    const reload = {
+      ...load,
+      startMs: (nftTrace.at(-1)?.endMs ?? 0) + 1000,
+      endMs: (nftTrace.at(-1)?.endMs ?? 0) + 1010,
+      stdin: `table ip docker-bridges {}\ndelete table ip docker-bridges\n${load.stdin}`,
+    };
+    expect(reloadsTable(reload)).toBe(true);
+    expect(reloadsTable(load)).toBe(false);
+    expect(reloadsTable({ stdin: "table ip docker-bridges {}\ndelete table ip docker-bridges\n" })).toBe(false);
+    const step = { name: "after nft flush ruleset: docker network rm", startedAtMs: reload.startMs - 5, ms: 50 };
+    const analysis = analyseTrace([...nftTrace, reload], { steps: [step] });
+    expect(analysis.dockerdNftReloads).toBe(1);
+    expect(analysis.explanation).toBe(
+      "dockerd re-created its whole nftables table 1 time(s), during after nft flush ruleset: docker network rm",
+    );
   });
 });
