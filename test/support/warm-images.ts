@@ -25,6 +25,13 @@ const WARM = [
     iptables: "1.8.11",
     sourceFile: "moby-docker-v29.7.2.tar.xz",
   },
+  // the same engine and builds: the image above, found in the cache
+  {
+    matrix: "test/fixtures/matrices/nft-self-repair.yaml",
+    engine: "docker-29.7.2",
+    iptables: "1.8.11-2",
+    sourceFile: "moby-docker-v29.7.2.tar.xz",
+  },
   // Docker 28.0.1 compiled (GOPATH layout) from the v28.0.1 archive in the shared source directory
   {
     matrix: "test/fixtures/matrices/docker28-0-1.yaml",
