@@ -5,6 +5,7 @@ import { nameBridges } from "../assertions/bridge-names.js";
 import { ruleLayout } from "../assertions/expected-rules.js";
 import { parseIptablesSave, renderRuleSet } from "../assertions/iptables-save.js";
 import { parseNftRuleset, renderNftFacts } from "../assertions/nft-ruleset.js";
+import { NFT_ABSENT } from "../contract/host-contract.js";
 import type { CellResult } from "../results/schema.js";
 import { packageFile } from "../harness/package-files.js";
 
@@ -57,7 +58,9 @@ function healthyRules(result: CellResult): string[] | undefined {
   const text = onNftables(result)
     ? (baseline.rules.nftBeforeBreak ?? (works ? baseline.rules.nftFinal : undefined))
     : (baseline.rules.beforeBreak ?? (works ? baseline.rules.final : undefined));
-  return text ? normaliseRules(text, baseline.targets, onNftables(result) ? "nft" : "iptables") : undefined;
+  return text && text !== NFT_ABSENT
+    ? normaliseRules(text, baseline.targets, onNftables(result) ? "nft" : "iptables")
+    : undefined;
 }
 
 export async function diffAgainstGolden(
@@ -66,7 +69,8 @@ export async function diffAgainstGolden(
 ): Promise<GoldenDiff | undefined> {
   const key = goldenKey(result);
   const final = onNftables(result) ? result.baseline?.rules.nftFinal : result.baseline?.rules.final;
-  if (!key || !final) return undefined;
+  // a host without nft has no ruleset to compare
+  if (!key || !final || final === NFT_ABSENT) return undefined;
   const file = join(dir, `${key}.rules`);
   if (!existsSync(file)) return undefined;
   const golden = new Set((await readFile(file, "utf8")).split("\n").filter(Boolean));

@@ -11,6 +11,7 @@ import {
   tryParseNftRuleset,
   withoutCounters,
 } from "../../src/assertions/nft-ruleset.js";
+import { cell } from "../support/fake-results.js";
 import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // `nft list ruleset` and iptables-save captured on real Docker 29.7.2 hosts (default bridge + 3 user bridges).
@@ -174,5 +175,35 @@ describe("goldens of the nftables backend", () => {
     expect(a).toContain(
       "ip docker-bridges chain filter-forward-in__br-{fwc-net2} rule ip daddr 10.78.1.2 tcp dport 80 accept",
     );
+  });
+
+  it("a host without nft has nothing to compare with its golden, and the report does not trip over it", async () => {
+    const { diffAgainstGolden } = await import("../../src/report/goldens.js");
+    const on29 = (nftFinal: string) => {
+      const result = cell("1.8.11-2", "refused", []);
+      const baseline = result.baseline as NonNullable<typeof result.baseline>;
+      return {
+        ...result,
+        baseline: {
+          ...baseline,
+          rules: { nftFinal },
+          evidence: {
+            hostMode: "fake",
+            kernel: "6.1.0",
+            iptablesVersion: "iptables v1.8.11 (nf_tables)",
+            iptablesPackage: "iptables 1.8.11-2",
+            cgroup: "v1",
+            backend: "nft" as const,
+            dockerdVersion: "Docker version 29.7.2, build 6a43e3d",
+            checkProbe: "correct" as const,
+            ipForward: { atStart: 1, afterDockerd: 1 },
+            firewallBackend: "nftables",
+          },
+        },
+      };
+    };
+    // the same cell with a real ruleset is compared with 29+/nftables/curl-timeout
+    expect(await diffAgainstGolden(on29(healthyNft))).toMatchObject({ golden: "29+/nftables/curl-timeout" });
+    expect(await diffAgainstGolden(on29(NFT_ABSENT))).toBeUndefined();
   });
 });
