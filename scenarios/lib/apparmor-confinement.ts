@@ -1,10 +1,10 @@
-import { IPTABLES_BUILDS_DIR } from "../../src/api/index.js";
+import { APPARMOR, IPTABLES_BUILDS_DIR, SYSTEM_XTABLES_MULTI } from "../../src/api/index.js";
+import type { Condition } from "./secure-exec-condition.js";
 
 /** AppArmor's name for the profile dockerd runs under, and for the one its iptables calls enter. */
 export const DOCKERD_PROFILE = "dockerd";
 export const IPTABLES_PROFILE = "dockerd-iptables";
-/** Where a hardening guide installs a profile for /usr/sbin/dockerd (AppArmor's file naming). */
-const PROFILE_FILE = "/etc/apparmor.d/usr.sbin.dockerd";
+const PROFILE_FILE = APPARMOR.dockerdProfileFile;
 
 /**
  * The profile file, written in the host from what is found there: `$dockerd` (the program
@@ -60,16 +60,16 @@ const writeProfiles = String.raw`{
  */
 const script = [
   "set -eu",
-  `[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] || { echo "AppArmor is not enabled in this host's kernel" >&2; exit 1; }`,
+  `[ "$(cat ${APPARMOR.enabledFlag} 2>/dev/null)" = Y ] || { echo "AppArmor is not enabled in this host's kernel" >&2; exit 1; }`,
   `command -v apparmor_parser >/dev/null || { echo "apparmor_parser is missing (Debian's apparmor package)" >&2; exit 1; }`,
   `dockerd=$(readlink -f "$(command -v dockerd)")`,
   `shim=$(readlink -f "$(command -v iptables)")`,
   // the host's own iptables and every build's multi-binary that the build's wrappers run
-  `multis=$({ ls /usr/sbin/xtables-*-multi 2>/dev/null || true; sed -n 's/^.* exec \\([^ ]*\\) .*$/\\1/p' ${IPTABLES_BUILDS_DIR}/*/bin-*/iptables 2>/dev/null || true; } | sort -u)`,
+  `multis=$({ ls ${SYSTEM_XTABLES_MULTI} 2>/dev/null || true; sed -n 's/^.* exec \\([^ ]*\\) .*$/\\1/p' ${IPTABLES_BUILDS_DIR}/*/bin-*/iptables 2>/dev/null || true; } | sort -u)`,
   `[ -n "$multis" ] || { echo "no iptables binary found to confine" >&2; exit 1; }`,
   writeProfiles,
   `apparmor_parser --replace ${PROFILE_FILE}`,
-  `for p in ${DOCKERD_PROFILE} ${IPTABLES_PROFILE}; do grep -q "^$p (enforce)$" /sys/kernel/security/apparmor/profiles || { echo "profile $p is not loaded" >&2; exit 1; }; done`,
+  `for p in ${DOCKERD_PROFILE} ${IPTABLES_PROFILE}; do grep -q "^$p (enforce)$" ${APPARMOR.loadedProfiles} || { echo "profile $p is not loaded" >&2; exit 1; }; done`,
   `echo "AppArmor profile ${DOCKERD_PROFILE} (enforce) loaded from ${PROFILE_FILE}: attaches to $dockerd at its next start"`,
   `echo "iptables run by dockerd enter ${IPTABLES_PROFILE} with Px (environment scrubbed, AT_SECURE=1):"`,
   `echo "$multis" | sed 's/^/  /'`,
@@ -89,10 +89,10 @@ export const APPARMOR_CONFIRM = [
  * LSM): a confinement profile for dockerd, shaped like the one moby once shipped for its daemon
  * (contrib/apparmor: iptables in a profile of its own, entered with environment scrubbing).
  */
-export const apparmorConfinement = {
+export const apparmorConfinement: Condition = {
   description:
     "dockerd confined by an AppArmor profile that runs the iptables programs in a profile of their own with environment scrubbing (Px): the kernel then hands every iptables dockerd runs AT_SECURE=1; the profile allows dockerd everything else. The real LSM case, in a VM",
-  lanes: ["vagrant"] as const,
+  lanes: ["vagrant"],
   labelledStandIn: false,
   script,
   confirm: APPARMOR_CONFIRM,
