@@ -12,19 +12,24 @@ import {
 import type { Scenario, ScenarioContext } from "../src/api/index.js";
 import { tryUserActions } from "./lib/late-workload.js";
 import { standardProbes } from "./lib/probes.js";
+import { apparmorConfinement } from "./lib/apparmor-confinement.js";
 import { setgidStandIn, type Condition } from "./lib/secure-exec-condition.js";
 import { deployTopology } from "./lib/topology.js";
 
 /** The ways a host makes dockerd's iptables execs secure, by variant. Another lane's condition registers here in one line. */
 export const CONDITIONS: Record<string, Condition> = {
   "setgid-stand-in": setgidStandIn,
+  apparmor: apparmorConfinement,
 };
 
 const UNDER = "under the condition";
+/** the step showing that the condition holds for the dockerd just restarted */
+export const CONFIRM = "the condition on the running dockerd";
 
 /** The operator restarts dockerd (or reboots), then runs `docker run -p` and `docker network create`: each a user action. */
-async function restartAndUse(ctx: ScenarioContext, when: string): Promise<void> {
+async function restartAndUse(ctx: ScenarioContext, when: string, condition: Condition): Promise<void> {
   await tryUserAction(ctx, when, "restart dockerd", dockerdCommand("restart"), TIMEOUT_MS.engineRestart);
+  if (condition.confirm) await runStep(ctx.host, ctx.steps, `${when}: ${CONFIRM}`, condition.confirm);
   await tryUserActions(ctx, when);
 }
 
@@ -50,7 +55,7 @@ export const secureExec: Scenario = {
   // the one condition every lane can put in place, and the only one this machine's kernel (no LSM) allows
   defaultVariant: "setgid-stand-in",
   description:
-    "every iptables dockerd executes is a secure exec (AT_SECURE=1), put in place under a running dockerd; then dockerd restarted (as after an upgrade and a reboot), docker run -p and docker network create. setgid-stand-in is a labelled stand-in, not the field case: the host's iptables binaries made set-group-id to a group of their own",
+    "every iptables dockerd executes is a secure exec (AT_SECURE=1), put in place under a running dockerd; then dockerd restarted (as after an upgrade and a reboot), docker run -p and docker network create. setgid-stand-in is a labelled stand-in, not the field case: the host's iptables binaries made set-group-id to a group of their own. apparmor (VM lane) is the field case: dockerd confined by an AppArmor profile that runs iptables in a profile of its own with environment scrubbing (Px)",
   async setUp(ctx, variant) {
     const condition = conditionFor(ctx, variant);
     await deployTopology(ctx);
@@ -69,11 +74,11 @@ export const secureExec: Scenario = {
       `${IPTABLES_VERSION}; echo "exit status $?"`,
     );
     ctx.errors.push(...matchErrors(`${UNDER}: ${IPTABLES_VERSION}`, version.stdout));
-    await restartAndUse(ctx, UNDER);
+    await restartAndUse(ctx, UNDER, condition);
   },
   // the fix must hold across the next restart (a reboot) too, as the restart under the condition is the user's own action
-  async retry(ctx) {
-    await restartAndUse(ctx, "after fix");
+  async retry(ctx, variant) {
+    await restartAndUse(ctx, "after fix", conditionFor(ctx, variant));
   },
   probes: standardProbes,
 };

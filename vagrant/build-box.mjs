@@ -51,6 +51,9 @@ try {
     "ca-certificates",
     "tini",
     "initramfs-tools",
+    // what linux-image-amd64 Recommends (debootstrap skips Recommends): AppArmor's userspace, so
+    // profiles can be loaded (apparmor_parser) as on a default Debian install
+    "apparmor",
   ];
   console.log(`box: debootstrap ${suite}`);
   const boot =

@@ -17,6 +17,8 @@ export interface Condition {
   readonly labelledStandIn: boolean;
   /** run as root in the host (under a running dockerd): puts the condition in place for every iptables build the host carries; exits non-zero if it cannot */
   readonly script: string;
+  /** run after each restart of dockerd: shows in the kernel's words that the condition holds for the running dockerd (or that none runs) */
+  readonly confirm?: string;
 }
 
 /** A group no process of the host runs as: an exec that takes it as its effective group changes credentials. */

@@ -44,6 +44,8 @@ export {
   sysctlFile,
   SYSTEM_IPTABLES,
   SYSTEM_IPTABLES_TOOLS,
+  SYSTEM_XTABLES_MULTI,
+  APPARMOR,
   hostToolPath,
 } from "../contract/host-commands.js";
 export { matchErrors } from "../assertions/error-matchers.js";

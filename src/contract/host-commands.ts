@@ -40,6 +40,19 @@ export const SYSTEM_IPTABLES_TOOLS = [
   "ip6tables-save",
   "ip6tables-restore",
 ] as const;
+/** The host's own iptables multi-binaries (Debian's iptables package) as a shell glob: what its iptables commands run. */
+export const SYSTEM_XTABLES_MULTI = "/usr/sbin/xtables-*-multi";
+
+/** AppArmor in a host: Debian's kernel runs it as its LSM; the apparmor package loads profiles. */
+export const APPARMOR = {
+  /** "Y" when the kernel runs AppArmor */
+  enabledFlag: "/sys/module/apparmor/parameters/enabled",
+  /** the loaded profiles, one "name (mode)" a line */
+  loadedProfiles: "/sys/kernel/security/apparmor/profiles",
+  /** where a profile for /usr/sbin/dockerd is installed (AppArmor names the file after the program's path) */
+  dockerdProfileFile: "/etc/apparmor.d/usr.sbin.dockerd",
+} as const;
+
 /** An in-host tool (of the fwcompat build) as the alternatives' target. */
 export const hostToolPath = (tool: string) => `${HOST_TOOLS_DIR}/${tool}`;
 
