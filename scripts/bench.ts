@@ -74,10 +74,10 @@ async function startUp(): Promise<void> {
 }
 
 async function pairs(): Promise<void> {
-  const { hostTag, peerTag } = await benchImages();
+  const hostTag = await benchHostImage();
   const capDrop = (await capabilitiesTheEngineLacks()).join(",");
   const shell = (build: string) =>
-    execa("bash", ["bench/baseline-cell.sh", hostTag, peerTag, build], { env: { FWC_CAP_DROP: capDrop }, all: true });
+    execa("bash", ["bench/baseline-cell.sh", hostTag, build], { env: { FWC_CAP_DROP: capDrop }, all: true });
   for (const pair of PAIRS) {
     const attempt = async () => {
       const out = await mkdtemp(join(tmpdir(), "fwcompat-bench-"));
@@ -213,15 +213,15 @@ async function cellsOf(out: string): Promise<CellResult[]> {
   return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as CellResult));
 }
 
-/** The host and peer images fwcompat uses for the bench cells (the shell script starts the same ones). */
-async function benchImages(): Promise<{ hostTag: string; peerTag: string }> {
+/** The host image fwcompat uses for the bench cells (the shell cell starts the same one). */
+async function benchHostImage(): Promise<string> {
   const matrix = await loadMatrix(CELLS);
   const docker = connectEngine();
   const plan = await planImages(docker, matrix.engines, matrix.settings);
   const images = await preparePlannedImages(docker, plan, matrix.iptables, matrix.settings, () => {});
   const host = images.hosts.get("docker-28.5.2");
   if (!host?.ok) throw new Error("no host image for the bench cells");
-  return { hostTag: host.tag, peerTag: images.peerTag };
+  return host.tag;
 }
 
 async function machine(): Promise<string> {
