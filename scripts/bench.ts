@@ -201,8 +201,11 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
   if (cells.length === 0)
     throw new Error(`the matrix run wrote no cells (exit ${run.exitCode}):\n${run.all?.slice(-1500)}`);
   const attempts = cells.flatMap((c) =>
+    // a fix checked on a host an earlier fix of the chain already holds is no attempt of its own
     [c.baseline, ...c.fixes.map((f) => f.attempt)].flatMap((a) =>
-      a ? [{ cell: c.cell.id, name: a.name, provider: c.cell.provider, timings: a.timingsMs }] : [],
+      a && !a.chainedAfter?.length
+        ? [{ cell: c.cell.id, name: a.name, provider: c.cell.provider, timings: a.timingsMs }]
+        : [],
     ),
   );
   // the evidence is read while the probes run: its time is inside theirs
@@ -213,8 +216,12 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
   const errors = cells
     .filter((c) => c.status === "error")
     .map((c) => `${c.cell.id} (${(c.reason ?? "").split("\n")[0]?.slice(0, 160)})`);
+  // fixes regression-checked together share one host: the first of them carries the host's set-up
+  const together = cells.flatMap((c) => c.fixes.filter((f) => f.attempt.chainedAfter !== undefined));
+  const hosts = attempts.length;
+  const notRun = cells.reduce((n, c) => n + (c.fixesNotRun?.fixes.length ?? 0), 0);
   console.log(
-    `  wall ${(ms / 1000).toFixed(1)} s: ${cells.length} cells, ${attempts.length} attempts${errors.length ? `, ${errors.length} in error: ${errors.join(", ")}` : ""}`,
+    `  wall ${(ms / 1000).toFixed(1)} s: ${cells.length} cells, ${hosts} attempts (hosts)${together.length ? `, ${together.length} fixes regression-checked together` : ""}${notRun ? `, ${notRun} fixes not run (baseline works)` : ""}${errors.length ? `, ${errors.length} in error: ${errors.join(", ")}` : ""}`,
   );
   const phasesMs: Record<string, Record<string, number>> = {};
   const attemptMedianMs: Record<string, number> = {};
@@ -272,7 +279,7 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
       units,
       atMostUnits: MATRIX_UNITS_TARGET,
       cells: cells.length,
-      attempts: attempts.length,
+      attempts: hosts,
       phasesMs,
       attemptMedianMs,
       ...(vmHold ? { vmHold } : {}),

@@ -149,6 +149,13 @@ export const settingsSchema = z.strictObject({
   vmAttemptTimeoutMs: z.number().int().min(60_000).max(7_200_000).default(1_200_000),
   /** VMs at once (each takes a core and about 1.8 GiB under emulation); auto: from available memory and cores */
   vmConcurrency: z.union([z.literal("auto"), z.number().int().min(1).max(8)]).default("auto"),
+  /**
+   * the fixes of a cell whose baseline works (the regression check): each on its own fresh host
+   * (each); all on one host, one after another, probed after each, and any not ok there tried
+   * again on its own host (chained); or not run, said in the results (skip). A cell whose
+   * baseline does not work always runs every fix on its own host.
+   */
+  fixesOnHealthyBaseline: z.enum(["each", "chained", "skip"]).default("each"),
 });
 
 const containerName = z

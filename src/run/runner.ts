@@ -7,7 +7,10 @@ import type { BasePlan } from "../harness/images/base-image.js";
 import { FIXES } from "../fixes/index.js";
 import type { AttemptResult, CellResult } from "../results/schema.js";
 import { combineRepeats } from "../results/repeats.js";
-import { runAttempt } from "./attempt.js";
+import { runAttempt, type HostInput } from "./attempt.js";
+import { CHAINED_ATTEMPT, runChainedFixes } from "./chained-fixes.js";
+import { baselineStatus } from "../results/verdicts.js";
+import type { Fix } from "../api/scenario.js";
 import { AttemptSlots } from "./attempt-slots.js";
 import { ATTEMPTS_PER_CORE } from "../config/concurrency.js";
 import { scenariosFor } from "./registry.js";
@@ -100,10 +103,15 @@ export async function runMatrix(
     }),
   );
   const attemptsOf = (cell: Cell) => options.repeat * (1 + (options.baselineOnly ? 0 : cell.fixes.length));
-  const planned = cells
+  let planned = cells
     .filter((c) => !options.finished.has(c.id) && !unrunnable.has(c.id))
     .reduce((n, c) => n + attemptsOf(c), 0);
   options.onProgress?.({ kind: "planned", attempts: planned });
+  /** a healthy cell's fixes skipped or checked together: fewer attempts than planned */
+  const replan = (change: number) => {
+    planned += change;
+    if (change !== 0) options.onProgress?.({ kind: "planned", attempts: planned });
+  };
   try {
     const results = await Promise.all(
       cells.map(async (cell) => {
@@ -141,26 +149,24 @@ export async function runMatrix(
     if (!scenario || !host?.ok)
       throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
     const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;
-    const inSlot = (work: () => Promise<AttemptResult>) => (onVm ? vmLimit(() => slots.vm(work)) : slots.dind(work));
-    const attempt = (fixName: string | undefined) =>
-      inSlot(async () => {
-        const name = fixName ?? "baseline";
+    const inSlot = <T>(work: () => Promise<T>) => (onVm ? vmLimit(() => slots.vm(work)) : slots.dind(work));
+    const hostInput: HostInput = {
+      provider: onVm?.provider ?? dind,
+      cell,
+      settings: onVm ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs } : matrix.settings,
+      hostImage: onVm?.box ?? host.tag,
+      builds: availableBuilds,
+      scenario,
+      probeSeed: `${options.seed ?? "0"}:${cell.id}`,
+      repeat,
+    };
+    const tracked =
+      <T>(name: string, work: () => Promise<T>) =>
+      async (): Promise<T> => {
         log(`${cell.id}: ${name} started`);
         options.onProgress?.({ kind: "attempt-started", cell: cell.id, attempt: name });
         const began = performance.now();
-        const result = await runAttempt({
-          provider: onVm?.provider ?? dind,
-          cell,
-          settings: onVm
-            ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs }
-            : matrix.settings,
-          hostImage: onVm?.box ?? host.tag,
-          builds: availableBuilds,
-          scenario,
-          fix: fixName ? FIXES.get(fixName) : undefined,
-          probeSeed: `${options.seed ?? "0"}:${cell.id}`,
-          repeat,
-        });
+        const result = await work();
         options.onProgress?.({
           kind: "attempt-finished",
           cell: cell.id,
@@ -168,12 +174,55 @@ export async function runMatrix(
           ms: Math.round(performance.now() - began),
         });
         return result;
-      });
+      };
+    const attempt = (fixName: string | undefined) =>
+      inSlot(
+        tracked(fixName ?? "baseline", () =>
+          runAttempt({ ...hostInput, fix: fixName ? FIXES.get(fixName) : undefined }),
+        ),
+      );
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
     const fixes = options.baselineOnly ? [] : cell.fixes;
-    const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
-    return assembleCell(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
+    const onHealthy = matrix.settings.fixesOnHealthyBaseline;
+    if (onHealthy === "each" || fixes.length === 0) {
+      const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
+      return assembleCell(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
+    }
+    // The baseline decides how the fixes run: a cell that does not work runs every fix on its own host.
+    const baseline = await attempt(undefined);
+    if (!worksAsIs(baseline))
+      return assembleCell(options.runId, cell, started, baseline, await Promise.all(fixes.map((fix) => attempt(fix))));
+    if (onHealthy === "skip") {
+      replan(-fixes.length);
+      return assembleCell(options.runId, cell, started, baseline, [], { fixes, reason: FIXES_NOT_RUN_BASELINE_WORKS });
+    }
+    const chain = await inSlot(
+      tracked(CHAINED_ATTEMPT, () =>
+        runChainedFixes(
+          hostInput,
+          baseline,
+          fixes.flatMap((name) => FIXES.get(name) ?? []),
+        ),
+      ),
+    );
+    replan(1 + chain.again.length - fixes.length);
+    const alone = await Promise.all(chain.again.map((fix: Fix) => attempt(fix.name)));
+    const byName = new Map([...chain.ok, ...alone].map((a) => [a.name, a]));
+    return assembleCell(
+      options.runId,
+      cell,
+      started,
+      baseline,
+      fixes.flatMap((name) => byName.get(name) ?? []),
+    );
   }
+}
+
+export const FIXES_NOT_RUN_BASELINE_WORKS = "not run: the baseline works (settings.fixesOnHealthyBaseline: skip)";
+
+/** The baseline works as it is: done, nothing refused, every vantage and user action as expected. */
+function worksAsIs(baseline: AttemptResult): boolean {
+  return baseline.status === "done" && !baseline.refusal && baselineStatus(baseline).status === "works";
 }
 
 /**
