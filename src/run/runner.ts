@@ -12,7 +12,9 @@ import { CHAINED_ATTEMPT, runChainedFixes } from "./chained-fixes.js";
 import { baselineStatus } from "../results/verdicts.js";
 import type { Fix } from "../api/scenario.js";
 import { AttemptSlots } from "./attempt-slots.js";
-import { ATTEMPTS_PER_CORE } from "../config/concurrency.js";
+import { ATTEMPTS_PER_CORE, type ConcurrencyRange } from "../config/concurrency.js";
+import { cpuBusySampler } from "../harness/cpu-load.js";
+import { followCpu } from "./follow-cpu.js";
 import { scenariosFor } from "./registry.js";
 import { assembleCell, resultWithoutAttempts } from "./cell-status.js";
 import type { PreparedImages } from "../harness/images/prepare.js";
@@ -33,6 +35,8 @@ export interface RunOptions {
   basePlans: BasePlan[];
   mirror: string;
   concurrency: number;
+  /** concurrency auto: the run follows the CPU it measures within this range (see followCpu) */
+  concurrencyRange?: ConcurrencyRange;
   /** run each cell this many times, each in another probe order; disagreeing repeats make it flaky */
   repeat: number;
   /** with the cell and the repeat's number, chooses the order the vantages are probed in (default "0") */
@@ -62,6 +66,8 @@ export interface RunSources {
   dindProvider(options: RunOptions, images: PreparedImages): HostProvider;
   /** why the engine no longer answers, if it does not (asked when a cell ended in error) */
   engineGone?(options: RunOptions): Promise<string | undefined>;
+  /** the machine's busy CPU share since the last call (default: measured from the kernel's counters) */
+  cpuBusy?: () => number;
 }
 
 const ENGINE_SOURCES: RunSources = {
@@ -83,6 +89,8 @@ export async function runMatrix(
   const scenarios = scenariosFor(matrix.scenarios);
   // a running VM holds a core's worth of the dind slots (see AttemptSlots)
   const slots = new AttemptSlots(options.concurrency, ATTEMPTS_PER_CORE);
+  const following =
+    options.concurrencyRange && followCpu(slots, options.concurrencyRange, sources.cpuBusy ?? cpuBusySampler(), log);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
   const availableBuilds = matrix.iptables.filter((b) => images.builds.get(b.name)?.ok);
   const vmCells = cells.filter(
@@ -139,6 +147,7 @@ export async function runMatrix(
     );
     return { results, images };
   } finally {
+    following?.stop();
     await dind.close();
     if (vm?.ok) await vm.provider.close();
   }
