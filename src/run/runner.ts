@@ -12,7 +12,7 @@ import { CHAINED_ATTEMPT, runChainedFixes } from "./chained-fixes.js";
 import { baselineStatus } from "../results/verdicts.js";
 import type { Fix } from "../api/scenario.js";
 import { AttemptSlots } from "./attempt-slots.js";
-import { ATTEMPTS_PER_CORE, type ConcurrencyRange } from "../config/concurrency.js";
+import type { ConcurrencyRange } from "../config/concurrency.js";
 import { cpuBusySampler } from "../harness/cpu-load.js";
 import { followCpu } from "./follow-cpu.js";
 import { scenariosFor } from "./registry.js";
@@ -87,8 +87,8 @@ export async function runMatrix(
   const dind = sources.dindProvider(options, images);
   options.onProvider?.(dind);
   const scenarios = scenariosFor(matrix.scenarios);
-  // a running VM holds a core's worth of the dind slots (see AttemptSlots)
-  const slots = new AttemptSlots(options.concurrency, ATTEMPTS_PER_CORE);
+  // a running VM holds settings.dindSlotsPerVm of the dind slots (see AttemptSlots)
+  const slots = new AttemptSlots(options.concurrency, matrix.settings.dindSlotsPerVm);
   const following =
     options.concurrencyRange && followCpu(slots, options.concurrencyRange, sources.cpuBusy ?? cpuBusySampler(), log);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
@@ -101,7 +101,7 @@ export async function runMatrix(
   const vmConcurrency = resolveVmConcurrency(matrix.settings.vmConcurrency);
   if (vm?.ok)
     log(
-      `VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${ATTEMPTS_PER_CORE} of the ${options.concurrency} dind slots`,
+      `VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${slots.slotsPerVm} of the ${options.concurrency} dind slots`,
     );
   const vmLimit = pLimit(vmConcurrency);
   const unrunnable = new Map(
