@@ -203,7 +203,8 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
   const attempts = cells.flatMap((c) =>
     // a fix checked on a host an earlier fix of the chain already holds is no attempt of its own
     [c.baseline, ...c.fixes.map((f) => f.attempt)].flatMap((a) =>
-      a && !a.chainedAfter?.length
+      // and one not applicable to the cell as configured ran no host at all
+      a && !a.chainedAfter?.length && Object.keys(a.timingsMs).length > 0
         ? [{ cell: c.cell.id, name: a.name, provider: c.cell.provider, timings: a.timingsMs }]
         : [],
     ),

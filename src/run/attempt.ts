@@ -156,6 +156,23 @@ export async function closeHost(host: Host, result: AttemptResult, timed: Timed)
   await timed("teardown", () => host.dispose());
 }
 
+/**
+ * A fix's attempt when the fix says it cannot apply to the cell as configured (the same words
+ * it would say on a fresh host): not-applicable, without a host.
+ */
+export function notApplicableAtStart(input: HostInput, fix: Fix): AttemptResult | undefined {
+  const reason = fix.notApplicable?.({
+    cell: input.cell,
+    builds: input.builds,
+    current: {
+      build: input.cell.iptables,
+      backend: input.cell.backend,
+      daemonOptions: { ...input.cell.daemon.options },
+    },
+  });
+  return reason === undefined ? undefined : { ...newAttempt(fix.name), status: "not-applicable", reason };
+}
+
 /** One fresh host: set up, break, optionally fix, probe, collect evidence, and always tear down. */
 export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const name = input.fix?.name ?? "baseline";

@@ -7,7 +7,7 @@ import type { BasePlan } from "../harness/images/base-image.js";
 import { FIXES } from "../fixes/index.js";
 import type { AttemptResult, CellResult } from "../results/schema.js";
 import { combineRepeats } from "../results/repeats.js";
-import { runAttempt, type HostInput } from "./attempt.js";
+import { notApplicableAtStart, runAttempt, type HostInput } from "./attempt.js";
 import { CHAINED_ATTEMPT, runChainedFixes } from "./chained-fixes.js";
 import { baselineStatus } from "../results/verdicts.js";
 import type { Fix } from "../api/scenario.js";
@@ -184,12 +184,19 @@ export async function runMatrix(
         });
         return result;
       };
-    const attempt = (fixName: string | undefined) =>
-      inSlot(
-        tracked(fixName ?? "baseline", () =>
-          runAttempt({ ...hostInput, fix: fixName ? FIXES.get(fixName) : undefined }),
-        ),
-      );
+    const attempt = (fixName: string | undefined): Promise<AttemptResult> => {
+      const fix = fixName ? FIXES.get(fixName) : undefined;
+      const moot = fix && notApplicableAtStart(hostInput, fix);
+      if (moot) {
+        replan(-1);
+        return Promise.resolve(moot);
+      }
+      return inSlot(tracked(fixName ?? "baseline", () => runAttempt({ ...hostInput, fix })));
+    };
+    const applicable = (name: string) => {
+      const fix = FIXES.get(name);
+      return fix && !notApplicableAtStart(hostInput, fix) ? [fix] : [];
+    };
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
     const fixes = options.baselineOnly ? [] : cell.fixes;
     const onHealthy = matrix.settings.fixesOnHealthyBaseline;
@@ -205,18 +212,15 @@ export async function runMatrix(
       replan(-fixes.length);
       return assembleCell(options.runId, cell, started, baseline, [], { fixes, reason: FIXES_NOT_RUN_BASELINE_WORKS });
     }
-    const chain = await inSlot(
-      tracked(CHAINED_ATTEMPT, () =>
-        runChainedFixes(
-          hostInput,
-          baseline,
-          fixes.flatMap((name) => FIXES.get(name) ?? []),
-        ),
-      ),
-    );
-    replan(1 + chain.again.length - fixes.length);
+    // fixes that cannot apply to the cell as configured are recorded so, without a host
+    const toCheck = fixes.flatMap(applicable);
+    const moot = await Promise.all(fixes.filter((name) => !toCheck.some((f) => f.name === name)).map(attempt));
+    const chain = toCheck.length
+      ? await inSlot(tracked(CHAINED_ATTEMPT, () => runChainedFixes(hostInput, baseline, toCheck)))
+      : { ok: [], again: [] };
+    replan((toCheck.length ? 1 : 0) + chain.again.length - toCheck.length);
     const alone = await Promise.all(chain.again.map((fix: Fix) => attempt(fix.name)));
-    const byName = new Map([...chain.ok, ...alone].map((a) => [a.name, a]));
+    const byName = new Map([...moot, ...chain.ok, ...alone].map((a) => [a.name, a]));
     return assembleCell(
       options.runId,
       cell,

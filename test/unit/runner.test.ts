@@ -149,6 +149,23 @@ describe("runMatrix with a scripted provider", () => {
     }
   });
 
+  it("a fix that cannot apply to the cell as configured is recorded not-applicable without a host, in every mode", async () => {
+    for (const mode of ["each", "chained"] as const) {
+      const { results, fake } = await run([cellOf("1.8.11", "proxy-on")], { matrix: withFixesOnHealthy(mode) });
+      expect(attemptNames(fake).sort(), mode).toEqual(["baseline", "iptables-downgrade", "iptables-upgrade"]);
+      const moot = results[0]?.fixes.find((f) => f.verdict.fix === "userland-proxy-on");
+      expect(moot?.verdict.overall, mode).toBe("not-applicable");
+      expect(moot?.attempt.reason, mode).toBe("userland-proxy is already on");
+    }
+    // a healthy cell's chain leaves it out too
+    const { results, fake } = await run([cellOf("1.8.11-2", "proxy-on")], { matrix: withFixesOnHealthy("chained") });
+    expect(attemptNames(fake)).not.toContain("userland-proxy-on");
+    expect(attemptNames(fake)).toContain("chained-fixes");
+    expect(results[0]?.fixes.find((f) => f.verdict.fix === "userland-proxy-on")?.verdict.overall).toBe(
+      "not-applicable",
+    );
+  });
+
   it("--resume: a finished cell is returned as it was, without a host", async () => {
     const earlier = (await run([cellOf("1.8.11-2")], { baselineOnly: true })).results[0] as CellResult;
     const { results, fake } = await run([cellOf("1.8.11-2")], { finished: new Map([[earlier.cell.id, earlier]]) });
