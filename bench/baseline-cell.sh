@@ -28,7 +28,7 @@ fi
 docker run -d "${labels[@]}" --label io.fwcompat.role=host --name "$id-host" --hostname fwc-host \
   --cgroupns private --tmpfs /var/lib/docker:rw,exec --tmpfs /run:rw,exec "${power[@]}" "$image" >/dev/null
 until [ "$(docker exec "$id-host" cat /run/fwcompat/hostd 2>/dev/null)" = ready ]; do sleep 0.1; done
-address=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$id-host")
+address=$(docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' "$id-host")
 
 docker exec "$id-host" sh -ec "
   sysctl -qw net.ipv4.ip_forward=0
