@@ -267,6 +267,11 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
       unit: "units",
     });
   }
+  const moves = [...log.matchAll(/concurrency (\d+) -> (\d+): CPU/g)].map((m) => Number(m[2]));
+  if (moves.length)
+    console.log(
+      `  concurrency followed the CPU: ${level} -> ${moves.join(" -> ")} (${moves.length} moves, highest ${Math.max(...moves)})`,
+    );
   const vmHold = vmHoldOf(log, attempts, attemptMs, ms);
   if (vmHold)
     console.log(
