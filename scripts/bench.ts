@@ -270,7 +270,7 @@ async function matrixRun(concurrency: number | undefined): Promise<void> {
   const moves = [...log.matchAll(/concurrency (\d+) -> (\d+): CPU/g)].map((m) => Number(m[2]));
   if (moves.length)
     console.log(
-      `  concurrency followed the CPU: ${level} -> ${moves.join(" -> ")} (${moves.length} moves, highest ${Math.max(...moves)})`,
+      `  concurrency followed the CPU: ${level} -> ${moves.slice(0, 20).join(" -> ")}${moves.length > 20 ? " …" : ""} (${moves.length} moves, highest ${Math.max(...moves)}, lowest ${Math.min(...moves)})`,
     );
   const vmHold = vmHoldOf(log, attempts, attemptMs, ms);
   if (vmHold)
