@@ -25,10 +25,12 @@ export interface Target {
   value: number;
   /** the largest value that meets the target */
   atMost: number;
-  unit: "×" | "s" | "%";
+  unit: "×" | "s" | "%" | "units";
 }
 
 export function targetLine(t: Target): string {
+  if (t.unit === "units")
+    return `${t.value <= t.atMost ? "met    " : "MISSED "} ${t.label}: ${t.value.toFixed(0)} (target ≤ ${t.atMost})`;
   const shown =
     t.unit === "s"
       ? `${t.value.toFixed(2)} s`

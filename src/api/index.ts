@@ -6,6 +6,7 @@
 export type {
   Fix,
   FixOutcome,
+  FixStart,
   Scenario,
   ScenarioContext,
   SingleWayScenario,

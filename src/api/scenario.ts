@@ -68,8 +68,16 @@ export function variantsOf(table: Readonly<Record<string, unknown>>): [string, .
 
 export type FixOutcome = { applied: true; note?: string } | { applied: false; reason: string };
 
+/** What a fix can know before any host starts: the cell, the builds and the settings the host will start with. */
+export type FixStart = Pick<ScenarioContext, "cell" | "builds" | "current">;
+
 export interface Fix {
   readonly name: string;
   readonly description: string;
+  /**
+   * Why the fix cannot apply to the cell as configured, known before any host starts (apply
+   * says the same on a fresh host): the attempt is recorded not-applicable without one.
+   */
+  notApplicable?(start: FixStart): string | undefined;
   apply(ctx: ScenarioContext): Promise<FixOutcome>;
 }

@@ -34,14 +34,49 @@ export function autoConcurrency(machine: MachineCapacity, budget: ConcurrencyBud
   return Math.max(1, Math.min(byCores, byMemory, budget.max));
 }
 
+/** How far `auto` may move the concurrency while the run goes, by the CPU it measures. */
+export interface ConcurrencyRange {
+  min: number;
+  max: number;
+}
+
 export function resolveConcurrency(
   choice: ConcurrencyChoice,
   machine: MachineCapacity,
-): { value: number; why: string } {
+): { value: number; why: string; range?: ConcurrencyRange } {
   if (choice !== "auto") return { value: choice, why: "" };
   const gib = (machine.freeMemBytes / 2 ** 30).toFixed(1);
+  const value = autoConcurrency(machine, DIND_BUDGET);
+  // memory bounds it from above; below one attempt per core an attempt's waits leave cores idle
+  const max = autoConcurrency(machine, { ...DIND_BUDGET, perCore: MAX_CONCURRENCY });
+  const range = { min: Math.min(value, Math.max(1, machine.cores)), max };
   return {
-    value: autoConcurrency(machine, DIND_BUDGET),
-    why: `auto: ${machine.cores} core(s) x ${ATTEMPTS_PER_CORE}, ${gib} GiB free / ${MEMORY_PER_ATTEMPT / 2 ** 20} MiB per attempt`,
+    value,
+    range,
+    why: `auto: ${machine.cores} core(s) x ${ATTEMPTS_PER_CORE} to start, ${range.min}-${range.max} as the CPU measured allows, ${gib} GiB free / ${MEMORY_PER_ATTEMPT / 2 ** 20} MiB per attempt`,
   };
+}
+
+/** The machine's CPU counted busy at or above this share: fewer attempts. */
+export const CPU_SATURATED = 0.95;
+/** Below this share, with attempts waiting for a slot: one more at once. */
+export const CPU_TO_SPARE = 0.8;
+/** How often a run of `auto` concurrency measures the CPU and may move by one. */
+export const CPU_SAMPLE_MS = 5000;
+
+/**
+ * The next dind concurrency of an `auto` run from the CPU measured over the last interval
+ * (the whole machine's, busy share 0-1): an attempt spends much of its time waiting (the
+ * engine, probe timeouts), so how many keep the cores busy depends on the cells and on what
+ * else runs on the machine. One more while the CPU has room and attempts wait for a slot;
+ * one fewer while it is saturated; within the range.
+ */
+export function nextConcurrency(
+  limit: number,
+  measured: { cpuBusy: number; waiting: number },
+  range: ConcurrencyRange,
+): number {
+  if (measured.cpuBusy >= CPU_SATURATED) return Math.max(range.min, limit - 1);
+  if (measured.cpuBusy < CPU_TO_SPARE && measured.waiting > 0) return Math.min(range.max, limit + 1);
+  return Math.min(range.max, Math.max(range.min, limit));
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ATTEMPTS_PER_CORE } from "./concurrency.js";
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, "use letters, digits and . _ + - only");
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex digits");
@@ -149,6 +150,19 @@ export const settingsSchema = z.strictObject({
   vmAttemptTimeoutMs: z.number().int().min(60_000).max(7_200_000).default(1_200_000),
   /** VMs at once (each takes a core and about 1.8 GiB under emulation); auto: from available memory and cores */
   vmConcurrency: z.union([z.literal("auto"), z.number().int().min(1).max(8)]).default("auto"),
+  /**
+   * dind slots each running VM attempt holds (a VM under software emulation keeps a core busy):
+   * 2, a core's worth at two attempts per core, lets the VMs run at full speed while the dind
+   * attempts wait; fewer lets the dind attempts go on beside them
+   */
+  dindSlotsPerVm: z.number().int().min(0).max(16).default(ATTEMPTS_PER_CORE),
+  /**
+   * the fixes of a cell whose baseline works (the regression check): each on its own fresh host
+   * (each); all on one host, one after another, probed after each, and any not ok there tried
+   * again on its own host (chained); or not run, said in the results (skip). A cell whose
+   * baseline does not work always runs every fix on its own host.
+   */
+  fixesOnHealthyBaseline: z.enum(["each", "chained", "skip"]).default("each"),
 });
 
 const containerName = z

@@ -1,4 +1,5 @@
-import type { Fix } from "../api/index.js";
+import type { Fix, FixStart } from "../api/index.js";
+import { unlessNotApplicable } from "./firewall-backend.js";
 import {
   dockerdCommand,
   ENGINE_FEATURES,
@@ -20,14 +21,8 @@ import {
 export const ipForwardNoDrop: Fix = {
   name: "ip-forward-no-drop",
   description: "daemon.json ip-forward-no-drop: true (Docker >= 28), then dockerd started as at the next boot",
-  async apply(ctx) {
-    const version = ctx.cell.engine.version;
-    if (!engineHas(version, "ipForwardNoDrop")) {
-      return {
-        applied: false,
-        reason: `Docker ${version} has no ip-forward-no-drop option (added in ${ENGINE_FEATURES.ipForwardNoDrop}; dockerd refuses unknown options)`,
-      };
-    }
+  notApplicable,
+  apply: unlessNotApplicable(notApplicable, async (ctx) => {
     ctx.current.daemonOptions = { ...ctx.current.daemonOptions, "ip-forward-no-drop": true };
     await writeDaemonJson(ctx.host, ctx.steps, ctx.current.daemonOptions);
     await mustStep(ctx.host, ctx.steps, "stop dockerd", dockerdCommand("stop"));
@@ -42,5 +37,12 @@ export const ipForwardNoDrop: Fix = {
       applied: true,
       note: "ip-forward-no-drop set; dockerd started with forwarding off and FORWARD ACCEPT, as after a reboot",
     };
-  },
+  }),
 };
+
+function notApplicable(start: FixStart): string | undefined {
+  const version = start.cell.engine.version;
+  return engineHas(version, "ipForwardNoDrop")
+    ? undefined
+    : `Docker ${version} has no ip-forward-no-drop option (added in ${ENGINE_FEATURES.ipForwardNoDrop}; dockerd refuses unknown options)`;
+}

@@ -1,5 +1,5 @@
-import type { Fix } from "../api/index.js";
-import { iptablesOnly } from "./firewall-backend.js";
+import type { Fix, FixStart } from "../api/index.js";
+import { iptablesOnly, unlessNotApplicable } from "./firewall-backend.js";
 import { compareVersions } from "../api/index.js";
 import type { IptablesBuild } from "../api/index.js";
 import { switchIptables } from "./switch-iptables.js";
@@ -22,15 +22,9 @@ const isRecommended = (build: IptablesBuild) => build.version.split("-")[0] === 
 export const iptablesDowngrade: Fix = {
   name: "iptables-downgrade",
   description: `switch to ${RECOMMENDED_DOWNGRADE} (the field report's advice), else the newest available build older than ${DOWNGRADE_BELOW} as a labelled fallback, then restart dockerd`,
-  async apply(ctx) {
-    const moot = iptablesOnly(ctx);
-    if (moot) return moot;
-    const target = downgradeTarget(ctx.builds, ctx.current.build);
-    if (!target)
-      return {
-        applied: false,
-        reason: `no available build older than ${DOWNGRADE_BELOW} and ${ctx.current.build.version}`,
-      };
+  notApplicable,
+  apply: unlessNotApplicable(notApplicable, async (ctx) => {
+    const target = downgradeTarget(ctx.builds, ctx.current.build) as IptablesBuild;
     const from = ctx.current.build;
     const outcome = await switchIptables(ctx, target, ctx.current.backend);
     if (!outcome.applied || isRecommended(target)) return outcome;
@@ -38,5 +32,14 @@ export const iptablesDowngrade: Fix = {
       ? `not ${RECOMMENDED_DOWNGRADE}: the cell's ${from.name} is not newer than it`
       : `fallback: no ${RECOMMENDED_DOWNGRADE} build available`;
     return { ...outcome, note: `${outcome.note} (${why})` };
-  },
+  }),
 };
+
+function notApplicable(start: FixStart): string | undefined {
+  return (
+    iptablesOnly(start) ??
+    (downgradeTarget(start.builds, start.current.build)
+      ? undefined
+      : `no available build older than ${DOWNGRADE_BELOW} and ${start.current.build.version}`)
+  );
+}

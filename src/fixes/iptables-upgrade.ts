@@ -1,5 +1,5 @@
-import type { Fix } from "../api/index.js";
-import { iptablesOnly } from "./firewall-backend.js";
+import type { Fix, FixStart } from "../api/index.js";
+import { iptablesOnly, unlessNotApplicable } from "./firewall-backend.js";
 import { compareVersions } from "../api/index.js";
 import type { IptablesBuild } from "../api/index.js";
 import { switchIptables } from "./switch-iptables.js";
@@ -25,11 +25,17 @@ export const iptablesUpgrade: Fix = {
   name: "iptables-upgrade",
   description:
     "switch to the newest iptables release in the matrix newer than the cell's (that release's build from the cell's own kind of source, if there is one), then restart dockerd",
-  async apply(ctx) {
-    const moot = iptablesOnly(ctx);
-    if (moot) return moot;
-    const target = upgradeTarget(ctx.builds, ctx.current.build);
-    if (!target) return { applied: false, reason: `no available build newer than ${ctx.current.build.version}` };
-    return switchIptables(ctx, target, ctx.current.backend);
-  },
+  notApplicable,
+  apply: unlessNotApplicable(notApplicable, (ctx) =>
+    switchIptables(ctx, upgradeTarget(ctx.builds, ctx.current.build) as IptablesBuild, ctx.current.backend),
+  ),
 };
+
+function notApplicable(start: FixStart): string | undefined {
+  return (
+    iptablesOnly(start) ??
+    (upgradeTarget(start.builds, start.current.build)
+      ? undefined
+      : `no available build newer than ${start.current.build.version}`)
+  );
+}

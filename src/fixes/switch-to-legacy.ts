@@ -1,15 +1,15 @@
-import type { Fix } from "../api/index.js";
-import { iptablesOnly } from "./firewall-backend.js";
+import type { Fix, FixStart } from "../api/index.js";
+import { iptablesOnly, unlessNotApplicable } from "./firewall-backend.js";
 import { switchIptables } from "./switch-iptables.js";
 
 export const switchToLegacy: Fix = {
   name: "switch-to-legacy",
   description:
     "same build, legacy (x_tables) backend, then restart dockerd; nft rules already loaded stay in the kernel",
-  async apply(ctx) {
-    const moot = iptablesOnly(ctx);
-    if (moot) return moot;
-    if (ctx.current.backend === "legacy") return { applied: false, reason: "already on the legacy backend" };
-    return switchIptables(ctx, ctx.current.build, "legacy");
-  },
+  notApplicable,
+  apply: unlessNotApplicable(notApplicable, (ctx) => switchIptables(ctx, ctx.current.build, "legacy")),
 };
+
+function notApplicable(start: FixStart): string | undefined {
+  return iptablesOnly(start) ?? (start.current.backend === "legacy" ? "already on the legacy backend" : undefined);
+}

@@ -1,5 +1,6 @@
 import type { CellResult } from "../results/schema.js";
 import { countsLine, describeAction } from "../results/verdicts.js";
+import { chainNote } from "../results/markdown.js";
 import type { GoldenDiff } from "./goldens.js";
 import { anchor, scenarioOf, securityFindingsOf } from "./html-common.js";
 import { markup, joined, type Html } from "./template.js";
@@ -80,7 +81,10 @@ function repeatsLine(r: CellResult): Html | undefined {
 }
 
 function fixesTable(r: CellResult): Html | undefined {
-  if (!r.fixes.length) return undefined;
+  const notRun = r.fixesNotRun
+    ? markup`<p><b>Fixes not run:</b> ${r.fixesNotRun.fixes.join(", ")} — ${r.fixesNotRun.reason}</p>`
+    : "";
+  if (!r.fixes.length) return r.fixesNotRun ? markup`<h3>Fixes</h3>${notRun}` : undefined;
   const rows = r.fixes.map(
     (f) =>
       markup`<tr><td>${f.verdict.fix}</td><td class="fix ${f.verdict.overall}">${f.verdict.overall}${f.verdict.overall === "partial" ? ` (${countsLine(f.verdict)})` : ""}</td><td>${Object.entries(
@@ -89,9 +93,9 @@ function fixesTable(r: CellResult): Html | undefined {
         .map(([v, x]) => `${v}: ${x}${countOf(f.verdict, v)}`)
         .join(
           ", ",
-        )}</td><td>${[f.verdict.reason, f.attempt.fixNote ?? f.attempt.reason].filter(Boolean).join(" — ")}</td><td>${f.verdict.restoredRules?.length ?? "–"}</td></tr>`,
+        )}</td><td>${[f.verdict.reason, f.attempt.fixNote ?? f.attempt.reason, chainNote(f.attempt)].filter(Boolean).join(" — ")}</td><td>${f.verdict.restoredRules?.length ?? "–"}</td></tr>`,
   );
-  return markup`<h3>Fixes</h3><table><tr><th>fix</th><th>verdict</th><th>per vantage</th><th>note</th><th>skipped rules restored</th></tr>${rows}</table>`;
+  return markup`<h3>Fixes</h3><table><tr><th>fix</th><th>verdict</th><th>per vantage</th><th>note</th><th>skipped rules restored</th></tr>${rows}</table>${notRun}`;
 }
 
 function goldenSection(golden: GoldenDiff | undefined): Html | undefined {

@@ -1,6 +1,6 @@
 import { scenarioLabel } from "../config/expand.js";
 import { VANTAGES } from "./schema.js";
-import { USER_ACTION, VERDICT_COLUMNS, type CellResult, type FixVerdict } from "./schema.js";
+import { USER_ACTION, VERDICT_COLUMNS, type AttemptResult, type CellResult, type FixVerdict } from "./schema.js";
 import { countsLine, latestUserActions } from "./verdicts.js";
 
 /** Vantages only some scenarios deploy (foreign bridge, hairpin): a column only when some cell probed them. */
@@ -42,6 +42,25 @@ export function fixLine(verdict: FixVerdict): string {
   return `${verdict.fix}: ${verdict.overall}${details ? ` (${details})` : ""}`;
 }
 
+/** How a fix of a healthy cell was regression-checked when it shared a host with others (settings.fixesOnHealthyBaseline chained). */
+export function chainNote(attempt: Pick<AttemptResult, "chainedAfter">): string {
+  if (!attempt.chainedAfter) return "";
+  return attempt.chainedAfter.length
+    ? `regression-checked together on one host, after ${attempt.chainedAfter.join(", ")}`
+    : "regression-checked together on one host, first";
+}
+
+/** Each fix's verdict, how it was checked, and the fixes not run and why. */
+export function fixesLine(r: Pick<CellResult, "fixes" | "fixesNotRun">): string {
+  return [
+    ...r.fixes.map((f) => {
+      const chained = chainNote(f.attempt);
+      return `${fixLine(f.verdict)}${chained ? ` [${chained}]` : ""}`;
+    }),
+    ...(r.fixesNotRun ? [`${r.fixesNotRun.fixes.join(", ")}: ${r.fixesNotRun.reason}`] : []),
+  ].join("; ");
+}
+
 /** The end-of-run table: one row per cell, baseline outcome per vantage and user action, then each fix's verdict. */
 export function renderSummary(results: readonly CellResult[]): string {
   const probed = new Set<string>(results.flatMap((r) => r.baseline?.probes.map((p) => p.vantage) ?? []));
@@ -78,7 +97,7 @@ export function renderSummary(results: readonly CellResult[]): string {
       return [
         ...data.map(escapeCell),
         ...columns.map((v) => vantageCell(r, v)),
-        escapeCell(r.fixes.map((f) => fixLine(f.verdict)).join("; ") || "–"),
+        escapeCell(fixesLine(r) || "–"),
         escapeCell(r.status === "works" ? "–" : (r.explanation ?? "–")),
       ];
     });

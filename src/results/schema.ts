@@ -158,6 +158,11 @@ export const attemptSchema = z.object({
   status: z.enum(["done", "not-applicable", "error"]),
   reason: z.string().optional(),
   fixNote: z.string().optional(),
+  /**
+   * settings.fixesOnHealthyBaseline chained: this fix was regression-checked together with
+   * others on one healthy host, after these fixes (each of them ok there)
+   */
+  chainedAfter: z.array(z.string()).optional(),
   evidence: evidence.optional(),
   probes: z.array(probe),
   /** the order the vantages were launched in (all at once, after the host's neighbour entry of each target was pinned), chosen by the seed and the repeat's number */
@@ -258,6 +263,8 @@ export const cellResultSchema = z.object({
   explanation: z.string().optional(),
   baseline: attemptSchema.optional(),
   fixes: z.array(z.object({ verdict: fixVerdictSchema, attempt: attemptSchema })),
+  /** the cell's fixes not tried, and why (settings.fixesOnHealthyBaseline skip: the baseline works) */
+  fixesNotRun: z.object({ fixes: z.array(z.string()), reason: z.string() }).optional(),
   /** with --repeat N: how many repeats agreed with the first, and every distinct verdict seen */
   repeats: z
     .object({

@@ -8,22 +8,37 @@
 export class AttemptSlots {
   private dindRunning = 0;
   private vmsRunning = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waitingList: Array<() => void> = [];
 
   constructor(
-    readonly dindSlots: number,
+    private slots: number,
     readonly slotsPerVm: number,
   ) {}
 
+  get dindSlots(): number {
+    return this.slots;
+  }
+
+  /** Dind attempts waiting for a slot. */
+  get waiting(): number {
+    return this.waitingList.length;
+  }
+
+  /** A new number of dind slots (an `auto` run following the CPU): more start at once, fewer let running ones end. */
+  setDindSlots(slots: number): void {
+    this.slots = Math.max(1, slots);
+    this.admit();
+  }
+
   /** The dind slots free of running VMs now. */
   get dindAllowed(): number {
-    return Math.max(0, this.dindSlots - this.slotsPerVm * this.vmsRunning);
+    return Math.max(0, this.slots - this.slotsPerVm * this.vmsRunning);
   }
 
   async dind<T>(work: () => Promise<T>): Promise<T> {
     // a waiting attempt is counted as running by admit() when its turn comes
-    if (this.waiting.length > 0 || this.dindRunning >= this.dindAllowed)
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.waitingList.length > 0 || this.dindRunning >= this.dindAllowed)
+      await new Promise<void>((resolve) => this.waitingList.push(resolve));
     else this.dindRunning++;
     try {
       return await work();
@@ -45,9 +60,9 @@ export class AttemptSlots {
 
   /** Starts waiting dind attempts, in the order they came, while slots are free. */
   private admit(): void {
-    while (this.waiting.length > 0 && this.dindRunning < this.dindAllowed) {
+    while (this.waitingList.length > 0 && this.dindRunning < this.dindAllowed) {
       this.dindRunning++;
-      (this.waiting.shift() as () => void)();
+      (this.waitingList.shift() as () => void)();
     }
   }
 }

@@ -29,12 +29,12 @@ export interface AttemptInput {
   repeat?: number;
 }
 
-/** One fresh host: set up, break, optionally fix, probe, collect evidence, and always tear down. */
-export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
-  const name = input.fix?.name ?? "baseline";
-  const timingsMs: Record<string, number> = {};
-  const steps: Step[] = [];
-  const result: AttemptResult = {
+/** What the host's set-up, probes and evidence need: an attempt's input without its fix. */
+export type HostInput = Omit<AttemptInput, "fix">;
+
+/** An attempt's record before anything ran. */
+export function newAttempt(name: string): AttemptResult {
+  return {
     name,
     status: "done",
     probes: [],
@@ -44,48 +44,148 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     missingRules: [],
     targets: [],
     dockerdLog: "",
-    steps,
-    timingsMs,
+    steps: [],
+    timingsMs: {},
   };
-  const timed = timerInto(timingsMs);
+}
+
+type Timed = ReturnType<typeof timerInto>;
+
+/** A fresh host (the run's peer comes up meanwhile) and the scenario's context on it; onHost gets the host as soon as there is one. */
+export async function openHost(
+  input: HostInput,
+  result: AttemptResult,
+  timed: Timed,
+  onHost: (host: Host) => void,
+): Promise<ScenarioContext> {
+  // the run's external peer (started once per run) comes up while the host does
+  const peer = input.provider.peer();
+  peer.catch(() => {});
+  const host = await timed("hostStart", () =>
+    input.provider.start({ image: input.hostImage, label: `${input.cell.id.slice(0, 40)}-${result.name}` }),
+  );
+  onHost(host);
+  return {
+    host,
+    peer: await peer,
+    cell: input.cell,
+    settings: input.settings,
+    steps: result.steps,
+    errors: result.errors,
+    targets: [],
+    userActions: result.userActions,
+    builds: input.builds,
+    current: {
+      build: input.cell.iptables,
+      backend: input.cell.backend,
+      daemonOptions: { ...input.cell.daemon.options },
+    },
+  };
+}
+
+/** Records an engine refusal on the attempt; anything else is rethrown. */
+export function recordRefusal(result: AttemptResult, error: unknown): void {
+  if (!(error instanceof EngineRefusal)) throw error;
+  result.refusal = { step: error.step, detail: error.detail };
+}
+
+/** The healthy state, then the scenario's breakage; false when the engine refused (recorded on the attempt). */
+export async function setUpHost(
+  ctx: ScenarioContext,
+  input: HostInput,
+  result: AttemptResult,
+  timed: Timed,
+): Promise<boolean> {
+  try {
+    result.evidence = await timed("dockerdStart", () => prepareHost(ctx));
+    await timed("scenario", () => input.scenario.setUp(ctx, input.cell.variant));
+    return true;
+  } catch (error) {
+    recordRefusal(result, error);
+    return false;
+  }
+}
+
+/** Applies a fix (a refusal to come back is recorded and judged by traffic); the user's actions retried after it. */
+export async function applyFix(
+  ctx: ScenarioContext,
+  input: HostInput,
+  fix: Fix,
+  result: AttemptResult,
+  timed: Timed,
+): Promise<boolean> {
+  const outcome = await timed("fix", () => fix.apply(ctx)).catch(
+    (error: unknown) => (
+      recordRefusal(result, error),
+      { applied: true as const, note: "the engine refused to come back" }
+    ),
+  );
+  if (!outcome.applied) {
+    result.status = "not-applicable";
+    result.reason = outcome.reason;
+    return false;
+  }
+  result.fixNote = result.refusal ? `${outcome.note}: ${result.refusal.step}: ${result.refusal.detail}` : outcome.note;
+  if (!result.refusal) await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
+  return true;
+}
+
+/** Probes every vantage and reads the evidence meanwhile (nothing a probe does changes the rules or the trace). */
+export async function probeAndRead(
+  ctx: ScenarioContext,
+  input: HostInput,
+  result: AttemptResult,
+  timed: Timed,
+): Promise<void> {
+  const { probeRun, evidence } = await timed("probes", async () => {
+    const reading = timed("evidence", () => readEvidence(ctx));
+    reading.catch(() => {});
+    return {
+      probeRun: await runProbes(ctx, (c) => input.scenario.probes(c), input.probeSeed ?? "0", input.repeat ?? 0),
+      evidence: await reading,
+    };
+  });
+  result.probes = probeRun.results;
+  result.probeOrder = probeRun.order;
+  applyEvidence(ctx, result, input, evidence);
+}
+
+/** The host's dockerd log (when the attempt has none yet), then the host removed. */
+export async function closeHost(host: Host, result: AttemptResult, timed: Timed): Promise<void> {
+  if (!result.dockerdLog) result.dockerdLog = await readOne(host, READS.dockerdLogTail).catch(() => "");
+  await timed("teardown", () => host.dispose());
+}
+
+/**
+ * A fix's attempt when the fix says it cannot apply to the cell as configured (the same words
+ * it would say on a fresh host): not-applicable, without a host.
+ */
+export function notApplicableAtStart(input: HostInput, fix: Fix): AttemptResult | undefined {
+  const reason = fix.notApplicable?.({
+    cell: input.cell,
+    builds: input.builds,
+    current: {
+      build: input.cell.iptables,
+      backend: input.cell.backend,
+      daemonOptions: { ...input.cell.daemon.options },
+    },
+  });
+  return reason === undefined ? undefined : { ...newAttempt(fix.name), status: "not-applicable", reason };
+}
+
+/** One fresh host: set up, break, optionally fix, probe, collect evidence, and always tear down. */
+export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
+  const name = input.fix?.name ?? "baseline";
+  const result = newAttempt(name);
+  const timed = timerInto(result.timingsMs);
   let host: Host | undefined;
   try {
     await withDeadline(
       (async () => {
-        // the run's external peer (started once per run) comes up while the host does
-        const peer = input.provider.peer();
-        peer.catch(() => {});
-        host = await timed("hostStart", () =>
-          input.provider.start({ image: input.hostImage, label: `${input.cell.id.slice(0, 40)}-${name}` }),
-        );
-        const ctx: ScenarioContext = {
-          host,
-          peer: await peer,
-          cell: input.cell,
-          settings: input.settings,
-          steps,
-          errors: result.errors,
-          targets: [],
-          userActions: result.userActions,
-          builds: input.builds,
-          current: {
-            build: input.cell.iptables,
-            backend: input.cell.backend,
-            daemonOptions: { ...input.cell.daemon.options },
-          },
-        };
-        const refused = (error: unknown) => {
-          if (!(error instanceof EngineRefusal)) throw error;
-          result.refusal = { step: error.step, detail: error.detail };
-        };
+        const ctx = await openHost(input, result, timed, (h) => (host = h));
         // A refusal while setting up the healthy state leaves nothing to probe; one during a fix
         // (dockerd will not restart under the new settings) is judged by traffic like any fix.
-        const setUp = async () => {
-          result.evidence = await timed("dockerdStart", () => prepareHost(ctx));
-          await timed("scenario", () => input.scenario.setUp(ctx, input.cell.variant));
-          return true;
-        };
-        if (!(await setUp().catch((error: unknown) => (refused(error), false)))) {
+        if (!(await setUpHost(ctx, input, result, timed))) {
           if (input.fix) {
             result.status = "not-applicable";
             result.reason = `the engine refused the cell's settings before the fix could run: ${result.refusal?.step}: ${result.refusal?.detail}`;
@@ -93,32 +193,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           await collectEvidence(ctx, result, input);
           return;
         }
-        if (input.fix) {
-          const outcome = await timed("fix", () => (input.fix as Fix).apply(ctx)).catch(
-            (error: unknown) => (refused(error), { applied: true as const, note: "the engine refused to come back" }),
-          );
-          if (!outcome.applied) {
-            result.status = "not-applicable";
-            result.reason = outcome.reason;
-            return;
-          }
-          result.fixNote = result.refusal
-            ? `${outcome.note}: ${result.refusal.step}: ${result.refusal.detail}`
-            : outcome.note;
-          if (!result.refusal) await timed("retry", async () => input.scenario.retry?.(ctx, input.cell.variant));
-        }
-        const { probeRun, evidence } = await timed("probes", async () => {
-          // Nothing a probe does changes the rules or the trace: they are read while the probes run.
-          const reading = timed("evidence", () => readEvidence(ctx));
-          reading.catch(() => {});
-          return {
-            probeRun: await runProbes(ctx, (c) => input.scenario.probes(c), input.probeSeed ?? "0", input.repeat ?? 0),
-            evidence: await reading,
-          };
-        });
-        result.probes = probeRun.results;
-        result.probeOrder = probeRun.order;
-        applyEvidence(ctx, result, input, evidence);
+        if (input.fix && !(await applyFix(ctx, input, input.fix, result, timed))) return;
+        await probeAndRead(ctx, input, result, timed);
       })(),
       input.settings.attemptTimeoutMs,
       `attempt '${name}' exceeded its ${input.settings.attemptTimeoutMs / 1000}s deadline`,
@@ -127,21 +203,17 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     result.status = "error";
     result.reason = (error as Error).message;
   } finally {
-    if (host) {
-      const alive = host;
-      if (!result.dockerdLog) result.dockerdLog = await readOne(alive, READS.dockerdLogTail).catch(() => "");
-      await timed("teardown", () => alive.dispose());
-    }
+    if (host) await closeHost(host, result, timed);
   }
   return result;
 }
 
 /** Rule sets (iptables and nft), what is missing from them, and the call trace, as the host holds them now. */
-async function collectEvidence(ctx: ScenarioContext, result: AttemptResult, input: AttemptInput): Promise<void> {
+async function collectEvidence(ctx: ScenarioContext, result: AttemptResult, input: HostInput): Promise<void> {
   applyEvidence(ctx, result, input, await readEvidence(ctx));
 }
 
-function readEvidence(ctx: ScenarioContext) {
+export function readEvidence(ctx: ScenarioContext) {
   return readHost(ctx.host, {
     nftFinal: READS.nftRuleset,
     final: READS.iptablesSave,
@@ -156,7 +228,7 @@ function readEvidence(ctx: ScenarioContext) {
 function applyEvidence(
   ctx: ScenarioContext,
   result: AttemptResult,
-  input: AttemptInput,
+  input: HostInput,
   read: Awaited<ReturnType<typeof readEvidence>>,
 ): void {
   const nftFinal = read.nftFinal;

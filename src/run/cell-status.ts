@@ -47,8 +47,9 @@ export function assembleCell(
   started: Date,
   baseline: AttemptResult,
   fixAttempts: AttemptResult[],
+  fixesNotRun?: CellResult["fixesNotRun"],
 ): CellResult {
-  const base = resultWithoutAttempts(runId, cell, started, "works", "");
+  const base = { ...resultWithoutAttempts(runId, cell, started, "works", ""), ...(fixesNotRun ? { fixesNotRun } : {}) };
   if (baseline.status === "done" && baseline.refusal) {
     const reason = `${baseline.refusal.step}: ${baseline.refusal.detail}`;
     return {

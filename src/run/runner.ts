@@ -7,9 +7,14 @@ import type { BasePlan } from "../harness/images/base-image.js";
 import { FIXES } from "../fixes/index.js";
 import type { AttemptResult, CellResult } from "../results/schema.js";
 import { combineRepeats } from "../results/repeats.js";
-import { runAttempt } from "./attempt.js";
+import { notApplicableAtStart, runAttempt, type HostInput } from "./attempt.js";
+import { CHAINED_ATTEMPT, runChainedFixes } from "./chained-fixes.js";
+import { baselineStatus } from "../results/verdicts.js";
+import type { Fix } from "../api/scenario.js";
 import { AttemptSlots } from "./attempt-slots.js";
-import { ATTEMPTS_PER_CORE } from "../config/concurrency.js";
+import type { ConcurrencyRange } from "../config/concurrency.js";
+import { cpuBusySampler } from "../harness/cpu-load.js";
+import { followCpu } from "./follow-cpu.js";
 import { scenariosFor } from "./registry.js";
 import { assembleCell, resultWithoutAttempts } from "./cell-status.js";
 import type { PreparedImages } from "../harness/images/prepare.js";
@@ -30,6 +35,8 @@ export interface RunOptions {
   basePlans: BasePlan[];
   mirror: string;
   concurrency: number;
+  /** concurrency auto: the run follows the CPU it measures within this range (see followCpu) */
+  concurrencyRange?: ConcurrencyRange;
   /** run each cell this many times, each in another probe order; disagreeing repeats make it flaky */
   repeat: number;
   /** with the cell and the repeat's number, chooses the order the vantages are probed in (default "0") */
@@ -59,6 +66,8 @@ export interface RunSources {
   dindProvider(options: RunOptions, images: PreparedImages): HostProvider;
   /** why the engine no longer answers, if it does not (asked when a cell ended in error) */
   engineGone?(options: RunOptions): Promise<string | undefined>;
+  /** the machine's busy CPU share since the last call (default: measured from the kernel's counters) */
+  cpuBusy?: () => number;
 }
 
 const ENGINE_SOURCES: RunSources = {
@@ -78,8 +87,10 @@ export async function runMatrix(
   const dind = sources.dindProvider(options, images);
   options.onProvider?.(dind);
   const scenarios = scenariosFor(matrix.scenarios);
-  // a running VM holds a core's worth of the dind slots (see AttemptSlots)
-  const slots = new AttemptSlots(options.concurrency, ATTEMPTS_PER_CORE);
+  // a running VM holds settings.dindSlotsPerVm of the dind slots (see AttemptSlots)
+  const slots = new AttemptSlots(options.concurrency, matrix.settings.dindSlotsPerVm);
+  const following =
+    options.concurrencyRange && followCpu(slots, options.concurrencyRange, sources.cpuBusy ?? cpuBusySampler(), log);
   // VMs cost a core and 1.5 GiB each under emulation: they get their own, smaller pool.
   const availableBuilds = matrix.iptables.filter((b) => images.builds.get(b.name)?.ok);
   const vmCells = cells.filter(
@@ -90,7 +101,7 @@ export async function runMatrix(
   const vmConcurrency = resolveVmConcurrency(matrix.settings.vmConcurrency);
   if (vm?.ok)
     log(
-      `VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${ATTEMPTS_PER_CORE} of the ${options.concurrency} dind slots`,
+      `VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${slots.slotsPerVm} of the ${options.concurrency} dind slots`,
     );
   const vmLimit = pLimit(vmConcurrency);
   const unrunnable = new Map(
@@ -100,10 +111,15 @@ export async function runMatrix(
     }),
   );
   const attemptsOf = (cell: Cell) => options.repeat * (1 + (options.baselineOnly ? 0 : cell.fixes.length));
-  const planned = cells
+  let planned = cells
     .filter((c) => !options.finished.has(c.id) && !unrunnable.has(c.id))
     .reduce((n, c) => n + attemptsOf(c), 0);
   options.onProgress?.({ kind: "planned", attempts: planned });
+  /** a healthy cell's fixes skipped or checked together: fewer attempts than planned */
+  const replan = (change: number) => {
+    planned += change;
+    if (change !== 0) options.onProgress?.({ kind: "planned", attempts: planned });
+  };
   try {
     const results = await Promise.all(
       cells.map(async (cell) => {
@@ -131,6 +147,7 @@ export async function runMatrix(
     );
     return { results, images };
   } finally {
+    following?.stop();
     await dind.close();
     if (vm?.ok) await vm.provider.close();
   }
@@ -141,26 +158,24 @@ export async function runMatrix(
     if (!scenario || !host?.ok)
       throw new Error(`cell ${cell.id} passed the runnable check without a scenario or host image`);
     const onVm = cell.provider === "vagrant" && vm?.ok ? vm : undefined;
-    const inSlot = (work: () => Promise<AttemptResult>) => (onVm ? vmLimit(() => slots.vm(work)) : slots.dind(work));
-    const attempt = (fixName: string | undefined) =>
-      inSlot(async () => {
-        const name = fixName ?? "baseline";
+    const inSlot = <T>(work: () => Promise<T>) => (onVm ? vmLimit(() => slots.vm(work)) : slots.dind(work));
+    const hostInput: HostInput = {
+      provider: onVm?.provider ?? dind,
+      cell,
+      settings: onVm ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs } : matrix.settings,
+      hostImage: onVm?.box ?? host.tag,
+      builds: availableBuilds,
+      scenario,
+      probeSeed: `${options.seed ?? "0"}:${cell.id}`,
+      repeat,
+    };
+    const tracked =
+      <T>(name: string, work: () => Promise<T>) =>
+      async (): Promise<T> => {
         log(`${cell.id}: ${name} started`);
         options.onProgress?.({ kind: "attempt-started", cell: cell.id, attempt: name });
         const began = performance.now();
-        const result = await runAttempt({
-          provider: onVm?.provider ?? dind,
-          cell,
-          settings: onVm
-            ? { ...matrix.settings, attemptTimeoutMs: matrix.settings.vmAttemptTimeoutMs }
-            : matrix.settings,
-          hostImage: onVm?.box ?? host.tag,
-          builds: availableBuilds,
-          scenario,
-          fix: fixName ? FIXES.get(fixName) : undefined,
-          probeSeed: `${options.seed ?? "0"}:${cell.id}`,
-          repeat,
-        });
+        const result = await work();
         options.onProgress?.({
           kind: "attempt-finished",
           cell: cell.id,
@@ -168,12 +183,59 @@ export async function runMatrix(
           ms: Math.round(performance.now() - began),
         });
         return result;
-      });
+      };
+    const attempt = (fixName: string | undefined): Promise<AttemptResult> => {
+      const fix = fixName ? FIXES.get(fixName) : undefined;
+      const moot = fix && notApplicableAtStart(hostInput, fix);
+      if (moot) {
+        replan(-1);
+        return Promise.resolve(moot);
+      }
+      return inSlot(tracked(fixName ?? "baseline", () => runAttempt({ ...hostInput, fix })));
+    };
+    const applicable = (name: string) => {
+      const fix = FIXES.get(name);
+      return fix && !notApplicableAtStart(hostInput, fix) ? [fix] : [];
+    };
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
     const fixes = options.baselineOnly ? [] : cell.fixes;
-    const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
-    return assembleCell(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
+    const onHealthy = matrix.settings.fixesOnHealthyBaseline;
+    if (onHealthy === "each" || fixes.length === 0) {
+      const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
+      return assembleCell(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
+    }
+    // The baseline decides how the fixes run: a cell that does not work runs every fix on its own host.
+    const baseline = await attempt(undefined);
+    if (!worksAsIs(baseline))
+      return assembleCell(options.runId, cell, started, baseline, await Promise.all(fixes.map((fix) => attempt(fix))));
+    if (onHealthy === "skip") {
+      replan(-fixes.length);
+      return assembleCell(options.runId, cell, started, baseline, [], { fixes, reason: FIXES_NOT_RUN_BASELINE_WORKS });
+    }
+    // fixes that cannot apply to the cell as configured are recorded so, without a host
+    const toCheck = fixes.flatMap(applicable);
+    const moot = await Promise.all(fixes.filter((name) => !toCheck.some((f) => f.name === name)).map(attempt));
+    const chain = toCheck.length
+      ? await inSlot(tracked(CHAINED_ATTEMPT, () => runChainedFixes(hostInput, baseline, toCheck)))
+      : { ok: [], again: [] };
+    replan((toCheck.length ? 1 : 0) + chain.again.length - toCheck.length);
+    const alone = await Promise.all(chain.again.map((fix: Fix) => attempt(fix.name)));
+    const byName = new Map([...moot, ...chain.ok, ...alone].map((a) => [a.name, a]));
+    return assembleCell(
+      options.runId,
+      cell,
+      started,
+      baseline,
+      fixes.flatMap((name) => byName.get(name) ?? []),
+    );
   }
+}
+
+export const FIXES_NOT_RUN_BASELINE_WORKS = "not run: the baseline works (settings.fixesOnHealthyBaseline: skip)";
+
+/** The baseline works as it is: done, nothing refused, every vantage and user action as expected. */
+function worksAsIs(baseline: AttemptResult): boolean {
+  return baseline.status === "done" && !baseline.refusal && baselineStatus(baseline).status === "works";
 }
 
 /**

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderMatrixReference, withGeneratedSection, type JsonSchema } from "../../scripts/docs/matrix-reference.js";
 import { filterKeys } from "../../src/config/expand.js";
+import { BENCH_RECORD_SCHEMA, benchSectionOf, renderRecord, withBenchSection } from "../../scripts/bench/record.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 import {
   anchorsOf,
@@ -70,6 +71,35 @@ describe("figures: stated once, in docs/performance.md, and quoted with the same
       "488 s in: about 8 minutes (488 s)",
     ]);
     expect(unmarkedDurations("a: 1 # about 2.7 min each\n", "yaml")).toEqual(["2.7 min in: # about 2.7 min each"]);
+  });
+});
+
+describe("the bench's figures: one file (docs/performance.json), its generated section, and quotes of it", () => {
+  const recorded = BENCH_RECORD_SCHEMA.parse(JSON.parse(read("docs/performance.json")));
+
+  it("docs/performance.md holds the section rendered from docs/performance.json, and the README quotes it", () => {
+    expect(benchSectionOf(read("docs/performance.md"))).toBe(renderRecord(recorded));
+    const quoted = figureQuotes(new Map([["README.md", read("README.md")]])).map((q) => q.id);
+    expect(quoted).toContain("bench-matrix-units");
+  });
+
+  it("a README quoting another value than the recorded bench, or a section edited by hand, is caught", () => {
+    const page = withBenchSection("# Performance log\n", renderRecord(recorded));
+    const units = recorded.matrix?.units ?? 0;
+    const stale = `takes <!-- fig:bench-matrix-units -->${(units + 50).toFixed(0)} units`;
+    expect(
+      figureProblems(
+        new Map([
+          ["docs/performance.md", page],
+          ["README.md", stale],
+        ]),
+      ),
+    ).toEqual([
+      `fig:bench-matrix-units has 2 values: ${units.toFixed(0)} (docs/performance.md), ${(units + 50).toFixed(0)} (README.md)`,
+    ]);
+    const edited = page.replace(/fig:bench-healthy-ratio -->[\d.]+/, "fig:bench-healthy-ratio -->0.99");
+    expect(benchSectionOf(edited)).not.toBe(renderRecord(recorded));
+    expect(withBenchSection(edited, renderRecord(recorded))).toBe(page);
   });
 });
 

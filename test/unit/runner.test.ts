@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Cell } from "../../src/config/expand.js";
 import type { CellResult } from "../../src/results/schema.js";
 import { runMatrix, type RunOptions } from "../../src/run/runner.js";
+import { fixesLine } from "../../src/results/markdown.js";
 import { FakeProvider } from "../support/fake-host.js";
 import { cellOf, healthy, matrix, peerWorld, preparedImages, world, type WorldOptions } from "../support/fake-world.js";
 import { expectEvery } from "../support/quantifiers.js";
@@ -75,6 +76,94 @@ describe("runMatrix with a scripted provider", () => {
     expect(results[0]?.status).toBe("flaky");
     expect(results[0]?.repeats).toMatchObject({ count: 2, agreeing: 1 });
     expect(results[0]?.repeats?.outcomes.map((o) => o.count)).toEqual([1, 1]);
+  });
+
+  const withFixesOnHealthy = (mode: "each" | "chained" | "skip") => {
+    const m = matrix();
+    return { ...m, settings: { ...m.settings, fixesOnHealthyBaseline: mode } };
+  };
+  const verdicts = (r: CellResult | undefined) =>
+    Object.fromEntries(r?.fixes.map((f) => [f.verdict.fix, f.verdict.overall]) ?? []);
+  // a host's label is the cell id's first 40 characters, a dash and the attempt's name
+  const attemptNames = (fake: FakeProvider) => fake.hosts.map((h) => h.spec.label.slice(41));
+
+  it("fixesOnHealthyBaseline skip: a healthy cell runs its baseline only and says which fixes were not run", async () => {
+    const each = await run([cellOf("1.8.11-2")], { matrix: withFixesOnHealthy("each") });
+    const skip = await run([cellOf("1.8.11-2")], { matrix: withFixesOnHealthy("skip") });
+    expect(each.fake.hosts).toHaveLength(4);
+    expect(skip.fake.hosts).toHaveLength(1);
+    expect(skip.results[0]?.status).toBe("works");
+    expect(skip.results[0]?.fixes).toEqual([]);
+    expect(skip.results[0]?.fixesNotRun).toEqual({
+      fixes: ["iptables-upgrade", "iptables-downgrade", "userland-proxy-on"],
+      reason: expect.stringMatching(/^not run: the baseline works/) as string,
+    });
+    expect(fixesLine(skip.results[0] as CellResult)).toMatch(
+      /^iptables-upgrade, iptables-downgrade, userland-proxy-on: not run: the baseline works/,
+    );
+  });
+
+  it("fixesOnHealthyBaseline chained: a healthy cell's fixes share one host, with the verdicts each fix gets on its own", async () => {
+    const each = await run([cellOf("1.8.11-2")], { matrix: withFixesOnHealthy("each") });
+    const chained = await run([cellOf("1.8.11-2")], { matrix: withFixesOnHealthy("chained") });
+    const result = chained.results[0];
+    expect(verdicts(result)).toEqual(verdicts(each.results[0]));
+    expect(Object.values(verdicts(result))).toContain("ok");
+    expect(chained.fake.hosts.length).toBeLessThan(each.fake.hosts.length);
+    expect(attemptNames(chained.fake)).toContain("chained-fixes");
+    expectEvery(chained.fake.hosts, (h) => h.disposed);
+    expect(fixesLine(result as CellResult)).toContain(
+      "iptables-upgrade: ok [regression-checked together on one host, first]",
+    );
+    // every verdict other than ok rests on an attempt of its own; the ok ones say what they came after
+    for (const { verdict, attempt } of result?.fixes ?? []) {
+      if (verdict.overall === "ok") expect(attempt.chainedAfter, verdict.fix).toBeDefined();
+      else expect(attempt.chainedAfter, verdict.fix).toBeUndefined();
+    }
+  });
+
+  it("a fix that breaks the healthy host in the chain is tried again on its own host, and so is every fix after it", async () => {
+    // upgrading to 1.8.13-1 (the first fix) loses the user bridge from outside
+    const upgradeBreaks: WorldOptions["traffic"] = (p) =>
+      p.vantage === "peer" && p.host.state.get("iptables") === "1.8.13-1" && /:8081\//.test(p.command)
+        ? { exit: 28, stderr: "curl: (28) timed out" }
+        : healthy(p);
+    const each = await run([cellOf("1.8.11-2")], { matrix: withFixesOnHealthy("each"), traffic: upgradeBreaks });
+    const chained = await run([cellOf("1.8.11-2")], { matrix: withFixesOnHealthy("chained"), traffic: upgradeBreaks });
+    expect(verdicts(chained.results[0])).toEqual(verdicts(each.results[0]));
+    expect(verdicts(chained.results[0])["iptables-upgrade"]).toBe("regressed");
+    expect(attemptNames(chained.fake).sort()).toEqual(
+      ["baseline", "chained-fixes", "iptables-downgrade", "iptables-upgrade", "userland-proxy-on"].sort(),
+    );
+    expectEvery(chained.results[0]?.fixes ?? [], (f) => f.attempt.chainedAfter === undefined);
+  });
+
+  it("a cell whose baseline does not work runs every fix on its own host, whatever fixesOnHealthyBaseline says", async () => {
+    const each = await run([cellOf("1.8.11")], { matrix: withFixesOnHealthy("each") });
+    for (const mode of ["chained", "skip"] as const) {
+      const { results, fake } = await run([cellOf("1.8.11")], { matrix: withFixesOnHealthy(mode) });
+      expect(fake.hosts, mode).toHaveLength(4);
+      expect(verdicts(results[0]), mode).toEqual(verdicts(each.results[0]));
+      expect(results[0]?.fixesNotRun, mode).toBeUndefined();
+      expectEvery(results[0]?.fixes ?? [], (f) => f.attempt.chainedAfter === undefined);
+    }
+  });
+
+  it("a fix that cannot apply to the cell as configured is recorded not-applicable without a host, in every mode", async () => {
+    for (const mode of ["each", "chained"] as const) {
+      const { results, fake } = await run([cellOf("1.8.11", "proxy-on")], { matrix: withFixesOnHealthy(mode) });
+      expect(attemptNames(fake).sort(), mode).toEqual(["baseline", "iptables-downgrade", "iptables-upgrade"]);
+      const moot = results[0]?.fixes.find((f) => f.verdict.fix === "userland-proxy-on");
+      expect(moot?.verdict.overall, mode).toBe("not-applicable");
+      expect(moot?.attempt.reason, mode).toBe("userland-proxy is already on");
+    }
+    // a healthy cell's chain leaves it out too
+    const { results, fake } = await run([cellOf("1.8.11-2", "proxy-on")], { matrix: withFixesOnHealthy("chained") });
+    expect(attemptNames(fake)).not.toContain("userland-proxy-on");
+    expect(attemptNames(fake)).toContain("chained-fixes");
+    expect(results[0]?.fixes.find((f) => f.verdict.fix === "userland-proxy-on")?.verdict.overall).toBe(
+      "not-applicable",
+    );
   });
 
   it("--resume: a finished cell is returned as it was, without a host", async () => {

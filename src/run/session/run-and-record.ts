@@ -62,10 +62,11 @@ export async function runAndRecord(
 ): Promise<RecordedRunOutcome> {
   const { matrix, cells } = request;
   const { log, progress } = sinks;
-  const { value: concurrency, why: concurrencyWhy } = resolveConcurrency(
-    request.concurrency ?? matrix.settings.concurrency,
-    machine,
-  );
+  const {
+    value: concurrency,
+    why: concurrencyWhy,
+    range: concurrencyRange,
+  } = resolveConcurrency(request.concurrency ?? matrix.settings.concurrency, machine);
   const previous = request.resume ? await previousRun(request.resume) : undefined;
   if (request.out) await checkOutDir(request.out);
 
@@ -97,6 +98,7 @@ export async function runAndRecord(
     const started = performance.now();
     const { results, images } = await session.runCells(cells, {
       concurrency,
+      ...(concurrencyRange ? { concurrencyRange } : {}),
       repeat: request.repeat,
       seed,
       baselineOnly: request.baselineOnly,

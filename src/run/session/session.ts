@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import type { ConcurrencyRange } from "../../config/concurrency.js";
 import { machineFacts } from "../../harness/machine-facts.js";
 import type { MachineFacts } from "../../results/machine.js";
 import type { Cell } from "../../config/expand.js";
@@ -59,6 +60,8 @@ export interface SessionOptions {
 
 export interface RunCellsOptions {
   concurrency: number;
+  /** concurrency auto: how far the run may move it by the CPU it measures */
+  concurrencyRange?: ConcurrencyRange;
   /** run each cell this many times, each in another probe order */
   repeat: number;
   seed?: string;
@@ -136,6 +139,7 @@ export class RunSession {
         basePlans: this.images.basePlans,
         mirror: this.images.mirror,
         concurrency: options.concurrency,
+        ...(options.concurrencyRange ? { concurrencyRange: options.concurrencyRange } : {}),
         repeat: options.repeat,
         seed: options.seed,
         baselineOnly: options.baselineOnly,
