@@ -35,9 +35,9 @@ function loudResult({ id: _builtAgain, ...names }: ReturnType<typeof namesOf>): 
 }
 
 describe("page size", () => {
-  it("a report of the default matrix's 37 cells, each logging megabytes, stays under 5 MiB", async () => {
+  it("a report of every cell of the default matrix, each logging megabytes, stays under 5 MiB", async () => {
     const cells = expandMatrix(await loadMatrix(defaultMatrixFile()));
-    expect(cells).toHaveLength(37);
+    expect(cells.length).toBeGreaterThanOrEqual(37);
     const page = renderHtml(
       cells.map((c) => loudResult(namesOf(c))),
       new Map(),
@@ -45,7 +45,7 @@ describe("page size", () => {
     );
     const bytes = Buffer.byteLength(page);
     // every cell's six texts are each cut to their tail: the bound is what they add up to
-    expect(bytes).toBeGreaterThan(37 * 6 * PRE_LIMIT);
+    expect(bytes).toBeGreaterThan(cells.length * 6 * PRE_LIMIT);
     expect(bytes).toBeLessThan(DEFAULT_MATRIX_PAGE_BUDGET);
     console.log(`page of the default matrix, every text at its cut: ${bytes} bytes`);
   });
