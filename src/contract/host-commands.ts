@@ -106,5 +106,7 @@ export const removeNftBinary = () =>
   [
     ...DOCKER_NFT_TABLES.map((table) => `{ nft delete table ${table} 2>/dev/null || true; }`),
     `rm -f ${NFT_BINARY} ${HOST_TOOLS_DIR}/nft`,
+    // the nft deletes above left nft in the shell's command hash, which `command -v` would answer from
+    "hash -r",
     `! command -v nft`,
   ].join(" && ");

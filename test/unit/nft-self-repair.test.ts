@@ -136,7 +136,7 @@ describe("no-nft: a host without the nft binary", () => {
     expect(result.refusal).toBeUndefined();
     const restart = result.steps.find((s) => s.name === "nft removed, restart dockerd");
     expect(restart?.command).toMatch(
-      /nft delete table ip docker-bridges.*nft delete table ip6 docker-bridges.*rm -f \/usr\/sbin\/nft \/usr\/local\/sbin\/nft && ! command -v nft/,
+      /nft delete table ip docker-bridges.*nft delete table ip6 docker-bridges.*rm -f \/usr\/sbin\/nft \/usr\/local\/sbin\/nft && hash -r && ! command -v nft/,
     );
     expect(result.probes.length).toBeGreaterThan(0);
   });
