@@ -7,6 +7,7 @@ import {
   nftLoad,
   SAVED_IPTABLES_RULES,
   shellQuote,
+  variantEntry,
   variantsOf,
 } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
@@ -61,8 +62,7 @@ export const firewallReload: Scenario = {
   description:
     "a firewall service reload under a running dockerd: iptables-restore of a saved ruleset | nft -f of a config beginning with flush ruleset",
   async setUp(ctx, variant = "iptables-restore") {
-    const service = RELOADS[variant];
-    if (!service) throw new Error(`firewall-reload has no variant '${variant}'`);
+    const service = variantEntry("firewall-reload", RELOADS, variant);
     await requireTools(ctx, service.tools);
     await deployTopology(ctx);
     await mustStep(ctx.host, ctx.steps, "the service's saved configuration", service.prepare);

@@ -5,6 +5,7 @@ import {
   NFTABLES_CONF,
   nftLoad,
   snapshotBeforeBreak,
+  variantEntry,
   variantsOf,
 } from "../src/api/index.js";
 import type { Scenario } from "../src/api/index.js";
@@ -47,8 +48,7 @@ export const flushThenRun: Scenario = {
   description:
     "flush and delete chains (filter | filter+nat | all tables) or nft flush ruleset + a minimal ruleset (nft-flush-ruleset), then docker run -p and docker network create",
   async setUp(ctx, variant) {
-    const flush = FLUSHES[variant ?? ""];
-    if (!flush) throw new Error(`flush-then-run has no variant '${variant}'`);
+    const flush = variantEntry("flush-then-run", FLUSHES, variant);
     await deployTopology(ctx);
     await snapshotBeforeBreak(ctx);
     await mustStep(ctx.host, ctx.steps, flush.step, flush.script);

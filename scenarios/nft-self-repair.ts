@@ -4,6 +4,7 @@ import {
   NFT_FLUSH_RULESET,
   snapshotBeforeBreak,
   tryUserAction,
+  variantEntry,
   variantsOf,
 } from "../src/api/index.js";
 import type { ProbeSpec, Scenario, ScenarioContext } from "../src/api/index.js";
@@ -61,8 +62,7 @@ export const nftSelfRepair: Scenario = {
   description:
     "nft flush ruleset under a running dockerd (nftables backend), then nothing, docker network create, docker run -p, or docker network rm: which old and new published ports answer",
   async setUp(ctx, variant) {
-    const action = ACTIONS[variant ?? ""];
-    if (!action) throw new Error(`nft-self-repair has no variant '${variant}'`);
+    const action = variantEntry("nft-self-repair", ACTIONS, variant);
     await requireTools(ctx, ["nft"]);
     await deployTopology(ctx);
     if (variant === "network-rm")

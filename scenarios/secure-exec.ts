@@ -7,6 +7,7 @@ import {
   snapshotBeforeBreak,
   TIMEOUT_MS,
   tryUserAction,
+  variantEntry,
   variantsOf,
 } from "../src/api/index.js";
 import type { Scenario, ScenarioContext } from "../src/api/index.js";
@@ -34,8 +35,7 @@ async function restartAndUse(ctx: ScenarioContext, when: string, condition: Cond
 }
 
 function conditionFor(ctx: ScenarioContext, variant: string | undefined): Condition {
-  const condition = CONDITIONS[variant ?? ""];
-  if (!condition) throw new Error(`secure-exec has no variant '${variant}'`);
+  const condition = variantEntry("secure-exec", CONDITIONS, variant);
   if (!condition.lanes.includes(ctx.host.provider))
     throw new Error(
       `secure-exec:${variant} cannot be put in place on a ${ctx.host.provider} host (lanes: ${condition.lanes.join(", ")})`,

@@ -66,6 +66,13 @@ export function variantsOf(table: Readonly<Record<string, unknown>>): [string, .
   return [first, ...rest];
 }
 
+/** The entry of a scenario's table of variants that `variant` names; an unknown name is a harness error naming the scenario. */
+export function variantEntry<T>(scenario: string, table: Readonly<Record<string, T>>, variant: string | undefined): T {
+  const entry = variant === undefined ? undefined : table[variant];
+  if (entry === undefined) throw new Error(`${scenario} has no variant '${variant}'`);
+  return entry;
+}
+
 export type FixOutcome = { applied: true; note?: string } | { applied: false; reason: string };
 
 /** What a fix can know before any host starts: the cell, the builds and the settings the host will start with. */
