@@ -5,6 +5,7 @@
 // VM attempts' hold on the dind slots. A full run of the default matrix records its output in
 // docs/performance.json and the section of docs/performance.md generated from it.
 // Usage: npm run bench [-- --repeat N] [--skip-matrix] [--matrix FILE] [--concurrency N,N...] [--json FILE] [--no-record]
+//        [--keep-results DIR] (the matrix run's results stay there, e.g. for `npm run publish-report -- DIR`)
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     matrix: { type: "string", default: "matrix.yaml" },
     concurrency: { type: "string" },
     json: { type: "string" },
+    /** keep the matrix run's results in this directory instead of a temporary one */
+    "keep-results": { type: "string" },
     /** do not write docs/performance.json and its section of docs/performance.md */
     "no-record": { type: "boolean", default: false },
     /** the matrix's warm wall time before the change, seconds: prints the "≤ 50%" target */
@@ -192,12 +195,13 @@ async function pairs(): Promise<void> {
 }
 
 async function matrixRun(concurrency: number | undefined): Promise<void> {
-  const out = await mkdtemp(join(tmpdir(), "fwcompat-bench-"));
+  const kept = values["keep-results"];
+  const out = kept ?? (await mkdtemp(join(tmpdir(), "fwcompat-bench-")));
   const extra = concurrency === undefined ? [] : ["--concurrency", String(concurrency)];
   console.log(`\n${values.matrix}${extra.length ? ` at --concurrency ${concurrency}` : ""}: running (warm images)...`);
   const [ms, run] = await timed(() => fwcompat(["run", "--matrix", values.matrix, "--out", out, ...extra]));
   const cells = await cellsOf(out);
-  await rm(out, { recursive: true, force: true });
+  if (!kept) await rm(out, { recursive: true, force: true });
   if (cells.length === 0)
     throw new Error(`the matrix run wrote no cells (exit ${run.exitCode}):\n${run.all?.slice(-1500)}`);
   const attempts = cells.flatMap((c) =>
