@@ -6,10 +6,19 @@ import { firewalldReload } from "./firewalld-reload.js";
 import { flushThenRun } from "./flush-then-run.js";
 import { foreignBridge } from "./foreign-bridge.js";
 import { ipForwardOff } from "./ip-forward-off.js";
+import { noLegacyKernel } from "./no-legacy-kernel.js";
 import { ufw } from "./ufw.js";
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [curlTimeout, flushThenRun, ipForwardOff, firewallReload, ufw, foreignBridge, brNetfilterOff, firewalldReload].map(
-    (s) => [s.name, s],
-  ),
+  [
+    curlTimeout,
+    flushThenRun,
+    ipForwardOff,
+    firewallReload,
+    ufw,
+    foreignBridge,
+    brNetfilterOff,
+    firewalldReload,
+    noLegacyKernel,
+  ].map((s) => [s.name, s]),
 );

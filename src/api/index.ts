@@ -50,3 +50,15 @@ export { ENGINE_FEATURES, engineHas } from "../config/engine-features.js";
 export type { HostCommand, IptablesBuild, LoadedScenario, UserAction } from "../config/schema.js";
 export { dockerdCommand, selectIptablesCommand, WORKLOAD_ID_PATH, WORKLOAD_IMAGE } from "../contract/host-contract.js";
 export { TIMEOUT_MS } from "../contract/timeouts.js";
+export {
+  blockLegacyModulesScript,
+  kernelLine,
+  parseLegacyModules,
+  type KernelCapability,
+} from "../contract/kernel-capability.js";
+export {
+  IPTABLES_SELECTORS,
+  parseSelectorPick,
+  selectorScript,
+  type IptablesSelector,
+} from "../contract/iptables-selectors.js";

@@ -34,6 +34,13 @@ export interface ScenarioContext {
 interface ScenarioBehaviour {
   readonly name: string;
   readonly description: string;
+  /**
+   * runs in the fresh host before dockerd's first start, where a boot-time service or an image's
+   * entrypoint would; it may change ctx.current (the iptables build and backend dockerd gets)
+   */
+  beforeEngine?(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
+  /** the kernel's legacy xtables tables are needed: the dind lane runs the cell only where this machine's kernel has them */
+  needsLegacyXtables?(variant: string | undefined): boolean;
   /** deploys the healthy state, then breaks the host the way the field report describes */
   setUp(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
   /** after a fix: the user's action that failed, tried again (e.g. `docker run -p`) */
@@ -71,5 +78,7 @@ export type FixOutcome = { applied: true; note?: string } | { applied: false; re
 export interface Fix {
   readonly name: string;
   readonly description: string;
+  /** the fix needs the kernel's legacy xtables tables: in the dind lane it is not applicable where this machine's kernel lacks them */
+  readonly needsLegacyXtables?: boolean;
   apply(ctx: ScenarioContext): Promise<FixOutcome>;
 }

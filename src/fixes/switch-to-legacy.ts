@@ -4,6 +4,7 @@ import { switchIptables } from "./switch-iptables.js";
 
 export const switchToLegacy: Fix = {
   name: "switch-to-legacy",
+  needsLegacyXtables: true,
   description:
     "same build, legacy (x_tables) backend, then restart dockerd; nft rules already loaded stay in the kernel",
   async apply(ctx) {

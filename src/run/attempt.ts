@@ -81,7 +81,14 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         // A refusal while setting up the healthy state leaves nothing to probe; one during a fix
         // (dockerd will not restart under the new settings) is judged by traffic like any fix.
         const setUp = async () => {
-          result.evidence = await timed("dockerdStart", () => prepareHost(ctx));
+          const { scenario, cell } = input;
+          result.evidence = await timed("dockerdStart", () =>
+            prepareHost(ctx, {
+              beforeEngine:
+                scenario.beforeEngine && ((c) => scenario.beforeEngine?.(c, cell.variant) ?? Promise.resolve()),
+              onKernel: (kernel) => (result.kernel = kernel),
+            }),
+          );
           await timed("scenario", () => input.scenario.setUp(ctx, input.cell.variant));
           return true;
         };

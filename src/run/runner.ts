@@ -19,6 +19,9 @@ import type { HostProvider } from "../harness/host.js";
 import { BOX_SUITE } from "../harness/vagrant/box.js";
 import { startVmLane } from "../harness/vagrant/lane.js";
 import { resolveVmConcurrency } from "../harness/vagrant/concurrency.js";
+import { readSharedKernel } from "../harness/kernel-reading.js";
+import { kernelLine, type KernelCapability } from "../contract/kernel-capability.js";
+import { fixKernelGate, kernelGate, notRunAttempt, withKernel } from "./kernel-gate.js";
 
 export interface RunOptions {
   docker: Docker;
@@ -59,6 +62,8 @@ export interface RunSources {
   dindProvider(options: RunOptions, images: PreparedImages): HostProvider;
   /** why the engine no longer answers, if it does not (asked when a cell ended in error) */
   engineGone?(options: RunOptions): Promise<string | undefined>;
+  /** the kernel the dind hosts share (this machine's), read from inside a host of `image` before any cell runs */
+  dindKernel?(provider: HostProvider, image: string): Promise<KernelCapability>;
 }
 
 const ENGINE_SOURCES: RunSources = {
@@ -66,6 +71,7 @@ const ENGINE_SOURCES: RunSources = {
     preparePlannedImages(options.docker, options, options.matrix.iptables, options.matrix.settings, options.log),
   dindProvider: (options, images) => new DindProvider(options.docker, options.runId, images.peerTag),
   engineGone: (options) => engineUnreachable(options.docker),
+  dindKernel: readSharedKernel,
 };
 
 export async function runMatrix(
@@ -93,13 +99,20 @@ export async function runMatrix(
       `VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${ATTEMPTS_PER_CORE} of the ${options.concurrency} dind slots`,
     );
   const vmLimit = pLimit(vmConcurrency);
+  const dindKernel = await readDindKernel(options, images, dind, sources);
   const unrunnable = new Map(
     cells.flatMap((cell) => {
-      const why = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
+      const why =
+        whyNotRunnable(cell, images) ??
+        kernelGate(cell, dindKernel, scenarios.get(cell.scenario)) ??
+        (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
       return why ? [[cell.id, why] as const] : [];
     }),
   );
-  const attemptsOf = (cell: Cell) => options.repeat * (1 + (options.baselineOnly ? 0 : cell.fixes.length));
+  // fixes this kernel cannot carry are recorded as not applicable, without a host
+  const fixesRun = (cell: Cell) =>
+    options.baselineOnly ? [] : cell.fixes.filter((fix) => !fixKernelGate(cell, FIXES.get(fix), dindKernel));
+  const attemptsOf = (cell: Cell) => options.repeat * (1 + fixesRun(cell).length);
   const planned = cells
     .filter((c) => !options.finished.has(c.id) && !unrunnable.has(c.id))
     .reduce((n, c) => n + attemptsOf(c), 0);
@@ -111,14 +124,18 @@ export async function runMatrix(
         if (earlier) return earlier;
         const started = new Date();
         const why = unrunnable.get(cell.id);
-        const result = why
-          ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
-          : await engineGoneReason(
-              () => sources.engineGone?.(options),
-              combineRepeats(
-                await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i))),
+        const result = withKernel(
+          why
+            ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
+            : await engineGoneReason(
+                () => sources.engineGone?.(options),
+                combineRepeats(
+                  await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i))),
+                ),
               ),
-            );
+          cell,
+          dindKernel,
+        );
         await options.onCell(result);
         const security = result.securityFindings?.length
           ? `; ${result.securityFindings.length} SECURITY finding(s)`
@@ -171,8 +188,39 @@ export async function runMatrix(
       });
     // Every fix gets its own fresh broken host, so one fix never inherits another's repair.
     const fixes = options.baselineOnly ? [] : cell.fixes;
-    const [baseline, ...fixAttempts] = await Promise.all([attempt(undefined), ...fixes.map((fix) => attempt(fix))]);
+    const [baseline, ...fixAttempts] = await Promise.all([
+      attempt(undefined),
+      ...fixes.map((fix) => {
+        const notHere = fixKernelGate(cell, FIXES.get(fix), dindKernel);
+        return notHere ? Promise.resolve(notRunAttempt(fix, notHere)) : attempt(fix);
+      }),
+    ]);
     return assembleCell(options.runId, cell, started, baseline as AttemptResult, fixAttempts);
+  }
+}
+
+/**
+ * The kernel of the dind hosts, read once before any dind cell runs (in a host of the first
+ * such cell's image); undefined when no dind cell will run or it could not be read (logged).
+ */
+async function readDindKernel(
+  options: RunOptions,
+  images: PreparedImages,
+  dind: HostProvider,
+  sources: RunSources,
+): Promise<KernelCapability | undefined> {
+  const first = options.cells.find(
+    (c) => c.provider === "dind" && !options.finished.has(c.id) && !whyNotRunnable(c, images),
+  );
+  const host = first && images.hosts.get(first.engine.name);
+  if (!host?.ok || !sources.dindKernel) return undefined;
+  try {
+    const kernel = await sources.dindKernel(dind, host.tag);
+    options.log(`the dind hosts' kernel (this machine's, read in a host container): ${kernelLine(kernel)}`);
+    return kernel;
+  } catch (error) {
+    options.log(`the dind hosts' kernel could not be read: ${(error as Error).message}`);
+    return undefined;
   }
 }
 
