@@ -56,14 +56,16 @@ const forcedLegacy = () =>
   `pick=legacy; why="the image pins iptables-legacy (update-alternatives --set iptables .../iptables-legacy)"`;
 
 /** The script of one selector for a build; it prints `pick=` and `why=` and changes nothing itself. */
-export function selectorScript(selector: IptablesSelector, build: { name: string }): string {
-  const nft = buildBinDir(build, "nft");
-  const legacy = buildBinDir(build, "legacy");
+export const selectorScript = (selector: IptablesSelector, build: { name: string }): string =>
+  selectorScriptIn(selector, { nft: buildBinDir(build, "nft"), legacy: buildBinDir(build, "legacy") });
+
+/** The same, for iptables found in other directories (tests point it at stubs). */
+export function selectorScriptIn(selector: IptablesSelector, dirs: { nft: string; legacy: string }): string {
   const body =
     selector === "dind-entrypoint"
-      ? dindEntrypoint(nft, legacy)
+      ? dindEntrypoint(dirs.nft, dirs.legacy)
       : selector === "kind"
-        ? kind(nft, legacy)
+        ? kind(dirs.nft, dirs.legacy)
         : forcedLegacy();
   return `${body}
 echo "pick=$pick"; echo "why=$why"`;
