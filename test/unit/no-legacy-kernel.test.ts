@@ -297,7 +297,8 @@ describe("no-legacy-kernel in a VM: modules kept out, the selector's pick, docke
       "fwcompat-select-iptables 1.8.11-2 legacy",
       "fwcompat-dockerd start",
     ].map((needle) => host?.commands.findIndex((cmd) => cmd.includes(needle)) ?? -1);
-    expect(order.every((at) => at >= 0)).toBe(true);
+    expect(order).toHaveLength(4);
+    expectEvery(order, (at) => at >= 0);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(baseline.steps.map((s) => s.name)).toContain(
       "selector kind picked legacy: rules in legacy save output: 0, in nf_tables save output: 0",
