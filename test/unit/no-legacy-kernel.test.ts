@@ -14,6 +14,10 @@ import { runMatrix } from "../../src/run/runner.js";
 import { FakeProvider, type Rule } from "../support/fake-host.js";
 import { matrix, peerWorld, preparedImages, world } from "../support/fake-world.js";
 import { expectEvery } from "../support/quantifiers.js";
+import { cell as resultCell, probe, resultOf } from "../support/fake-results.js";
+import { renderSummary } from "../../src/results/markdown.js";
+import { cellDetail } from "../../src/report/html-detail.js";
+import { kernelsSeen } from "../../src/report/publication.js";
 
 /** What the capability script prints in a dind host on this project's machine (6.18, legacy built in, no modules). */
 const DIND_KERNEL = [
@@ -329,5 +333,55 @@ describe("no-legacy-kernel in a VM: modules kept out, the selector's pick, docke
     const baseline = await attemptOn(provider, cell("no-legacy-kernel:kind", "vagrant"));
     expect(baseline.status).toBe("error");
     expect(baseline.reason).toMatch(/legacy xtables modules already in the guest kernel and not removable: ip_tables/);
+  });
+});
+
+describe("the kernel in the report", () => {
+  const refused = resultOf(
+    {
+      engine: "docker-26.1.5",
+      iptables: "1.8.11-2",
+      backend: "nft",
+      daemon: "proxy-off",
+      scenario: "no-legacy-kernel",
+      variant: "kind",
+      provider: "vagrant",
+    },
+    "refused",
+    [],
+    { kernel: parseKernelCapability(BLOCKED_GUEST), reason: "start dockerd: failed to start daemon: ..." },
+  );
+  const control = resultOf(
+    {
+      engine: "docker-26.1.5",
+      iptables: "1.8.11-2",
+      backend: "nft",
+      daemon: "proxy-off",
+      scenario: "no-legacy-kernel",
+      variant: "kind",
+    },
+    "works",
+    [probe("localhost", true)],
+    { kernel: parseKernelCapability(DIND_KERNEL) },
+  );
+  const older = resultCell("1.8.11-2", "works", [probe("localhost", true)]);
+
+  it("the summary gains a kernel column once cells record it, and shows each cell's", () => {
+    const [header, , ...rows] = renderSummary([refused, control, older]).split("\n");
+    expect(header).toContain("| kernel |");
+    expect(rows.join("\n")).toContain("| legacy absent, nf\\_tables module |");
+    expect(rows.join("\n")).toContain("| legacy builtin, nf\\_tables builtin |");
+    expect(renderSummary([older]).split("\n")[0]).not.toContain("kernel");
+  });
+
+  it("the drill-down names the kernel and what was read; about.json and report.md name each lane's kernel", () => {
+    const html = String(cellDetail(refused, undefined, [refused]));
+    expect(html).toContain("<b>Kernel:</b> 6.12.57+deb13-amd64: legacy xtables absent, nf_tables module");
+    expect(html).toContain("iptables who?");
+    expect(String(cellDetail(older, undefined, [older]))).not.toContain("Kernel:");
+    expect(kernelsSeen([refused, control, older])).toEqual([
+      { provider: "dind", kernel: "6.18.0-fake: legacy xtables builtin, nf_tables builtin" },
+      { provider: "vagrant", kernel: "6.12.57+deb13-amd64: legacy xtables absent, nf_tables module" },
+    ]);
   });
 });
