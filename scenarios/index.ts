@@ -9,6 +9,7 @@ import { ipForwardOff } from "./ip-forward-off.js";
 import { secureExec } from "./secure-exec.js";
 import { nftSelfRepair } from "./nft-self-repair.js";
 import { noNft } from "./no-nft.js";
+import { noLegacyKernel } from "./no-legacy-kernel.js";
 import { ufw } from "./ufw.js";
 
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
@@ -24,5 +25,6 @@ export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     secureExec,
     nftSelfRepair,
     noNft,
+    noLegacyKernel,
   ].map((s) => [s.name, s]),
 );

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { LoadedMatrix } from "../../src/config/schema.js";
 import type { About } from "../../src/report/publication.js";
-import { endOfRun, versionsSeen } from "../../src/report/publication.js";
+import { endOfRun, kernelsSeen, versionsSeen } from "../../src/report/publication.js";
 import { machineFactsSchema, type MachineFacts } from "../../src/results/machine.js";
 import type { CellResult } from "../../src/results/schema.js";
 
@@ -31,11 +31,13 @@ export function aboutRun(
   cells: readonly CellResult[],
 ): About {
   const seen = versionsSeen(cells);
+  const kernels = kernelsSeen(cells);
   return {
     runId: run.runId,
     matrixFile: run.matrixFile,
     ranAt: endOfRun(cells),
     machine: run.machine,
+    ...(kernels.length ? { kernels } : {}),
     engines: [...seen.engines].map(([name, versions]) => ({
       name,
       source: describeSource(matrix.engines.find((e) => e.name === name)?.source ?? { kind: "unknown" }),

@@ -62,3 +62,16 @@ export {
   WORKLOAD_IMAGE,
 } from "../contract/host-contract.js";
 export { TIMEOUT_MS } from "../contract/timeouts.js";
+export {
+  blockLegacyModulesScript,
+  kernelLine,
+  machineKernelWithoutLegacy,
+  parseLegacyModules,
+  type KernelCapability,
+} from "../contract/kernel-capability.js";
+export {
+  IPTABLES_SELECTORS,
+  parseSelectorPick,
+  selectorScript,
+  type IptablesSelector,
+} from "../contract/iptables-selectors.js";

@@ -5,6 +5,7 @@ import type { Step } from "../harness/host-ops.js";
 import type { ProbeSpec } from "../assertions/probe.js";
 import type { MatchedError } from "../assertions/error-matchers.js";
 import type { TargetRecord, UserActionRecord } from "../results/schema.js";
+import type { KernelCapability } from "../contract/kernel-capability.js";
 
 /** A workload container the scenario deployed inside the host (its shape: the results schema). */
 export type Target = TargetRecord;
@@ -34,6 +35,13 @@ export interface ScenarioContext {
 interface ScenarioBehaviour {
   readonly name: string;
   readonly description: string;
+  /**
+   * runs in the fresh host before dockerd's first start, where a boot-time service or an image's
+   * entrypoint would; it may change ctx.current (the iptables build and backend dockerd gets)
+   */
+  beforeEngine?(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
+  /** the kernel's legacy xtables tables are needed: the dind lane runs the cell only where this machine's kernel has them */
+  needsLegacyXtables?(variant: string | undefined): boolean;
   /** deploys the healthy state, then breaks the host the way the field report describes */
   setUp(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
   /** after a fix: the user's action that failed, tried again (e.g. `docker run -p`) */
@@ -76,7 +84,10 @@ export function variantEntry<T>(scenario: string, table: Readonly<Record<string,
 export type FixOutcome = { applied: true; note?: string } | { applied: false; reason: string };
 
 /** What a fix can know before any host starts: the cell, the builds and the settings the host will start with. */
-export type FixStart = Pick<ScenarioContext, "cell" | "builds" | "current">;
+export type FixStart = Pick<ScenarioContext, "cell" | "builds" | "current"> & {
+  /** the kernel the host will run on, where it is known before the host starts: this machine's, which every dind host shares (a VM's guest kernel is read only once it runs) */
+  readonly sharedKernel?: KernelCapability;
+};
 
 export interface Fix {
   readonly name: string;

@@ -22,6 +22,13 @@ export const SIGNATURES: readonly ErrorSignature[] = [
     pattern: /Chain '[^']+' does not exist/,
   },
   {
+    id: "legacy-table-missing",
+    summary:
+      "iptables (legacy): can't initialize iptables table `nat': Table does not exist (a kernel without the legacy xtables tables)",
+    pattern:
+      /can't initialize (?:ip6?tables|arptables|ebtables) table `[^']+': (?:Table does not exist|iptables who\?)/,
+  },
+  {
     id: "ipv4-forwarding-disabled",
     summary: "WARNING: IPv4 forwarding is disabled. Networking will not work.",
     pattern: /IPv4 forwarding is disabled/,

@@ -1,4 +1,4 @@
-import type { Fix, FixStart } from "../api/index.js";
+import { machineKernelWithoutLegacy, type Fix, type FixStart } from "../api/index.js";
 import { iptablesOnly, unlessNotApplicable } from "./firewall-backend.js";
 import { switchIptables } from "./switch-iptables.js";
 
@@ -11,5 +11,10 @@ export const switchToLegacy: Fix = {
 };
 
 function notApplicable(start: FixStart): string | undefined {
-  return iptablesOnly(start) ?? (start.current.backend === "legacy" ? "already on the legacy backend" : undefined);
+  const noLegacy = machineKernelWithoutLegacy(start.sharedKernel);
+  return (
+    iptablesOnly(start) ??
+    (start.current.backend === "legacy" ? "already on the legacy backend" : undefined) ??
+    (noLegacy ? `${noLegacy}, and switch-to-legacy needs them` : undefined)
+  );
 }

@@ -6,6 +6,7 @@ import { parseStepBatch, stepBatchScript, type BatchStep, type BatchStepResult }
 import { dockerdCommand, HOST_TOOLS, selectIptablesCommand } from "../contract/host-contract.js";
 import { HOST_FILES, readSysctl, setSysctl, SYSCTL } from "../contract/host-commands.js";
 import { TIMEOUT_MS } from "../contract/timeouts.js";
+import { kernelCapabilityScript, parseKernelCapability, type KernelCapability } from "../contract/kernel-capability.js";
 
 /** One command run inside a host as part of a scenario, kept as evidence (its shape: the results schema). */
 export type Step = StepRecord;
@@ -212,23 +213,35 @@ export interface InnerEngineOptions {
 const READ_IP_FORWARD = readSysctl(SYSCTL.ipForward);
 
 /**
- * Puts the build first on dockerd's PATH, writes daemon.json, sets forwarding, starts the
- * host's dockerd and imports the workload image (one call into the host); returns ip_forward
- * before and after dockerd started. A dockerd that will not start under these settings throws an EngineRefusal.
+ * Puts the build first on dockerd's PATH, writes daemon.json, sets forwarding, reads the
+ * kernel's legacy xtables and nf_tables, starts the host's dockerd and imports the workload
+ * image (one call into the host); returns ip_forward before and after dockerd started, and the
+ * kernel's capability. A dockerd that will not start under these settings throws an EngineRefusal.
  */
 export async function startInnerEngine(
   host: Host,
   steps: Step[],
   options: InnerEngineOptions,
+  /** told the kernel's capability as soon as it is read, also when dockerd then refuses to start */
+  onKernel: (kernel: KernelCapability) => void = () => {},
 ): Promise<{ atStart: number; afterDockerd: number }> {
-  const results = await runSteps(host, steps, [
-    { name: "select iptables", script: selectIptablesCommand({ name: options.build }, options.backend) },
-    { name: "write daemon.json", script: writeDaemonJsonScript(options.daemonOptions) },
-    { name: "set ip_forward", script: setSysctl({ [SYSCTL.ipForward]: options.ipForwardAtStart }, { quiet: true }) },
-    { name: "ip_forward at start", script: READ_IP_FORWARD, record: false },
-    { name: "start dockerd", script: dockerdCommand("start"), policy: "engine" },
-    { name: "ip_forward after dockerd", script: READ_IP_FORWARD, record: false },
-    { name: "import workload image", script: HOST_TOOLS.workloadImage },
-  ]);
-  return { atStart: Number(results[3]?.stdout.trim()), afterDockerd: Number(results[5]?.stdout.trim()) };
+  const build = { name: options.build };
+  const kernelStep = "kernel capability";
+  const recordedBefore = steps.length;
+  try {
+    const results = await runSteps(host, steps, [
+      { name: "select iptables", script: selectIptablesCommand(build, options.backend) },
+      { name: "write daemon.json", script: writeDaemonJsonScript(options.daemonOptions) },
+      { name: "set ip_forward", script: setSysctl({ [SYSCTL.ipForward]: options.ipForwardAtStart }, { quiet: true }) },
+      { name: "ip_forward at start", script: READ_IP_FORWARD, record: false },
+      { name: kernelStep, script: kernelCapabilityScript(build), policy: "observe" },
+      { name: "start dockerd", script: dockerdCommand("start"), policy: "engine" },
+      { name: "ip_forward after dockerd", script: READ_IP_FORWARD, record: false },
+      { name: "import workload image", script: HOST_TOOLS.workloadImage },
+    ]);
+    return { atStart: Number(results[3]?.stdout.trim()), afterDockerd: Number(results[6]?.stdout.trim()) };
+  } finally {
+    const read = steps.slice(recordedBefore).find((s) => s.name === kernelStep);
+    if (read) onKernel(parseKernelCapability(read.stdout));
+  }
 }

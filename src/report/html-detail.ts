@@ -49,6 +49,12 @@ function evidenceTable(ev: Evidence, timings: Record<string, number>): Html {
   ]);
 }
 
+/** The kernel the cell's hosts ran on, as read before dockerd started (nothing for older results). */
+const kernelLine = (r: CellResult): Html | undefined =>
+  r.kernel
+    ? markup`<p><b>Kernel:</b> ${r.kernel.release}: legacy xtables ${r.kernel.legacyXtables}, nf_tables ${r.kernel.nfTables} <span class="kernel-detail">(${r.kernel.detail})</span></p>`
+    : undefined;
+
 function twinLine(r: CellResult, all: readonly CellResult[]): Html | undefined {
   const twin = twinOf(r, all);
   if (!twin) return undefined;
@@ -145,7 +151,7 @@ export function cellDetail(r: CellResult, golden: GoldenDiff | undefined, all: r
 ${why ? markup`<p><b>Why:</b> ${why}</p>` : ""}
 ${securityList(r)}
 ${twinLine(r, all)}${engineTwinLine(r, all)}
-${repeatsLine(r)}
+${repeatsLine(r)}${kernelLine(r)}
 ${ev ? evidenceTable(ev, b?.timingsMs ?? {}) : ""}
 ${probes.length ? markup`<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
 ${b?.probeOrder ? markup`<p><b>Launch order:</b> ${b.probeOrder.vantages.join(" → ")} (seed ${b.probeOrder.seed}, repeat ${b.probeOrder.repeat}; every vantage probed at once, after each target's neighbour entry was pinned)</p>` : ""}

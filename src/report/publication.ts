@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { kernelLine } from "../contract/kernel-capability.js";
 import { machineFactsSchema } from "../results/machine.js";
 import { cellResultSchema, type CellResult } from "../results/schema.js";
 import type { MergedResults, UnreadResult } from "./merge.js";
@@ -17,6 +18,8 @@ export const aboutSchema = z.object({
   ranAt: z.iso.datetime(),
   /** the machine the run ran on, as its run.json recorded it */
   machine: machineFactsSchema,
+  /** the kernels the hosts read before dockerd started, per provider (dind: this machine's); absent before cells recorded them */
+  kernels: z.array(z.object({ provider: z.string(), kernel: z.string() })).optional(),
   engines: z.array(namedSourceSchema),
   iptables: z.array(namedSourceSchema),
 });
@@ -48,6 +51,15 @@ export function versionsSeen(cells: readonly CellResult[]): {
     engines: by("engine", (c) => c.baseline?.evidence?.dockerdVersion),
     iptables: by("iptables", (c) => c.baseline?.evidence?.iptablesPackage),
   };
+}
+
+/** Each distinct kernel reading of the cells, per provider, in words ("6.18.0: legacy xtables builtin, nf_tables builtin"). */
+export function kernelsSeen(cells: readonly CellResult[]): NonNullable<About["kernels"]> {
+  const seen = distinct(cells.map((c) => (c.kernel ? `${c.cell.provider}\t${kernelLine(c.kernel)}` : undefined)));
+  return seen.map((line) => {
+    const [provider = "", kernel = ""] = line.split("\t");
+    return { provider, kernel };
+  });
 }
 
 /** A published run has every cell run: none of these. */
@@ -83,6 +95,17 @@ export function headlineTable(cells: readonly CellResult[]): string {
 
 const scenarioName = (c: CellResult) => (c.cell.variant ? `${c.cell.scenario}:${c.cell.variant}` : c.cell.scenario);
 
+/** What the hosts read of their kernels (legacy xtables, nf_tables) before dockerd started; nothing for runs that did not read it. */
+function kernelsSentence(about: About): string {
+  if (!about.kernels?.length) return "";
+  const where = (provider: string) =>
+    provider === "dind" ? "dind hosts (this machine's kernel)" : `${provider} guests`;
+  return `Kernels the hosts ran on, as each read it before dockerd started: ${about.kernels
+    .map((k) => `${where(k.provider)} ${k.kernel}`)
+    .join("; ")}.
+`;
+}
+
 /** The section report.md opens with: when, where and with what the published run ran, and its headline. */
 export function aboutMarkdown(about: About, cells: readonly CellResult[]): string {
   const m = about.machine;
@@ -92,7 +115,7 @@ export function aboutMarkdown(about: About, cells: readonly CellResult[]): strin
 
 The full default matrix (\`${about.matrixFile}\`), run ${about.runId}, finished ${about.ranAt}, on a machine with
 kernel ${m.kernel}, ${m.cores} cores, ${m.memoryGiB} GiB, cgroup ${m.cgroup}, outer engine ${m.outerEngine}.
-The evidence of each cell is in [index.html](index.html) (open it locally or on the project's Pages site).
+${kernelsSentence(about)}The evidence of each cell is in [index.html](index.html) (open it locally or on the project's Pages site).
 
 ## Headline
 

@@ -30,6 +30,10 @@ function vantageCell(result: CellResult, vantage: string): string {
   return `**${outcomes} ${failed.length}/${probes.length}**`;
 }
 
+/** The kernel's legacy xtables and nf_tables, as the cell's hosts read them (older results: none). */
+const kernelOf = (r: CellResult) =>
+  r.kernel ? `legacy ${r.kernel.legacyXtables}, nf_tables ${r.kernel.nfTables}` : "–";
+
 /** The firewall backend dockerd reported in force (docker info), or "–" for engines that report none. */
 const firewallOf = (r: CellResult) => r.baseline?.evidence?.firewallBackend ?? "–";
 
@@ -65,6 +69,8 @@ export function fixesLine(r: Pick<CellResult, "fixes" | "fixesNotRun">): string 
 export function renderSummary(results: readonly CellResult[]): string {
   const probed = new Set<string>(results.flatMap((r) => r.baseline?.probes.map((p) => p.vantage) ?? []));
   const columns = VERDICT_COLUMNS.filter((v) => !OPTIONAL_VANTAGES.has(v) || probed.has(v));
+  // a column only once cells record their kernel, so summaries of older results stay as they were
+  const kernels = results.some((r) => r.kernel);
   const header = [
     "cell",
     "engine",
@@ -73,6 +79,7 @@ export function renderSummary(results: readonly CellResult[]): string {
     "daemon",
     "status",
     "firewall",
+    ...(kernels ? ["kernel"] : []),
     ...columns,
     "fixes",
     "why (iptables call trace)",
@@ -93,6 +100,7 @@ export function renderSummary(results: readonly CellResult[]): string {
         r.cell.daemon,
         status,
         firewallOf(r),
+        ...(kernels ? [kernelOf(r)] : []),
       ];
       return [
         ...data.map(escapeCell),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KERNEL_SUPPORT } from "../contract/kernel-capability.js";
 
 /**
  * The shapes below are the one source of the result types code builds (Step, Target,
@@ -130,6 +131,15 @@ const matchedError = z.object({
   text: z.string(),
 });
 
+/** Whether the kernel the host ran on has the legacy xtables tables and nf_tables, read from inside the host before dockerd started. */
+export const kernelCapabilitySchema = z.object({
+  release: z.string(),
+  legacyXtables: z.enum(KERNEL_SUPPORT),
+  nfTables: z.enum(KERNEL_SUPPORT),
+  /** what was read: configuration, table lists, the two tries, loaded modules */
+  detail: z.string(),
+});
+
 const evidence = z.object({
   hostMode: z.string(),
   kernel: z.string(),
@@ -164,6 +174,8 @@ export const attemptSchema = z.object({
    */
   chainedAfter: z.array(z.string()).optional(),
   evidence: evidence.optional(),
+  /** the kernel's legacy xtables and nf_tables, read in the host before dockerd started (kept when dockerd then refused to start) */
+  kernel: kernelCapabilitySchema.optional(),
   probes: z.array(probe),
   /** the order the vantages were launched in (all at once, after the host's neighbour entry of each target was pinned), chosen by the seed and the repeat's number */
   probeOrder: z.object({ seed: z.string(), repeat: z.number(), vantages: z.array(z.enum(VANTAGES)) }).optional(),
@@ -259,6 +271,11 @@ export const cellResultSchema = z.object({
   brokenVantages: z.array(z.string()),
   /** the baseline's security findings: traffic a policy or Docker's isolation must block got through */
   securityFindings: z.array(z.string()).optional(),
+  /**
+   * the kernel the cell's hosts ran on (the baseline's reading; for a dind cell that did not run,
+   * this machine's kernel as a host container read it before the run); absent from older results
+   */
+  kernel: kernelCapabilitySchema.optional(),
   /** one line on why, from the iptables call trace of the baseline */
   explanation: z.string().optional(),
   baseline: attemptSchema.optional(),
@@ -296,4 +313,5 @@ export type AttemptResult = z.infer<typeof attemptSchema>;
 export type FixVerdict = z.infer<typeof fixVerdictSchema>;
 export type CellResult = z.infer<typeof cellResultSchema>;
 export type Evidence = z.infer<typeof evidence>;
+export type KernelCapabilityRecord = z.infer<typeof kernelCapabilitySchema>;
 export type TraceAnalysisRecord = z.infer<typeof traceAnalysisSchema>;

@@ -15,6 +15,7 @@ import { EngineRefusal, type Step } from "../harness/host-ops.js";
 import { otherBackendRules, READS, readHost, readOne } from "../harness/host-reads.js";
 import { missingNftRules } from "../assertions/expected-nft-rules.js";
 import { prepareHost } from "./prepare-host.js";
+import type { KernelCapability } from "../contract/kernel-capability.js";
 
 export interface AttemptInput {
   provider: HostProvider;
@@ -27,6 +28,8 @@ export interface AttemptInput {
   /** chooses the order the vantages are probed in; repeats of a cell step through different orders (default: seed "0", repeat 0) */
   probeSeed?: string;
   repeat?: number;
+  /** the kernel the host will run on, where it is known before it starts (this machine's, for dind): FixStart.sharedKernel */
+  sharedKernel?: KernelCapability;
 }
 
 /** What the host's set-up, probes and evidence need: an attempt's input without its fix. */
@@ -96,9 +99,15 @@ export async function setUpHost(
   result: AttemptResult,
   timed: Timed,
 ): Promise<boolean> {
+  const { scenario, cell } = input;
   try {
-    result.evidence = await timed("dockerdStart", () => prepareHost(ctx));
-    await timed("scenario", () => input.scenario.setUp(ctx, input.cell.variant));
+    result.evidence = await timed("dockerdStart", () =>
+      prepareHost(ctx, {
+        beforeEngine: scenario.beforeEngine && ((c) => scenario.beforeEngine?.(c, cell.variant) ?? Promise.resolve()),
+        onKernel: (kernel) => (result.kernel = kernel),
+      }),
+    );
+    await timed("scenario", () => scenario.setUp(ctx, cell.variant));
     return true;
   } catch (error) {
     recordRefusal(result, error);
@@ -164,6 +173,7 @@ export function notApplicableAtStart(input: HostInput, fix: Fix): AttemptResult 
   const reason = fix.notApplicable?.({
     cell: input.cell,
     builds: input.builds,
+    ...(input.sharedKernel ? { sharedKernel: input.sharedKernel } : {}),
     current: {
       build: input.cell.iptables,
       backend: input.cell.backend,

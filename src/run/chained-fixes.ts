@@ -54,6 +54,8 @@ export async function runChainedFixes(
             userActions: ctx.userActions,
             errors: ctx.errors,
             evidence: shared.evidence,
+            // the kernel read on this host before its dockerd started
+            ...(shared.kernel ? { kernel: shared.kernel } : {}),
             chainedAfter: ok.map((a) => a.name),
           };
           const fixTimed = timerInto(record.timingsMs);

@@ -4,28 +4,44 @@ import { runSteps, startInnerEngine } from "../harness/host-ops.js";
 import { buildProvenance, READS } from "../harness/host-reads.js";
 import { parseProvenance } from "../harness/images/git-recipe.js";
 import type { Evidence } from "../results/schema.js";
+import type { KernelCapability } from "../contract/kernel-capability.js";
 
 /**
  * Starts the host's engine with the cell's iptables build, backend, daemon options and
  * forwarding, and records the versions, the firewall backend dockerd reports and, for an
  * engine compiled from source, its tag, commit and Go (two calls into the host). A dockerd
  * that will not start under the cell's settings throws an EngineRefusal: the attempt records it as its result.
+ * `beforeEngine` (a scenario's) runs first, where a boot-time service or an image's entrypoint
+ * would: it may change the iptables build or backend dockerd gets (ctx.current).
  */
-export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
+export async function prepareHost(
+  ctx: ScenarioContext,
+  hooks: {
+    beforeEngine?: (ctx: ScenarioContext) => Promise<void>;
+    /** the kernel's capability, told as soon as it is read (before dockerd starts, or refuses to) */
+    onKernel?: (kernel: KernelCapability) => void;
+  } = {},
+): Promise<Evidence> {
   const { host, steps, cell, settings } = ctx;
-  const ipForward = await startInnerEngine(host, steps, {
-    build: cell.iptables.name,
-    backend: cell.backend,
-    daemonOptions: ctx.current.daemonOptions,
-    ipForwardAtStart: cell.daemon.ipForwardAtStart ?? settings.ipForwardAtStart,
-  });
+  await hooks.beforeEngine?.(ctx);
+  const ipForward = await startInnerEngine(
+    host,
+    steps,
+    {
+      build: ctx.current.build.name,
+      backend: ctx.current.backend,
+      daemonOptions: ctx.current.daemonOptions,
+      ipForwardAtStart: cell.daemon.ipForwardAtStart ?? settings.ipForwardAtStart,
+    },
+    hooks.onKernel,
+  );
   const reads = {
     backend: READS.firewallBackend,
     engine: READS.engineBuild,
-    provenance: buildProvenance(cell.iptables),
+    provenance: buildProvenance(ctx.current.build),
   };
   const [versions, backend, engine, provenance] = await runSteps(host, steps, [
-    { name: "versions", script: hostFactsScript(cell.iptables) },
+    { name: "versions", script: hostFactsScript(ctx.current.build) },
     ...Object.entries(reads).map(([name, read]) => ({
       name,
       script: read.script,
@@ -42,7 +58,7 @@ export async function prepareHost(ctx: ScenarioContext): Promise<Evidence> {
     kernel: facts.kernel,
     iptablesVersion: facts.iptablesVersion,
     iptablesPackage: facts.iptablesPackage,
-    backend: cell.backend,
+    backend: ctx.current.backend,
     dockerdVersion: facts.dockerdVersion,
     checkProbe: parseCheckProbe(facts.checkProbe),
     ipForward,

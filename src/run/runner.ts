@@ -24,6 +24,9 @@ import type { HostProvider } from "../harness/host.js";
 import { BOX_SUITE } from "../harness/vagrant/box.js";
 import { startVmLane } from "../harness/vagrant/lane.js";
 import { resolveVmConcurrency } from "../harness/vagrant/concurrency.js";
+import { readSharedKernel } from "../harness/kernel-reading.js";
+import { kernelLine, type KernelCapability } from "../contract/kernel-capability.js";
+import { kernelGate, withKernel } from "./kernel-gate.js";
 
 export interface RunOptions {
   docker: Docker;
@@ -68,6 +71,8 @@ export interface RunSources {
   engineGone?(options: RunOptions): Promise<string | undefined>;
   /** the machine's busy CPU share since the last call (default: measured from the kernel's counters) */
   cpuBusy?: () => number;
+  /** the kernel the dind hosts share (this machine's), read from inside a host of `image` before any cell runs */
+  dindKernel?(provider: HostProvider, image: string): Promise<KernelCapability>;
 }
 
 const ENGINE_SOURCES: RunSources = {
@@ -75,6 +80,7 @@ const ENGINE_SOURCES: RunSources = {
     preparePlannedImages(options.docker, options, options.matrix.iptables, options.matrix.settings, options.log),
   dindProvider: (options, images) => new DindProvider(options.docker, options.runId, images.peerTag),
   engineGone: (options) => engineUnreachable(options.docker),
+  dindKernel: readSharedKernel,
 };
 
 export async function runMatrix(
@@ -104,9 +110,13 @@ export async function runMatrix(
       `VM lane: up to ${vmConcurrency} VM(s) at once${matrix.settings.vmConcurrency === "auto" ? " (auto: available memory and cores)" : ""}; each running VM holds ${slots.slotsPerVm} of the ${options.concurrency} dind slots`,
     );
   const vmLimit = pLimit(vmConcurrency);
+  const dindKernel = await readDindKernel(options, images, dind, sources);
   const unrunnable = new Map(
     cells.flatMap((cell) => {
-      const why = whyNotRunnable(cell, images) ?? (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
+      const why =
+        whyNotRunnable(cell, images) ??
+        kernelGate(cell, dindKernel, scenarios.get(cell.scenario)) ??
+        (cell.provider === "vagrant" && vm && !vm.ok ? vm : undefined);
       return why ? [[cell.id, why] as const] : [];
     }),
   );
@@ -127,14 +137,18 @@ export async function runMatrix(
         if (earlier) return earlier;
         const started = new Date();
         const why = unrunnable.get(cell.id);
-        const result = why
-          ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
-          : await engineGoneReason(
-              () => sources.engineGone?.(options),
-              combineRepeats(
-                await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i))),
+        const result = withKernel(
+          why
+            ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
+            : await engineGoneReason(
+                () => sources.engineGone?.(options),
+                combineRepeats(
+                  await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i))),
+                ),
               ),
-            );
+          cell,
+          dindKernel,
+        );
         await options.onCell(result);
         const security = result.securityFindings?.length
           ? `; ${result.securityFindings.length} SECURITY finding(s)`
@@ -168,6 +182,8 @@ export async function runMatrix(
       scenario,
       probeSeed: `${options.seed ?? "0"}:${cell.id}`,
       repeat,
+      // a fix that needs what this machine's kernel lacks is not applicable before a dind host starts
+      sharedKernel: onVm ? undefined : dindKernel,
     };
     const tracked =
       <T>(name: string, work: () => Promise<T>) =>
@@ -236,6 +252,31 @@ export const FIXES_NOT_RUN_BASELINE_WORKS = "not run: the baseline works (settin
 /** The baseline works as it is: done, nothing refused, every vantage and user action as expected. */
 function worksAsIs(baseline: AttemptResult): boolean {
   return baseline.status === "done" && !baseline.refusal && baselineStatus(baseline).status === "works";
+}
+
+/**
+ * The kernel of the dind hosts, read once before any dind cell runs (in a host of the first
+ * such cell's image); undefined when no dind cell will run or it could not be read (logged).
+ */
+async function readDindKernel(
+  options: RunOptions,
+  images: PreparedImages,
+  dind: HostProvider,
+  sources: RunSources,
+): Promise<KernelCapability | undefined> {
+  const first = options.cells.find(
+    (c) => c.provider === "dind" && !options.finished.has(c.id) && !whyNotRunnable(c, images),
+  );
+  const host = first && images.hosts.get(first.engine.name);
+  if (!host?.ok || !sources.dindKernel) return undefined;
+  try {
+    const kernel = await sources.dindKernel(dind, host.tag);
+    options.log(`the dind hosts' kernel (this machine's, read in a host container): ${kernelLine(kernel)}`);
+    return kernel;
+  } catch (error) {
+    options.log(`the dind hosts' kernel could not be read: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 /**

@@ -110,6 +110,10 @@ describe("matrix expansion", () => {
     expect(
       breakageCells.filter((c) => c.provider === "vagrant").map((c) => `${c.scenario}:${c.iptables.name}`),
     ).toEqual(["secure-exec:1.8.12"]);
+    // no-legacy-kernel's dind control, the twins of matrix.vm-wide.yaml's VM cells
+    expect(
+      breakageCells.filter((c) => c.scenario === "no-legacy-kernel").map((c) => `${c.provider}:${c.variant}`),
+    ).toEqual(["dind:kind", "dind:dind-entrypoint"]);
     expect(new Set(breakageCells.map((c) => c.engine.name))).toEqual(
       new Set(["docker-28.0.1", "docker-28.5.2", "docker-29.7.2", "docker-26.1.5"]),
     );
@@ -140,7 +144,7 @@ describe("bad matrix files", () => {
     "bad-port-out-of-range.yaml":
       /^bad-port-out-of-range\.yaml:21:15: topologies\.0\.basePort: basePort must leave room below 65535$/,
     "bad-unknown-scenario.yaml":
-      /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off, firewall-reload, ufw, foreign-bridge, br-netfilter-off, firewalld-reload, secure-exec, nft-self-repair, no-nft$/,
+      /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off, firewall-reload, ufw, foreign-bridge, br-netfilter-off, firewalld-reload, secure-exec, nft-self-repair, no-nft, no-legacy-kernel$/,
     "bad-unknown-fix.yaml": /^bad-unknown-fix\.yaml:\d+:\d+: unknown fix 'reboot-the-world'; known: /,
     "bad-unknown-variant.yaml":
       /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all, nft-flush-ruleset$/,
