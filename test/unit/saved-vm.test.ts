@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,13 +81,24 @@ describe("saved VMs", () => {
     await Promise.all(both.map((s) => s.release()));
   });
 
-  it("removes the saved VMs of other keys unless a live process uses them", async () => {
+  it("keeps the saved VMs of the two most recently used other keys and of keys a live process uses; removes the rest", async () => {
     const inUse = await acquireSlot("1111111111111111");
-    const idle = await acquireSlot("2222222222222222");
-    await idle.release();
-    const current = await acquireSlot("3333333333333333");
-    expect(existsSync(join(states, "1111111111111111"))).toBe(true);
-    expect(existsSync(join(states, "2222222222222222"))).toBe(false);
+    for (const key of ["2222222222222222", "3333333333333333", "4444444444444444"])
+      await (await acquireSlot(key)).release();
+    // used long ago, an hour ago, a minute ago (the in-use one longest ago of all)
+    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
+    for (const [key, seconds] of [
+      ["1111111111111111", 7200],
+      ["2222222222222222", 5400],
+      ["3333333333333333", 3600],
+      ["4444444444444444", 60],
+    ] as const)
+      await utimes(join(states, key), ago(seconds), ago(seconds));
+    const current = await acquireSlot("5555555555555555");
+    const kept = (key: string) => existsSync(join(states, key));
+    expect(
+      ["1111111111111111", "2222222222222222", "3333333333333333", "4444444444444444", "5555555555555555"].map(kept),
+    ).toEqual([true, false, true, true, true]);
     await Promise.all([inUse.release(), current.release()]);
   });
 });

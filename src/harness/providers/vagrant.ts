@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from "node:crypto";
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -127,10 +127,17 @@ export class VagrantProvider implements HostProvider {
     return dir;
   }
 
-  /** What a saved VM depends on: the box (a hash of all it holds), the VM's settings and what runs in it before the save. */
+  /**
+   * What a saved VM depends on: the box (a hash of all it holds), the very file of its disk image,
+   * the VM's settings and what runs in it before the save. A box rebuilt under the same name is not
+   * the same bytes (debootstrap is not reproducible); a saved disk over the new image reads as a
+   * corrupt file system in the guest ("Bad message"), so the image file's identity is in the key.
+   */
   private async savedVmKey(box: string): Promise<string> {
+    const image = await stat(boxImage(box));
     return savedVmKey({
       box,
+      boxImage: `${image.ino}:${image.size}:${Math.round(image.mtimeMs)}`,
       driver: this.driver,
       cpus: VM_CPUS,
       memory: VM_MEMORY_MIB,

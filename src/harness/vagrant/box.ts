@@ -8,6 +8,7 @@ import { buildPrefix, HOST_TOOLS_DIR, IPTABLES_BUILDS_DIR } from "../../contract
 import { packageFile } from "../package-files.js";
 import type { IptablesBuild } from "../../config/schema.js";
 import { runLocal } from "../local-command.js";
+import { beyondMostRecent, markUsed } from "./recently-used.js";
 
 export const BOX_SUITE = "trixie";
 const BUILD_SCRIPT = packageFile("vagrant", "build-box.mjs");
@@ -26,9 +27,16 @@ export async function vagrantPublicKey(): Promise<string> {
   return path;
 }
 
+/** Where Vagrant keeps an added box. */
+const addedBoxDir = (name: string) => join(VAGRANT_HOME, "boxes", name.replace(/\//g, "-VAGRANTSLASH-"));
 /** Where Vagrant keeps the kernel of an added box (the box boots it directly). */
-const addedBoxFile = (name: string, file: string) =>
-  join(VAGRANT_HOME, "boxes", name.replace(/\//g, "-VAGRANTSLASH-"), "0", "libvirt", file);
+const addedBoxFile = (name: string, file: string) => join(addedBoxDir(name), "0", "libvirt", file);
+/**
+ * Boxes kept (about 650 MB each), the most recently used first: matrices that pick different
+ * iptables builds have different boxes, and keeping only the newest rebuilt one box after the
+ * other (with its saved VMs) when runs of two matrices alternate.
+ */
+const BOXES_KEPT = 3;
 export const boxKernel = (name: string) => addedBoxFile(name, "vmlinuz");
 /** The box's disk image as Vagrant keeps it (vagrant-libvirt uploads these bytes into libvirt's pool). */
 export const boxImage = (name: string) => addedBoxFile(name, "box.img");
@@ -57,8 +65,10 @@ export async function ensureBox(
   const name = `fwcompat/${BOX_SUITE}-${hash.digest("hex").slice(0, 16)}`;
   const env = { VAGRANT_HOME };
   const list = await execa("vagrant", ["box", "list"], { env, reject: false });
-  if (list.stdout.split("\n").some((line) => line.startsWith(`${name} `)))
+  if (list.stdout.split("\n").some((line) => line.startsWith(`${name} `))) {
+    await markUsed(addedBoxDir(name));
     return { name, built: false, ms: Math.round(performance.now() - started) };
+  }
 
   const work = await mkdtemp(join(CACHE, "box-"));
   try {
@@ -96,12 +106,13 @@ export async function ensureBox(
     });
     if (add.exitCode !== 0)
       throw new Error(`vagrant box add failed: ${(add.all ?? "").split("\n").slice(-5).join("\n")}`);
-    // Older fwcompat boxes are superseded (about 650 MB each): keep only this one.
-    for (const line of list.stdout.split("\n")) {
-      const old = line.split(" ")[0];
-      if (old?.startsWith("fwcompat/") && old !== name)
-        await execa("vagrant", ["box", "remove", "--force", "--all", old], { env, reject: false });
-    }
+    await markUsed(addedBoxDir(name));
+    const others = list.stdout.split("\n").flatMap((line) => {
+      const other = line.split(" ")[0];
+      return other?.startsWith("fwcompat/") && other !== name ? [other] : [];
+    });
+    for (const old of await beyondMostRecent(others, addedBoxDir, BOXES_KEPT - 1))
+      await execa("vagrant", ["box", "remove", "--force", "--all", old], { env, reject: false });
     return { name, built: true, ms: Math.round(performance.now() - started) };
   } finally {
     await rm(work, { recursive: true, force: true });

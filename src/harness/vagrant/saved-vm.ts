@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { processAlive } from "../process-alive.js";
 import { virsh } from "./libvirt.js";
+import { beyondMostRecent, markUsed } from "./recently-used.js";
 
 /**
  * Saved VMs: a VM booted once from the box, left idle and saved by libvirt (memory and device
@@ -14,12 +15,14 @@ import { virsh } from "./libvirt.js";
  *
  * They are cached across runs under a hash of what makes them (the box, which already hashes
  * everything installed in it, the VM's settings and what runs in the guest before the save);
- * a new hash removes the states of the others. A saved VM restores as the domain it was
+ * the states of the most recently used keys are kept (one per box kept), older ones removed. A saved VM restores as the domain it was
  * (libvirt keeps its UUID), so two VMs at once need two saved VMs: "slots", each used by one
  * VM at a time under a lock file naming its process.
  */
 export const VM_STATES = process.env.FWCOMPAT_VM_STATES ?? join(homedir(), ".cache", "fwcompat", "vm-states");
 const MAX_SLOTS = 32;
+/** as many as boxes are kept (box.ts): each box's saved VMs survive runs of the others */
+const KEYS_KEPT = 3;
 
 export interface SavedVmSlot {
   /** the domain's name prefix and its network's name (vagrant-libvirt appends "default" for the domain) */
@@ -81,9 +84,11 @@ function lockHeld(content: string): boolean {
 
 /**
  * A slot of its own for one VM: a saved one if a free one exists, else a free empty slot for
- * the caller to fill (saveVm). Saved VMs of other keys are removed unless in use.
+ * the caller to fill (saveVm). Saved VMs of the least recently used other keys are removed unless in use.
  */
 export async function acquireSlot(key: string): Promise<SavedVmSlot> {
+  await mkdir(join(VM_STATES, key), { recursive: true });
+  await markUsed(join(VM_STATES, key));
   await removeOtherKeys(key);
   const slot = (index: number): SavedVmSlot => {
     const dir = join(VM_STATES, key, String(index).padStart(2, "0"));
@@ -111,8 +116,8 @@ export async function acquireSlot(key: string): Promise<SavedVmSlot> {
 }
 
 async function removeOtherKeys(key: string): Promise<void> {
-  for (const other of await readdir(VM_STATES).catch(() => [] as string[])) {
-    if (other === key) continue;
+  const others = (await readdir(VM_STATES).catch(() => [] as string[])).filter((other) => other !== key);
+  for (const other of await beyondMostRecent(others, (o) => join(VM_STATES, o), KEYS_KEPT - 1)) {
     const slots = await readdir(join(VM_STATES, other)).catch(() => [] as string[]);
     const locks = await Promise.all(
       slots.map((s) => readFile(join(VM_STATES, other, s, "lock"), "utf8").catch(() => "")),
