@@ -81,24 +81,25 @@ describe("saved VMs", () => {
     await Promise.all(both.map((s) => s.release()));
   });
 
-  it("keeps the saved VMs of the two most recently used other keys and of keys a live process uses; removes the rest", async () => {
-    const inUse = await acquireSlot("1111111111111111");
-    for (const key of ["2222222222222222", "3333333333333333", "4444444444444444"])
-      await (await acquireSlot(key)).release();
-    // used long ago, an hour ago, a minute ago (the in-use one longest ago of all)
-    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
-    for (const [key, seconds] of [
-      ["1111111111111111", 7200],
-      ["2222222222222222", 5400],
-      ["3333333333333333", 3600],
-      ["4444444444444444", 60],
-    ] as const)
-      await utimes(join(states, key), ago(seconds), ago(seconds));
-    const current = await acquireSlot("5555555555555555");
-    const kept = (key: string) => existsSync(join(states, key));
-    expect(
-      ["1111111111111111", "2222222222222222", "3333333333333333", "4444444444444444", "5555555555555555"].map(kept),
-    ).toEqual([true, false, true, true, true]);
+  it("keeps the saved VMs of the three most recently used other keys and of keys a live process uses; removes the rest", async () => {
+    const key = (digit: number) => String(digit).repeat(16);
+    const inUse = await acquireSlot(key(1));
+    for (const digit of [2, 3, 4, 5]) await (await acquireSlot(key(digit))).release();
+    // last used: the one in use longest ago, then 2, 3, 4 and 5 (a minute ago)
+    const secondsAgo = [7200, 5400, 3600, 1800, 60];
+    for (const [index, seconds] of secondsAgo.entries()) {
+      const at = new Date(Date.now() - seconds * 1000);
+      await utimes(join(states, key(index + 1)), at, at);
+    }
+    const current = await acquireSlot(key(6));
+    expect([1, 2, 3, 4, 5, 6].map((digit) => existsSync(join(states, key(digit))))).toEqual([
+      true,
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
     await Promise.all([inUse.release(), current.release()]);
   });
 });

@@ -36,7 +36,7 @@ const addedBoxFile = (name: string, file: string) => join(addedBoxDir(name), "0"
  * iptables builds have different boxes, and keeping only the newest rebuilt one box after the
  * other (with its saved VMs) when runs of two matrices alternate.
  */
-const BOXES_KEPT = 3;
+const BOXES_KEPT = 4;
 export const boxKernel = (name: string) => addedBoxFile(name, "vmlinuz");
 /** The box's disk image as Vagrant keeps it (vagrant-libvirt uploads these bytes into libvirt's pool). */
 export const boxImage = (name: string) => addedBoxFile(name, "box.img");

@@ -22,7 +22,7 @@ import { beyondMostRecent, markUsed } from "./recently-used.js";
 export const VM_STATES = process.env.FWCOMPAT_VM_STATES ?? join(homedir(), ".cache", "fwcompat", "vm-states");
 const MAX_SLOTS = 32;
 /** as many as boxes are kept (box.ts): each box's saved VMs survive runs of the others */
-const KEYS_KEPT = 3;
+const KEYS_KEPT = 4;
 
 export interface SavedVmSlot {
   /** the domain's name prefix and its network's name (vagrant-libvirt appends "default" for the domain) */
