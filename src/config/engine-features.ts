@@ -13,12 +13,16 @@ export const ENGINE_FEATURES = {
   forwardChains: "28.0.1",
   /** the raw table's direct-access DROP is one rule per container (`-d ip ! -i bridge`), no longer one per published port */
   directAccessDropPerContainer: "28.2.0",
+  /** the `allow-direct-routing` daemon option: no drop of packets from outside the host addressed to a container (a host-gw cluster needs it) */
+  allowDirectRouting: "28.2.0",
   /** DOCKER-USER is created empty: no `-j RETURN` rule of Docker's own at its end */
   dockerUserWithoutReturn: "28.2.2",
   /** the `ip-forward-no-drop` daemon option (older engines refuse to start with it) */
   ipForwardNoDrop: "28.0.0",
   /** the nftables firewall backend (experimental there) */
   nftablesBackend: "29.0.0",
+  /** the `bridge-accept-fwmark` daemon option: packets with this mark pass the bridges' drop rules (either backend) */
+  bridgeAcceptFwmark: "29.0.0",
   /** no DOCKER-ISOLATION chains: isolation is a DROP in DOCKER plus raw-table drops */
   isolationInDockerChain: "29.0.0",
 } as const;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ATTEMPTS_PER_CORE } from "./concurrency.js";
+import { MAX_NODES, NODE_NETWORKS } from "../contract/cluster.js";
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, "use letters, digits and . _ + - only");
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex digits");
@@ -107,6 +108,13 @@ export const topologySchema = z.strictObject({
   containersPerBridge: z.number().int().min(1).max(8).default(1),
   /** first published host port; each container gets the next one */
   basePort: z.number().int().min(1, "ports are 1-65535").max(65000, "basePort must leave room below 65535"),
+  /**
+   * hosts of the cell, each with its own dockerd and container subnets, routed to each other's
+   * subnets as a flannel node is (dind lane); the scenario breaks the first, node-a
+   */
+  nodes: z.number().int().min(1).max(MAX_NODES, `a cell has at most ${MAX_NODES} nodes`).default(1),
+  /** how nodes reach each other's container subnets: a VXLAN overlay (flannel's default) or plain routes via the run network (host-gw) */
+  nodeNetwork: z.enum(NODE_NETWORKS).default("vxlan"),
 });
 
 const axis = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1, "an axis needs at least one value");

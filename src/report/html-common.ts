@@ -10,6 +10,8 @@ export const VANTAGE_LETTERS: Record<(typeof VERDICT_COLUMNS)[number], string> =
   "foreign-bridged": "B",
   "foreign-routed": "R",
   hairpin: "P",
+  "cross-node": "N",
+  "to-other-node": "O",
   [USER_ACTION]: "U",
 };
 

@@ -10,7 +10,10 @@ import { KERNEL_SUPPORT } from "../contract/kernel-capability.js";
  * Where a probe is sent from. The first four apply to every scenario; the rest exist where a
  * scenario deploys them: a VM-like namespace behind a foreign bridge towards another one on
  * the same bridge (bridged) or towards a network beyond the host (routed), and a container
- * towards its neighbour's published port through the host's address (hairpin).
+ * towards its neighbour's published port through the host's address (hairpin). A multi-node
+ * cell adds a container on one node towards a container on another by its address, over HTTP
+ * and ICMP (cross-node), and towards a service of the other node's host itself, behind that
+ * host's own firewall (to-other-node).
  */
 export const VANTAGES = [
   "localhost",
@@ -20,6 +23,8 @@ export const VANTAGES = [
   "foreign-bridged",
   "foreign-routed",
   "hairpin",
+  "cross-node",
+  "to-other-node",
 ] as const;
 export const PROBE_OUTCOMES = ["ok", "timeout", "refused", "reset", "error"] as const;
 export const EXPECTATIONS = ["reachable", "blocked"] as const;
@@ -162,6 +167,41 @@ const evidence = z.object({
   bridgeNfCallIptables: z.string().optional(),
 });
 
+/** One host of a multi-node cell, as read at probe time (node-a's rule sets are the attempt's own). */
+const clusterNode = z.object({
+  /** node-a (the one the scenario breaks and the fix acts on), node-b, … */
+  name: z.string(),
+  /** its address on the run network */
+  address: z.string(),
+  /** its container subnets (docker0's and the user networks' pool) */
+  subnets: z.array(z.string()),
+  /** `ip -4 route` and addresses: the routes to the other nodes' subnets */
+  routes: z.string(),
+  /** kernel settings that decide forwarding, e.g. net.ipv4.ip_forward */
+  sysctls: z.record(z.string(), z.string()),
+  /** the other nodes' rule sets (node-a's are the attempt's rules) */
+  rules: z.object({ final: z.string().optional(), nftFinal: z.string().optional() }).optional(),
+  trace: traceAnalysisSchema.optional(),
+  traceLog: z.string().optional(),
+  dockerdLog: z.string().optional(),
+  /** the workload the node runs for the other nodes' probes */
+  targets: z.array(target).optional(),
+  /** what was run on this node (node-a's steps are the attempt's) */
+  steps: z.array(step).optional(),
+});
+
+/** The same vantages probed again after a later event the fix must survive (e.g. a kernel-parameter reload). */
+const afterEvent = z.object({
+  /** what happened, e.g. "kernel-parameter reload (sysctl --system)" */
+  event: z.string(),
+  probes: z.array(probe),
+  /** the steps of the event itself */
+  steps: z.array(step),
+  /** node-a's net.ipv4.ip_forward (and other settings) after the event */
+  sysctls: z.record(z.string(), z.string()).optional(),
+  rules: z.object({ final: z.string().optional(), nftFinal: z.string().optional() }).optional(),
+});
+
 export const attemptSchema = z.object({
   /** "baseline" or the fix's name */
   name: z.string(),
@@ -204,6 +244,10 @@ export const attemptSchema = z.object({
   dockerdLog: z.string(),
   steps: z.array(step),
   timingsMs: z.record(z.string(), z.number()),
+  /** a multi-node cell: every node (node-a first), with the other nodes' evidence */
+  nodes: z.array(clusterNode).optional(),
+  /** the scenario's later event (e.g. a kernel-parameter reload) and the probes after it */
+  afterEvent: afterEvent.optional(),
 });
 
 /** per vantage: repaired = every broken target now passes; still-broken = some do not (the counts say how many were repaired) */
@@ -242,6 +286,16 @@ export const fixVerdictSchema = z.object({
   failedActions: z.array(z.object({ action: z.string(), exitCode: z.number(), error: z.string() })).optional(),
   /** of the rules the baseline's wrong checks skipped, those present after this fix */
   restoredRules: z.array(z.string()).optional(),
+  /** the fix judged again after the scenario's later event: a fix that does not last reads still-broken or regressed here */
+  afterEvent: z
+    .object({
+      event: z.string(),
+      vantages: z.record(z.string(), z.enum(VANTAGE_VERDICTS)),
+      counts: z.record(z.string(), vantageCount).optional(),
+      overall: z.enum(OVERALL_VERDICTS),
+      reason: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const cellResultSchema = z.object({
@@ -315,3 +369,5 @@ export type CellResult = z.infer<typeof cellResultSchema>;
 export type Evidence = z.infer<typeof evidence>;
 export type KernelCapabilityRecord = z.infer<typeof kernelCapabilitySchema>;
 export type TraceAnalysisRecord = z.infer<typeof traceAnalysisSchema>;
+export type ClusterNodeRecord = z.infer<typeof clusterNode>;
+export type AfterEventRecord = z.infer<typeof afterEvent>;
