@@ -4,9 +4,12 @@
  * only from here, so the harness below can change without touching them.
  */
 export type {
+  ClusterContext,
   Fix,
   FixOutcome,
   FixStart,
+  LaterEvent,
+  OtherNode,
   Scenario,
   ScenarioContext,
   SingleWayScenario,
@@ -49,8 +52,24 @@ export {
   APPARMOR,
   hostToolPath,
 } from "../contract/host-commands.js";
+export {
+  admitOnlyHostsScript,
+  dropMasqueradeScript,
+  IP_FORWARD_READ,
+  KEEP_ONLY_NET_SYSCTL_FILES,
+  NODE_SERVICE,
+  NODE_SERVICE_PATH,
+  nodeServiceScript,
+  nodeSubnets,
+  persistSysctl,
+  readdMasqueradeScript,
+  SYSCTL_FILES,
+  SYSCTL_RELOAD,
+  writeDistributionSysctl,
+  type NodePlan,
+} from "../contract/cluster.js";
 export { matchErrors } from "../assertions/error-matchers.js";
-export { containerProbeCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
+export { containerPingCommand, containerProbeCommand, curlCommand, type ProbeSpec } from "../assertions/probe.js";
 export { compareVersions } from "../config/versions.js";
 export { ENGINE_FEATURES, engineHas } from "../config/engine-features.js";
 export type { HostCommand, IptablesBuild, LoadedScenario, UserAction } from "../config/schema.js";

@@ -6,6 +6,28 @@ import type { ProbeSpec } from "../assertions/probe.js";
 import type { MatchedError } from "../assertions/error-matchers.js";
 import type { TargetRecord, UserActionRecord } from "../results/schema.js";
 import type { KernelCapability } from "../contract/kernel-capability.js";
+import type { NodeNetwork, NodePlan } from "../contract/cluster.js";
+
+/** Another host of a multi-node cell: its own dockerd, steps and workload. */
+export interface OtherNode {
+  readonly plan: NodePlan;
+  readonly host: Host;
+  /** what was run on this node, in order */
+  readonly steps: Step[];
+  /** the workload it runs for the other nodes' probes */
+  readonly targets: Target[];
+  /** its iptables build, backend and daemon options (the cell's, with its own subnets) */
+  readonly current: ScenarioContext["current"];
+}
+
+/** The hosts of a multi-node cell as one cluster; ctx.host is node-a, the one the scenario breaks. */
+export interface ClusterContext {
+  readonly self: NodePlan;
+  readonly others: readonly OtherNode[];
+  readonly network: NodeNetwork;
+  /** the run network's subnet: the hosts' own addresses */
+  readonly hostsNetwork: string;
+}
 
 /** A workload container the scenario deployed inside the host (its shape: the results schema). */
 export type Target = TargetRecord;
@@ -30,6 +52,19 @@ export interface ScenarioContext {
   rulesBeforeBreak?: string;
   /** `nft list ruleset` at the same moment, where the host has nftables */
   nftRulesBeforeBreak?: string;
+  /** a multi-node cell (topology nodes > 1): the other nodes, joined to this one */
+  readonly cluster?: ClusterContext;
+}
+
+/**
+ * Something that happens to the host after a fix, which a lasting fix must survive (a
+ * kernel-parameter reload, a reboot's service start): each fix attempt is probed once more
+ * after it, and judged again.
+ */
+export interface LaterEvent {
+  /** what happens, e.g. "kernel-parameter reload (sysctl --system)" */
+  readonly name: string;
+  happen(ctx: ScenarioContext): Promise<void>;
 }
 
 interface ScenarioBehaviour {
@@ -47,6 +82,10 @@ interface ScenarioBehaviour {
   /** after a fix: the user's action that failed, tried again (e.g. `docker run -p`) */
   retry?(ctx: ScenarioContext, variant: string | undefined): Promise<void>;
   probes(ctx: ScenarioContext): ProbeSpec[];
+  /** the later event each fix must survive, if the variant has one */
+  laterEvent?(variant: string | undefined): LaterEvent | undefined;
+  /** the nodes the scenario needs (default 1): a cell whose topology has fewer is a configuration error */
+  minNodes?(variant: string | undefined): number;
 }
 
 /** A scenario that breaks the host one way: its cells name no variant. */

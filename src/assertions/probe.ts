@@ -19,6 +19,8 @@ export interface ProbeSpec {
   expect: Expectation;
   /** for a blocked expectation: the policy that must block it (e.g. "ufw denies 8081/tcp"); getting through is a security finding */
   guard?: string;
+  /** a multi-node cell: the node whose host runs the probe (default: the scenario's host, node-a) */
+  node?: string;
 }
 
 export type ProbeResult = ProbeRecord;
@@ -32,6 +34,10 @@ export const curlCommand = (url: string, timeoutMs: number) => `curl -sS -m ${(t
  */
 export const PROBE_EXEC_ALLOWANCE_S = 30;
 
+/** The pid of a workload container, from the pin step's list, else from the engine. */
+const containerPid = (container: string) =>
+  `"$(sed -n 's/^${container} //p' ${HARNESS_SCRATCH.containerPids} 2>/dev/null | grep . || docker inspect -f '{{.State.Pid}}' ${container})"`;
+
 /**
  * From a workload container: the host's curl inside the container's network namespace, so the
  * packet leaves from the container's own address and interface as the container's own client's
@@ -40,7 +46,17 @@ export const PROBE_EXEC_ALLOWANCE_S = 30;
  * wrote just before the probes (the docker CLI costs ~40 ms of CPU a call), else from the engine.
  */
 export const containerProbeCommand = (container: string, url: string, timeoutMs: number) =>
-  `nsenter -n -t "$(sed -n 's/^${container} //p' ${HARNESS_SCRATCH.containerPids} 2>/dev/null | grep . || docker inspect -f '{{.State.Pid}}' ${container})" ${curlCommand(url, timeoutMs)}`;
+  `nsenter -n -t ${containerPid(container)} ${curlCommand(url, timeoutMs)}`;
+
+/**
+ * An ICMP echo from a workload container (its own network namespace, as containerProbeCommand)
+ * to an address: prints `answer` when the reply comes, else says so and exits as curl does on a
+ * timeout (28), so a lost ping reads as a timeout. busybox's ping waits whole seconds.
+ */
+export const containerPingCommand = (container: string, address: string, answer: string, timeoutMs: number) => {
+  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  return `{ nsenter -n -t ${containerPid(container)} busybox ping -c 1 -W ${seconds} ${address} >/dev/null && echo ${answer}; } || { echo "ping: no echo reply from ${address} within ${seconds}s" >&2; exit 28; }`;
+};
 
 /**
  * One shell script that runs every probe in parallel (so a batch costs one probe timeout,

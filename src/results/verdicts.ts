@@ -143,6 +143,24 @@ export function judgeFix(baseline: AttemptResult, after: AttemptResult): FixVerd
   };
 }
 
+/**
+ * The fix judged again on the probes taken after the scenario's later event (e.g. a
+ * kernel-parameter reload), against the same broken baseline: a fix that repaired the host
+ * and did not last reads still-broken (or regressed) here, one that lasts reads as before.
+ */
+export function judgeAfterEvent(
+  baseline: AttemptResult,
+  after: AttemptResult,
+): NonNullable<FixVerdict["afterEvent"]> | undefined {
+  if (!after.afterEvent) return undefined;
+  const { vantages, counts, overall, reason } = judgeFix(baseline, { ...after, probes: after.afterEvent.probes });
+  return { event: after.afterEvent.event, vantages, ...(counts ? { counts } : {}), overall, ...(reason ? { reason } : {}) };
+}
+
+/** Whether the fix held after the later event: repaired before it and still after it. */
+export const fixLasted = (verdict: Pick<FixVerdict, "overall" | "afterEvent">): boolean | undefined =>
+  verdict.afterEvent === undefined ? undefined : verdict.afterEvent.overall === verdict.overall;
+
 /** "external repaired 1/4" for each vantage the baseline had broken, and what regressed. */
 export function countsLine(verdict: Pick<FixVerdict, "counts" | "vantages">): string {
   return Object.entries(verdict.counts ?? {})

@@ -16,6 +16,10 @@ import { otherBackendRules, READS, readHost, readOne } from "../harness/host-rea
 import { missingNftRules } from "../assertions/expected-nft-rules.js";
 import { prepareHost } from "./prepare-host.js";
 import type { KernelCapability } from "../contract/kernel-capability.js";
+import { IP_FORWARD_READ, nodePlan } from "../contract/cluster.js";
+import { SYSCTL } from "../contract/host-commands.js";
+import { joinCluster, nodeCount, nodeDaemonOptions, onNode, readNodes, startOtherNodes } from "./cluster.js";
+import type { OtherNode } from "../api/scenario.js";
 
 export interface AttemptInput {
   provider: HostProvider;
@@ -54,21 +58,43 @@ export function newAttempt(name: string): AttemptResult {
 
 type Timed = ReturnType<typeof timerInto>;
 
-/** A fresh host (the run's peer comes up meanwhile) and the scenario's context on it; onHost gets the host as soon as there is one. */
+/** The scenario's context with the other nodes of a multi-node cell, until they have joined the cluster. */
+const pendingNodes = new WeakMap<ScenarioContext, OtherNode[]>();
+
+/**
+ * A fresh host (the run's peer comes up meanwhile) and the scenario's context on it; onHost
+ * gets each host as soon as there is one. A multi-node cell's other hosts start beside it.
+ */
 export async function openHost(
   input: HostInput,
   result: AttemptResult,
   timed: Timed,
-  onHost: (host: Host) => void,
+  onHost: (host: Host, primary: boolean) => void,
 ): Promise<ScenarioContext> {
   // the run's external peer (started once per run) comes up while the host does
   const peer = input.provider.peer();
   peer.catch(() => {});
-  const host = await timed("hostStart", () =>
-    input.provider.start({ image: input.hostImage, label: `${input.cell.id.slice(0, 40)}-${result.name}` }),
-  );
-  onHost(host);
-  return {
+  const label = (suffix: string) => `${input.cell.id.slice(0, 40)}-${result.name}${suffix}`;
+  const current = {
+    build: input.cell.iptables,
+    backend: input.cell.backend,
+    daemonOptions: nodeDaemonOptions(input.cell, input.cell.daemon.options, nodePlan(0)),
+  };
+  const start = (suffix: string) => input.provider.start({ image: input.hostImage, label: label(suffix) });
+  const [host, others] = await timed("hostStart", async () => {
+    const first = start(nodeCount(input.cell) > 1 ? "-node-a" : "").then((h) => (onHost(h, true), h));
+    const rest = startOtherNodes(
+      { cell: input.cell, current },
+      (name) => start(`-${name}`),
+      (h) => onHost(h, false),
+    );
+    // both settle before either failure is thrown, so every host started is handed to onHost
+    const [a, b] = await Promise.allSettled([first, rest]);
+    if (a.status === "rejected") throw a.reason;
+    if (b.status === "rejected") throw b.reason;
+    return [a.value, b.value] as const;
+  });
+  const ctx: ScenarioContext = {
     host,
     peer: await peer,
     cell: input.cell,
@@ -78,12 +104,10 @@ export async function openHost(
     targets: [],
     userActions: result.userActions,
     builds: input.builds,
-    current: {
-      build: input.cell.iptables,
-      backend: input.cell.backend,
-      daemonOptions: { ...input.cell.daemon.options },
-    },
+    current,
   };
+  if (others.length > 0) pendingNodes.set(ctx, others);
+  return ctx;
 }
 
 /** Records an engine refusal on the attempt; anything else is rethrown. */
@@ -100,13 +124,23 @@ export async function setUpHost(
   timed: Timed,
 ): Promise<boolean> {
   const { scenario, cell } = input;
+  const others = pendingNodes.get(ctx) ?? [];
   try {
-    result.evidence = await timed("dockerdStart", () =>
-      prepareHost(ctx, {
-        beforeEngine: scenario.beforeEngine && ((c) => scenario.beforeEngine?.(c, cell.variant) ?? Promise.resolve()),
-        onKernel: (kernel) => (result.kernel = kernel),
-      }),
-    );
+    result.evidence = await timed("dockerdStart", async () => {
+      const [evidence] = await Promise.all([
+        prepareHost(ctx, {
+          beforeEngine:
+            scenario.beforeEngine && ((c) => scenario.beforeEngine?.(c, cell.variant) ?? Promise.resolve()),
+          onKernel: (kernel) => (result.kernel = kernel),
+        }),
+        ...others.map((node) => prepareHost(onNode(ctx, node))),
+      ]);
+      return evidence;
+    });
+    if (others.length > 0) {
+      const cluster = await timed("cluster", () => joinCluster(ctx, others));
+      Object.assign(ctx, { cluster });
+    }
     await timed("scenario", () => scenario.setUp(ctx, cell.variant));
     return true;
   } catch (error) {
@@ -146,23 +180,64 @@ export async function probeAndRead(
   result: AttemptResult,
   timed: Timed,
 ): Promise<void> {
-  const { probeRun, evidence } = await timed("probes", async () => {
+  const { probeRun, evidence, nodes } = await timed("probes", async () => {
     const reading = timed("evidence", () => readEvidence(ctx));
     reading.catch(() => {});
+    const nodeReading = readNodes(ctx);
+    nodeReading.catch(() => {});
     return {
       probeRun: await runProbes(ctx, (c) => input.scenario.probes(c), input.probeSeed ?? "0", input.repeat ?? 0),
       evidence: await reading,
+      nodes: await nodeReading,
     };
   });
   result.probes = probeRun.results;
   result.probeOrder = probeRun.order;
   applyEvidence(ctx, result, input, evidence);
+  if (nodes) result.nodes = nodes;
 }
 
-/** The host's dockerd log (when the attempt has none yet), then the host removed. */
-export async function closeHost(host: Host, result: AttemptResult, timed: Timed): Promise<void> {
+/**
+ * The scenario's later event (e.g. a kernel-parameter reload) after a fix, then every vantage
+ * probed again: a fix that does not last is told apart from one that does. The event's steps,
+ * the probes' own and node-a's settings and rule sets after it are kept apart from the fix's.
+ */
+export async function afterLaterEvent(
+  ctx: ScenarioContext,
+  input: HostInput,
+  result: AttemptResult,
+  timed: Timed,
+): Promise<void> {
+  const event = input.scenario.laterEvent?.(input.cell.variant);
+  if (!event || result.status !== "done" || result.refusal) return;
+  const steps: AttemptResult["steps"] = [];
+  const eventCtx: ScenarioContext = { ...ctx, steps };
+  await timed("laterEvent", () => event.happen(eventCtx));
+  const [probeRun, read] = await timed("probesAfterEvent", () =>
+    Promise.all([
+      runProbes(eventCtx, (c) => input.scenario.probes(c), `${input.probeSeed ?? "0"}:after`, input.repeat ?? 0),
+      readHost(ctx.host, {
+        ipForward: { script: IP_FORWARD_READ, parse: (r) => r.stdout.trim() },
+        final: READS.iptablesSave,
+        nftFinal: READS.nftRuleset,
+      }),
+    ]),
+  );
+  result.afterEvent = {
+    event: event.name,
+    probes: probeRun.results,
+    steps,
+    sysctls: { [SYSCTL.ipForward]: read.ipForward },
+    rules: { final: read.final, nftFinal: read.nftFinal },
+  };
+}
+
+/** The first host's dockerd log (when the attempt has none yet), then every host of the attempt removed. */
+export async function closeHost(hosts: readonly Host[], result: AttemptResult, timed: Timed): Promise<void> {
+  const [host, ...others] = hosts;
+  if (!host) return;
   if (!result.dockerdLog) result.dockerdLog = await readOne(host, READS.dockerdLogTail).catch(() => "");
-  await timed("teardown", () => host.dispose());
+  await timed("teardown", () => Promise.all([host, ...others].map((h) => h.dispose())));
 }
 
 /**
@@ -188,11 +263,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const name = input.fix?.name ?? "baseline";
   const result = newAttempt(name);
   const timed = timerInto(result.timingsMs);
-  let host: Host | undefined;
+  const hosts: Host[] = [];
   try {
     await withDeadline(
       (async () => {
-        const ctx = await openHost(input, result, timed, (h) => (host = h));
+        const ctx = await openHost(input, result, timed, (h, primary) => (primary ? hosts.unshift(h) : hosts.push(h)));
         // A refusal while setting up the healthy state leaves nothing to probe; one during a fix
         // (dockerd will not restart under the new settings) is judged by traffic like any fix.
         if (!(await setUpHost(ctx, input, result, timed))) {
@@ -205,6 +280,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         }
         if (input.fix && !(await applyFix(ctx, input, input.fix, result, timed))) return;
         await probeAndRead(ctx, input, result, timed);
+        if (input.fix) await afterLaterEvent(ctx, input, result, timed);
       })(),
       input.settings.attemptTimeoutMs,
       `attempt '${name}' exceeded its ${input.settings.attemptTimeoutMs / 1000}s deadline`,
@@ -213,7 +289,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     result.status = "error";
     result.reason = (error as Error).message;
   } finally {
-    if (host) await closeHost(host, result, timed);
+    // node-a's host first: its dockerd log is the attempt's
+    if (hosts.length > 0) await closeHost(hosts, result, timed);
   }
   return result;
 }

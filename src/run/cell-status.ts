@@ -2,7 +2,7 @@ import { unnameBridges } from "../assertions/bridge-names.js";
 import { hasRule, tryParseIptablesSave } from "../assertions/iptables-save.js";
 import { namesOf, type Cell } from "../config/expand.js";
 import { RESULT_SCHEMA_VERSION, type AttemptResult, type CellResult } from "../results/schema.js";
-import { baselineStatus, judgeFix, securityFindings } from "../results/verdicts.js";
+import { baselineStatus, judgeAfterEvent, judgeFix, securityFindings } from "../results/verdicts.js";
 
 /** Which of the rules the baseline's wrong checks skipped are present after the fix. */
 function restoredRules(baseline: AttemptResult, after: AttemptResult): string[] | undefined {
@@ -73,9 +73,16 @@ export function assembleCell(
     ...(judgedBaseline.securityFindings ? { securityFindings: judgedBaseline.securityFindings } : {}),
     explanation: baseline.trace?.explanation,
     baseline: judgedBaseline,
-    fixes: fixAttempts.map((attempt) => ({
-      verdict: { ...judgeFix(baseline, attempt), restoredRules: restoredRules(baseline, attempt) },
-      attempt: withFindings(attempt),
-    })),
+    fixes: fixAttempts.map((attempt) => {
+      const afterEvent = judgeAfterEvent(baseline, attempt);
+      return {
+        verdict: {
+          ...judgeFix(baseline, attempt),
+          restoredRules: restoredRules(baseline, attempt),
+          ...(afterEvent ? { afterEvent } : {}),
+        },
+        attempt: withFindings(attempt),
+      };
+    }),
   };
 }

@@ -37,13 +37,13 @@ export async function runChainedFixes(
   const again: Fix[] = [];
   const shared = newAttempt(CHAINED_ATTEMPT);
   const timed = timerInto(shared.timingsMs);
-  let host: Host | undefined;
+  const hosts: Host[] = [];
   let next = 0;
   const budget = input.settings.attemptTimeoutMs * Math.max(1, fixes.length);
   try {
     await withDeadline(
       (async () => {
-        const ctx = await openHost(input, shared, timed, (h) => (host = h));
+        const ctx = await openHost(input, shared, timed, (h, primary) => (primary ? hosts.unshift(h) : hosts.push(h)));
         if (!(await setUpHost(ctx, input, shared, timed))) return;
         for (; next < fixes.length; next++) {
           const fix = fixes[next] as Fix;
@@ -76,7 +76,7 @@ export async function runChainedFixes(
   } catch {
     // an error on the shared host says nothing about the fixes not yet checked: they run alone
   } finally {
-    if (host) await closeHost(host, shared, timed);
+    if (hosts.length > 0) await closeHost(hosts, shared, timed);
   }
   return { ok, again: [...again, ...fixes.slice(next)] };
 }

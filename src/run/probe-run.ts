@@ -198,18 +198,31 @@ export async function runProbes(
   return { results: specs.map((s) => results.get(s) as ProbeResult), order: { seed, repeat, vantages } };
 }
 
-/** Runs the specs in parallel: those from inside the host with one call into it, the external ones with one from the peer, both at once. */
+/**
+ * Runs the specs in parallel, one call per place they run from, all at once: the external ones
+ * from the peer, those of another node of a multi-node cell from that node's host, the rest
+ * from the scenario's host.
+ */
 async function probeAll(ctx: ScenarioContext, specs: readonly ProbeSpec[], timeoutMs: number): Promise<ProbeResult[]> {
   const bound = timeoutMs + (PROBE_EXEC_ALLOWANCE_S + 15) * 1000;
-  const external = specs.filter((s) => s.vantage === "external");
-  const inside = specs.filter((s) => s.vantage !== "external");
-  const run = async (batch: readonly ProbeSpec[], from: Pick<ScenarioContext["host"], "sh">) =>
-    batch.length === 0 ? [] : parseProbeOutput(batch, await from.sh(probeScript(batch, timeoutMs), bound));
-  const [outside, within] = await Promise.all([run(external, ctx.peer), run(inside, ctx.host)]);
-  const byspec = new Map<ProbeSpec, ProbeResult>(
-    [...external.map((s, i) => [s, outside[i]] as const), ...inside.map((s, i) => [s, within[i]] as const)].flatMap(
-      ([s, r]) => (r ? [[s, r] as const] : []),
-    ),
+  const runner = (spec: ProbeSpec): Pick<ScenarioContext["host"], "sh"> => {
+    if (spec.vantage === "external") return ctx.peer;
+    if (spec.node === undefined || spec.node === ctx.cluster?.self.name) return ctx.host;
+    const other = ctx.cluster?.others.find((o) => o.plan.name === spec.node);
+    if (!other) throw new Error(`probe ${spec.target}: the cell has no node '${spec.node}'`);
+    return other.host;
+  };
+  const batches = new Map<Pick<ScenarioContext["host"], "sh">, ProbeSpec[]>();
+  for (const spec of specs) batches.set(runner(spec), [...(batches.get(runner(spec)) ?? []), spec]);
+  const byspec = new Map<ProbeSpec, ProbeResult>();
+  await Promise.all(
+    [...batches].map(async ([from, batch]) => {
+      const results = parseProbeOutput(batch, await from.sh(probeScript(batch, timeoutMs), bound));
+      batch.forEach((spec, i) => {
+        const result = results[i];
+        if (result) byspec.set(spec, result);
+      });
+    }),
   );
   return specs.map((s) => byspec.get(s) as ProbeResult);
 }
