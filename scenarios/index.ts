@@ -7,6 +7,7 @@ import { flushThenRun } from "./flush-then-run.js";
 import { foreignBridge } from "./foreign-bridge.js";
 import { ipForwardOff } from "./ip-forward-off.js";
 import { secureExec } from "./secure-exec.js";
+import { snatLost } from "./snat-lost.js";
 import { nftSelfRepair } from "./nft-self-repair.js";
 import { noNft } from "./no-nft.js";
 import { noLegacyKernel } from "./no-legacy-kernel.js";
@@ -26,5 +27,6 @@ export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     nftSelfRepair,
     noNft,
     noLegacyKernel,
+    snatLost,
   ].map((s) => [s.name, s]),
 );

@@ -27,7 +27,7 @@ export {
   type NamedStep,
 } from "../harness/host-ops.js";
 export { firewallBackendInForce, iptablesSave } from "../harness/host-reads.js";
-export { variantEntry, variantsOf } from "./scenario.js";
+export { onNode, variantEntry, variantsOf } from "./scenario.js";
 export { snapshotBeforeBreak } from "./snapshot.js";
 export { tryUserAction } from "./user-action.js";
 export { NFTABLES_CONF, SAVED_IPTABLES_RULES } from "./host-paths.js";

@@ -56,6 +56,15 @@ export interface ScenarioContext {
   readonly cluster?: ClusterContext;
 }
 
+/** Another node's own view of the scenario's context: its host, steps, targets and settings. */
+export const onNode = (ctx: ScenarioContext, node: OtherNode): ScenarioContext => ({
+  ...ctx,
+  host: node.host,
+  steps: node.steps,
+  targets: node.targets,
+  current: node.current,
+});
+
 /**
  * Something that happens to the host after a fix, which a lasting fix must survive (a
  * kernel-parameter reload, a reboot's service start): each fix attempt is probed once more

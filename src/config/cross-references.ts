@@ -6,6 +6,8 @@ export interface KnownScenario {
   variants: readonly string[];
   /** the variant a bare scenario name stands for (required when it has variants) */
   defaultVariant?: string | undefined;
+  /** the nodes a variant needs (default 1) */
+  minNodes?: ((variant: string | undefined) => number) | undefined;
 }
 
 export interface KnownNames {
@@ -53,6 +55,8 @@ export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): P
           path: ["matrix", b, "scenario", i],
           message: `scenario '${scenario}' has no variant '${variant}'; variants: ${variants.join(", ") || "(none)"}`,
         });
+      } else {
+        problems.push(...nodeProblems(matrix, block, b, i, known.scenarios.get(scenario), variant));
       }
     });
     block.fixes.forEach((fix, i) => {
@@ -65,6 +69,35 @@ export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): P
     });
   });
   return problems;
+}
+
+/** A scenario that needs more nodes than a topology of the block has, and multi-node topologies outside the dind lane. */
+function nodeProblems(
+  matrix: MatrixFile,
+  block: MatrixFile["matrix"][number],
+  b: number,
+  i: number,
+  scenario: KnownScenario | undefined,
+  variant: string | undefined,
+): Problem[] {
+  const needed = scenario?.minNodes?.(variant ?? scenario.defaultVariant) ?? 1;
+  const ref = block.scenario[i] ?? "";
+  return block.topology.flatMap((name, t) => {
+    const topology = matrix.topologies.find((x) => x.name === name);
+    if (!topology) return [];
+    const problems: Problem[] = [];
+    if (topology.nodes < needed)
+      problems.push({
+        path: ["matrix", b, "topology", t],
+        message: `scenario '${ref}' needs ${needed} nodes; topology '${name}' has ${topology.nodes} (set nodes: ${needed})`,
+      });
+    if (topology.nodes > 1 && block.provider.includes("vagrant") && i === 0)
+      problems.push({
+        path: ["matrix", b, "provider"],
+        message: `topology '${name}' has ${topology.nodes} nodes: multi-node cells run in the dind lane only`,
+      });
+    return problems;
+  });
 }
 
 /** The names a section declares; a name declared twice is a problem. */

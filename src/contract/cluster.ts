@@ -68,7 +68,11 @@ function parseCidr(cidr: string): { base: number; prefix: number } {
   const [address = "", prefixText = "32"] = cidr.split("/");
   const parts = address.split(".").map(Number);
   const prefix = Number(prefixText);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255) || !(prefix >= 0 && prefix <= 32))
+  if (
+    parts.length !== 4 ||
+    parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255) ||
+    !(prefix >= 0 && prefix <= 32)
+  )
     throw new Error(`not an IPv4 CIDR: ${cidr}`);
   const value = parts.reduce((n, p) => n * 256 + p, 0);
   const size = 2 ** (32 - prefix);
@@ -241,7 +245,10 @@ export function dropMasqueradeScript(nftablesBackend: boolean): string {
  * report: the rule Docker had (iptables backend; added only where missing), or an nft table
  * of the operator's own (nftables backend).
  */
-export function readdMasqueradeScript(networks: ReadonlyArray<{ subnet: string; bridge: string }>, nftablesBackend: boolean): string {
+export function readdMasqueradeScript(
+  networks: ReadonlyArray<{ subnet: string; bridge: string }>,
+  nftablesBackend: boolean,
+): string {
   if (!nftablesBackend)
     return networks
       .map(({ subnet, bridge }) => {

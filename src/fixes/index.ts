@@ -4,9 +4,11 @@ import { dockerUserAccept } from "./docker-user-accept.js";
 import { forwardPolicyAccept } from "./forward-policy-accept.js";
 import { ipForwardNoDrop } from "./ip-forward-no-drop.js";
 import { ipForwardOn } from "./ip-forward-on.js";
+import { ipForwardPersist } from "./ip-forward-persist.js";
 import { iptablesDowngrade } from "./iptables-downgrade.js";
 import { iptablesRestoreNoflush } from "./iptables-restore-noflush.js";
 import { iptablesUpgrade } from "./iptables-upgrade.js";
+import { masqueradeReadd } from "./masquerade-readd.js";
 import { nftablesFlushOwnTable } from "./nftables-flush-own-table.js";
 import { recreateDockerChains } from "./recreate-docker-chains.js";
 import { restartDockerd } from "./restart-dockerd.js";
@@ -33,5 +35,7 @@ export const FIXES: ReadonlyMap<string, Fix> = new Map(
     ufwDockerUser,
     brNetfilterOn,
     switchFirewallBackend,
+    ipForwardPersist,
+    masqueradeReadd,
   ].map((fix) => [fix.name, fix]),
 );

@@ -154,7 +154,13 @@ export function judgeAfterEvent(
 ): NonNullable<FixVerdict["afterEvent"]> | undefined {
   if (!after.afterEvent) return undefined;
   const { vantages, counts, overall, reason } = judgeFix(baseline, { ...after, probes: after.afterEvent.probes });
-  return { event: after.afterEvent.event, vantages, ...(counts ? { counts } : {}), overall, ...(reason ? { reason } : {}) };
+  return {
+    event: after.afterEvent.event,
+    vantages,
+    ...(counts ? { counts } : {}),
+    overall,
+    ...(reason ? { reason } : {}),
+  };
 }
 
 /** Whether the fix held after the later event: repaired before it and still after it. */

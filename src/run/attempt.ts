@@ -18,8 +18,8 @@ import { prepareHost } from "./prepare-host.js";
 import type { KernelCapability } from "../contract/kernel-capability.js";
 import { IP_FORWARD_READ, nodePlan } from "../contract/cluster.js";
 import { SYSCTL } from "../contract/host-commands.js";
-import { joinCluster, nodeCount, nodeDaemonOptions, onNode, readNodes, startOtherNodes } from "./cluster.js";
-import type { OtherNode } from "../api/scenario.js";
+import { joinCluster, nodeCount, nodeDaemonOptions, readNodes, startOtherNodes } from "./cluster.js";
+import { onNode, type OtherNode } from "../api/scenario.js";
 
 export interface AttemptInput {
   provider: HostProvider;
@@ -129,8 +129,7 @@ export async function setUpHost(
     result.evidence = await timed("dockerdStart", async () => {
       const [evidence] = await Promise.all([
         prepareHost(ctx, {
-          beforeEngine:
-            scenario.beforeEngine && ((c) => scenario.beforeEngine?.(c, cell.variant) ?? Promise.resolve()),
+          beforeEngine: scenario.beforeEngine && ((c) => scenario.beforeEngine?.(c, cell.variant) ?? Promise.resolve()),
           onKernel: (kernel) => (result.kernel = kernel),
         }),
         ...others.map((node) => prepareHost(onNode(ctx, node))),

@@ -78,15 +78,6 @@ export async function startOtherNodes(
   );
 }
 
-/** A node's own view of the scenario's context: its host, steps, targets and settings. */
-export const onNode = (ctx: ScenarioContext, node: OtherNode): ScenarioContext => ({
-  ...ctx,
-  host: node.host,
-  steps: node.steps,
-  targets: node.targets,
-  current: node.current,
-});
-
 const members = (ctx: ScenarioContext, others: readonly OtherNode[], self: NodePlan): ClusterMember[] => [
   { plan: self, address: ctx.host.address },
   ...others.map((o) => ({ plan: o.plan, address: o.host.address })),

@@ -14,7 +14,7 @@ export const KNOWN_NAMES: KnownNames = {
   scenarios: new Map(
     [...SCENARIOS].map(([name, scenario]) => [
       name,
-      { variants: scenario.variants, defaultVariant: scenario.defaultVariant },
+      { variants: scenario.variants, defaultVariant: scenario.defaultVariant, minNodes: scenario.minNodes },
     ]),
   ),
   fixes: new Set(FIXES.keys()),

@@ -144,7 +144,7 @@ describe("bad matrix files", () => {
     "bad-port-out-of-range.yaml":
       /^bad-port-out-of-range\.yaml:21:15: topologies\.0\.basePort: basePort must leave room below 65535$/,
     "bad-unknown-scenario.yaml":
-      /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off, firewall-reload, ufw, foreign-bridge, br-netfilter-off, firewalld-reload, secure-exec, nft-self-repair, no-nft, no-legacy-kernel$/,
+      /^bad-unknown-scenario\.yaml:\d+:\d+: unknown scenario 'curl-timout'; known: curl-timeout, flush-then-run, ip-forward-off, firewall-reload, ufw, foreign-bridge, br-netfilter-off, firewalld-reload, secure-exec, nft-self-repair, no-nft, no-legacy-kernel, snat-lost$/,
     "bad-unknown-fix.yaml": /^bad-unknown-fix\.yaml:\d+:\d+: unknown fix 'reboot-the-world'; known: /,
     "bad-unknown-variant.yaml":
       /^bad-unknown-variant\.yaml:\d+:\d+: scenario 'flush-then-run' has no variant 'everything'; variants: filter, filter\+nat, all, nft-flush-ruleset$/,

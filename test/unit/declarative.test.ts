@@ -125,7 +125,7 @@ describe("declarative scenarios: loading", () => {
     [
       "a matrix naming a scenario nobody declared",
       { "scenarios.d/other.yaml": scenario("").replace("mine", "other") },
-      /^matrix\.yaml:\d+:\d+: unknown scenario 'mine'; known: .*secure-exec, nft-self-repair, no-nft, no-legacy-kernel, other$/,
+      /^matrix\.yaml:\d+:\d+: unknown scenario 'mine'; known: .*secure-exec, nft-self-repair, no-nft, no-legacy-kernel, snat-lost, other$/,
     ],
   ];
   for (const [what, files, message, edit] of bad) {

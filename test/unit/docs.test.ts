@@ -199,8 +199,8 @@ describe("docs/scenarios.md is the registry's catalogue", () => {
 
   it("fails on a scenario whose default differs", () => {
     const wrong = page.replace(
-      "| `ip-forward-off` | `before`, `after`, `after-run` | `after` |",
-      "| `ip-forward-off` | `before`, `after`, `after-run` | `before` |",
+      "| `ip-forward-off` | `before`, `after`, `after-run`, `cross-node` | `after` |",
+      "| `ip-forward-off` | `before`, `after`, `after-run`, `cross-node` | `before` |",
     );
     expect(wrong).not.toBe(page);
     expect(catalogueScenarios(wrong).get("ip-forward-off")?.defaultVariant).not.toBe(
