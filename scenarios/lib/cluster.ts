@@ -1,5 +1,6 @@
 import {
   admitOnlyHostsScript,
+  hostSources,
   containerPingCommand,
   containerProbeCommand,
   mustStep,
@@ -46,14 +47,15 @@ export async function deployOtherNodes(ctx: ScenarioContext): Promise<void> {
 
 /** The node network's hardening on every other node: only the hosts' own addresses get in or through. */
 export async function admitOnlyHostsOnOtherNodes(ctx: ScenarioContext): Promise<void> {
-  const { others, hostsNetwork, network } = clusterOf(ctx);
+  const { self, others, hostsNetwork, network } = clusterOf(ctx);
+  const admitted = hostSources(hostsNetwork, [self, ...others.map((o) => o.plan)], network);
   await Promise.all(
     others.map((node) =>
       mustStep(
         node.host,
         node.steps,
-        `${node.plan.name}: admit only the hosts' network (${hostsNetwork})`,
-        admitOnlyHostsScript(hostsNetwork, network),
+        `${node.plan.name}: admit only the hosts' network (${admitted.join(", ")})`,
+        admitOnlyHostsScript(admitted, network),
       ),
     ),
   );
@@ -72,7 +74,8 @@ function sources(ctx: ScenarioContext): Target[] {
  * (default bridge, first user network): to each other node's container by its address, over
  * HTTP and ICMP, and to that node's docker0 address by ICMP (the report: "even docker0's
  * address did not answer"), all cross-node; to a service of the other node's host itself,
- * behind its own firewall, over HTTP and ICMP (to-other-node). From each other node's container
+ * behind its own firewall, over HTTP and ICMP, and with vxlan over HTTP by its overlay address
+ * too (to-other-node). From each other node's container
  * back to node-a's first container (cross-node, run on that node). Every one must answer.
  */
 export function crossNodeProbes(ctx: ScenarioContext): ProbeSpec[] {
@@ -124,6 +127,22 @@ export function crossNodeProbes(ctx: ScenarioContext): ProbeSpec[] {
           expectAnswer: peerName,
           expect: "reachable",
         },
+        ...(cluster.network === "vxlan"
+          ? [
+              {
+                vantage: "to-other-node" as const,
+                target: `${origin} -> ${peerName} host by its overlay address ${node.plan.vtep}:${NODE_SERVICE.port}`,
+                command: (ms: number) =>
+                  containerProbeCommand(
+                    source.container,
+                    `http://${node.plan.vtep}:${NODE_SERVICE.port}${NODE_SERVICE_PATH}`,
+                    ms,
+                  ),
+                expectAnswer: peerName,
+                expect: "reachable" as const,
+              },
+            ]
+          : []),
         {
           vantage: "to-other-node",
           target: `${origin} -> ${peerName} host (ping)`,

@@ -55,6 +55,7 @@ export {
 export {
   admitOnlyHostsScript,
   dropMasqueradeScript,
+  hostSources,
   IP_FORWARD_READ,
   KEEP_ONLY_NET_SYSCTL_FILES,
   NODE_SERVICE,

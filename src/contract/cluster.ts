@@ -190,13 +190,22 @@ export const nodeServiceScript = (plan: NodePlan) =>
 export const NODE_SERVICE_PATH = "/id";
 
 /**
+ * The sources a node's hardening admits as "the hosts' network": the run network, and with
+ * vxlan each node's VXLAN address too, which Docker's MASQUERADE gives container traffic that
+ * leaves through the overlay (the address of the device it leaves by), as flannel.1's address
+ * is given to pod traffic. A container's own address is never among them.
+ */
+export const hostSources = (hostsNetwork: string, plans: readonly NodePlan[], network: NodeNetwork): string[] =>
+  network === "vxlan" ? [hostsNetwork, ...plans.map((p) => `${p.vtep}/32`)] : [hostsNetwork];
+
+/**
  * A hardening template that admits only the hosts' network (the field report's other nodes'
- * firewalls, "限制非vm网段的ip"): packets arriving from the node network whose source is not a
- * host's address are dropped on the way in (INPUT) and through (FORWARD); replies to
+ * firewalls, "限制非vm网段的ip"): packets arriving from the node network whose source is not
+ * one of `admitted` are dropped on the way in (INPUT) and through (FORWARD); replies to
  * connections this node opened pass. An nft table of its own, so it holds under either of
  * Docker's firewall backends and Docker never rewrites it.
  */
-export function admitOnlyHostsScript(hostsNetwork: string, network: NodeNetwork): string {
+export function admitOnlyHostsScript(admitted: readonly string[], network: NodeNetwork): string {
   const interfaces = `{ ${clusterInterfaces(network)
     .map((i) => `"${i}"`)
     .join(", ")} }`;
@@ -204,7 +213,7 @@ export function admitOnlyHostsScript(hostsNetwork: string, network: NodeNetwork)
     `  chain ${name} {`,
     `    type filter hook ${hook} priority filter; policy accept;`,
     "    ct state established,related accept",
-    `    iifname ${interfaces} ip saddr != ${hostsNetwork} counter drop`,
+    `    iifname ${interfaces} ip saddr != { ${admitted.join(", ")} } counter drop`,
     "  }",
   ];
   return nftScript(
