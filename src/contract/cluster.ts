@@ -230,19 +230,20 @@ export const IP_FORWARD_READ = readSysctl(SYSCTL.ipForward);
 
 /**
  * Removes the MASQUERADE of container traffic leaving the host (a nat flush, or a firewall
- * template that lacks it): with the iptables backend every `-s <subnet> … -j MASQUERADE` of
- * the nat table's POSTROUTING, with the nftables backend every masquerade rule of Docker's table.
+ * template that lacks it): with the iptables backend every `-s <subnet> ! -o <bridge> -j
+ * MASQUERADE` of the nat table's POSTROUTING (a published port's hairpin rule stays), with the nftables backend the masquerade of each
+ * `nat-postrouting-out__<bridge>` chain of Docker's table (`oifname != <bridge> ip saddr <subnet>`).
  */
 export function dropMasqueradeScript(nftablesBackend: boolean): string {
   if (!nftablesBackend)
     return [
-      `rules=$(${IPTABLES_SAVE} -t nat | grep -E '^-A POSTROUTING -s .* -j MASQUERADE')`,
+      `rules=$(${IPTABLES_SAVE} -t nat | grep -E '^-A POSTROUTING -s [0-9./]+ ! -o [^ ]+ -j MASQUERADE$')`,
       `[ -n "$rules" ] || { echo 'no MASQUERADE rule in nat POSTROUTING' >&2; exit 1; }`,
       `printf '%s\\n' "$rules" | sed 's/^-A /-D /' | while read -r rule; do ${iptables("-t nat $rule")} || exit 1; done`,
       `printf '%s\\n' "$rules"`,
     ].join("\n");
   return [
-    `found=$(nft -a list table ip docker-bridges | awk '/^[[:space:]]*chain /{c=$2} / masquerade/ {print c, $NF}')`,
+    `found=$(nft -a list table ip docker-bridges | awk '/^[[:space:]]*chain /{c=$2} c ~ /^nat-postrouting-out__/ && / masquerade/ {print c, $NF}')`,
     `[ -n "$found" ] || { echo 'no masquerade rule in table ip docker-bridges' >&2; exit 1; }`,
     `printf '%s\\n' "$found" | while read -r chain handle; do nft delete rule ip docker-bridges "$chain" handle "$handle" || exit 1; done`,
     `printf '%s\\n' "$found"`,
