@@ -91,6 +91,8 @@ function fixesTable(r: CellResult): Html | undefined {
     ? markup`<p><b>Fixes not run:</b> ${r.fixesNotRun.fixes.join(", ")} — ${r.fixesNotRun.reason}</p>`
     : "";
   if (!r.fixes.length) return r.fixesNotRun ? markup`<h3>Fixes</h3>${notRun}` : undefined;
+  const event = r.fixes.find((f) => f.verdict.afterEvent)?.verdict.afterEvent?.event;
+  if (event) return markup`${laterEventTable(r, event)}${notRun}`;
   const rows = r.fixes.map(
     (f) =>
       markup`<tr><td>${f.verdict.fix}</td><td class="fix ${f.verdict.overall}">${f.verdict.overall}${f.verdict.overall === "partial" ? ` (${countsLine(f.verdict)})` : ""}</td><td>${Object.entries(
@@ -102,6 +104,43 @@ function fixesTable(r: CellResult): Html | undefined {
         )}</td><td>${[f.verdict.reason, f.attempt.fixNote ?? f.attempt.reason, chainNote(f.attempt)].filter(Boolean).join(" — ")}</td><td>${f.verdict.restoredRules?.length ?? "–"}</td></tr>`,
   );
   return markup`<h3>Fixes</h3><table><tr><th>fix</th><th>verdict</th><th>per vantage</th><th>note</th><th>skipped rules restored</th></tr>${rows}</table>${notRun}`;
+}
+
+/** The fixes of a scenario with a later event: each judged after the fix and again after the event. */
+function laterEventTable(r: CellResult, event: string): Html {
+  const perVantage = (verdict: Pick<CellResult["fixes"][number]["verdict"], "vantages">) =>
+    Object.entries(verdict.vantages)
+      .map(([v, x]) => `${v}: ${x}`)
+      .join(", ");
+  const rows = r.fixes.map((f) => {
+    const after = f.verdict.afterEvent;
+    const forward = f.attempt.afterEvent?.sysctls?.["net.ipv4.ip_forward"];
+    return markup`<tr><td>${f.verdict.fix}</td><td class="fix ${f.verdict.overall}">${f.verdict.overall}</td><td>${perVantage(f.verdict)}</td><td class="fix ${after?.overall ?? ""}">${after?.overall ?? "–"}</td><td>${after ? perVantage(after) : ""}${forward === undefined ? "" : ` (ip_forward ${forward})`}</td><td>${[f.verdict.reason, f.attempt.fixNote ?? f.attempt.reason].filter(Boolean).join(" — ")}</td></tr>`;
+  });
+  return markup`<h3>Fixes, and after the ${event}</h3><table><tr><th>fix</th><th>verdict</th><th>per vantage</th><th>after the event</th><th>per vantage after it</th><th>note</th></tr>${rows}</table>`;
+}
+
+/** Every node of a multi-node cell: its address, subnets and forwarding, then the other nodes' routes, rule sets and logs. */
+function nodesSection(b: NonNullable<CellResult["baseline"]>): Html | undefined {
+  const nodes = b.nodes;
+  if (!nodes?.length) return undefined;
+  const rows = nodes.map(
+    (n) =>
+      markup`<tr><td>${n.name}</td><td>${n.address}</td><td>${n.subnets.join(", ")}</td><td>${Object.entries(n.sysctls)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")}</td></tr>`,
+  );
+  const own = (n: (typeof nodes)[number]) =>
+    markup`<h3>${n.name}: routes and addresses</h3>${pre(n.routes)}${
+      n.rules
+        ? markup`<h3>${n.name}: rules at probe time</h3>${pre(n.rules.final)}${
+            n.rules.nftFinal ? markup`<h3>${n.name}: nft list ruleset at probe time</h3>${pre(n.rules.nftFinal)}` : ""
+          }`
+        : ""
+    }${n.trace?.explanation ? markup`<p><b>${n.name} trace:</b> ${n.trace.explanation}</p>` : ""}${
+      n.dockerdLog === undefined ? "" : markup`<h3>${n.name}: dockerd log (tail)</h3>${pre(n.dockerdLog)}`
+    }`;
+  return markup`<h3>Nodes (baseline; node-a is the one broken and fixed, its rules are below)</h3><table><tr><th>node</th><th>address</th><th>container subnets</th><th>at probe time</th></tr>${rows}</table>${nodes.map(own)}`;
 }
 
 function goldenSection(golden: GoldenDiff | undefined): Html | undefined {
@@ -168,7 +207,7 @@ ${
 ${skipped ? markup`<h3>Rules skipped after a wrong -C answer</h3>${pre(skipped)}` : ""}
 ${errors ? markup`<h3>Captured errors</h3>${pre(errors)}` : ""}
 ${goldenSection(golden)}
-${b ? markup`<h3>Rules before the break</h3>${pre(b.rules.beforeBreak)}<h3>Rules at probe time</h3>${pre(b.rules.final)}` : ""}
+${b ? markup`<h3>Rules before the break</h3>${pre(b.rules.beforeBreak)}<h3>Rules at probe time</h3>${pre(b.rules.final)}${nodesSection(b)}` : ""}
 ${b?.rules.nftFinal ? markup`<h3>nft list ruleset before the break</h3>${pre(b.rules.nftBeforeBreak)}<h3>nft list ruleset at probe time</h3>${pre(b.rules.nftFinal)}` : ""}
 ${b ? markup`<h3>dockerd log (tail)</h3>${pre(b.dockerdLog)}` : ""}
 </details>`;

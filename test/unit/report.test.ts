@@ -152,6 +152,86 @@ describe("HTML report", () => {
   });
 });
 
+describe("a multi-node cell's drill-down", () => {
+  const crossNode = (pass: boolean) => ({
+    ...probe("localhost", pass),
+    vantage: "cross-node" as const,
+    target: "node-a/bridge/n0c1 -> node-b/node-b-web (ping)",
+  });
+  const baseline = attempt("baseline", [crossNode(false)], {
+    rules: { final: "-A POSTROUTING -s 10.77.0.0/24 ! -o docker0 -j MASQUERADE" },
+    nodes: [
+      {
+        name: "node-a",
+        address: "172.20.0.2",
+        subnets: ["10.77.0.0/24", "10.78.0.0/16"],
+        routes: "10.79.0.0/24 via 10.79.0.0 dev fwc-vxlan0 onlink",
+        sysctls: { "net.ipv4.ip_forward": "0" },
+      },
+      {
+        name: "node-b",
+        address: "172.20.0.3",
+        subnets: ["10.79.0.0/24", "10.80.0.0/16"],
+        routes: "10.77.0.0/24 via 10.77.0.0 dev fwc-vxlan0 onlink",
+        sysctls: { "net.ipv4.ip_forward": "1" },
+        rules: {
+          final: "-A POSTROUTING -s 10.79.0.0/24 ! -o docker0 -j MASQUERADE",
+          nftFinal: "table ip fwc-hardening {}",
+        },
+        dockerdLog: "node-b's dockerd",
+      },
+    ],
+  });
+  const fixed = (name: string, lasts: boolean) => ({
+    verdict: {
+      fix: name,
+      vantages: { "cross-node": "repaired" as const },
+      overall: "repaired" as const,
+      afterEvent: {
+        event: "kernel-parameter reload (sysctl --system)",
+        vantages: { "cross-node": lasts ? ("repaired" as const) : ("still-broken" as const) },
+        overall: lasts ? ("repaired" as const) : ("still-broken" as const),
+      },
+    },
+    attempt: attempt(name, [crossNode(true)], {
+      afterEvent: {
+        event: "reload",
+        probes: [crossNode(lasts)],
+        steps: [],
+        sysctls: { "net.ipv4.ip_forward": lasts ? "1" : "0" },
+      },
+    }),
+  });
+  const result = cell("1.8.11-2", "reproduced", [crossNode(false)], {
+    baseline,
+    fixes: [fixed("ip-forward-on", false), fixed("ip-forward-persist", true)],
+  });
+
+  it("shows both nodes' rules, routes and forwarding", () => {
+    const html = renderHtml([result], new Map(), "now");
+    expect(html).toContain(
+      "<tr><td>node-b</td><td>172.20.0.3</td><td>10.79.0.0/24, 10.80.0.0/16</td><td>net.ipv4.ip_forward=1</td></tr>",
+    );
+    expect(html).toContain(
+      "<h3>node-b: rules at probe time</h3><pre>-A POSTROUTING -s 10.79.0.0/24 ! -o docker0 -j MASQUERADE</pre>",
+    );
+    expect(html).toContain("<h3>node-b: nft list ruleset at probe time</h3><pre>table ip fwc-hardening {}</pre>");
+    expect(html).toContain("<h3>node-a: routes and addresses</h3>");
+    expect(html).not.toContain("<h3>node-a: rules at probe time</h3>");
+  });
+
+  it("shows each fix after the later event, so the one that does not last stands out", () => {
+    const html = renderHtml([result], new Map(), "now");
+    expect(html).toContain("<h3>Fixes, and after the kernel-parameter reload (sysctl --system)</h3>");
+    expect(html).toMatch(
+      /<td>ip-forward-on<\/td><td class="fix repaired">repaired<\/td><td>cross-node: repaired<\/td><td class="fix still-broken">still-broken<\/td><td>cross-node: still-broken \(ip_forward 0\)<\/td>/,
+    );
+    expect(html).toMatch(
+      /<td>ip-forward-persist<\/td><td class="fix repaired">repaired<\/td><td>cross-node: repaired<\/td><td class="fix repaired">repaired<\/td><td>cross-node: repaired \(ip_forward 1\)<\/td>/,
+    );
+  });
+});
+
 describe("VM and dind twins", () => {
   const vmTwin = (of: typeof broken, probes = of.baseline?.probes ?? []) => ({
     ...of,
