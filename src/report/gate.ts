@@ -29,6 +29,8 @@ export const expectationsFileSchema = z.strictObject({
          * a fix that repaired some targets and not others
          */
         fixes: z.record(z.string(), z.union([fixVerdict, z.array(fixVerdict).min(1)])).optional(),
+        /** the same, judged again after the scenario's later event (e.g. a kernel-parameter reload): whether the fix lasts */
+        fixesAfterEvent: z.record(z.string(), z.union([fixVerdict, z.array(fixVerdict).min(1)])).optional(),
       }),
     )
     .min(1, "an expectations file needs at least one expectation"),
@@ -95,6 +97,26 @@ export function evaluateGate(expectations: readonly Expectation[], results: read
           const details = [perVantage, countsLine(verdict), verdict.reason].filter(Boolean).join("; ");
           regressions.push(
             `${where}: fix ${fix} expected ${wanted}, got ${verdict.overall}${details ? ` (${details})` : ""}`,
+          );
+        }
+      }
+      for (const [fix, wantedOne] of Object.entries(expectation.fixesAfterEvent ?? {})) {
+        const accepted: readonly string[] = Array.isArray(wantedOne) ? wantedOne : [wantedOne];
+        const wanted = accepted.join(" or ");
+        const verdict = r.fixes.find((f) => f.verdict.fix === fix)?.verdict;
+        const after = verdict?.afterEvent;
+        if (!verdict)
+          regressions.push(`${where}: fix ${fix} expected ${wanted} after the later event, but it was not tried`);
+        else if (!after)
+          regressions.push(
+            `${where}: fix ${fix} expected ${wanted} after the later event, but no later event was judged`,
+          );
+        else if (!accepted.includes(after.overall)) {
+          const perVantage = Object.entries(after.vantages)
+            .map(([v, x]) => `${v} ${x}`)
+            .join(", ");
+          regressions.push(
+            `${where}: fix ${fix} expected ${wanted} after the ${after.event}, got ${after.overall} (${perVantage})`,
           );
         }
       }

@@ -20,14 +20,18 @@ export interface GoldenDiff {
 const onNftables = (result: CellResult) => result.baseline?.evidence?.firewallBackend === "nftables";
 
 /**
- * engine rule layout × backend × scenario, e.g. 28+/nft/curl-timeout; the backend is the
+ * engine rule layout × backend × scenario, e.g. 28+/nft/curl-timeout (node-a of a two-node cell:
+ * 28+/nft/snat-lost.2-nodes); the backend is the
  * iptables backend (nft, legacy), or `nftables` when dockerd's nftables firewall backend
  * was in force (its golden is the normalised `nft list ruleset`).
  */
 export function goldenKey(result: CellResult): string | undefined {
   const version = /version (\d+\.\d+\.\d+)/.exec(result.baseline?.evidence?.dockerdVersion ?? "")?.[1];
   if (!version) return undefined;
-  return `${ruleLayout(version)}/${onNftables(result) ? "nftables" : result.cell.backend}/${result.cell.scenario}`;
+  const nodes = result.baseline?.nodes?.length ?? 1;
+  // a node of a multi-node cell holds its subnets and the cluster's admission besides Docker's own rules
+  const scenario = nodes > 1 ? `${result.cell.scenario}.${nodes}-nodes` : result.cell.scenario;
+  return `${ruleLayout(version)}/${onNftables(result) ? "nftables" : result.cell.backend}/${scenario}`;
 }
 
 /**

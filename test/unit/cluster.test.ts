@@ -1,4 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { expandMatrix, namesOf } from "../../src/config/expand.js";
+import { parseMatrixText } from "../../src/config/load.js";
+import { KNOWN_NAMES } from "../../src/run/registry.js";
+import { expectEvery } from "../support/quantifiers.js";
 import {
   cidrsOverlap,
   clusterAdmissionScript,
@@ -180,5 +185,41 @@ describe("matrices with nodes", () => {
   it("nodes defaults to 1 and the node network to vxlan; more than the address plan holds is refused", () => {
     expect(matrix(1, ["dind"], "curl-timeout").topologies[0]).toMatchObject({ nodes: 1, nodeNetwork: "vxlan" });
     expect(() => matrix(MAX_NODES + 1, ["dind"], "curl-timeout")).toThrow(/at most/);
+  });
+});
+
+describe("matrix.multinode.yaml and its expectations", () => {
+  const read = (name: string) => readFileSync(new URL(`../../${name}`, import.meta.url), "utf8");
+  const cells = () =>
+    expandMatrix(parseMatrixText(read("matrix.multinode.yaml"), "matrix.multinode.yaml", KNOWN_NAMES));
+
+  it("runs both scenarios on 26.1.5, 28.5.2 and 29.7.2 (both firewall backends), each on two nodes in the dind lane", () => {
+    const all = cells();
+    expect(all.map((c) => `${c.scenario}:${c.variant ?? ""} ${c.engine.name} ${c.daemon.name}`).sort()).toEqual(
+      [
+        "ip-forward-off:cross-node docker-26.1.5 proxy-off",
+        "ip-forward-off:cross-node docker-28.5.2 proxy-off",
+        "ip-forward-off:cross-node docker-29.7.2 fw-iptables",
+        "ip-forward-off:cross-node docker-29.7.2 fw-nftables",
+        "snat-lost: docker-26.1.5 proxy-off",
+        "snat-lost: docker-28.5.2 proxy-off",
+        "snat-lost: docker-29.7.2 fw-iptables",
+        "snat-lost: docker-29.7.2 fw-nftables",
+      ].sort(),
+    );
+    expectEvery(all, (c) => c.provider === "dind" && c.topology.nodes === 2, "multi-node cells");
+  });
+
+  it("every expectation parses and matches a cell of the matrix it names", async () => {
+    const { parseYamlWithSchema } = await import("../../src/config/yaml-schema.js");
+    const { expectationsFileSchema, expectationMatches } = await import("../../src/report/gate.js");
+    const file = parseYamlWithSchema(
+      read("expectations.multinode.yaml"),
+      "expectations.multinode.yaml",
+      expectationsFileSchema,
+    ).data;
+    expect(file.matrix).toBe("matrix.multinode.yaml");
+    const all = cells();
+    expectEvery(file.expectations, (e) => all.some((c) => expectationMatches(e, namesOf(c))), "expectations");
   });
 });

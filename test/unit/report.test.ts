@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compareResults } from "../../src/report/compare.js";
 import { evaluateGate, type Expectation } from "../../src/report/gate.js";
-import { normaliseRules } from "../../src/report/goldens.js";
+import { goldenKey, normaliseRules } from "../../src/report/goldens.js";
 import { createHash } from "node:crypto";
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from "../../src/report/html-assets.js";
 import { renderHtml, renderHtmlPage } from "../../src/report/html.js";
@@ -340,6 +340,49 @@ describe("gate", () => {
     ]);
   });
 
+  it("checks a fix again after the later event: the one that does not last is named", () => {
+    const judged = (fix: string, lasts: boolean | undefined) => ({
+      verdict: {
+        fix,
+        vantages: { "cross-node": "repaired" as const },
+        overall: "repaired" as const,
+        ...(lasts === undefined
+          ? {}
+          : {
+              afterEvent: {
+                event: "kernel-parameter reload",
+                vantages: { "cross-node": lasts ? ("repaired" as const) : ("still-broken" as const) },
+                overall: lasts ? ("repaired" as const) : ("still-broken" as const),
+              },
+            }),
+      },
+      attempt: attempt(fix, []),
+    });
+    const crossNode = {
+      ...broken,
+      fixes: [judged("ip-forward-on", false), judged("ip-forward-persist", true), judged("restart-dockerd", undefined)],
+    };
+    const outcome = evaluateGate(
+      [
+        {
+          name: "only the persisted setting lasts",
+          match: { iptables: "1.8.11" },
+          fixesAfterEvent: { "ip-forward-on": "still-broken", "ip-forward-persist": "repaired" },
+        },
+        {
+          name: "every fix lasts",
+          match: { iptables: "1.8.11" },
+          fixesAfterEvent: { "ip-forward-on": "repaired", "restart-dockerd": "repaired" },
+        },
+      ],
+      [crossNode],
+    );
+    expect(outcome.regressions).toEqual([
+      `every fix lasts: ${broken.cell.id}: fix ip-forward-on expected repaired after the kernel-parameter reload, got still-broken (cross-node still-broken)`,
+      `every fix lasts: ${broken.cell.id}: fix restart-dockerd expected repaired after the later event, but no later event was judged`,
+    ]);
+  });
+
   it("an expectation no result matches is reported, not silently passed", () => {
     expect(
       evaluateGate([{ name: "engine 29", match: { engine: "docker-29" }, expect: "works" }], [healthy]).unmatched,
@@ -378,5 +421,24 @@ describe("goldens", () => {
     expect(lines).toContain("-A DOCKER-BRIDGE -o br-{fwc-net1} -j DOCKER");
     expect(lines.join("\n")).not.toMatch(/127\.0\.0\.11:\d+|\[\d+:\d+\]|br-6780172fca2a/);
     expect(lines.join("\n")).toContain("127.0.0.11:<dns-port>");
+  });
+
+  it("a node of a multi-node cell has a golden of its own, apart from the one-node cell's", () => {
+    const node = { address: "", subnets: [], routes: "", sysctls: {} };
+    const evidence = { dockerdVersion: "Docker version 28.5.2, build 1" } as NonNullable<
+      ReturnType<typeof attempt>["evidence"]
+    >;
+    const single = cell("1.8.11-2", "works", [], { baseline: attempt("baseline", [], { evidence }) });
+    const twoNodes = cell("1.8.11-2", "works", [], {
+      baseline: attempt("baseline", [], {
+        evidence,
+        nodes: [
+          { ...node, name: "node-a" },
+          { ...node, name: "node-b" },
+        ],
+      }),
+    });
+    expect(goldenKey(single)).toBe("28+/nft/curl-timeout");
+    expect(goldenKey(twoNodes)).toBe("28+/nft/curl-timeout.2-nodes");
   });
 });
