@@ -128,7 +128,7 @@ export function joinClusterScript(members: readonly ClusterMember[], self: numbe
     network === "vxlan"
       ? [
           ipCommand(
-            `link add ${device} address ${me.plan.vtepMac} type vxlan id ${vni} local ${me.address} dstport ${port} nolearning`,
+            `link add ${device} address ${me.plan.vtepMac} type vxlan id ${vni} local ${me.address} dev ${UPLINK} dstport ${port} nolearning`,
           ),
           ipCommand(`addr add ${me.plan.vtep}/32 dev ${device}`),
           ipCommand(`link set ${device} up`),
@@ -301,7 +301,7 @@ export const KEEP_ONLY_NET_SYSCTL_FILES = `for d in ${SYSCTL_FILES.directories.j
 
 /** Writes the distribution's file saying `key = value`. */
 export const writeDistributionSysctl = (values: Record<string, number>) =>
-  `printf '${Object.entries(values)
+  `mkdir -p ${SYSCTL_FILES.directories[0]} && printf '${Object.entries(values)
     .map(([k, v]) => `${k} = ${v}\\n`)
     .join("")}' > ${SYSCTL_FILES.distribution}`;
 
