@@ -79,7 +79,9 @@ describe("route computation", () => {
 
   it("the join script knows every other node's VXLAN MAC and address without asking it", () => {
     const script = joinClusterScript(members, 0, "vxlan");
-    expect(script).toContain("link add fwc-vxlan0 address 02:fc:00:00:00:01 type vxlan id 1 local 172.20.0.2 dev eth0 dstport 8472");
+    expect(script).toContain(
+      "link add fwc-vxlan0 address 02:fc:00:00:00:01 type vxlan id 1 local 172.20.0.2 dev eth0 dstport 8472",
+    );
     expect(script).toContain("neigh replace 10.79.0.0 lladdr 02:fc:00:00:00:02 dev fwc-vxlan0");
     expect(script).toContain("bridge fdb append 02:fc:00:00:00:02 dev fwc-vxlan0 dst 172.20.0.3");
     expect(script).toContain("route replace 10.80.0.0/16 via 10.79.0.0 dev fwc-vxlan0 onlink");
