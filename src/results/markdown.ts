@@ -37,13 +37,14 @@ const kernelOf = (r: CellResult) =>
 /** The firewall backend dockerd reported in force (docker info), or "–" for engines that report none. */
 const firewallOf = (r: CellResult) => r.baseline?.evidence?.firewallBackend ?? "–";
 
-/** One fix's verdict in a line: overall, then the counts unless it simply repaired, then the failing action. */
+/** One fix's verdict in a line: overall, then the counts unless it simply repaired, then the failing action, then the verdict after a later event. */
 export function fixLine(verdict: FixVerdict): string {
   const counts = verdict.overall === "repaired" || verdict.overall === "ok" ? "" : countsLine(verdict);
   const restored = verdict.restoredRules ? `restored ${verdict.restoredRules.length} skipped rule(s)` : "";
   const why = verdict.reason ? verdict.reason.split("\n")[0] : "";
   const details = [counts, restored, why].filter(Boolean).join("; ");
-  return `${verdict.fix}: ${verdict.overall}${details ? ` (${details})` : ""}`;
+  const after = verdict.afterEvent ? `, then ${verdict.afterEvent.overall} after the ${verdict.afterEvent.event}` : "";
+  return `${verdict.fix}: ${verdict.overall}${details ? ` (${details})` : ""}${after}`;
 }
 
 /** How a fix of a healthy cell was regression-checked when it shared a host with others (settings.fixesOnHealthyBaseline chained). */

@@ -65,3 +65,13 @@ describe("a fix judged again after the later event", () => {
     expect(fixLasted({ overall: "repaired" })).toBeUndefined();
   });
 });
+
+describe("the verdict in a line", () => {
+  it("says what the fix did, then what was left after the later event", async () => {
+    const { fixLine } = await import("../../src/results/markdown.js");
+    const after = fixed(false);
+    const verdict = { ...judgeFix(baseline, after), afterEvent: judgeAfterEvent(baseline, after) };
+    expect(fixLine(verdict)).toBe(`ip-forward-on: repaired, then still-broken after the ${EVENT}`);
+    expect(fixLine(judgeFix(baseline, after))).toBe("ip-forward-on: repaired");
+  });
+});
