@@ -172,7 +172,11 @@ export async function applyFix(
   return true;
 }
 
-/** Probes every vantage and reads the evidence meanwhile (nothing a probe does changes the rules or the trace). */
+/**
+ * Probes every vantage and reads node-a's evidence meanwhile (nothing a probe does changes its
+ * rules or trace). The other nodes are read once every probe has ended: their rule sets carry
+ * the counters of the rules that dropped the probes' packets there (e.g. node-b's hardening).
+ */
 export async function probeAndRead(
   ctx: ScenarioContext,
   input: HostInput,
@@ -182,13 +186,9 @@ export async function probeAndRead(
   const { probeRun, evidence, nodes } = await timed("probes", async () => {
     const reading = timed("evidence", () => readEvidence(ctx));
     reading.catch(() => {});
-    const nodeReading = readNodes(ctx);
-    nodeReading.catch(() => {});
-    return {
-      probeRun: await runProbes(ctx, (c) => input.scenario.probes(c), input.probeSeed ?? "0", input.repeat ?? 0),
-      evidence: await reading,
-      nodes: await nodeReading,
-    };
+    const probeRun = await runProbes(ctx, (c) => input.scenario.probes(c), input.probeSeed ?? "0", input.repeat ?? 0);
+    const [evidence, nodes] = await Promise.all([reading, readNodes(ctx)]);
+    return { probeRun, evidence, nodes };
   });
   result.probes = probeRun.results;
   result.probeOrder = probeRun.order;
