@@ -82,3 +82,10 @@ const TIMEOUTS = {
 
 export const TIMEOUT_MS: Readonly<typeof TIMEOUTS> = Object.freeze(TIMEOUTS);
 export type TimeoutKind = keyof typeof TIMEOUT_MS;
+
+/**
+ * How much longer a command in a VM under software emulation (TCG, no usable KVM) may take than
+ * the bounds above: dockerd's start took 50 s there on a loaded 2-core machine (5 s in a dind
+ * host), and a confined restart ran past the 90 s bound.
+ */
+export const EMULATED_VM_SLOWDOWN = 3;
