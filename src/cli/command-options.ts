@@ -29,6 +29,11 @@ export interface ReportOptions {
   goldens: string | undefined;
 }
 
+export interface SummaryOptions {
+  /** the result directories whose cells are summarised together */
+  paths: string[];
+}
+
 export interface CompareOptions {
   /** OLD_DIR and NEW_DIR (the command checks there are two) */
   paths: string[];

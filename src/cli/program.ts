@@ -7,6 +7,7 @@ import type {
   PlanOptions,
   ReportOptions,
   RunOptions,
+  SummaryOptions,
 } from "./command-options.js";
 import {
   collect,
@@ -24,6 +25,7 @@ import {
 export interface CommandActions {
   run(options: RunOptions): Promise<number>;
   report(options: ReportOptions): Promise<number>;
+  summary(options: SummaryOptions): Promise<number>;
   gate(options: GateOptions): Promise<number>;
   compare(options: CompareOptions): Promise<number>;
   plan(options: PlanOptions): Promise<number>;
@@ -137,6 +139,13 @@ export function fwcompatProgram(
         updateGoldens: raw.updateGoldens ?? false,
         goldens: raw.goldens,
       });
+    });
+
+  command("summary", "print the end-of-run summary of result directories, as a run prints it")
+    .usage("DIR...")
+    .argument("[DIR...]")
+    .action(async (paths: string[]) => {
+      exitCode = await actions.summary({ paths });
     });
 
   addRunOptions(

@@ -83,6 +83,7 @@ export function cliOptions(): Set<string> {
   const { program } = fwcompatProgram({
     run: never,
     report: never,
+    summary: never,
     gate: never,
     compare: never,
     plan: never,

@@ -16,6 +16,7 @@ async function parse(argv: string[], exitCode = 0): Promise<{ code: number; call
   const actions: CommandActions = {
     run: record("run"),
     report: record("report"),
+    summary: record("summary"),
     gate: record("gate"),
     compare: record("compare"),
     plan: record("plan"),
