@@ -29,6 +29,13 @@ export interface ReportOptions {
   goldens: string | undefined;
 }
 
+export interface InitOptions {
+  /** where the gate is written (default: the working directory) */
+  dir: string | undefined;
+  /** the reusable action the workflow uses, owner/repository@ref */
+  action: string | undefined;
+}
+
 export interface SummaryOptions {
   /** the result directories whose cells are summarised together */
   paths: string[];

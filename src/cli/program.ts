@@ -4,6 +4,7 @@ import type {
   BisectOptions,
   CompareOptions,
   GateOptions,
+  InitOptions,
   PlanOptions,
   ReportOptions,
   RunOptions,
@@ -26,6 +27,7 @@ export interface CommandActions {
   run(options: RunOptions): Promise<number>;
   report(options: ReportOptions): Promise<number>;
   summary(options: SummaryOptions): Promise<number>;
+  init(options: InitOptions): Promise<number>;
   gate(options: GateOptions): Promise<number>;
   compare(options: CompareOptions): Promise<number>;
   plan(options: PlanOptions): Promise<number>;
@@ -226,6 +228,14 @@ export function fwcompatProgram(
       if (!good || !bad)
         throw new UserError("bisect needs --good REF and --bad REF; fwcompat bisect --help lists its options");
       exitCode = await actions.bisect({ ...raw, good, bad });
+    });
+
+  command("init", "write a minimal gate (matrix, expectations, a scenario for your firewall script, a workflow)")
+    .usage("[DIR] [options]")
+    .argument("[DIR]")
+    .option("--action <OWNER/REPO@REF>", "the fwcompat action the workflow uses (default: a placeholder to edit)")
+    .action(async (dir: string | undefined, raw: { action?: string }) => {
+      exitCode = await actions.init({ dir, action: raw.action });
     });
 
   command("clean", "remove everything left by runs that were killed").action(async () => {

@@ -84,6 +84,7 @@ export function cliOptions(): Set<string> {
     run: never,
     report: never,
     summary: never,
+    init: never,
     gate: never,
     compare: never,
     plan: never,
