@@ -35,6 +35,11 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     ref: z.string().min(1),
     /** the full commit id the ref must resolve to; anything else fails the build */
     commit: z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id"),
+    /**
+     * upstream commits applied on top, in order (`git cherry-pick -x`), as a distribution
+     * patches a release: each must apply cleanly, and the build records them in its evidence
+     */
+    cherryPicks: z.array(z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id")).optional(),
   }),
 ]);
 

@@ -26,6 +26,7 @@ const commitRow = (ev: Evidence): Array<[string, unknown]> =>
           "commit",
           `${ev.iptablesCommit.commit} (${ev.iptablesCommit.describe}, ${ev.iptablesCommit.date}): ${ev.iptablesCommit.subject}`,
         ],
+        ...(ev.iptablesPatches ?? []).map((p): [string, unknown] => ["cherry-picked", `${p.commit}: ${p.subject}`]),
       ]
     : [];
 

@@ -41,6 +41,7 @@ describe("the shipped catalogue", () => {
       "1.8.10",
       "1.8.11",
       "1.8.11-2",
+      "1.8.11+fix",
       "1.8.12",
       "1.8.13",
       "1.8.13-1",
@@ -130,7 +131,7 @@ describe("a matrix picks from the catalogue", () => {
       parseMatrixText(matrixText('iptables: ["1.8.11", "1.8.99"]', "engines: [docker-28.5.2]"), "m.yaml", KNOWN_NAMES),
     );
     expect(message).toBe(
-      "m.yaml:2:22: unknown iptables build '1.8.99'; catalogue.yaml has: 1.8.9, 1.8.10, 1.8.11, 1.8.11-2, 1.8.12, 1.8.13, 1.8.13-1 (or write the whole entry here)",
+      "m.yaml:2:22: unknown iptables build '1.8.99'; catalogue.yaml has: 1.8.9, 1.8.10, 1.8.11, 1.8.11-2, 1.8.11+fix, 1.8.12, 1.8.13, 1.8.13-1 (or write the whole entry here)",
     );
     const engine = thrown(() =>
       parseMatrixText(
