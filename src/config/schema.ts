@@ -20,7 +20,7 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     sha256,
     /** path of the same file on the Debian mirror read from the machine's apt sources */
     mirrorPath: z.string().optional(),
-    /** other places to download from; used only with settings.allowDownloads */
+    /** other places to download from (checked by sha256); see settings.allowDownloads */
     urls: z.array(z.url()).default([]),
   }),
   z.strictObject({
@@ -71,7 +71,16 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
     commit: z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id"),
     /** the upstream tag the commit carries, recorded with the result */
     tag: z.string().min(1),
-    /** other places to download the same file from; used only with settings.allowDownloads */
+    /**
+     * the git tree id of the archive's files (`git rev-parse <tag>^{tree}` when nothing is
+     * export-ignored): with it, an archive downloaded from `urls` is checked by its files, so
+     * another compression of the same tree (e.g. a forge's tag archive) passes
+     */
+    treeId: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/, "a full 40-digit git tree id")
+      .optional(),
+    /** other places to download the archive from (checked by treeId, else by sha256); see settings.allowDownloads */
     urls: z.array(z.url()).default([]),
     /** Debian suite of the build container (its Go) and of the host (containerd, runc, docker-cli, nftables) */
     suite: debianSuite.default("sid"),
@@ -138,8 +147,11 @@ export const settingsSchema = z.strictObject({
   tarballDir: z.string().optional(),
   /** a local source directory (upstream source archives, e.g. moby); FWCOMPAT_SOURCE_DIR overrides */
   sourceDir: z.string().optional(),
-  /** allow downloads from URLs other than the apt mirror */
-  allowDownloads: z.boolean().default(false),
+  /**
+   * downloads from URLs other than the apt mirror: auto (default) only of sources pinned by
+   * content (sha256, git tree id, commit), true any, false none (local sources and the mirror only)
+   */
+  allowDownloads: z.union([z.boolean(), z.literal("auto")]).default("auto"),
   /** auto: a local debian:<suite> image if present, else debootstrap, else pull */
   baseImage: z.enum(["auto", "registry", "debootstrap"]).default("auto"),
   /** deadline of an engine compiled from source (the Go build takes minutes on 2 cores) */

@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
+import { downloadsAllowed, downloadsOffNote } from "../../config/downloads.js";
 import type { Engine, GitSource, IptablesBuild, IptablesSource, Settings } from "../../config/schema.js";
 import { HOST_TOOLS, SHIM_SOURCE } from "../../contract/host-contract.js";
 export type { Availability } from "./build-or-explain.js";
@@ -124,7 +125,8 @@ export async function prepareImages(
     const tarball = await obtainTarball(source, {
       dir: tarballDir(settings.tarballDir),
       mirror,
-      allowDownloads: settings.allowDownloads,
+      allowDownloads: downloadsAllowed(settings.allowDownloads, true),
+      downloadsOffNote: downloadsOffNote(settings.allowDownloads),
     });
     if (!tarball.ok) return { ok: false, status: "unavailable", reason: tarball.reason };
     log(`iptables ${build.name}: tarball from ${tarball.origin}`);
@@ -167,7 +169,12 @@ export async function prepareImages(
       const file = engine.source.url.split("/").pop() ?? "docker.tgz";
       const got = await obtainTarball(
         { file, sha256: engine.source.sha256, urls: [engine.source.url] },
-        { dir: tarballDir(settings.tarballDir), mirror: undefined, allowDownloads: settings.allowDownloads },
+        {
+          dir: tarballDir(settings.tarballDir),
+          mirror: undefined,
+          allowDownloads: downloadsAllowed(settings.allowDownloads, true),
+          downloadsOffNote: downloadsOffNote(settings.allowDownloads),
+        },
       );
       if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
       engineTarball = got.data;
