@@ -13,6 +13,6 @@ export function downloadsAllowed(setting: Settings["allowDownloads"], pinnedByCo
 /** How the setting reads in a reason, e.g. when a route was not tried. */
 export function downloadsOffNote(setting: Settings["allowDownloads"]): string {
   return setting === false
-    ? "downloads disabled (settings.allowDownloads: false)"
+    ? "downloads are disabled (settings.allowDownloads: false)"
     : "not pinned by content, so not downloaded (settings.allowDownloads: auto; true allows it)";
 }

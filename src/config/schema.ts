@@ -36,6 +36,17 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     /** the full commit id the ref must resolve to; anything else fails the build */
     commit: z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id"),
   }),
+  z.strictObject({
+    /**
+     * a binary iptables .deb of any Debian-derived archive (Ubuntu's, a PPA's), by URL and
+     * sha256, unpacked under the build's prefix the way Debian suite builds are
+     */
+    kind: z.literal("deb"),
+    url: z.url(),
+    sha256,
+    /** the .debs of the same build's own libraries (libxtables12, libip4tc2, libip6tc2), unpacked beside it */
+    libraries: z.array(z.strictObject({ url: z.url(), sha256 })).default([]),
+  }),
 ]);
 
 export const iptablesBuildSchema = z.strictObject({
@@ -301,6 +312,7 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type IptablesBuild = z.infer<typeof iptablesBuildSchema>;
 export type IptablesSource = z.infer<typeof iptablesSourceSchema>;
 export type GitSource = Extract<IptablesSource, { kind: "git" }>;
+export type DebSource = Extract<IptablesSource, { kind: "deb" }>;
 export type Engine = z.infer<typeof engineSchema>;
 export type DaemonOptionSet = z.infer<typeof daemonOptionSetSchema>;
 export type Topology = z.infer<typeof topologySchema>;

@@ -277,7 +277,7 @@ describe("source archives pinned by their git tree", () => {
     expect(got).toMatchObject({
       ok: false,
       reason: expect.stringMatching(
-        /^engine-v1\.0\.tar\.xz unobtainable: not in .* \(1 URL\(s\) not tried: downloads disabled \(settings\.allowDownloads: false\)\); no source directory set/,
+        /^engine-v1\.0\.tar\.xz unobtainable: not in .* \(1 URL\(s\) not tried: downloads are disabled \(settings\.allowDownloads: false\)\); no source directory set/,
       ),
     });
     expect(server.hits.length).toBe(hitsBefore);

@@ -11,7 +11,8 @@ import { packageFile } from "../package-files.js";
 import { ensureBaseImage, type BasePlan } from "./base-image.js";
 import { buildOrExplain, type Availability } from "./build-or-explain.js";
 import { buildFromGit } from "./git-build.js";
-import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
+import { obtainDebs } from "./deb-source.js";
+import { debIptablesRecipe, debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
 import { obtainTarball, tarballDir } from "./tarball-source.js";
 import { buildMobyEngine, isMobySource } from "./moby-engine.js";
 import { buildShim } from "./shim-image.js";
@@ -122,6 +123,17 @@ export async function prepareImages(
         log,
       );
     if (source.kind === "git") return gitIptables(build, source);
+    if (source.kind === "deb") {
+      const got = await obtainDebs(source, settings);
+      if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
+      log(`iptables ${build.name}: ${got.debs.map((deb) => `${deb.file} from ${deb.origin}`).join(", ")}`);
+      return buildOrExplain(
+        docker,
+        debIptablesRecipe({ ...build, source }, toolchainBase, got.debs, wrappers),
+        `iptables ${build.name}`,
+        log,
+      );
+    }
     const tarball = await obtainTarball(source, {
       dir: tarballDir(settings.tarballDir),
       mirror,
