@@ -1,6 +1,7 @@
 /** What `run` and `gate` share: the request made of the options the user typed, and the printed outcome. */
 import type { RecordedRunOutcome, RecordedRunRequest } from "../run/session/run-and-record.js";
 import type { RunOptions } from "./command-options.js";
+import { unavailableSummary } from "../report/unavailable-summary.js";
 import { writeReportAndSay } from "./report-output.js";
 
 /** A recorded run of these cells with the run options the user typed. */
@@ -27,6 +28,7 @@ export async function finishRun(
   log: (line: string) => void,
 ): Promise<{ code: number; page: string }> {
   process.stdout.write(`${outcome.summary}\n`);
+  for (const line of unavailableSummary(outcome.results, outcome.missingSources)) log(line);
   log(`done in ${(outcome.wallMs / 1000).toFixed(0)}s; results in ${outcome.outDir}`);
   const report = await writeReportAndSay([outcome.outDir], { out: outcome.outDir, updateGoldens: false }, log);
   // A reproduced failure is a result; only the harness failing makes the exit non-zero.

@@ -16,6 +16,7 @@ import { debIptablesRecipe, debianIptablesRecipe, hostRecipe, tarballIptablesRec
 import { obtainTarball, tarballDir } from "./tarball-source.js";
 import { buildMobyEngine, isMobySource } from "./moby-engine.js";
 import { buildShim } from "./shim-image.js";
+import { missingBuild, missingEngine } from "./source-routes.js";
 
 export interface PreparedImages {
   builds: Map<string, Availability<{ tag: string }>>;
@@ -106,12 +107,19 @@ export async function prepareImages(
   /** The build's source, else its alternatives in order; a source that exists but fails to build ends the search. */
   async function buildIptables(build: IptablesBuild): Promise<Availability<{ tag: string }>> {
     const misses: string[] = [];
+    let everySourceMissing = true;
     for (const source of [build.source, ...build.alternatives]) {
       const state = await buildFrom(build, source);
       if (state.ok || state.status === "error") return state;
       misses.push(state.reason);
+      if (!state.missing) everySourceMissing = false;
     }
-    return { ok: false, status: "unavailable", reason: misses.join("; then ") };
+    return {
+      ok: false,
+      status: "unavailable",
+      reason: misses.join("; then "),
+      ...(everySourceMissing ? { missing: missingBuild(build, settings) } : {}),
+    };
   }
 
   async function buildFrom(build: IptablesBuild, source: IptablesSource): Promise<Availability<{ tag: string }>> {
@@ -125,7 +133,8 @@ export async function prepareImages(
     if (source.kind === "git") return gitIptables(build, source);
     if (source.kind === "deb") {
       const got = await obtainDebs(source, settings);
-      if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
+      if (!got.ok)
+        return { ok: false, status: "unavailable", reason: got.reason, missing: missingBuild(build, settings) };
       log(`iptables ${build.name}: ${got.debs.map((deb) => `${deb.file} from ${deb.origin}`).join(", ")}`);
       return buildOrExplain(
         docker,
@@ -140,7 +149,8 @@ export async function prepareImages(
       allowDownloads: downloadsAllowed(settings.allowDownloads, true),
       downloadsOffNote: downloadsOffNote(settings.allowDownloads),
     });
-    if (!tarball.ok) return { ok: false, status: "unavailable", reason: tarball.reason };
+    if (!tarball.ok)
+      return { ok: false, status: "unavailable", reason: tarball.reason, missing: missingBuild(build, settings) };
     log(`iptables ${build.name}: tarball from ${tarball.origin}`);
     return buildOrExplain(
       docker,
@@ -152,7 +162,13 @@ export async function prepareImages(
 
   async function gitIptables(build: IptablesBuild, source: GitSource): Promise<Availability<{ tag: string }>> {
     const result = await buildFromGit(build, source, { docker, settings, baseTag: toolchainBase, wrappers, log });
-    if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
+    if (!result.ok)
+      return {
+        ok: false,
+        status: result.status,
+        reason: result.reason,
+        ...(result.status === "unavailable" ? { missing: missingBuild(build, settings) } : {}),
+      };
     log(
       `iptables ${build.name}: git ${result.info.describe} (${result.info.commit.slice(0, 12)}) ${result.built ? "built" : "cached"} ${result.tag}`,
     );
@@ -188,7 +204,8 @@ export async function prepareImages(
           downloadsOffNote: downloadsOffNote(settings.allowDownloads),
         },
       );
-      if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
+      if (!got.ok)
+        return { ok: false, status: "unavailable", reason: got.reason, missing: missingEngine(engine, settings) };
       engineTarball = got.data;
     }
     return buildOrExplain(
