@@ -35,7 +35,10 @@ function remedyLine(remedy: Remedy, sources: readonly MissingSource[], cells: nu
  */
 export function unavailableSummary(results: readonly CellResult[], missing: readonly MissingSource[] = []): string[] {
   const unavailable = results.filter((r) => r.status === "unavailable");
-  const ordered = [...missing].sort((a, b) => (a.axis === b.axis ? 0 : a.axis === "engine" ? -1 : 1));
+  // engines first, then by name: the order builds finished in is not the order to read them in
+  const ordered = [...missing].sort((a, b) =>
+    a.axis === b.axis ? a.label.localeCompare(b.label) : a.axis === "engine" ? -1 : 1,
+  );
   const causes = (r: CellResult) =>
     ordered.filter((s) => (s.axis === "engine" ? r.cell.engine === s.name : r.cell.iptables === s.name));
   const byRemedy = new Map<Remedy, { sources: Set<MissingSource>; cells: Set<string> }>();
