@@ -142,11 +142,11 @@ describe("downloads pinned by sha256", () => {
     const hitsBefore = server.hits.length;
     const result = await obtainTarball(
       { file: "x.tar.xz", sha256: hashOf(payload), urls: [server.route("/never", { kind: "file", body: payload })] },
-      { dir: freshCache(), mirror: undefined, allowDownloads: false, downloadsOffNote: "downloads disabled (test)" },
+      { dir: freshCache(), mirror: undefined, allowDownloads: false },
     );
     expect(result).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/1 upstream URL\(s\) not tried: downloads disabled \(test\)$/),
+      reason: expect.stringMatching(/downloads from 1 upstream URL\(s\) disabled \(settings\.allowDownloads: false\)$/),
     });
     expect(server.hits.length).toBe(hitsBefore);
   });
@@ -277,7 +277,7 @@ describe("source archives pinned by their git tree", () => {
     expect(got).toMatchObject({
       ok: false,
       reason: expect.stringMatching(
-        /^engine-v1\.0\.tar\.xz unobtainable: not in .* \(1 URL\(s\) not tried: downloads are disabled \(settings\.allowDownloads: false\)\); no source directory set/,
+        /^engine-v1\.0\.tar\.xz unobtainable: not in .*; downloads from 1 upstream URL\(s\) disabled \(settings\.allowDownloads: false\); no source directory set/,
       ),
     });
     expect(server.hits.length).toBe(hitsBefore);

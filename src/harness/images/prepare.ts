@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
-import { downloadsAllowed, downloadsOffNote } from "../../config/downloads.js";
+import { downloadsAllowed } from "../../config/downloads.js";
 import type { Engine, GitSource, IptablesBuild, IptablesSource, Settings } from "../../config/schema.js";
 import { HOST_TOOLS, SHIM_SOURCE } from "../../contract/host-contract.js";
 export type { Availability } from "./build-or-explain.js";
@@ -147,7 +147,6 @@ export async function prepareImages(
       dir: tarballDir(settings.tarballDir),
       mirror,
       allowDownloads: downloadsAllowed(settings.allowDownloads, true),
-      downloadsOffNote: downloadsOffNote(settings.allowDownloads),
     });
     if (!tarball.ok)
       return { ok: false, status: "unavailable", reason: tarball.reason, missing: missingBuild(build, settings) };
@@ -201,7 +200,6 @@ export async function prepareImages(
           dir: tarballDir(settings.tarballDir),
           mirror: undefined,
           allowDownloads: downloadsAllowed(settings.allowDownloads, true),
-          downloadsOffNote: downloadsOffNote(settings.allowDownloads),
         },
       );
       if (!got.ok)

@@ -1,6 +1,6 @@
 import { access, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { downloadsAllowed, downloadsOffNote } from "../../config/downloads.js";
+import { downloadsAllowed } from "../../config/downloads.js";
 import type { Settings } from "../../config/schema.js";
 import { archiveTreeId } from "../download/archive-tree.js";
 import { DEFAULT_LIMITS, downloadPinned, type DownloadLimits } from "../download/pinned-download.js";
@@ -63,7 +63,7 @@ export async function obtainSource(
     if (byTree.ok) return byTree;
     const offNote = allowed
       ? ""
-      : ` (${request.urls.length} URL(s) not tried: ${downloadsOffNote(settings.allowDownloads)})`;
+      : `; downloads from ${request.urls.length} upstream URL(s) disabled (settings.allowDownloads: false)`;
     return { ok: false, reason: `${request.file} unobtainable: ${byTree.reason}${offNote}; ${localNote}` };
   }
   const fallback = await obtainTarball(
@@ -72,7 +72,6 @@ export async function obtainSource(
       dir,
       mirror: undefined,
       allowDownloads: allowed,
-      downloadsOffNote: downloadsOffNote(settings.allowDownloads),
       limits,
     },
   );

@@ -25,8 +25,6 @@ export interface TarballOptions {
   mirror: string | undefined;
   /** whether the upstream `urls` may be tried (the mirror always may: it is the machine's package source) */
   allowDownloads: boolean;
-  /** why the upstream URLs were not tried, when they were not */
-  downloadsOffNote?: string;
   limits?: DownloadLimits;
 }
 
@@ -53,9 +51,7 @@ export async function obtainTarball(request: TarballRequest, options: TarballOpt
     remotes.push({ url: `${options.mirror}/${request.mirrorPath}`, label: "Debian mirror" });
   if (options.allowDownloads) remotes.push(...request.urls.map((url) => ({ url, label: url })));
   else if (request.urls.length > 0)
-    tried.push(
-      `${request.urls.length} upstream URL(s) not tried: ${options.downloadsOffNote ?? "downloads disabled (settings.allowDownloads)"}`,
-    );
+    tried.push(`downloads from ${request.urls.length} upstream URL(s) disabled (settings.allowDownloads: false)`);
   for (const remote of remotes) {
     const fetched = await downloadPinned(
       { url: remote.url, dest: cachedPath, sha256: request.sha256 },
