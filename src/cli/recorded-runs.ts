@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import type { RecordedRunOutcome, RecordedRunRequest } from "../run/session/run-and-record.js";
 import type { RunOptions } from "./command-options.js";
+import { unavailableSummary } from "../report/unavailable-summary.js";
 import { writeReportAndSay } from "./report-output.js";
 import { renderTerminalSummary, summaryWidth } from "./terminal-summary.js";
 
@@ -32,6 +33,7 @@ export async function finishRun(
   process.stdout.write(
     `${renderTerminalSummary(outcome.results, { width: summaryWidth(process.stdout), fullTable })}\n`,
   );
+  for (const line of unavailableSummary(outcome.results, outcome.missingSources)) log(line);
   log(`done in ${(outcome.wallMs / 1000).toFixed(0)}s; results in ${outcome.outDir}`);
   const report = await writeReportAndSay([outcome.outDir], { out: outcome.outDir, updateGoldens: false }, log);
   // A reproduced failure is a result; only the harness failing makes the exit non-zero.

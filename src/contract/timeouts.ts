@@ -70,7 +70,10 @@ const TIMEOUTS = {
   git: 120_000,
   /** cloning or fetching a repository */
   gitFetch: 600_000,
-  download: 120_000,
+  /** one download, connection to last byte (a moby source archive is tens of MB) */
+  download: 900_000,
+  /** the longest a download may wait for its response head or the next piece of its body */
+  downloadIdle: 30_000,
   /** reading a source archive's commit or first entry */
   archiveRead: 60_000,
   debootstrap: 600_000,

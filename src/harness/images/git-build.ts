@@ -28,8 +28,9 @@ const mirrors = new Map<string, Promise<GitMirror>>();
 export async function openRepository(
   spec: string,
   settings: GitBuildContext["settings"],
+  pinnedToCommit = false,
 ): Promise<{ ok: true; mirror: GitMirror } | { ok: false; reason: string }> {
-  const located = await locateRepository(spec, settings);
+  const located = await locateRepository(spec, settings, pinnedToCommit);
   if (!located.ok) return located;
   let opening = mirrors.get(located.location);
   if (!opening) {
@@ -56,7 +57,8 @@ export async function buildFromGit(
   source: GitSource,
   ctx: GitBuildContext,
 ): Promise<GitBuildResult> {
-  const opened = await openRepository(source.repository, ctx.settings);
+  // the ref must resolve to the pinned commit below, so a clone from a URL cannot change what is built
+  const opened = await openRepository(source.repository, ctx.settings, true);
   if (!opened.ok) return { ok: false, status: "unavailable", reason: opened.reason };
   const { mirror } = opened;
   const commit = await mirror.resolve(source.ref, source.commit);
