@@ -277,7 +277,7 @@ describe("source archives pinned by their git tree", () => {
     expect(got).toMatchObject({
       ok: false,
       reason: expect.stringMatching(
-        /^engine-v1\.0\.tar\.xz unobtainable: not in .*; downloads from 1 upstream URL\(s\) disabled \(settings\.allowDownloads: false\); no source directory set/,
+        /^engine-v1\.0\.tar\.xz unobtainable: not in .*; downloads from 1 upstream URL\(s\) disabled \(settings\.allowDownloads: false\)/,
       ),
     });
     expect(server.hits.length).toBe(hitsBefore);
