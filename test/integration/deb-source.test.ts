@@ -99,7 +99,13 @@ beforeAll(async () => {
   cache = join(dir, "download-cache");
   run = await runMatrixForTest(join(dir, "matrix.yaml"), {
     timeoutMs: 30 * 60_000,
-    env: { FWCOMPAT_TARBALL_DIR: cache, NO_PROXY: "127.0.0.1", no_proxy: "127.0.0.1" },
+    // the integration tier turns downloads off (vitest.config.ts); this run downloads from 127.0.0.1 only
+    env: {
+      FWCOMPAT_TARBALL_DIR: cache,
+      FWCOMPAT_ALLOW_DOWNLOADS: "true",
+      NO_PROXY: "127.0.0.1",
+      no_proxy: "127.0.0.1",
+    },
   });
 }, 35 * 60_000);
 
