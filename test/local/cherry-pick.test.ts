@@ -6,10 +6,12 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cherryPick } from "../../src/harness/git/cherry-pick.js";
 import { GitMirror } from "../../src/harness/git/repository.js";
+import { sourceDirForTests } from "../support/cli.js";
 
 // The upstream history as the catalogue's git builds use it: a bundle in the local source directory.
-const sourceDir = process.env.FWCOMPAT_SOURCE_DIR;
-const bundle = sourceDir ? join(sourceDir, "iptables-upstream.bundle") : undefined;
+// FWCOMPAT_SOURCE_DIR, else the shared sources beside the repository (as the integration tests find them)
+const sourceDir = await sourceDirForTests();
+const bundle = join(sourceDir, "iptables-upstream.bundle");
 
 const V1_8_11 = "0506bea1dcc8f12d94e7c32bf2fb04abb3fdd269";
 const FIX = "40406dbfaefbc204134452b2747bae4f6a122848";
@@ -38,9 +40,8 @@ const names = (output: string, dirs: readonly string[]) => [
 ];
 
 beforeAll(async () => {
-  if (!bundle)
-    throw new Error("FWCOMPAT_SOURCE_DIR is not set: it must name the directory holding iptables-upstream.bundle");
-  if (!existsSync(bundle)) throw new Error(`${bundle} does not exist (FWCOMPAT_SOURCE_DIR=${sourceDir})`);
+  if (!existsSync(bundle))
+    throw new Error(`${bundle} does not exist: set FWCOMPAT_SOURCE_DIR to the directory holding iptables-upstream.bundle`);
   // a mirror of its own in a temporary cache: the user's cache is not touched
   scratch = await mkdtemp(join(tmpdir(), "fwcompat-cherry-pick-test-"));
   process.env.FWCOMPAT_GIT_CACHE = scratch;
