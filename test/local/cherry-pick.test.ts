@@ -41,7 +41,9 @@ const names = (output: string, dirs: readonly string[]) => [
 
 beforeAll(async () => {
   if (!existsSync(bundle))
-    throw new Error(`${bundle} does not exist: set FWCOMPAT_SOURCE_DIR to the directory holding iptables-upstream.bundle`);
+    throw new Error(
+      `${bundle} does not exist: set FWCOMPAT_SOURCE_DIR to the directory holding iptables-upstream.bundle`,
+    );
   // a mirror of its own in a temporary cache: the user's cache is not touched
   scratch = await mkdtemp(join(tmpdir(), "fwcompat-cherry-pick-test-"));
   process.env.FWCOMPAT_GIT_CACHE = scratch;
