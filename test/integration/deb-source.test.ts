@@ -70,13 +70,14 @@ beforeAll(async () => {
   const pool = "/pool/main/i/iptables";
   const good = server.route(`${pool}/iptables_1.8.9-2_amd64.deb`, { kind: "file", body: deb });
   const missing = server.route(`${pool}/iptables_9.9.9-1_amd64.deb`, { kind: "status", code: 404 });
-  const truncated = server.route(`${pool}/truncated/iptables_1.8.9-2_amd64.deb`, {
+  // a file name of its own: the cache is by content and name, and the good route caches the same bytes
+  const truncated = server.route(`${pool}/iptables_1.8.9-2.1_amd64.deb`, {
     kind: "truncated",
     body: deb,
     sent: Math.floor(deb.length / 2),
   });
   const build = (name: string, url: string, sha256: string) =>
-    `  - { name: ${name}, version: 1.8.9-2, source: { kind: deb, url: "${url}", sha256: ${sha256} } }`;
+    `  - { name: ${name}, version: 1.8.9-2, source: { kind: deb, url: "${url}", sha256: "${sha256}" } }`;
   const matrix = [
     "version: 1",
     "iptables:",

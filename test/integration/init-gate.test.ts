@@ -49,7 +49,7 @@ describe("fwcompat init, then fwcompat gate on what it wrote", () => {
       const cell = await cellOf("results-pass");
       expect(cell.status).toBe("works");
       // the user's script ran in the host, and traffic was judged after it
-      expect(cell.baseline?.steps.find((s) => s.name === "my-firewall.sh")?.exitCode).toBe(0);
+      expect(cell.baseline?.steps.find((s) => s.name === "break: my-firewall.sh")?.exitCode).toBe(0);
       expect(cell.baseline?.probes.length).toBeGreaterThan(0);
       expect(cell.baseline?.probes.filter((p) => !p.pass)).toEqual([]);
     },
