@@ -32,7 +32,9 @@ const cell = (selector: (typeof SELECTORS)[number], provider: "vagrant" | "dind"
 /** The step where the selector said what it picked and why. */
 const picked = (r: CellResult) => r.baseline?.steps.find((s) => /^selector \S+ picked /.test(s.name))?.name ?? "";
 /** dockerd's own words when it cannot use legacy iptables on this kernel. */
-const NO_LEGACY_TABLE = /can't initialize iptables table `(nat|filter)': (Table does not exist|iptables who\?)/;
+// (dockerd quotes the first line of iptables' output: the modprobe it ran, which finds no such module)
+const NO_LEGACY_TABLE =
+  /can't initialize iptables table `(nat|filter)': (Table does not exist|iptables who\?)|modprobe: FATAL: Module ip_tables not found in directory \/lib\/modules\//;
 const vantagesOf = (r: CellResult) => [...new Set((r.baseline?.probes ?? []).map((p) => p.vantage))].sort();
 
 describe("kernels without legacy iptables: the run", () => {
@@ -48,12 +50,12 @@ describe("kernels without legacy iptables: the run", () => {
       expect(vm.kernel, vm.cell.id).toMatchObject({ legacyXtables: "absent", nfTables: "module" });
       expect(vm.kernel?.release).toMatch(/\+deb13-amd64$/);
       expect(vm.kernel?.detail).toMatch(/legacy=m/);
-      // the module files were removed before dockerd started, and none had to be unloaded
+      // the module files were removed before dockerd started, and any loaded one unloaded (a VM saved
+      // after its boot may hold ip_tables: measured in one of two saved VMs)
       const blocked = vm.baseline?.steps.find((s) =>
         s.name.startsWith("take the legacy xtables modules out of the guest's module tree"),
       );
       expect(Number(/^removed-files=(\d+)$/m.exec(blocked?.stdout ?? "")?.[1])).toBeGreaterThan(0);
-      expect(blocked?.stdout).toMatch(/^loaded-before=$/m);
       expect(blocked?.stdout).toMatch(/^loaded=$/m);
       expect(vm.kernel?.detail).not.toMatch(/modules loaded: .*\bip_tables\b/);
     }
