@@ -6,6 +6,7 @@ import { parseMatrixText } from "../../src/config/load.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 import { packagedCatalogueFile } from "../../src/run/session/catalogue-file.js";
 import { expectEvery } from "../support/quantifiers.js";
+import { thrown } from "../support/thrown.js";
 
 const repo = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, repo), "utf8");
@@ -24,15 +25,6 @@ matrix:
     topology: [1-bridge]
     scenario: [curl-timeout]
 `;
-
-const thrown = (run: () => unknown): string => {
-  try {
-    run();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected an error");
-};
 
 describe("the shipped catalogue", () => {
   it("is valid and knows the builds and engines the default matrix runs", () => {

@@ -5,6 +5,7 @@ import { recipeTag } from "../../src/harness/images/build-image.js";
 import { gitIptablesRecipe, gitNameProblem, gitProvenance } from "../../src/harness/images/git-recipe.js";
 import { commitOfBuild } from "../../src/run/prepare-host.js";
 import { packagedCatalogueFile } from "../../src/run/session/catalogue-file.js";
+import { thrown } from "../support/thrown.js";
 
 const V1_8_11 = "0506bea1dcc8f12d94e7c32bf2fb04abb3fdd269";
 const FIX = "40406dbfaefbc204134452b2747bae4f6a122848";
@@ -19,15 +20,6 @@ const atV1811: CommitInfo = {
   author: "A. Author",
 };
 const patches = [{ commit: FIX, subject: FIX_SUBJECT }];
-
-const thrown = (run: () => unknown): string => {
-  try {
-    run();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected an error");
-};
 
 describe("a distribution build: an upstream tag with upstream commits cherry-picked on top", () => {
   it("is in the shipped catalogue as 1.8.11+fix: v1.8.11 pinned by commit, 40406dbf picked, claiming 1.8.11", () => {
