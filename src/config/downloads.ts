@@ -36,3 +36,7 @@ export function downloadsOffNote(setting: Settings["allowDownloads"]): string {
     ? "downloads are disabled (settings.allowDownloads: false)"
     : "not pinned by content, so not downloaded (settings.allowDownloads: auto; true allows it)";
 }
+
+/** What a reason says of a pinned file's upstream URLs when downloads are off. */
+export const urlsNotDownloaded = (count: number) =>
+  `downloads from ${count} upstream URL(s) disabled (settings.allowDownloads: false)`;

@@ -1,6 +1,6 @@
 import { access, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { downloadsAllowed } from "../../config/downloads.js";
+import { downloadsAllowed, urlsNotDownloaded } from "../../config/downloads.js";
 import type { Settings } from "../../config/schema.js";
 import { archiveTreeId } from "../download/archive-tree.js";
 import { DEFAULT_LIMITS, downloadPinned, type DownloadLimits } from "../download/pinned-download.js";
@@ -61,9 +61,7 @@ export async function obtainSource(
   if (request.treeId) {
     const byTree = await obtainByTree({ ...request, treeId: request.treeId }, dir, allowed, limits);
     if (byTree.ok) return byTree;
-    const offNote = allowed
-      ? ""
-      : `; downloads from ${request.urls.length} upstream URL(s) disabled (settings.allowDownloads: false)`;
+    const offNote = allowed ? "" : `; ${urlsNotDownloaded(request.urls.length)}`;
     return { ok: false, reason: `${request.file} unobtainable: ${byTree.reason}${offNote}; ${localNote}` };
   }
   const fallback = await obtainTarball(

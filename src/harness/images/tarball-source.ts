@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_LIMITS, downloadPinned, type DownloadLimits } from "../download/pinned-download.js";
+import { urlsNotDownloaded } from "../../config/downloads.js";
 
 export interface TarballRequest {
   file: string;
@@ -50,8 +51,7 @@ export async function obtainTarball(request: TarballRequest, options: TarballOpt
   if (request.mirrorPath && options.mirror)
     remotes.push({ url: `${options.mirror}/${request.mirrorPath}`, label: "Debian mirror" });
   if (options.allowDownloads) remotes.push(...request.urls.map((url) => ({ url, label: url })));
-  else if (request.urls.length > 0)
-    tried.push(`downloads from ${request.urls.length} upstream URL(s) disabled (settings.allowDownloads: false)`);
+  else if (request.urls.length > 0) tried.push(urlsNotDownloaded(request.urls.length));
   for (const remote of remotes) {
     const fetched = await downloadPinned(
       { url: remote.url, dest: cachedPath, sha256: request.sha256 },
