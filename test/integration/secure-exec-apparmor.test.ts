@@ -1,4 +1,4 @@
-import { access, readdir } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { sourceDirForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
 import { fixOf, userActionOf } from "../support/cell-parts.js";
+import { libvirtLeftoversOnDisk } from "../support/libvirt-leftovers.js";
 
 // The real LSM case, in VMs of the vagrant lane (Debian trixie, kernel 6.12, AppArmor its LSM): dockerd
 // (the box's docker.io 26.1.5) confined by an AppArmor profile whose exec rules for the iptables
@@ -166,11 +167,6 @@ describe("secure-exec:apparmor (the field case: dockerd confined by AppArmor, VM
   });
 
   it("leaves no libvirt domain, network or volume behind (checked on disk: libvirtd may be stopped by now)", async () => {
-    const names = async (dir: string) =>
-      (await readdir(dir).catch(() => [] as string[])).filter((f) => /^fwc-|^fwcompat-/.test(f));
-    expect(await names("/etc/libvirt/qemu")).toEqual([]);
-    expect(await names("/etc/libvirt/qemu/networks")).toEqual([]);
-    expect(await names("/var/lib/libvirt/images")).toEqual([]);
-    expect(await names("/run/libvirt/qemu")).toEqual([]);
+    expect(await libvirtLeftoversOnDisk()).toEqual([]);
   });
 });
