@@ -1,9 +1,7 @@
-import { access } from "node:fs/promises";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseTrace } from "../../src/assertions/trace.js";
 import type { CellResult } from "../../src/results/schema.js";
-import { leftovers, sourceDirForTests } from "../support/cli.js";
+import { leftovers, sourceFileForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery, expectNone } from "../support/quantifiers.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
@@ -17,12 +15,7 @@ const byVantage = (probes: CellResult["fixes"][number]["attempt"]["probes"], van
   probes.filter((p) => p.vantage === vantage);
 
 beforeAll(async () => {
-  const sources = await sourceDirForTests();
-  await access(join(sources, "moby-docker-v29.7.2.tar.xz")).catch(() => {
-    throw new Error(
-      `the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`,
-    );
-  });
+  const { sources } = await sourceFileForTests("moby-docker-v29.7.2.tar.xz");
   run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", {
     timeoutMs: WARM_RUN_MS,
     env: { FWCOMPAT_SOURCE_DIR: sources },

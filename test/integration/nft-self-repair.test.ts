@@ -1,9 +1,7 @@
-import { access } from "node:fs/promises";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NFT_ABSENT } from "../../src/contract/host-contract.js";
 import type { CellResult, ProbeRecord } from "../../src/results/schema.js";
-import { leftovers, sourceDirForTests } from "../support/cli.js";
+import { leftovers, sourceFileForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
@@ -18,12 +16,7 @@ let run: MatrixRun;
 const cell = (prefix: string) => run.cell(prefix);
 
 beforeAll(async () => {
-  const sources = await sourceDirForTests();
-  await access(join(sources, "moby-docker-v29.7.2.tar.xz")).catch(() => {
-    throw new Error(
-      `the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`,
-    );
-  });
+  const { sources } = await sourceFileForTests("moby-docker-v29.7.2.tar.xz");
   run = await runMatrixForTest("test/fixtures/matrices/nft-self-repair.yaml", {
     timeoutMs: WARM_RUN_MS,
     env: { FWCOMPAT_SOURCE_DIR: sources },
