@@ -19,7 +19,11 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts"],
           setupFiles: ["test/support/unit-purity.ts"],
           // Any engine call a unit test makes by mistake fails at once instead of reaching a real engine.
-          env: { DOCKER_HOST: "unix:///nonexistent/fwcompat-unit-tests-have-no-engine.sock" },
+          env: {
+            DOCKER_HOST: "unix:///nonexistent/fwcompat-unit-tests-have-no-engine.sock",
+            // the tests' own settings decide, whatever the shell running them says
+            FWCOMPAT_ALLOW_DOWNLOADS: "",
+          },
           sequence: { groupOrder: 0 },
         },
       },
@@ -28,6 +32,8 @@ export default defineConfig({
         test: {
           name: "local",
           include: ["test/local/**/*.test.ts"],
+          // download tests talk to servers on 127.0.0.1 under their own settings
+          env: { FWCOMPAT_ALLOW_DOWNLOADS: "" },
           sequence: { groupOrder: 1 },
         },
       },
@@ -41,7 +47,9 @@ export default defineConfig({
           // Integration tests share one engine and build images: run files one after another.
           fileParallelism: false,
           // No registry here for the testcontainers reaper image; fwcompat's labels and sweeps clean up.
-          env: { TESTCONTAINERS_RYUK_DISABLED: "true" },
+          // No traffic off this machine: a source a test leaves missing is not fetched from upstream
+          // (the one download test serves its files on 127.0.0.1 and allows downloads itself).
+          env: { TESTCONTAINERS_RYUK_DISABLED: "true", FWCOMPAT_ALLOW_DOWNLOADS: "false" },
           sequence: { groupOrder: 2 },
         },
       },

@@ -44,7 +44,7 @@ async function keepLegacyModulesOut(ctx: ScenarioContext): Promise<void> {
   const blocked = await mustStep(
     ctx.host,
     ctx.steps,
-    "keep the legacy xtables modules from loading (modprobe.d: install <module> /bin/false)",
+    "take the legacy xtables modules out of the guest's module tree (a kernel built without them)",
     blockLegacyModulesScript(),
   );
   const { before, after } = parseLegacyModules(blocked.stdout);

@@ -25,8 +25,9 @@ export const SIGNATURES: readonly ErrorSignature[] = [
     id: "legacy-table-missing",
     summary:
       "iptables (legacy): can't initialize iptables table `nat': Table does not exist (a kernel without the legacy xtables tables)",
+    // dockerd quotes only the first line of iptables' output: modprobe's, where the kernel has no such module
     pattern:
-      /can't initialize (?:ip6?tables|arptables|ebtables) table `[^']+': (?:Table does not exist|iptables who\?)/,
+      /can't initialize (?:ip6?tables|arptables|ebtables) table `[^']+': (?:Table does not exist|iptables who\?)|modprobe: FATAL: Module (?:ip6?_tables|arp_tables|ebtables) not found/,
   },
   {
     id: "ipv4-forwarding-disabled",

@@ -29,6 +29,18 @@ export interface ReportOptions {
   goldens: string | undefined;
 }
 
+export interface InitOptions {
+  /** where the gate is written (default: the working directory) */
+  dir: string | undefined;
+  /** the reusable action the workflow uses, owner/repository@ref */
+  action: string | undefined;
+}
+
+export interface SummaryOptions {
+  /** the result directories whose cells are summarised together */
+  paths: string[];
+}
+
 export interface CompareOptions {
   /** OLD_DIR and NEW_DIR (the command checks there are two) */
   paths: string[];

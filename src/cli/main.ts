@@ -33,6 +33,8 @@ const actions: CommandActions = {
       (await import("./report-commands.js")).gateCommand(options, docker, log, progress),
     ),
   report: async (options) => (await import("./report-commands.js")).reportCommand(options, log),
+  init: async (options) => (await import("./init-command.js")).initCommand(options, log),
+  summary: async (options) => (await import("./report-commands.js")).summaryCommand(options, log),
   compare: async (options) => (await import("./report-commands.js")).compareCommand(options),
   plan: async (options) => (await import("./report-commands.js")).planCommand(options),
   bisect: async (options) => {

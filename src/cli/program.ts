@@ -4,9 +4,11 @@ import type {
   BisectOptions,
   CompareOptions,
   GateOptions,
+  InitOptions,
   PlanOptions,
   ReportOptions,
   RunOptions,
+  SummaryOptions,
 } from "./command-options.js";
 import {
   collect,
@@ -24,6 +26,8 @@ import {
 export interface CommandActions {
   run(options: RunOptions): Promise<number>;
   report(options: ReportOptions): Promise<number>;
+  summary(options: SummaryOptions): Promise<number>;
+  init(options: InitOptions): Promise<number>;
   gate(options: GateOptions): Promise<number>;
   compare(options: CompareOptions): Promise<number>;
   plan(options: PlanOptions): Promise<number>;
@@ -139,6 +143,13 @@ export function fwcompatProgram(
       });
     });
 
+  command("summary", "print the end-of-run summary of result directories, as a run prints it")
+    .usage("DIR...")
+    .argument("[DIR...]")
+    .action(async (paths: string[]) => {
+      exitCode = await actions.summary({ paths });
+    });
+
   addRunOptions(
     command(
       "gate",
@@ -217,6 +228,14 @@ export function fwcompatProgram(
       if (!good || !bad)
         throw new UserError("bisect needs --good REF and --bad REF; fwcompat bisect --help lists its options");
       exitCode = await actions.bisect({ ...raw, good, bad });
+    });
+
+  command("init", "write a minimal gate (matrix, expectations, a scenario for your firewall script, a workflow)")
+    .usage("[DIR] [options]")
+    .argument("[DIR]")
+    .option("--action <OWNER/REPO@REF>", "the fwcompat action the workflow uses (default: a placeholder to edit)")
+    .action(async (dir: string | undefined, raw: { action?: string }) => {
+      exitCode = await actions.init({ dir, action: raw.action });
     });
 
   command("clean", "remove everything left by runs that were killed").action(async () => {

@@ -7,11 +7,12 @@ import { runAndRecord } from "../run/session/run-and-record.js";
 import type { ProgressSink } from "../run/session/session.js";
 import { compareResults } from "../report/compare.js";
 import { evaluateGate, expectationMatches, expectationsFileSchema } from "../report/gate.js";
-import { mergeResults } from "../report/merge.js";
-import type { CompareOptions, GateOptions, PlanOptions, ReportOptions } from "./command-options.js";
+import { mergeResults, readResults } from "../report/merge.js";
+import type { CompareOptions, GateOptions, PlanOptions, ReportOptions, SummaryOptions } from "./command-options.js";
 import { finishRun, runRequest } from "./recorded-runs.js";
-import { writeReportAndSay } from "./report-output.js";
+import { REPORT_INCOMPLETE, writeReportAndSay } from "./report-output.js";
 import { onShutdown } from "./shutdown.js";
+import { renderTerminalSummary, summaryWidth } from "./terminal-summary.js";
 import { UserError } from "../errors.js";
 
 type Log = (line: string) => void;
@@ -26,6 +27,16 @@ export async function reportCommand(args: ReportOptions, log: Log): Promise<numb
     log,
   );
   return code;
+}
+
+/** The summary a run ends with, of recorded results: nothing is run; a result that cannot be read is named. */
+export async function summaryCommand(args: SummaryOptions, log: Log): Promise<number> {
+  if (args.paths.length === 0)
+    throw new UserError("summary needs at least one result directory: fwcompat summary DIR...");
+  const { merged, unread } = await readResults(args.paths);
+  for (const { source, reason } of unread) log(`left out of the summary: ${source}: ${reason}`);
+  process.stdout.write(`${renderTerminalSummary(merged.cells, { width: summaryWidth(process.stdout) })}\n`);
+  return unread.length ? REPORT_INCOMPLETE : 0;
 }
 
 /** Prints the cells a matrix would run, e.g. as a GitHub Actions matrix (one shard per cell). */

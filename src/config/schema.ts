@@ -21,7 +21,7 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     sha256,
     /** path of the same file on the Debian mirror read from the machine's apt sources */
     mirrorPath: z.string().optional(),
-    /** other places to download from; used only with settings.allowDownloads */
+    /** other places to download from (checked by sha256); see settings.allowDownloads */
     urls: z.array(z.url()).default([]),
   }),
   z.strictObject({
@@ -36,6 +36,22 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     ref: z.string().min(1),
     /** the full commit id the ref must resolve to; anything else fails the build */
     commit: z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id"),
+    /**
+     * upstream commits applied on top, in order (`git cherry-pick -x`), as a distribution
+     * patches a release: each must apply cleanly, and the build records them in its evidence
+     */
+    cherryPicks: z.array(z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id")).optional(),
+  }),
+  z.strictObject({
+    /**
+     * a binary iptables .deb of any Debian-derived archive (Ubuntu's, a PPA's), by URL and
+     * sha256, unpacked under the build's prefix the way Debian suite builds are
+     */
+    kind: z.literal("deb"),
+    url: z.url(),
+    sha256,
+    /** the .debs of the same build's own libraries (libxtables12, libip4tc2, libip6tc2), unpacked beside it */
+    libraries: z.array(z.strictObject({ url: z.url(), sha256 })).default([]),
   }),
 ]);
 
@@ -72,7 +88,16 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
     commit: z.string().regex(/^[0-9a-f]{40}$/, "a full 40-digit commit id"),
     /** the upstream tag the commit carries, recorded with the result */
     tag: z.string().min(1),
-    /** other places to download the same file from; used only with settings.allowDownloads */
+    /**
+     * the git tree id of the archive's files (`git rev-parse <tag>^{tree}` when nothing is
+     * export-ignored): with it, an archive downloaded from `urls` is checked by its files, so
+     * another compression of the same tree (e.g. a forge's tag archive) passes
+     */
+    treeId: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/, "a full 40-digit git tree id")
+      .optional(),
+    /** other places to download the archive from (checked by treeId, else by sha256); see settings.allowDownloads */
     urls: z.array(z.url()).default([]),
     /** Debian suite of the build container (its Go) and of the host (containerd, runc, docker-cli, nftables) */
     suite: debianSuite.default("sid"),
@@ -146,8 +171,11 @@ export const settingsSchema = z.strictObject({
   tarballDir: z.string().optional(),
   /** a local source directory (upstream source archives, e.g. moby); FWCOMPAT_SOURCE_DIR overrides */
   sourceDir: z.string().optional(),
-  /** allow downloads from URLs other than the apt mirror */
-  allowDownloads: z.boolean().default(false),
+  /**
+   * downloads from URLs other than the apt mirror: auto (default) only of sources pinned by
+   * content (sha256, git tree id, commit), true any, false none (local sources and the mirror only)
+   */
+  allowDownloads: z.union([z.boolean(), z.literal("auto")]).default("auto"),
   /** auto: a local debian:<suite> image if present, else debootstrap, else pull */
   baseImage: z.enum(["auto", "registry", "debootstrap"]).default("auto"),
   /** deadline of an engine compiled from source (the Go build takes minutes on 2 cores) */
@@ -297,6 +325,7 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type IptablesBuild = z.infer<typeof iptablesBuildSchema>;
 export type IptablesSource = z.infer<typeof iptablesSourceSchema>;
 export type GitSource = Extract<IptablesSource, { kind: "git" }>;
+export type DebSource = Extract<IptablesSource, { kind: "deb" }>;
 export type Engine = z.infer<typeof engineSchema>;
 export type DaemonOptionSet = z.infer<typeof daemonOptionSetSchema>;
 export type Topology = z.infer<typeof topologySchema>;

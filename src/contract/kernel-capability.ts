@@ -44,8 +44,8 @@ export const LEGACY_XTABLES_MODULES = [
 export const LEGACY_TABLE_LISTS = ["ip_tables_names", "ip6_tables_names", "arp_tables_names"] as const;
 export const PROC_NET = "/proc/net";
 const PROC_MODULES = "/proc/modules";
-/** The modprobe configuration that keeps the legacy modules from loading (as a hardened or legacy-free distribution ships it). */
-export const NO_LEGACY_MODPROBE_CONF = "/etc/modprobe.d/fwcompat-no-legacy-xtables.conf";
+/** Where the running kernel's modules are (the guest's own tree: removing files there touches only the disposable VM). */
+const MODULE_TREE = "/lib/modules/$(uname -r)";
 
 const CONFIG_KEYS = [
   "CONFIG_NETFILTER_XTABLES_LEGACY",
@@ -63,8 +63,8 @@ const firstTool = (backend: "nft" | "legacy", build: { name: string } | undefine
 
 /**
  * Prints release=, config=<file>, config.<KEY>=y|m|n, modules=<loaded netfilter modules>,
- * tables=<which legacy table lists exist>, legacyTry= and nftTry= (ok, or the error's first
- * line). Each try lists the nat table in a network namespace of its own, so no table is
+ * tables=<which legacy table lists exist>, legacyTry= and nftTry= (ok, or the first line of
+ * iptables' error). Each try lists the nat table in a network namespace of its own, so no table is
  * created where the cell runs; on a kernel with loadable modules it may load them.
  */
 export function kernelCapabilityScript(build?: { name: string }): string {
@@ -80,7 +80,9 @@ echo "tables=\${tables# }"
 try() {
   for tool in $2; do [ -x "$tool" ] || continue
     out=$(timeout 8 unshare -n "$tool" -w -t nat -L -n 2>&1 >/dev/null) && { echo "$1=ok"; return; }
-    echo "$1=$(printf '%s' "$out" | head -n 1)"; return
+    # iptables' own words, not the modprobe it ran first (its line comes before them)
+    line=$(printf '%s' "$out" | grep -v '^modprobe: ' | head -n 1)
+    echo "$1=\${line:-$(printf '%s' "$out" | head -n 1)}"; return
   done
   echo "$1=no $3 iptables in this host"
 }
@@ -147,18 +149,23 @@ export function machineKernelWithoutLegacy(kernel: KernelCapability | undefined)
 }
 
 /**
- * Keeps the legacy xtables modules from loading (modprobe runs /bin/false for each, also when
- * the kernel asks for one), then prints `loaded=` the ones already in the kernel, after trying
- * to remove them: a saved VM restored from memory keeps what was loaded when it was saved.
+ * Makes the guest a kernel without the legacy xtables modules: their files are removed from its
+ * module tree and modules.dep rebuilt, so modprobe answers "not found" and iptables-legacy
+ * "Table does not exist", as on a kernel built without CONFIG_IP_NF_IPTABLES_LEGACY. (A modprobe.d
+ * `install <module> /bin/false` instead gives another error, "Error running install command", which
+ * no legacy-free kernel prints.) Then prints `loaded=` the ones still in the kernel after trying to
+ * remove them: a saved VM restored from memory keeps what was loaded when it was saved.
  */
 export function blockLegacyModulesScript(): string {
-  const lines = LEGACY_XTABLES_MODULES.map((m) => `install ${m} /bin/false`).join("\\n");
+  const names = LEGACY_XTABLES_MODULES.map((m) => `-name '${m}.ko*'`).join(" -o ");
   const pattern = LEGACY_XTABLES_MODULES.join("|");
-  return `mkdir -p ${NO_LEGACY_MODPROBE_CONF.replace(/\/[^/]+$/, "")}
-printf '${lines}\\n' > ${NO_LEGACY_MODPROBE_CONF}
-loaded() { cut -d' ' -f1 ${PROC_MODULES} 2>/dev/null | grep -E '^(${pattern})$' | tr '\\n' ' '; }
+  return `loaded() { cut -d' ' -f1 ${PROC_MODULES} 2>/dev/null | grep -E '^(${pattern})$' | tr '\\n' ' '; }
 before=$(loaded)
 [ -z "$before" ] || modprobe -r $before 2>/dev/null || rmmod $before 2>/dev/null || :
+files=$(find ${MODULE_TREE} \\( ${names} \\) -type f)
+[ -z "$files" ] || rm -f $files
+depmod -a
+echo "removed-files=$(echo $files | wc -w)"
 echo "loaded-before=$before"
 echo "loaded=$(loaded)"`;
 }

@@ -70,7 +70,10 @@ const TIMEOUTS = {
   git: 120_000,
   /** cloning or fetching a repository */
   gitFetch: 600_000,
-  download: 120_000,
+  /** one download, connection to last byte (a moby source archive is tens of MB) */
+  download: 900_000,
+  /** the longest a download may wait for its response head or the next piece of its body */
+  downloadIdle: 30_000,
   /** reading a source archive's commit or first entry */
   archiveRead: 60_000,
   debootstrap: 600_000,
@@ -82,3 +85,10 @@ const TIMEOUTS = {
 
 export const TIMEOUT_MS: Readonly<typeof TIMEOUTS> = Object.freeze(TIMEOUTS);
 export type TimeoutKind = keyof typeof TIMEOUT_MS;
+
+/**
+ * How much longer a command in a VM under software emulation (TCG, no usable KVM) may take than
+ * the bounds above: dockerd's start took 50 s there on a loaded 2-core machine (5 s in a dind
+ * host), and a confined restart ran past the 90 s bound.
+ */
+export const EMULATED_VM_SLOWDOWN = 3;

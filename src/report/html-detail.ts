@@ -10,7 +10,7 @@ import { differenceLine, engineTwinComparisons } from "./engine-twins.js";
 type Evidence = NonNullable<NonNullable<CellResult["baseline"]>["evidence"]>;
 
 /** The longest tail of one text (a log, a rule set) a drill-down shows; the whole text stays in results.json. */
-export const PRE_LIMIT = 20_000;
+export const PRE_LIMIT = 16_000;
 
 const NL = markup`\n`;
 const pre = (text: string | undefined, max = PRE_LIMIT): Html =>
@@ -26,6 +26,7 @@ const commitRow = (ev: Evidence): Array<[string, unknown]> =>
           "commit",
           `${ev.iptablesCommit.commit} (${ev.iptablesCommit.describe}, ${ev.iptablesCommit.date}): ${ev.iptablesCommit.subject}`,
         ],
+        ...(ev.iptablesPatches ?? []).map((p): [string, unknown] => ["cherry-picked", `${p.commit}: ${p.subject}`]),
       ]
     : [];
 

@@ -154,6 +154,8 @@ const evidence = z.object({
   iptablesCommit: z
     .object({ commit: z.string(), describe: z.string(), subject: z.string(), date: z.string() })
     .optional(),
+  /** for a build from git with upstream commits cherry-picked on top: each, in the order applied */
+  iptablesPatches: z.array(z.object({ commit: z.string(), subject: z.string() })).optional(),
   backend: z.string(),
   dockerdVersion: z.string(),
   checkProbe: z.enum(["correct", "buggy", "error"]),

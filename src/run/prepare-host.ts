@@ -68,11 +68,20 @@ export async function prepareHost(
   };
 }
 
-/** For a build from git, the commit its provenance file names (id, describe, subject, date). */
-function commitOfBuild(provenance: string): Pick<Evidence, "iptablesCommit"> {
+/**
+ * For a build from git, the commit its provenance file names (id, describe, subject, date),
+ * and the upstream commits cherry-picked on top of it (`patch=<commit> <subject>` lines).
+ */
+export function commitOfBuild(provenance: string): Pick<Evidence, "iptablesCommit" | "iptablesPatches"> {
   const fields = parseProvenance(provenance);
   const [commit, describe = "", subject = "", date = ""] = ["commit", "describe", "subject", "date"].map(
     (key) => fields.get(key)?.[0],
   );
-  return commit ? { iptablesCommit: { commit, describe, subject, date } } : {};
+  const patches = (fields.get("patch") ?? []).map((line) => {
+    const [id = "", ...words] = line.split(" ");
+    return { commit: id, subject: words.join(" ") };
+  });
+  return commit
+    ? { iptablesCommit: { commit, describe, subject, date }, ...(patches.length ? { iptablesPatches: patches } : {}) }
+    : {};
 }

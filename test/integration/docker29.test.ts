@@ -1,32 +1,21 @@
-import { access } from "node:fs/promises";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseTrace } from "../../src/assertions/trace.js";
 import type { CellResult } from "../../src/results/schema.js";
-import { leftovers, sourceDirForTests } from "../support/cli.js";
+import { leftovers, sourceFileForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery, expectNone } from "../support/quantifiers.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
+import { fixOf } from "../support/cell-parts.js";
 
 // Docker 29.7.2 compiled from the moby archive in the local source directory (by the integration
 // tier's global setup, several minutes cold on 2 cores, cached after), real iptables builds, real traffic.
 let run: MatrixRun;
 const cell = (prefix: string) => run.cell(prefix);
-const fix = (result: CellResult, name: string) => {
-  const found = result.fixes.find((f) => f.verdict.fix === name);
-  if (!found) throw new Error(`${result.cell.id} has no fix ${name}`);
-  return found;
-};
 const byVantage = (probes: CellResult["fixes"][number]["attempt"]["probes"], vantage: string) =>
   probes.filter((p) => p.vantage === vantage);
 
 beforeAll(async () => {
-  const sources = await sourceDirForTests();
-  await access(join(sources, "moby-docker-v29.7.2.tar.xz")).catch(() => {
-    throw new Error(
-      `the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`,
-    );
-  });
+  const { sources } = await sourceFileForTests("moby-docker-v29.7.2.tar.xz");
   run = await runMatrixForTest("test/fixtures/matrices/docker29.yaml", {
     timeoutMs: WARM_RUN_MS,
     env: { FWCOMPAT_SOURCE_DIR: sources },
@@ -87,17 +76,17 @@ describe("Docker 29 built from source, on real hosts", () => {
   });
 
   it("fixes on 29: upgrading iptables repairs the iptables backend and means nothing to the nftables one", () => {
-    expect(fix(cell(IPT), "iptables-upgrade").verdict.overall).toBe("repaired");
-    const moot = fix(cell(NFT), "iptables-upgrade");
+    expect(fixOf(cell(IPT), "iptables-upgrade").verdict.overall).toBe("repaired");
+    const moot = fixOf(cell(NFT), "iptables-upgrade");
     expect(moot.verdict.overall).toBe("not-applicable");
     expect(moot.attempt.reason).toMatch(/nftables firewall backend does not program its rules through iptables/);
-    expect(fix(cell(NFT), "switch-firewall-backend").attempt.reason).toBe(
+    expect(fixOf(cell(NFT), "switch-firewall-backend").attempt.reason).toBe(
       "dockerd already uses the nftables firewall backend",
     );
   });
 
   it("switch-firewall-backend on the broken iptables host: nftables in force, judged by traffic per vantage", () => {
-    const { verdict, attempt } = fix(cell(IPT), "switch-firewall-backend");
+    const { verdict, attempt } = fixOf(cell(IPT), "switch-firewall-backend");
     expect(attempt.fixNote).toBe("firewall backend iptables -> nftables; docker info now reports nftables");
     expect(attempt.missingRules).toEqual([]);
     // loopback traffic never crosses FORWARD: the new backend's rules carry it
@@ -131,7 +120,7 @@ describe("Docker 29 built from source, on real hosts", () => {
   });
 
   it("nft-flush-ruleset: restarting dockerd repairs every vantage, new container included", () => {
-    const { verdict, attempt } = fix(cell(FLUSH), "restart-dockerd");
+    const { verdict, attempt } = fixOf(cell(FLUSH), "restart-dockerd");
     expect(verdict.overall).toBe("repaired");
     expect(verdict.vantages).toMatchObject({ localhost: "repaired", "host-ip": "repaired", external: "repaired" });
     expectEvery(

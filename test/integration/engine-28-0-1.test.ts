@@ -1,10 +1,8 @@
-import { access } from "node:fs/promises";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readArchiveFacts } from "../../src/harness/images/moby-source.js";
 import { diffAgainstGolden } from "../../src/report/goldens.js";
 import type { CellResult } from "../../src/results/schema.js";
-import { leftovers, sourceDirForTests } from "../support/cli.js";
+import { leftovers, sourceFileForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
@@ -18,13 +16,7 @@ let run: MatrixRun;
 let commit = "";
 
 beforeAll(async () => {
-  const sources = await sourceDirForTests();
-  const archive = join(sources, ARCHIVE);
-  await access(archive).catch(() => {
-    throw new Error(
-      `the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding ${ARCHIVE}`,
-    );
-  });
+  const { sources, path: archive } = await sourceFileForTests(ARCHIVE);
   // the commit the archive was made from, read from the archive itself (git get-tar-commit-id)
   const facts = await readArchiveFacts(archive);
   if (!facts.ok) throw new Error(facts.reason);

@@ -46,7 +46,12 @@ describe("no leaks on any exit path", () => {
     expect(left.containers).toBeGreaterThan(0);
     const clean = await runCli(["clean"], { timeoutMs: 60_000 });
     expect(clean.exitCode, clean.stderr).toBe(0);
-    expect(clean.stderr).toMatch(new RegExp(`removed ${left.containers} containers, ${left.networks} networks`));
+    // a removal the run asked for just before the kill is finished by the engine on its own, maybe
+    // after the count (measured: 4 counted, 3 left to clean): clean removes what is still there
+    const removed = /removed (\d+) containers, (\d+) networks/.exec(clean.stderr);
+    expect(Number(removed?.[1])).toBeGreaterThan(0);
+    expect(Number(removed?.[1])).toBeLessThanOrEqual(left.containers);
+    expect(Number(removed?.[2])).toBe(left.networks);
     expect(await leftovers(runId)).toEqual(NONE);
   }, 400_000);
 });

@@ -38,10 +38,13 @@ beforeAll(async () => {
 }, 35 * 60_000);
 
 describe("the default matrix's 1.8.10", () => {
-  it("is the upstream v1.8.10 commit from git, with the release tarball as the alternative", () => {
+  it("is the upstream v1.8.10 commit from git, with the release tarball and upstream git (same commit) as alternatives", () => {
     expect(defaultBuild.source).toMatchObject({ kind: "git", ref: "v1.8.10" });
+    const commit = (defaultBuild.source as { commit?: string }).commit;
+    expect(commit).toMatch(/^[0-9a-f]{40}$/);
     expect(defaultBuild.alternatives).toEqual([
       expect.objectContaining({ kind: "tarball", file: "iptables-1.8.10.tar.xz" }),
+      expect.objectContaining({ kind: "git", ref: "v1.8.10", commit }),
     ]);
   });
 

@@ -1,12 +1,11 @@
-import { access } from "node:fs/promises";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NFT_ABSENT } from "../../src/contract/host-contract.js";
 import type { CellResult, ProbeRecord } from "../../src/results/schema.js";
-import { leftovers, sourceDirForTests } from "../support/cli.js";
+import { leftovers, sourceFileForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
+import { fixOf } from "../support/cell-parts.js";
 
 // Docker 29.7.2 compiled from the moby archive, its nftables firewall backend, real traffic. What each
 // cell should show was read from moby 29.7.2's source (daemon/libnetwork/internal/nftables): dockerd
@@ -15,19 +14,9 @@ import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 // `docker run -p` does not fail, and only what it touched comes back.
 let run: MatrixRun;
 const cell = (prefix: string) => run.cell(prefix);
-const fix = (result: CellResult, name: string) => {
-  const found = result.fixes.find((f) => f.verdict.fix === name);
-  if (!found) throw new Error(`${result.cell.id} has no fix ${name}`);
-  return found;
-};
 
 beforeAll(async () => {
-  const sources = await sourceDirForTests();
-  await access(join(sources, "moby-docker-v29.7.2.tar.xz")).catch(() => {
-    throw new Error(
-      `the moby archive is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding moby-docker-v29.7.2.tar.xz`,
-    );
-  });
+  const { sources } = await sourceFileForTests("moby-docker-v29.7.2.tar.xz");
   run = await runMatrixForTest("test/fixtures/matrices/nft-self-repair.yaml", {
     timeoutMs: WARM_RUN_MS,
     env: { FWCOMPAT_SOURCE_DIR: sources },
@@ -147,15 +136,15 @@ describe("Docker 29 nftables backend after nft flush ruleset: which action bring
 
   it("restarting dockerd brings every old port back after none, network-create and run-p (and the new one after run-p)", () => {
     for (const variant of ["none", "network-create", "run-p"]) {
-      const { verdict, attempt } = fix(cell(id(variant)), "restart-dockerd");
+      const { verdict, attempt } = fixOf(cell(id(variant)), "restart-dockerd");
       expect(verdict.overall, variant).toBe("repaired");
       for (const vantage of PUBLISHED) expect(verdict.vantages[vantage], `${variant} ${vantage}`).toBe("repaired");
       expect(attempt.missingRules, variant).toEqual([]);
     }
-    const late = fix(cell(id("run-p")), "restart-dockerd").attempt.probes.filter((p) => p.target.startsWith("new "));
+    const late = fixOf(cell(id("run-p")), "restart-dockerd").attempt.probes.filter((p) => p.target.startsWith("new "));
     expect(late).toHaveLength(3);
     expectEvery(late, (p) => p.outcome === "ok");
-    expect(fix(cell(id("network-rm")), "restart-dockerd").verdict.overall).toBe("ok");
+    expect(fixOf(cell(id("network-rm")), "restart-dockerd").verdict.overall).toBe("ok");
   });
 });
 

@@ -1,4 +1,4 @@
-import { access, readdir } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,8 @@ import type { CellResult, StepRecord } from "../../src/results/schema.js";
 import { sourceDirForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
+import { fixOf, userActionOf } from "../support/cell-parts.js";
+import { libvirtLeftoversOnDisk } from "../support/libvirt-leftovers.js";
 
 // The real LSM case, in VMs of the vagrant lane (Debian trixie, kernel 6.12, AppArmor its LSM): dockerd
 // (the box's docker.io 26.1.5) confined by an AppArmor profile whose exec rules for the iptables
@@ -39,15 +41,8 @@ beforeAll(
 const tagCommit = async (tag: string) =>
   (await execa("git", ["-C", mirror.gitDir, "rev-parse", `${tag}^{commit}`])).stdout.trim();
 const cell = (build: string) => run.cell(`secure-exec+apparmor__vagrant__docker-26.1.5__${build}-nft__proxy-off`);
-const fix = (result: CellResult, name: string) => {
-  const found = result.fixes.find((f) => f.verdict.fix === name);
-  if (!found) throw new Error(`${result.cell.id} has no fix ${name}`);
-  return found;
-};
 const PUBLISHED = ["localhost", "host-ip", "external"];
 const UNDER = "under the condition";
-const action = (result: CellResult, when: string, what: string) =>
-  result.baseline?.userActions.find((a) => a.when === when && a.action.startsWith(what));
 const step = (steps: readonly StepRecord[], name: string) => steps.find((s) => s.name.startsWith(name));
 const baselineStep = (result: CellResult, name: string) => step(result.baseline?.steps ?? [], name);
 /** dockerd's iptables calls in the baseline's trace that exited 111 and printed nothing */
@@ -98,16 +93,16 @@ describe("secure-exec:apparmor (the field case: dockerd confined by AppArmor, VM
   describe("1.8.12", () => {
     it("dockerd refuses to start under the profile, in its own words, naming exit status 111; the user's actions fail", () => {
       const result = cell("1.8.12");
-      const restart = action(result, UNDER, "restart dockerd");
+      const restart = userActionOf(result, UNDER, "restart dockerd");
       expect(restart?.ok).toBe(false);
       expect(restart?.error).toMatch(
         /failed to start daemon: Error initializing network controller: .*iptables failed: iptables .*\(exit status 111\)/,
       );
       expect(result.baseline?.errors.some((e) => e.signature === "iptables-exit-111")).toBe(true);
       expect(baselineStep(result, `${UNDER}: ${CONFIRM}`)?.stdout.trim()).toBe("dockerd is not running");
-      expect(action(result, UNDER, "docker run -p")?.ok).toBe(false);
-      expect(action(result, UNDER, "docker network create")?.ok).toBe(false);
-      expect(action(result, UNDER, "docker run -p")?.error).toMatch(/Cannot connect to the Docker daemon/);
+      expect(userActionOf(result, UNDER, "docker run -p")?.ok).toBe(false);
+      expect(userActionOf(result, UNDER, "docker network create")?.ok).toBe(false);
+      expect(userActionOf(result, UNDER, "docker run -p")?.error).toMatch(/Cannot connect to the Docker daemon/);
     });
 
     it("every published port is dead from every vantage: the cell reproduces", () => {
@@ -135,9 +130,9 @@ describe("secure-exec:apparmor (the field case: dockerd confined by AppArmor, VM
 
     it("fixes judged by traffic, still under the profile: upgrade to 1.8.13 and downgrade to 1.8.10 repair it; a restart does not", () => {
       const result = cell("1.8.12");
-      const upgrade = fix(result, "iptables-upgrade");
+      const upgrade = fixOf(result, "iptables-upgrade");
       expect(upgrade.attempt.fixNote).toBe("iptables 1.8.12 (nft) -> 1.8.13 (nft), then dockerd restarted");
-      const downgrade = fix(result, "iptables-downgrade");
+      const downgrade = fixOf(result, "iptables-downgrade");
       expect(downgrade.attempt.fixNote).toBe("iptables 1.8.12 (nft) -> 1.8.10 (nft), then dockerd restarted");
       for (const repaired of [upgrade, downgrade]) {
         expect(repaired.verdict.overall, repaired.verdict.fix).toBe("repaired");
@@ -149,7 +144,7 @@ describe("secure-exec:apparmor (the field case: dockerd confined by AppArmor, VM
         // the repaired dockerd still runs confined: the fix did not take the profile away
         expect(step(repaired.attempt.steps, `after fix: ${CONFIRM}`)?.stdout.trim()).toMatch(CONFINED);
       }
-      const restart = fix(result, "restart-dockerd");
+      const restart = fixOf(result, "restart-dockerd");
       expect(restart.verdict.overall).toBe("still-broken");
       expect(restart.attempt.fixNote).toMatch(/the engine refused to come back.*exit status 111/);
     });
@@ -167,16 +162,11 @@ describe("secure-exec:apparmor (the field case: dockerd confined by AppArmor, VM
       );
       expect(refusedCalls(result)).toEqual([]);
       expect(result.baseline?.trace?.silentRefusals).toBe(0);
-      expect(fix(result, "restart-dockerd").verdict.overall).toBe("ok");
+      expect(fixOf(result, "restart-dockerd").verdict.overall).toBe("ok");
     });
   });
 
   it("leaves no libvirt domain, network or volume behind (checked on disk: libvirtd may be stopped by now)", async () => {
-    const names = async (dir: string) =>
-      (await readdir(dir).catch(() => [] as string[])).filter((f) => /^fwc-|^fwcompat-/.test(f));
-    expect(await names("/etc/libvirt/qemu")).toEqual([]);
-    expect(await names("/etc/libvirt/qemu/networks")).toEqual([]);
-    expect(await names("/var/lib/libvirt/images")).toEqual([]);
-    expect(await names("/run/libvirt/qemu")).toEqual([]);
+    expect(await libvirtLeftoversOnDisk()).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import type { CellResult } from "../../src/results/schema.js";
 import { leftovers, sourceDirForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
+import { fixOf, userActionOf } from "../support/cell-parts.js";
 
 // iptables 1.8.12 and 1.8.13 built from the upstream bundle, Docker 28.5.2 (Debian) and 29.7.2 (compiled
 // from the moby archive), real traffic. The AT_SECURE condition is the labelled stand-in (set-group-id
@@ -38,13 +39,6 @@ const secure = (build: string, daemon: string) =>
   run.cell(
     `secure-exec+setgid-stand-in__dind__${daemon === "proxy-off" ? "docker-28.5.2" : "docker-29.7.2"}__${build}-nft__${daemon}`,
   );
-const fix = (result: CellResult, name: string) => {
-  const found = result.fixes.find((f) => f.verdict.fix === name);
-  if (!found) throw new Error(`${result.cell.id} has no fix ${name}`);
-  return found;
-};
-const action = (result: CellResult, when: string, what: string) =>
-  result.baseline?.userActions.find((a) => a.when === when && a.action.startsWith(what));
 const step = (result: CellResult, name: string) => result.baseline?.steps.find((s) => s.name.startsWith(name));
 const PUBLISHED = ["localhost", "host-ip", "external"];
 const UNDER = "under the condition";
@@ -111,13 +105,13 @@ describe("secure-exec:setgid-stand-in (AT_SECURE for every iptables dockerd runs
     describe(`1.8.12 on ${daemon === "proxy-off" ? "28.5.2" : "29.7.2's iptables backend"}`, () => {
       it("dockerd refuses to start again, in its own words, naming exit status 111; the user's actions fail", () => {
         const result = secure("1.8.12", daemon);
-        const restart = action(result, UNDER, "restart dockerd");
+        const restart = userActionOf(result, UNDER, "restart dockerd");
         expect(restart?.ok).toBe(false);
         expect(restart?.error).toMatch(/failed to start daemon.*exit status 111/);
         expect(result.baseline?.errors.some((e) => e.signature === "iptables-exit-111")).toBe(true);
-        expect(action(result, UNDER, "docker run -p")?.ok).toBe(false);
-        expect(action(result, UNDER, "docker network create")?.ok).toBe(false);
-        expect(action(result, UNDER, "docker run -p")?.error).toMatch(/Cannot connect to the Docker daemon/);
+        expect(userActionOf(result, UNDER, "docker run -p")?.ok).toBe(false);
+        expect(userActionOf(result, UNDER, "docker network create")?.ok).toBe(false);
+        expect(userActionOf(result, UNDER, "docker run -p")?.error).toMatch(/Cannot connect to the Docker daemon/);
       });
 
       it("every published port is dead from every vantage: the cell reproduces", () => {
@@ -143,10 +137,10 @@ describe("secure-exec:setgid-stand-in (AT_SECURE for every iptables dockerd runs
 
       it("fixes judged by traffic: upgrade to 1.8.13 and downgrade to 1.8.10 repair it; a restart does not", () => {
         const result = secure("1.8.12", daemon);
-        const upgrade = fix(result, "iptables-upgrade");
+        const upgrade = fixOf(result, "iptables-upgrade");
         expect(upgrade.attempt.fixNote).toBe("iptables 1.8.12 (nft) -> 1.8.13 (nft), then dockerd restarted");
         expect(upgrade.verdict.overall).toBe("repaired");
-        const downgrade = fix(result, "iptables-downgrade");
+        const downgrade = fixOf(result, "iptables-downgrade");
         expect(downgrade.attempt.fixNote).toBe("iptables 1.8.12 (nft) -> 1.8.10 (nft), then dockerd restarted");
         expect(downgrade.verdict.overall).toBe("repaired");
         for (const repaired of [upgrade, downgrade]) {
@@ -156,7 +150,7 @@ describe("secure-exec:setgid-stand-in (AT_SECURE for every iptables dockerd runs
             (a) => a.ok,
           );
         }
-        const restart = fix(result, "restart-dockerd");
+        const restart = fixOf(result, "restart-dockerd");
         expect(restart.verdict.overall).toBe("still-broken");
         expect(restart.attempt.fixNote).toMatch(/the engine refused to come back.*exit status 111/);
       });
@@ -167,9 +161,9 @@ describe("secure-exec:setgid-stand-in (AT_SECURE for every iptables dockerd runs
     it("dockerd restarts and every port answers: this backend only asks iptables whether old rules are left", () => {
       const result = secure("1.8.12", "fw-nftables");
       expect(result.status).toBe("works");
-      expect(action(result, UNDER, "restart dockerd")?.ok).toBe(true);
-      expect(action(result, UNDER, "docker run -p")?.ok).toBe(true);
-      expect(action(result, UNDER, "docker network create")?.ok).toBe(true);
+      expect(userActionOf(result, UNDER, "restart dockerd")?.ok).toBe(true);
+      expect(userActionOf(result, UNDER, "docker run -p")?.ok).toBe(true);
+      expect(userActionOf(result, UNDER, "docker network create")?.ok).toBe(true);
     });
 
     it("its refused calls are the -C checks for a previous iptables backend's jump rules, and nothing else", () => {
@@ -186,9 +180,9 @@ describe("secure-exec:setgid-stand-in (AT_SECURE for every iptables dockerd runs
 
     it("the iptables fixes do not apply there; a restart changes nothing", () => {
       const result = secure("1.8.12", "fw-nftables");
-      expect(fix(result, "iptables-upgrade").verdict.overall).toBe("not-applicable");
-      expect(fix(result, "iptables-downgrade").verdict.overall).toBe("not-applicable");
-      expect(fix(result, "restart-dockerd").verdict.overall).toBe("ok");
+      expect(fixOf(result, "iptables-upgrade").verdict.overall).toBe("not-applicable");
+      expect(fixOf(result, "iptables-downgrade").verdict.overall).toBe("not-applicable");
+      expect(fixOf(result, "restart-dockerd").verdict.overall).toBe("ok");
     });
   });
 
@@ -200,7 +194,7 @@ describe("secure-exec:setgid-stand-in (AT_SECURE for every iptables dockerd runs
         expectEvery(result.baseline?.userActions, (a) => a.ok, "user actions");
         expect(refusedCalls(result)).toEqual([]);
         expect(result.baseline?.trace?.silentRefusals).toBe(0);
-        expect(fix(result, "restart-dockerd").verdict.overall).toBe("ok");
+        expect(fixOf(result, "restart-dockerd").verdict.overall).toBe("ok");
       });
     }
   });

@@ -9,6 +9,7 @@ import { startLibvirt, virsh } from "../../src/harness/vagrant/libvirt.js";
 import { runCli } from "../support/cli.js";
 import { readCells } from "../support/results.js";
 import { scratchDir } from "../support/scratch.js";
+import { libvirtLeftoversOnDisk } from "../support/libvirt-leftovers.js";
 
 // Real VMs under libvirt (software emulation here): the curl-timeout cell with a buggy and a
 // fixed iptables, each beside its dind twin. Slow (a VM boots in about a minute), so baseline only.
@@ -127,11 +128,6 @@ describe("VM lane on real VMs", () => {
   }, 120_000);
 
   it("leaves no libvirt domain, network or volume behind (checked on disk: libvirtd may be stopped by now)", async () => {
-    const names = async (dir: string) =>
-      (await readdir(dir).catch(() => [] as string[])).filter((f) => /^fwc-|^fwcompat-/.test(f));
-    expect(await names("/etc/libvirt/qemu")).toEqual([]);
-    expect(await names("/etc/libvirt/qemu/networks")).toEqual([]);
-    expect(await names("/var/lib/libvirt/images")).toEqual([]);
-    expect(await names("/run/libvirt/qemu")).toEqual([]);
+    expect(await libvirtLeftoversOnDisk()).toEqual([]);
   });
 });

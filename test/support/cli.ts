@@ -1,4 +1,5 @@
-import { dirname, resolve } from "node:path";
+import { access } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { execa, type ResultPromise } from "execa";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -87,4 +88,14 @@ export async function sourceDirForTests(): Promise<string> {
   });
   const repo = common.exitCode === 0 ? dirname(common.stdout.trim()) : ROOT;
   return resolve(repo, "..", "shared", "sources");
+}
+
+/** A file the test needs from the local source directory; its absence fails the test, saying what to set. */
+export async function sourceFileForTests(file: string): Promise<{ sources: string; path: string }> {
+  const sources = await sourceDirForTests();
+  const path = join(sources, file);
+  await access(path).catch(() => {
+    throw new Error(`${file} is not in ${sources}: set FWCOMPAT_SOURCE_DIR to the directory holding ${file}`);
+  });
+  return { sources, path };
 }

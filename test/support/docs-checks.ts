@@ -83,6 +83,8 @@ export function cliOptions(): Set<string> {
   const { program } = fwcompatProgram({
     run: never,
     report: never,
+    summary: never,
+    init: never,
     gate: never,
     compare: never,
     plan: never,

@@ -21,8 +21,12 @@ export async function runMatrixForTest(
 ): Promise<MatrixRun> {
   const out = await scratchDir("fwcompat-it-");
   const run = await runCli(["run", "--matrix", matrix, "--out", out], options);
-  const cells = new Map((await readCells(out)).map((result) => [result.cell.id, result]));
   const output = `${run.stderr}\n${run.stdout}`;
+  // a run that ended before any cell (bad input, a harness error) says why
+  const results = await readCells(out).catch((error: Error) => {
+    throw new Error(`${matrix}: no cell results (${error.message}); exit ${run.exitCode}:\n${output.slice(-3000)}`);
+  });
+  const cells = new Map(results.map((result) => [result.cell.id, result]));
   return {
     cells,
     runId: JSON.parse(await readFile(join(out, "run.json"), "utf8")).runId,

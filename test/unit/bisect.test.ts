@@ -278,3 +278,21 @@ describe("where a repository is", () => {
     }
   });
 });
+
+describe("the repository a bisect searches", () => {
+  it("is the one the builds come from by git; an alternative route to it (upstream's URL) does not make it ambiguous", async () => {
+    const { parseMatrixText } = await import("../../src/config/load.js");
+    const { KNOWN_NAMES } = await import("../../src/run/registry.js");
+    const { repositoryOf } = await import("../../src/run/bisect/plan.js");
+    const text = await readFile(new URL("../../matrix.yaml", import.meta.url), "utf8");
+    const matrix = parseMatrixText(text, "matrix.yaml", KNOWN_NAMES);
+    const tenTen = matrix.iptables.find((b) => b.name === "1.8.10");
+    // the default matrix's 1.8.10: from the bundle, with upstream git as an online alternative
+    expect(tenTen?.source).toMatchObject({ kind: "git", repository: "iptables-upstream.bundle" });
+    expect(tenTen?.alternatives.some((a) => a.kind === "git" && a.repository !== "iptables-upstream.bundle")).toBe(
+      true,
+    );
+    expect(repositoryOf({ matrix, matrixFile: "matrix.yaml", repository: undefined })).toBe("iptables-upstream.bundle");
+    expect(repositoryOf({ matrix, matrixFile: "matrix.yaml", repository: "other.bundle" })).toBe("other.bundle");
+  });
+});

@@ -6,6 +6,7 @@ import { parseMatrixText } from "../../src/config/load.js";
 import { KNOWN_NAMES } from "../../src/run/registry.js";
 import { packagedCatalogueFile } from "../../src/run/session/catalogue-file.js";
 import { expectEvery } from "../support/quantifiers.js";
+import { thrown } from "../support/thrown.js";
 
 const repo = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, repo), "utf8");
@@ -25,15 +26,6 @@ matrix:
     scenario: [curl-timeout]
 `;
 
-const thrown = (run: () => unknown): string => {
-  try {
-    run();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected an error");
-};
-
 describe("the shipped catalogue", () => {
   it("is valid and knows the builds and engines the default matrix runs", () => {
     expect([...catalogue.iptables.keys()]).toEqual([
@@ -41,6 +33,7 @@ describe("the shipped catalogue", () => {
       "1.8.10",
       "1.8.11",
       "1.8.11-2",
+      "1.8.11+fix",
       "1.8.12",
       "1.8.13",
       "1.8.13-1",
@@ -130,7 +123,7 @@ describe("a matrix picks from the catalogue", () => {
       parseMatrixText(matrixText('iptables: ["1.8.11", "1.8.99"]', "engines: [docker-28.5.2]"), "m.yaml", KNOWN_NAMES),
     );
     expect(message).toBe(
-      "m.yaml:2:22: unknown iptables build '1.8.99'; catalogue.yaml has: 1.8.9, 1.8.10, 1.8.11, 1.8.11-2, 1.8.12, 1.8.13, 1.8.13-1 (or write the whole entry here)",
+      "m.yaml:2:22: unknown iptables build '1.8.99'; catalogue.yaml has: 1.8.9, 1.8.10, 1.8.11, 1.8.11-2, 1.8.11+fix, 1.8.12, 1.8.13, 1.8.13-1 (or write the whole entry here)",
     );
     const engine = thrown(() =>
       parseMatrixText(

@@ -16,6 +16,8 @@ async function parse(argv: string[], exitCode = 0): Promise<{ code: number; call
   const actions: CommandActions = {
     run: record("run"),
     report: record("report"),
+    summary: record("summary"),
+    init: record("init"),
     gate: record("gate"),
     compare: record("compare"),
     plan: record("plan"),
@@ -142,6 +144,19 @@ describe("the command line", () => {
       results: "r",
       candidates: [],
     });
+  });
+
+  it("summary and init", async () => {
+    expect((await parse(["summary", "a", "b"])).calls).toEqual([
+      { command: "summary", options: { paths: ["a", "b"] } },
+    ]);
+    expect((await parse(["init"])).calls).toEqual([
+      { command: "init", options: { dir: undefined, action: undefined } },
+    ]);
+    expect((await parse(["init", "repo", "--action", "me/fwcompat@v1"])).calls).toEqual([
+      { command: "init", options: { dir: "repo", action: "me/fwcompat@v1" } },
+    ]);
+    expect(await refusal(["init", "a", "b"])).toMatch(/^Too many arguments for 'init'/);
   });
 
   it("report, compare and plan", async () => {

@@ -28,7 +28,7 @@ const DIND_KERNEL = [
   "nftTry=ok",
   "modules=",
 ].join("\n");
-/** A Debian trixie guest whose legacy modules modprobe.d keeps out (ip_tables cannot load: "iptables who?"). */
+/** A Debian trixie guest whose legacy module files are removed (ip_tables cannot load). */
 const BLOCKED_GUEST = [
   "release=6.12.57+deb13-amd64",
   "config=/boot/config-6.12.57+deb13-amd64",
@@ -269,8 +269,8 @@ const DOCKERD_LEGACY_REFUSAL =
 function guestRules(loadedAfter = ""): Rule[] {
   return [
     {
-      match: /install ip_tables \/bin\/false/,
-      answer: { stdout: `loaded-before=${loadedAfter}\nloaded=${loadedAfter}\n` },
+      match: /-name 'ip_tables\.ko\*'/,
+      answer: { stdout: `removed-files=18\nloaded-before=${loadedAfter}\nloaded=${loadedAfter}\n` },
     },
     { match: /^release=\$\(uname -r\)/, answer: { stdout: `${BLOCKED_GUEST}\n` } },
     {
@@ -324,7 +324,7 @@ describe("no-legacy-kernel in a VM: modules kept out, the selector's pick, docke
     const host = fake.hosts[0];
     // the modules are kept out and the selector runs before dockerd's first start, which gets the pick
     const order = [
-      "install ip_tables /bin/false",
+      "-name 'ip_tables.ko*'",
       "legacyRules=",
       "fwcompat-select-iptables 1.8.11-2 legacy",
       "fwcompat-dockerd start",

@@ -37,6 +37,12 @@ describe("small pure pieces", () => {
       "chain-does-not-exist",
     );
     expect(matchErrors("s", "all good\nnothing to see")).toEqual([]);
+    // a kernel without the legacy modules, in the two ways dockerd quotes it
+    for (const words of [
+      "iptables -t nat -N DOCKER: modprobe: FATAL: Module ip_tables not found in directory /lib/modules/6.12.117+deb13-amd64",
+      "iptables v1.8.11 (legacy): can't initialize iptables table `nat': Table does not exist (do you need to insmod?)",
+    ])
+      expect(matchErrors("s", words).map((f) => f.signature)).toEqual(["legacy-table-missing"]);
     expect(found[0]?.text).toMatch(
       /^docker: Error response from daemon: driver failed programming external connectivity .*No chain\/target\/match by that name\.$/,
     );

@@ -4,6 +4,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { execa } from "execa";
+import { downloadsAllowed, downloadsOffNote } from "../../config/downloads.js";
 import type { Settings } from "../../config/schema.js";
 import { findLocalSource, sourceDir } from "../images/source-dir.js";
 import { TIMEOUT_MS } from "../../contract/timeouts.js";
@@ -27,19 +28,21 @@ export type Located = { ok: true; location: string; remote: boolean } | { ok: fa
 const isUrl = (spec: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(spec) || /^[^/\s]+@[^/\s]+:/.test(spec);
 
 /**
- * Where a repository named in a matrix or on the command line is: a URL (only cloned with
- * downloads allowed), a path, or a bare file name looked up in the local source directory.
+ * Where a repository named in a matrix or on the command line is: a URL (cloned only as
+ * settings.allowDownloads allows: `auto` when what is built from it is pinned to a commit),
+ * a path, or a bare file name looked up in the local source directory.
  */
 export async function locateRepository(
   spec: string,
   settings: Pick<Settings, "sourceDir" | "allowDownloads">,
+  pinnedToCommit = false,
 ): Promise<Located> {
   if (isUrl(spec)) {
-    return settings.allowDownloads
+    return downloadsAllowed(settings.allowDownloads, pinnedToCommit)
       ? { ok: true, location: spec, remote: true }
       : {
           ok: false,
-          reason: `repository ${spec}: downloads are disabled (settings.allowDownloads); put a clone or bundle in the local source directory instead`,
+          reason: `repository ${spec}: ${downloadsOffNote(settings.allowDownloads)}; put a clone or bundle in the local source directory instead`,
         };
   }
   if (spec.includes("/")) {

@@ -26,7 +26,10 @@ export class ImageBuildError extends Error {
   }
 }
 
-/** The tag is a content hash of everything that goes into the image: an unchanged recipe rebuilds nothing. */
+/**
+ * The tag is a content hash of everything that goes into the image: an unchanged recipe rebuilds nothing.
+ * A build's name may hold what a tag may not (the + of 1.8.11+fix): such characters become _.
+ */
 export function recipeTag(recipe: ImageRecipe): string {
   const hash = createHash("sha256");
   hash.update(recipe.dockerfile);
@@ -35,7 +38,7 @@ export function recipeTag(recipe: ImageRecipe): string {
   }
   for (const key of recipe.extraKeys ?? []) hash.update(`\0key:${key}`);
   for (const [k, v] of Object.entries(recipe.buildArgs ?? {}).sort()) hash.update(`\0arg:${k}=${v}`);
-  return `${recipe.repo}:${recipe.tagPrefix}-${hash.digest("hex").slice(0, 16)}`;
+  return `${recipe.repo}:${recipe.tagPrefix.replace(/[^A-Za-z0-9_.-]/g, "_")}-${hash.digest("hex").slice(0, 16)}`;
 }
 
 export async function imageExists(docker: Docker, tag: string): Promise<boolean> {

@@ -1,7 +1,16 @@
 import type Docker from "dockerode";
+import type { MissingSource } from "../../results/missing-source.js";
 import { ensureImage, ImageBuildError } from "./build-image.js";
 
-export type Availability<T> = ({ ok: true } & T) | { ok: false; status: "unavailable" | "error"; reason: string };
+export type Availability<T> =
+  | ({ ok: true } & T)
+  | {
+      ok: false;
+      status: "unavailable" | "error";
+      reason: string;
+      /** set when unavailable because no route could supply the source (rather than a failed build) */
+      missing?: MissingSource;
+    };
 
 /** Builds a recipe (or finds it cached); a failed build becomes a reason: `unavailable` when the mirror lacks a package, else `error`. */
 export async function buildOrExplain(

@@ -1,21 +1,29 @@
+import type { AppliedPatch } from "../git/cherry-pick.js";
 import type { CommitInfo } from "../git/repository.js";
 import type { ImageRecipe } from "./build-image.js";
 import { buildPrefix, HOST_TOOLS, HOST_TOOLS_DIR, keyValueEntries } from "../../contract/host-contract.js";
 import { upstreamVersion } from "./recipes.js";
 
-/** The provenance file of a build from git; the `version=` lines are appended from what the binaries print. */
-export function gitProvenance(info: CommitInfo): string {
+/**
+ * The provenance file of a build from git, with one `patch=<commit> <subject>` line per upstream
+ * commit cherry-picked on top; the `version=` lines are appended from what the binaries print.
+ */
+export function gitProvenance(info: CommitInfo, patches: readonly AppliedPatch[] = []): string {
   const line = (key: string, value: string) => `${key}=${value.replace(/\n/g, " ")}\n`;
+  const picked = patches.length
+    ? ` + cherry-picked ${patches.map((p) => `${p.commit.slice(0, 12)} (${p.subject})`).join(", ")}`
+    : "";
   return [
     line(
       "package",
-      `upstream git ${info.describe} (commit ${info.commit.slice(0, 12)}, ${info.date.slice(0, 10)}): ${info.subject}`,
+      `upstream git ${info.describe} (commit ${info.commit.slice(0, 12)}, ${info.date.slice(0, 10)}): ${info.subject}${picked}`,
     ),
     line("source", "git"),
     line("commit", info.commit),
     line("describe", info.describe),
     line("subject", info.subject),
     line("date", info.date),
+    ...patches.map((p) => line("patch", `${p.commit} ${p.subject}`)),
   ].join("");
 }
 
@@ -30,14 +38,19 @@ export function gitIptablesRecipe(
   tree: Buffer,
   info: CommitInfo,
   wrappers: string,
+  patches: readonly AppliedPatch[] = [],
 ): ImageRecipe {
   const prefix = buildPrefix(build);
   const quiet = (command: string) => `${command} >>/tmp/build.log 2>&1`;
   return {
     repo: "fwcompat/iptables",
     tagPrefix: build.name,
-    files: { [`bin/${HOST_TOOLS.makeWrappers}`]: wrappers, "source.tar": tree, provenance: gitProvenance(info) },
-    extraKeys: [images.toolchainTag, images.baseTag, info.commit],
+    files: {
+      [`bin/${HOST_TOOLS.makeWrappers}`]: wrappers,
+      "source.tar": tree,
+      provenance: gitProvenance(info, patches),
+    },
+    extraKeys: [images.toolchainTag, images.baseTag, info.commit, ...patches.map((p) => p.commit)],
     dockerfile: [
       `FROM ${images.toolchainTag} AS build`,
       `COPY bin/${HOST_TOOLS.makeWrappers} ${HOST_TOOLS_DIR}/`,
@@ -64,7 +77,14 @@ export const tagVersion = (tag: string) => /\d+\.\d+\.\d+/.exec(tag)?.[0];
  * Why a build from git would carry a dishonest name, known before building: at a tag it must
  * claim that tag's release; between tags it must be named by its commit.
  */
-export function gitNameProblem(build: { name: string; version: string }, info: CommitInfo): string | undefined {
+export function gitNameProblem(
+  build: { name: string; version: string },
+  info: CommitInfo,
+  cherryPicks: readonly string[] = [],
+): string | undefined {
+  // a release with patches on top is not the release: its name must say so (1.8.11+fix, not 1.8.11)
+  if (cherryPicks.length > 0 && build.name === upstreamVersion(build.version))
+    return `build ${build.name} has ${cherryPicks.length} cherry-pick(s) on top of ${info.describe}: name it apart from the release (e.g. "${build.name}+fix")`;
   if (info.exactTag) {
     const tagged = tagVersion(info.exactTag);
     return tagged === upstreamVersion(build.version)

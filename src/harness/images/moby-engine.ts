@@ -6,6 +6,7 @@ import { mobyTreeProblem } from "./moby-layout.js";
 import { mobyBuildRecipe, type MobySourceEngine } from "./moby-recipe.js";
 import { buildOrExplain, type Availability } from "./build-or-explain.js";
 import { obtainSource } from "./source-dir.js";
+import { missingEngine } from "./source-routes.js";
 
 export const isMobySource = (engine: Engine): engine is MobySourceEngine => engine.source.kind === "moby-source";
 
@@ -24,7 +25,12 @@ export async function buildMobyEngine(
   const what = `engine ${engine.name}`;
   const archive = await obtainSource(engine.source, settings);
   if (!archive.ok || !archive.path)
-    return { ok: false, status: "unavailable", reason: `${what}: ${archive.ok ? "no file" : archive.reason}` };
+    return {
+      ok: false,
+      status: "unavailable",
+      reason: `${what}: ${archive.ok ? "no file" : archive.reason}`,
+      missing: missingEngine(engine, settings),
+    };
   const facts = await checkArchiveCommit(archive.path, engine.source.commit);
   if (!facts.ok) return { ok: false, status: "unavailable", reason: `${what}: ${facts.reason}` };
   const problem = mobyTreeProblem(facts.tree, engine.source.file);

@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
+import { downloadsAllowed } from "../../config/downloads.js";
 import type { Engine, GitSource, IptablesBuild, IptablesSource, Settings } from "../../config/schema.js";
 import { HOST_TOOLS, SHIM_SOURCE } from "../../contract/host-contract.js";
 export type { Availability } from "./build-or-explain.js";
@@ -10,10 +11,12 @@ import { packageFile } from "../package-files.js";
 import { ensureBaseImage, type BasePlan } from "./base-image.js";
 import { buildOrExplain, type Availability } from "./build-or-explain.js";
 import { buildFromGit } from "./git-build.js";
-import { debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
+import { obtainDebs } from "./deb-source.js";
+import { debIptablesRecipe, debianIptablesRecipe, hostRecipe, tarballIptablesRecipe } from "./recipes.js";
 import { obtainTarball, tarballDir } from "./tarball-source.js";
 import { buildMobyEngine, isMobySource } from "./moby-engine.js";
 import { buildShim } from "./shim-image.js";
+import { missingBuild, missingEngine } from "./source-routes.js";
 
 export interface PreparedImages {
   builds: Map<string, Availability<{ tag: string }>>;
@@ -104,12 +107,19 @@ export async function prepareImages(
   /** The build's source, else its alternatives in order; a source that exists but fails to build ends the search. */
   async function buildIptables(build: IptablesBuild): Promise<Availability<{ tag: string }>> {
     const misses: string[] = [];
+    let everySourceMissing = true;
     for (const source of [build.source, ...build.alternatives]) {
       const state = await buildFrom(build, source);
       if (state.ok || state.status === "error") return state;
       misses.push(state.reason);
+      if (!state.missing) everySourceMissing = false;
     }
-    return { ok: false, status: "unavailable", reason: misses.join("; then ") };
+    return {
+      ok: false,
+      status: "unavailable",
+      reason: misses.join("; then "),
+      ...(everySourceMissing ? { missing: missingBuild(build, settings) } : {}),
+    };
   }
 
   async function buildFrom(build: IptablesBuild, source: IptablesSource): Promise<Availability<{ tag: string }>> {
@@ -121,12 +131,25 @@ export async function prepareImages(
         log,
       );
     if (source.kind === "git") return gitIptables(build, source);
+    if (source.kind === "deb") {
+      const got = await obtainDebs(source, settings);
+      if (!got.ok)
+        return { ok: false, status: "unavailable", reason: got.reason, missing: missingBuild(build, settings) };
+      log(`iptables ${build.name}: ${got.debs.map((deb) => `${deb.file} from ${deb.origin}`).join(", ")}`);
+      return buildOrExplain(
+        docker,
+        debIptablesRecipe({ ...build, source }, toolchainBase, got.debs, wrappers),
+        `iptables ${build.name}`,
+        log,
+      );
+    }
     const tarball = await obtainTarball(source, {
       dir: tarballDir(settings.tarballDir),
       mirror,
-      allowDownloads: settings.allowDownloads,
+      allowDownloads: downloadsAllowed(settings.allowDownloads, true),
     });
-    if (!tarball.ok) return { ok: false, status: "unavailable", reason: tarball.reason };
+    if (!tarball.ok)
+      return { ok: false, status: "unavailable", reason: tarball.reason, missing: missingBuild(build, settings) };
     log(`iptables ${build.name}: tarball from ${tarball.origin}`);
     return buildOrExplain(
       docker,
@@ -138,7 +161,13 @@ export async function prepareImages(
 
   async function gitIptables(build: IptablesBuild, source: GitSource): Promise<Availability<{ tag: string }>> {
     const result = await buildFromGit(build, source, { docker, settings, baseTag: toolchainBase, wrappers, log });
-    if (!result.ok) return { ok: false, status: result.status, reason: result.reason };
+    if (!result.ok)
+      return {
+        ok: false,
+        status: result.status,
+        reason: result.reason,
+        ...(result.status === "unavailable" ? { missing: missingBuild(build, settings) } : {}),
+      };
     log(
       `iptables ${build.name}: git ${result.info.describe} (${result.info.commit.slice(0, 12)}) ${result.built ? "built" : "cached"} ${result.tag}`,
     );
@@ -167,9 +196,14 @@ export async function prepareImages(
       const file = engine.source.url.split("/").pop() ?? "docker.tgz";
       const got = await obtainTarball(
         { file, sha256: engine.source.sha256, urls: [engine.source.url] },
-        { dir: tarballDir(settings.tarballDir), mirror: undefined, allowDownloads: settings.allowDownloads },
+        {
+          dir: tarballDir(settings.tarballDir),
+          mirror: undefined,
+          allowDownloads: downloadsAllowed(settings.allowDownloads, true),
+        },
       );
-      if (!got.ok) return { ok: false, status: "unavailable", reason: got.reason };
+      if (!got.ok)
+        return { ok: false, status: "unavailable", reason: got.reason, missing: missingEngine(engine, settings) };
       engineTarball = got.data;
     }
     return buildOrExplain(

@@ -5,6 +5,8 @@ import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 import { mobyHostInstall } from "./moby-recipe.js";
 import { SHIM_BINARY } from "./shim-image.js";
 
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
 export const upstreamVersion = (version: string) => version.split("-")[0] ?? version;
 
 /** Fails the build when the binary does not say the version the matrix claims: nothing is ever relabelled. */
@@ -16,6 +18,20 @@ const finalStage = (build: IptablesBuild) => [
   `COPY --from=build ${buildPrefix(build)} ${buildPrefix(build)}`,
 ];
 
+/**
+ * The shell that unpacks every .deb of the current directory under the build's prefix, writes
+ * the wrappers and fails unless the binaries say the claimed version: shared by Debian suite
+ * builds and .debs by URL.
+ */
+function unpackDebs(build: IptablesBuild): string {
+  const prefix = buildPrefix(build);
+  const lib = `${prefix}/root/usr/lib/x86_64-linux-gnu`;
+  return (
+    `mkdir -p ${prefix}/root; for deb in *.deb; do dpkg-deb -x "$deb" ${prefix}/root; done; ` +
+    `${HOST_TOOLS.makeWrappers} ${prefix} ${prefix}/root/usr/sbin ${lib} ${lib}/xtables | tee /tmp/versions; ${versionGate(build)}; `
+  );
+}
+
 /** A Debian .deb build: iptables and its libraries of that suite, unpacked side by side under a prefix. */
 export function debianIptablesRecipe(
   build: IptablesBuild & { source: { kind: "debian" } },
@@ -24,8 +40,6 @@ export function debianIptablesRecipe(
   wrappers: string,
 ): ImageRecipe {
   const { suite, version } = build.source;
-  const prefix = buildPrefix(build);
-  const lib = `${prefix}/root/usr/lib/x86_64-linux-gnu`;
   return {
     repo: "fwcompat/iptables",
     tagPrefix: build.name,
@@ -38,10 +52,41 @@ export function debianIptablesRecipe(
         `mkdir -p /tmp/debs && cd /tmp/debs; ` +
         `libs=$(apt-cache depends iptables=${version} | awk '/Depends:/ {print $2}' | grep '^lib' | grep -v '^libc6$' | sed 's|$|/${suite}|'); ` +
         `apt-get download iptables=${version} $libs; ls; ` +
-        `mkdir -p ${prefix}/root; for deb in *.deb; do dpkg-deb -x "$deb" ${prefix}/root; done; ` +
-        `${HOST_TOOLS.makeWrappers} ${prefix} ${prefix}/root/usr/sbin ${lib} ${lib}/xtables | tee /tmp/versions; ${versionGate(build)}; ` +
+        unpackDebs(build) +
         `printf 'package=iptables %s (Debian %s)\\nsource=debian\\n' "${version}" "${suite}" > ${provenanceFile(build)}; ` +
         `rm -rf /var/lib/apt/lists/* /tmp/debs`,
+      ...finalStage(build),
+    ].join("\n"),
+  };
+}
+
+/** .debs fetched by URL (checked by sha256 before this): unpacked like a Debian suite build, provenance naming each. */
+export function debIptablesRecipe(
+  build: IptablesBuild & { source: { kind: "deb" } },
+  baseTag: string,
+  debs: ReadonlyArray<{ file: string; data: Buffer; url: string; sha256: string }>,
+  wrappers: string,
+): ImageRecipe {
+  const files: Record<string, string | Buffer> = { [`bin/${HOST_TOOLS.makeWrappers}`]: wrappers };
+  for (const deb of debs) files[`debs/${deb.file}`] = deb.data;
+  const lines = [
+    `package=iptables ${build.version} (.deb by URL)`,
+    ...debs.map((deb) => `deb=${deb.url} sha256 ${deb.sha256}`),
+    "source=deb",
+  ];
+  return {
+    repo: "fwcompat/iptables",
+    tagPrefix: build.name,
+    files,
+    extraKeys: [baseTag],
+    dockerfile: [
+      `FROM ${baseTag} AS build`,
+      `COPY bin/${HOST_TOOLS.makeWrappers} ${HOST_TOOLS_DIR}/`,
+      `COPY debs/ /tmp/debs/`,
+      `RUN set -e; cd /tmp/debs; ` +
+        unpackDebs(build) +
+        `printf '%s\\n' ${lines.map(shellQuote).join(" ")} > ${provenanceFile(build)}; ` +
+        `rm -rf /tmp/debs`,
       ...finalStage(build),
     ].join("\n"),
   };

@@ -13,7 +13,7 @@ import { domainAddress, virsh, type LibvirtSession } from "../vagrant/libvirt.js
 import { sshConfig, startMaster, stopMaster } from "../vagrant/ssh.js";
 import { processAlive } from "../process-alive.js";
 import { packageFile } from "../package-files.js";
-import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { EMULATED_VM_SLOWDOWN, TIMEOUT_MS } from "../../contract/timeouts.js";
 import { runLocal } from "../local-command.js";
 
 const TEMPLATE = packageFile("vagrant", "Vagrantfile");
@@ -199,7 +199,8 @@ export class VagrantProvider implements HostProvider {
     await writeFile(configFile, sshConfig({ address, vmName }));
     await startMaster(configFile);
     const kvm = this.driver === "kvm" ? "KVM" : "software emulation (TCG)";
-    return new VagrantHost(dir, vmName, address, `vagrant/libvirt VM, ${kvm}, ${how}`, remove);
+    const timeoutScale = this.driver === "kvm" ? 1 : EMULATED_VM_SLOWDOWN;
+    return new VagrantHost(dir, vmName, address, `vagrant/libvirt VM, ${kvm}, ${how}`, remove, timeoutScale);
   }
 
   /**
@@ -311,6 +312,8 @@ class VagrantHost implements Host {
     readonly address: string,
     readonly mode: string,
     private readonly remove: () => Promise<void>,
+    /** every bound on a command in this VM is multiplied by it */
+    private readonly timeoutScale: number,
   ) {}
 
   sh(script: string, timeoutMs = TIMEOUT_MS.hostExec): Promise<ExecResult> {
@@ -324,7 +327,7 @@ class VagrantHost implements Host {
           timeout: deadline,
           stripFinalNewline: false,
         }),
-      timeoutMs,
+      timeoutMs * this.timeoutScale,
     );
   }
 

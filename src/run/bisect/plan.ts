@@ -1,4 +1,4 @@
-import type { DaemonOptionSet, Engine, MatrixFile, Topology } from "../../config/schema.js";
+import type { DaemonOptionSet, Engine, IptablesSource, MatrixFile, Topology } from "../../config/schema.js";
 import { UserError } from "../../errors.js";
 import type { GitMirror } from "../../harness/git/repository.js";
 import { openRepository } from "../../harness/images/git-build.js";
@@ -92,14 +92,17 @@ function trafficCell(request: BisectRequest): TrafficCell | undefined {
   };
 }
 
-/** The repository to bisect: --repository, else the one repository the matrix's git sources name. */
-function repositoryOf(request: BisectRequest): string {
+/**
+ * The repository to bisect: --repository, else the one repository the matrix's builds come from
+ * by git (their alternatives, e.g. upstream's URL beside a local bundle, are other routes to the
+ * same history: consulted only when no build's own source is git).
+ */
+export function repositoryOf(request: Pick<BisectRequest, "repository" | "matrix" | "matrixFile">): string {
   if (request.repository) return request.repository;
-  const specs = new Set(
-    request.matrix.iptables
-      .flatMap((build) => [build.source, ...build.alternatives])
-      .flatMap((source) => (source.kind === "git" ? [source.repository] : [])),
-  );
+  const gitRepositories = (sources: readonly IptablesSource[]) =>
+    new Set(sources.flatMap((source) => (source.kind === "git" ? [source.repository] : [])));
+  const own = gitRepositories(request.matrix.iptables.map((build) => build.source));
+  const specs = own.size > 0 ? own : gitRepositories(request.matrix.iptables.flatMap((build) => build.alternatives));
   const [only] = specs;
   if (specs.size === 1 && only) return only;
   if (specs.size === 0)

@@ -4,6 +4,7 @@ import type Docker from "dockerode";
 import { resolveConcurrency, type ConcurrencyChoice, type MachineCapacity } from "../../config/concurrency.js";
 import type { Cell } from "../../config/expand.js";
 import type { LoadedMatrix } from "../../config/schema.js";
+import type { MissingSource } from "../../results/missing-source.js";
 import type { CellResult } from "../../results/schema.js";
 import { checkOutDir, previousRun } from "./out-dir.js";
 import { newRunId, newSeed, RecordedRun } from "./recorded-run.js";
@@ -44,6 +45,8 @@ export interface RecordedRunOutcome {
   summary: string;
   outDir: string;
   wallMs: number;
+  /** builds and engines no route could supply, for the end-of-run lines that say what to provide */
+  missingSources?: MissingSource[];
 }
 
 const thisMachine = (): MachineCapacity => ({ cores: cpus().length, freeMemBytes: freemem() });
@@ -110,7 +113,10 @@ export async function runAndRecord(
     progress?.stop();
     const wallMs = Math.round(performance.now() - started);
     const summary = await record.finished(results, { wallMs, imageTimingsMs: images.timingsMs });
-    return { results, summary, outDir: record.dir, wallMs };
+    const missingSources = [...images.builds.values(), ...images.hosts.values()].flatMap((state) =>
+      !state.ok && state.missing ? [state.missing] : [],
+    );
+    return { results, summary, outDir: record.dir, wallMs, missingSources };
   } finally {
     await session.close();
   }
