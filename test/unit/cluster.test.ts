@@ -224,4 +224,27 @@ describe("matrix.multinode.yaml and its expectations", () => {
     const all = cells();
     expectEvery(file.expectations, (e) => all.some((c) => expectationMatches(e, namesOf(c))), "expectations");
   });
+
+  it("the default matrix runs its 28.5.2 cells, with the same fixes and the same expectations", async () => {
+    const { parseYamlWithSchema } = await import("../../src/config/yaml-schema.js");
+    const { expectationsFileSchema, expectationMatches } = await import("../../src/report/gate.js");
+    const defaults = expandMatrix(parseMatrixText(read("matrix.yaml"), "matrix.yaml", KNOWN_NAMES)).filter(
+      (c) => c.topology.nodes > 1,
+    );
+    const wide = cells().filter((c) => c.engine.name === "docker-28.5.2");
+    expect(defaults.map((c) => [c.id, c.fixes])).toEqual(wide.map((c) => [c.id, c.fixes]));
+    expect(defaults.map((c) => c.id)).toEqual([
+      "ip-forward-off+cross-node__dind__docker-28.5.2__1.8.11-2-nft__proxy-off__2-nodes",
+      "snat-lost__dind__docker-28.5.2__1.8.11-2-nft__proxy-off__2-nodes",
+    ]);
+    const expected = (file: string) => (cell: (typeof defaults)[number]) =>
+      parseYamlWithSchema(read(file), file, expectationsFileSchema)
+        .data.expectations.filter((e) => expectationMatches(e, namesOf(cell)))
+        .map(({ expect, fixes, fixesAfterEvent }) => ({ expect, fixes, fixesAfterEvent }));
+    for (const cell of defaults) {
+      const own = expected("expectations.yaml")(cell);
+      expect(own, cell.id).toHaveLength(1);
+      expect(own).toEqual(expected("expectations.multinode.yaml")(cell));
+    }
+  });
 });

@@ -122,7 +122,7 @@ describe("matrix expansion", () => {
     const expectations = readFileSync(new URL("../../expectations.yaml", import.meta.url), "utf8");
     expect(
       parseYamlWithSchema(expectations, "expectations.yaml", expectationsFileSchema).data.expectations.length,
-    ).toBe(15);
+    ).toBe(17);
   });
 });
 
