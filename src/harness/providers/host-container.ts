@@ -7,6 +7,7 @@ import { capabilitiesTheEngineLacks } from "../capabilities.js";
 import { execIn, HOSTNAME_LABEL, PID_LABEL, ROLE_LABEL, RUN_LABEL, withDeadline } from "../engine.js";
 import type { Host } from "../host.js";
 import { TIMEOUT_MS } from "../../contract/timeouts.js";
+import { CAPABILITY_FALLBACK_PREFIX, PRIVILEGED_MODE } from "../../results/host-environment.js";
 
 /**
  * What every disposable Docker-in-Docker host is given, whoever starts it (fwcompat's runs
@@ -20,23 +21,34 @@ export const HOST_TMPFS = { [HOST_FILES.dockerDataDir]: "rw,exec", [HOST_FILES.r
 export const HOST_READY_TIMEOUT_MS = TIMEOUT_MS.hostReady;
 export const DEFAULT_EXEC_TIMEOUT_MS = TIMEOUT_MS.hostExec;
 
-export async function hostPowers(): Promise<{ hostConfig: Docker.HostConfig; mode: string }> {
-  const lacking = await capabilitiesTheEngineLacks();
+export type HostPowers = { hostConfig: Docker.HostConfig; mode: string };
+
+export async function hostPowers(): Promise<HostPowers> {
+  return hostPowersGiven(await capabilitiesTheEngineLacks());
+}
+
+/**
+ * Privileged when the engine lacks no capability, else the capability fallback. Both with a
+ * private cgroup namespace, whatever the engine's default (cgroupns "host" on cgroup v1
+ * engines and older daemons): fwcompat-hostd then sees its own cgroup as the root, moves
+ * every process out of it and delegates the controllers there, never in the outer engine's tree.
+ */
+export function hostPowersGiven(lacking: readonly string[]): HostPowers {
   // CgroupnsMode is an engine API field that @types/dockerode does not list.
   const cgroupns = { CgroupnsMode: "private" } as Docker.HostConfig;
-  if (lacking.length === 0) return { hostConfig: { ...cgroupns, Privileged: true }, mode: "privileged" };
+  if (lacking.length === 0) return { hostConfig: { ...cgroupns, Privileged: true }, mode: PRIVILEGED_MODE };
   return {
     hostConfig: {
       ...cgroupns,
       CapAdd: ["ALL"],
-      CapDrop: lacking,
+      CapDrop: [...lacking],
       SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
       // what the CLI's systempaths=unconfined means: /proc/sys and friends writable
       MaskedPaths: [],
       ReadonlyPaths: [],
       DeviceCgroupRules: ["a *:* rwm"],
     } as Docker.HostConfig,
-    mode: `capabilities: ALL minus ${lacking.join(",")}`,
+    mode: `${CAPABILITY_FALLBACK_PREFIX}ALL minus ${lacking.join(",")}`,
   };
 }
 
