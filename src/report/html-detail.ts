@@ -1,7 +1,7 @@
 import type { CellResult } from "../results/schema.js";
 import { countsLine, describeAction } from "../results/verdicts.js";
 import { chainNote } from "../results/markdown.js";
-import { hostEnvironmentLine } from "../results/host-environment.js";
+import { hostEnvironmentLine, hostOfCell } from "../results/host-environment.js";
 import type { GoldenDiff } from "./goldens.js";
 import { anchor, scenarioOf, securityFindingsOf } from "./html-common.js";
 import { markup, joined, type Html } from "./template.js";
@@ -57,11 +57,11 @@ const kernelLine = (r: CellResult): Html | undefined =>
     ? markup`<p><b>Kernel:</b> ${r.kernel.release}: legacy xtables ${r.kernel.legacyXtables}, nf_tables ${r.kernel.nfTables} <span class="kernel-detail">(${r.kernel.detail})</span></p>`
     : undefined;
 
-/** Where the cell's host ran, in words; "not recorded" for older results; nothing for a cell that started no host. */
-const hostLine = (r: CellResult): Html | undefined =>
-  r.host || r.baseline
-    ? markup`<p class="host-environment"><b>Host:</b> ${hostEnvironmentLine(r.host)}</p>`
-    : undefined;
+/** Where the cell's host ran, in words ("not recorded" where older results lack it); nothing for a cell that started no host. */
+function hostLine(r: CellResult): Html | undefined {
+  const host = hostOfCell(r);
+  return host ? markup`<p class="host-environment"><b>Host:</b> ${hostEnvironmentLine(host)}</p>` : undefined;
+}
 
 function twinLine(r: CellResult, all: readonly CellResult[]): Html | undefined {
   const twin = twinOf(r, all);

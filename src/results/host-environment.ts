@@ -37,10 +37,13 @@ export function hostModeKind(provider: string, detail: string | undefined): Host
   return undefined;
 }
 
+/** What an attempt records about its host: the evidence once dockerd started, the kernel reading before. */
+type AttemptFacts = { evidence?: { hostMode: string; cgroup: string; kernel: string }; kernel?: { release: string } };
+
 /** What a cell's baseline host recorded about itself, plus the outer engine of the run (dind hosts only). */
 export function hostEnvironmentOf(
   provider: string,
-  baseline: { evidence?: { hostMode: string; cgroup: string; kernel: string }; kernel?: { release: string } },
+  baseline: AttemptFacts,
   outerEngine: string | undefined,
 ): HostEnvironment {
   const ev = baseline.evidence;
@@ -53,6 +56,18 @@ export function hostEnvironmentOf(
     ...(kernel ? { kernel } : {}),
     ...(outerEngine && mode !== "vm" ? { outerEngine } : {}),
   };
+}
+
+/**
+ * The cell's host: its record, else (results written before cells recorded one) what its
+ * baseline's evidence says, the outer engine then unknown; nothing for a cell that started no host.
+ */
+export function hostOfCell(r: {
+  cell: { provider: string };
+  host?: HostEnvironment;
+  baseline?: AttemptFacts;
+}): HostEnvironment | undefined {
+  return r.host ?? (r.baseline ? hostEnvironmentOf(r.cell.provider, r.baseline, undefined) : undefined);
 }
 
 const NOT_RECORDED = "not recorded";
@@ -75,7 +90,7 @@ function modeWords(host: HostEnvironment): string {
  * Docker 28.0.4 (API 1.48)"; "not recorded" for results written before hosts were recorded.
  */
 export function hostEnvironmentLine(host: HostEnvironment | undefined): string {
-  if (!host) return NOT_RECORDED;
+  if (!host || Object.values(host).every((v) => v === undefined)) return NOT_RECORDED;
   return [
     modeWords(host),
     host.cgroup ? `cgroup ${host.cgroup}` : `cgroup ${NOT_RECORDED}`,
@@ -90,12 +105,13 @@ export function hostEnvironmentLine(host: HostEnvironment | undefined): string {
  * Docker 28.0.4 (API 1.48): 12 cells".
  */
 export function hostEnvironmentCounts(
-  results: ReadonlyArray<{ host?: HostEnvironment; baseline?: unknown }>,
+  results: ReadonlyArray<Parameters<typeof hostOfCell>[0]>,
 ): Array<{ line: string; cells: number }> {
   const counts = new Map<string, number>();
   for (const r of results) {
-    if (!r.baseline && !r.host) continue;
-    const line = hostEnvironmentLine(r.host);
+    const host = hostOfCell(r);
+    if (!host) continue;
+    const line = hostEnvironmentLine(host);
     counts.set(line, (counts.get(line) ?? 0) + 1);
   }
   return [...counts].map(([line, cells]) => ({ line, cells })).sort((a, b) => b.cells - a.cells);

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // `sleep` (the script's only pause between tries): each call is a moment in which the moved
 // processes leave the root's list and, as the test says, new ones appear in it.
 const HOSTD = new URL("../../host-files/fwcompat-hostd", import.meta.url).pathname;
+/** Where the fake tree sits under the scratch root the script is pointed at, as in a host. */
+const CGROUP = join("sys", "fs", "cgroup");
 
 /**
  * The fake kernel. A tick: the root's list loses every pid written to init/cgroup.procs,
@@ -19,8 +21,8 @@ const HOSTD = new URL("../../host-files/fwcompat-hostd", import.meta.url).pathna
 const FAKE_KERNEL_SLEEP = `#!/bin/sh
 echo "$1" >> "$FAKE/sleeps"
 [ "$1" = infinity ] && exit 0
-root="$FAKE/cgroup/cgroup.procs"
-moved="$FAKE/cgroup/init/cgroup.procs"
+root="$FAKE/sys/fs/cgroup/cgroup.procs"
+moved="$FAKE/sys/fs/cgroup/init/cgroup.procs"
 [ -e "$moved" ] || : > "$moved"
 grep -vxF -f "$moved" "$root" > "$FAKE/left" || true
 tick=$(grep -c . "$FAKE/sleeps")
@@ -46,11 +48,11 @@ afterAll(async () => {
 async function fakeTree(name: string, processes: string[], controllers: string, spawns: string[][]): Promise<FakeTree> {
   const dir = join(scratch, name);
   const bin = join(dir, "bin");
-  await mkdir(join(dir, "cgroup"), { recursive: true });
+  await mkdir(join(dir, CGROUP), { recursive: true });
   await mkdir(bin);
-  await writeFile(join(dir, "cgroup", "cgroup.procs"), processes.map((p) => `${p}\n`).join(""));
-  await writeFile(join(dir, "cgroup", "cgroup.controllers"), `${controllers}\n`);
-  await writeFile(join(dir, "cgroup", "cgroup.subtree_control"), "");
+  await writeFile(join(dir, CGROUP, "cgroup.procs"), processes.map((p) => `${p}\n`).join(""));
+  await writeFile(join(dir, CGROUP, "cgroup.controllers"), `${controllers}\n`);
+  await writeFile(join(dir, CGROUP, "cgroup.subtree_control"), "");
   await writeFile(join(dir, "spawns"), spawns.map((s) => `${s.join(" ")}\n`).join(""));
   await writeFile(join(dir, "sleeps"), "");
   await writeFile(join(bin, "sleep"), FAKE_KERNEL_SLEEP);
@@ -62,8 +64,7 @@ async function fakeTree(name: string, processes: string[], controllers: string, 
         env: {
           PATH: `${bin}:/usr/bin:/bin`,
           FAKE: dir,
-          FWCOMPAT_HOSTD_CGROUP_ROOT: join(dir, "cgroup"),
-          FWCOMPAT_HOSTD_RUN_DIR: join(dir, "run"),
+          FWCOMPAT_HOSTD_TEST_ROOT: dir,
         },
         extendEnv: false,
         reject: false,
@@ -86,11 +87,11 @@ describe("fwcompat-hostd on cgroup v2 (a fake cgroup tree)", () => {
     expect(run.exitCode).toBe(0);
     // two pauses (the first try left 77 behind), then the idle sleep
     expect(lines(await tree.read("sleeps"))).toEqual(["0.01", "0.01", "infinity"]);
-    expect(lines(await tree.read("cgroup/init/cgroup.procs"))).toEqual(["1", "42", "77"]);
-    expect(lines(await tree.read("cgroup/cgroup.procs"))).toEqual([]);
-    expect(await tree.read("cgroup/cgroup.subtree_control")).toBe("+cpuset +cpu +io +memory +pids\n");
-    expect(await tree.read("run/cgroup")).toBe("v2\n");
-    expect(await tree.read("run/hostd")).toBe("ready\n");
+    expect(lines(await tree.read("sys/fs/cgroup/init/cgroup.procs"))).toEqual(["1", "42", "77"]);
+    expect(lines(await tree.read("sys/fs/cgroup/cgroup.procs"))).toEqual([]);
+    expect(await tree.read("sys/fs/cgroup/cgroup.subtree_control")).toBe("+cpuset +cpu +io +memory +pids\n");
+    expect(await tree.read("run/fwcompat/cgroup")).toBe("v2\n");
+    expect(await tree.read("run/fwcompat/hostd")).toBe("ready\n");
   });
 
   it("gives up after a bounded number of tries with a message naming what stayed, and never reports ready", async () => {
@@ -105,8 +106,8 @@ describe("fwcompat-hostd on cgroup v2 (a fake cgroup tree)", () => {
       "fwcompat-hostd: cgroup v2: could not delegate the controllers (cpu memory) after 100 tries: processes kept appearing in the root cgroup (last seen: 1098)",
     );
     expect(lines(await tree.read("sleeps"))).toHaveLength(99);
-    expect(await tree.read("cgroup/cgroup.subtree_control")).toBe("");
-    expect(existsSync(join(tree.dir, "run", "hostd"))).toBe(false);
+    expect(await tree.read("sys/fs/cgroup/cgroup.subtree_control")).toBe("");
+    expect(existsSync(join(tree.dir, "run", "fwcompat", "hostd"))).toBe(false);
   });
 
   it("with no process left to move and no controller offered, enables nothing and is ready at once", async () => {
@@ -116,15 +117,15 @@ describe("fwcompat-hostd on cgroup v2 (a fake cgroup tree)", () => {
 
     expect(run.exitCode).toBe(0);
     expect(lines(await tree.read("sleeps"))).toEqual(["infinity"]);
-    expect(await tree.read("cgroup/cgroup.subtree_control")).toBe("");
-    expect(await tree.read("run/hostd")).toBe("ready\n");
+    expect(await tree.read("sys/fs/cgroup/cgroup.subtree_control")).toBe("");
+    expect(await tree.read("run/fwcompat/hostd")).toBe("ready\n");
   });
 
   it("names the kernel's refusal when the controllers cannot be enabled although the root is empty", async () => {
     const tree = await fakeTree("refused", [], "cpu", []);
     // a directory where the file should be: every write to it fails, as an EBUSY write would
-    await rm(join(tree.dir, "cgroup", "cgroup.subtree_control"));
-    await mkdir(join(tree.dir, "cgroup", "cgroup.subtree_control"));
+    await rm(join(tree.dir, CGROUP, "cgroup.subtree_control"));
+    await mkdir(join(tree.dir, CGROUP, "cgroup.subtree_control"));
 
     const run = await tree.run();
 
@@ -132,6 +133,6 @@ describe("fwcompat-hostd on cgroup v2 (a fake cgroup tree)", () => {
     expect(run.stderr).toMatch(
       /^fwcompat-hostd: cgroup v2: could not delegate the controllers \(cpu\) after 100 tries: the kernel refused: .*cgroup\.subtree_control.*Is a directory$/,
     );
-    expect(existsSync(join(tree.dir, "run", "hostd"))).toBe(false);
+    expect(existsSync(join(tree.dir, "run", "fwcompat", "hostd"))).toBe(false);
   });
 });
