@@ -119,7 +119,8 @@ export function renderSummary(results: readonly CellResult[]): string {
 export function renderHostEnvironments(results: readonly CellResult[]): string {
   const counts = hostEnvironmentCounts(results);
   if (counts.length === 0) return "";
-  const line = ({ line, cells }: (typeof counts)[number]) => `${escapeCell(line)} (${cells} cell${cells === 1 ? "" : "s"})`;
+  const line = ({ line, cells }: (typeof counts)[number]) =>
+    `${escapeCell(line)} (${cells} cell${cells === 1 ? "" : "s"})`;
   const [only] = counts;
   return counts.length === 1 && only
     ? `**Hosts**: ${line(only)}`

@@ -57,9 +57,13 @@ describe("runMatrix with a scripted provider", () => {
   });
 
   it("each cell records where its baseline host ran and the outer engine; a cell that started no host records none", async () => {
-    const { results } = await run([cellOf("1.8.11"), cellOf("1.8.10")], { baselineOnly: true }, {
-      outerEngine: async () => "Docker 99.0.4 (API 1.99)",
-    });
+    const { results } = await run(
+      [cellOf("1.8.11"), cellOf("1.8.10")],
+      { baselineOnly: true },
+      {
+        outerEngine: async () => "Docker 99.0.4 (API 1.99)",
+      },
+    );
     const [ran, unavailable] = results;
     // the fake host calls its mode "fake": words no provider writes, so no kind, kept as said
     expect(ran?.host).toEqual({
