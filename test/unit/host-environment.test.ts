@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { engineVersionLine } from "../../src/harness/machine-facts.js";
-import { hostPowersGiven } from "../../src/harness/providers/host-container.js";
+import { hostPowersGiven, logFramesText } from "../../src/harness/providers/host-container.js";
 import { renderHtmlPage } from "../../src/report/html.js";
 import { renderMarkdownReport } from "../../src/report/report.js";
 import {
@@ -190,5 +190,26 @@ describe("the report names each cell's host", () => {
     );
     expect(detail(older)).toContain('<p class="host-environment"><b>Host:</b> not recorded</p>');
     expect(detail(neverRan)).not.toContain("host-environment");
+  });
+});
+
+describe("what a host that exited during start printed", () => {
+  const frame = (stream: number, text: string) => {
+    const body = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header[0] = stream;
+    header.writeUInt32BE(body.length, 4);
+    return Buffer.concat([header, body]);
+  };
+
+  it("reads the engine's framed log, stdout and stderr in order", () => {
+    const raw = Buffer.concat([frame(1, "starting\n"), frame(2, "fwcompat-hostd: cgroup v2: could not delegate\n")]);
+    expect(logFramesText(raw)).toBe("starting\nfwcompat-hostd: cgroup v2: could not delegate\n");
+  });
+
+  it("keeps a log without frames (a TTY's) as it is, and does not read past a short frame", () => {
+    expect(logFramesText(Buffer.from("plain text from a tty\n"))).toBe("plain text from a tty\n");
+    const cut = frame(2, "cut short").subarray(0, 12);
+    expect(logFramesText(cut)).toBe(cut.toString("utf8"));
   });
 });

@@ -69,10 +69,40 @@ export async function waitForHostd(container: Docker.Container, timeoutMs = HOST
       );
       if (result?.exitCode === 0) return;
       const state = await container.inspect();
-      if (!state.State.Running) throw new Error(`host exited during start (exit ${state.State.ExitCode})`);
+      if (!state.State.Running)
+        throw new Error(`host exited during start (exit ${state.State.ExitCode})${await lastWords(container)}`);
     }
   };
   await withDeadline(poll(), timeoutMs, `host not ready within ${timeoutMs / 1000}s`);
+}
+
+/** The end of what a host that exited printed (fwcompat-hostd says why it gave up), after ": "; empty if nothing. */
+async function lastWords(container: Docker.Container): Promise<string> {
+  const raw = await container.logs({ stdout: true, stderr: true, tail: 3, follow: false }).catch(() => undefined);
+  const text = raw
+    ? logFramesText(raw)
+        .trim()
+        .replace(/\s*\n\s*/g, " | ")
+    : "";
+  return text ? `: ${text}` : "";
+}
+
+/**
+ * A container's log without a TTY, as the engine sends it: frames of an 8-byte header (stream,
+ * three zero bytes, big-endian length) and that many bytes. Text without such headers is kept as it is.
+ */
+export function logFramesText(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= raw.length) {
+    const stream = raw[at];
+    const length = raw.readUInt32BE(at + 4);
+    const framed = (stream === 1 || stream === 2) && raw[at + 1] === 0 && raw[at + 2] === 0 && raw[at + 3] === 0;
+    if (!framed || at + 8 + length > raw.length) return raw.toString("utf8");
+    parts.push(raw.subarray(at + 8, at + 8 + length));
+    at += 8 + length;
+  }
+  return at === raw.length ? Buffer.concat(parts).toString("utf8") : raw.toString("utf8");
 }
 
 /** A running host container behind fwcompat's Host interface: exec through the engine, bounded in time. */
