@@ -7,6 +7,7 @@ import {
   type GroupDimension,
 } from "../results/cell-groups.js";
 import type { CellResult } from "../results/schema.js";
+import { hostEnvironmentCounts } from "../results/host-environment.js";
 import { renderTextTable, wrapTo, type TextColumn, type TextRow } from "./text-table.js";
 
 /** The widest the summary gets, whatever the terminal: a person reads it, summary.md has every column. */
@@ -102,6 +103,16 @@ function rowsByScenario(
   return rows;
 }
 
+/** Where the cells' hosts ran, when some cell recorded it: one kind, or each kind with its cell count. */
+function hostsLines(results: readonly CellResult[], width: number): string[] {
+  if (!results.some((r) => r.host)) return [];
+  const counts = hostEnvironmentCounts(results);
+  const [only] = counts;
+  const text =
+    counts.length === 1 && only ? only.line : counts.map((c) => `${c.cells} cell(s) on ${c.line}`).join("; ");
+  return wrapTo(`hosts: ${text}`, width);
+}
+
 /**
  * The end of a run as a person reads it: a headline of counts, what every cell shares, then
  * per scenario one row per group of cells that ended alike (status, failing vantages, fix
@@ -130,6 +141,7 @@ export function renderTerminalSummary(
   return [
     ...wrapTo(headline(results, groups), width),
     ...(shared.length ? wrapTo(`every cell: ${shared.join(", ")}`, width) : []),
+    ...hostsLines(results, width),
     "",
     ...renderTextTable(columns, rowsByScenario(groups, varying, byVersion), width),
     "",

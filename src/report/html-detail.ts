@@ -1,6 +1,7 @@
 import type { CellResult } from "../results/schema.js";
 import { countsLine, describeAction } from "../results/verdicts.js";
 import { chainNote } from "../results/markdown.js";
+import { hostEnvironmentLine, hostOfCell } from "../results/host-environment.js";
 import type { GoldenDiff } from "./goldens.js";
 import { anchor, scenarioOf, securityFindingsOf } from "./html-common.js";
 import { markup, joined, type Html } from "./template.js";
@@ -55,6 +56,12 @@ const kernelLine = (r: CellResult): Html | undefined =>
   r.kernel
     ? markup`<p><b>Kernel:</b> ${r.kernel.release}: legacy xtables ${r.kernel.legacyXtables}, nf_tables ${r.kernel.nfTables} <span class="kernel-detail">(${r.kernel.detail})</span></p>`
     : undefined;
+
+/** Where the cell's host ran, in words ("not recorded" where older results lack it); nothing for a cell that started no host. */
+function hostLine(r: CellResult): Html | undefined {
+  const host = hostOfCell(r);
+  return host ? markup`<p class="host-environment"><b>Host:</b> ${hostEnvironmentLine(host)}</p>` : undefined;
+}
 
 function twinLine(r: CellResult, all: readonly CellResult[]): Html | undefined {
   const twin = twinOf(r, all);
@@ -191,7 +198,7 @@ export function cellDetail(r: CellResult, golden: GoldenDiff | undefined, all: r
 ${why ? markup`<p><b>Why:</b> ${why}</p>` : ""}
 ${securityList(r)}
 ${twinLine(r, all)}${engineTwinLine(r, all)}
-${repeatsLine(r)}${kernelLine(r)}
+${repeatsLine(r)}${hostLine(r)}${kernelLine(r)}
 ${ev ? evidenceTable(ev, b?.timingsMs ?? {}) : ""}
 ${probes.length ? markup`<h3>Probes (baseline)</h3><table><tr><th>vantage</th><th>target</th><th>expect</th><th>outcome</th><th>time</th><th>detail</th></tr>${probes}</table>` : ""}
 ${b?.probeOrder ? markup`<p><b>Launch order:</b> ${b.probeOrder.vantages.join(" → ")} (seed ${b.probeOrder.seed}, repeat ${b.probeOrder.repeat}; every vantage probed at once, after each target's neighbour entry was pinned)</p>` : ""}

@@ -2,6 +2,7 @@ import { scenarioLabel } from "../config/expand.js";
 import { VANTAGES } from "./schema.js";
 import { USER_ACTION, VERDICT_COLUMNS, type AttemptResult, type CellResult, type FixVerdict } from "./schema.js";
 import { countsLine, latestUserActions } from "./verdicts.js";
+import { hostEnvironmentCounts } from "./host-environment.js";
 
 /** Vantages only some scenarios deploy (foreign bridge, hairpin): a column only when some cell probed them. */
 const OPTIONAL_VANTAGES: ReadonlySet<string> = new Set<string>(VANTAGES.slice(4));
@@ -112,8 +113,19 @@ export function renderSummary(results: readonly CellResult[]): string {
     });
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   const table = [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n");
-  const findings = renderSecurityFindings(results);
-  return findings ? `${table}\n\n${findings}` : table;
+  return [table, renderHostEnvironments(results), renderSecurityFindings(results)].filter(Boolean).join("\n\n");
+}
+
+/** Where the cells' hosts ran, one line per kind of host: "**Hosts**: privileged host, cgroup v2, … (12 cells)". */
+export function renderHostEnvironments(results: readonly CellResult[]): string {
+  const counts = hostEnvironmentCounts(results);
+  if (counts.length === 0) return "";
+  const line = ({ line, cells }: (typeof counts)[number]) =>
+    `${escapeCell(line)} (${cells} cell${cells === 1 ? "" : "s"})`;
+  const [only] = counts;
+  return counts.length === 1 && only
+    ? `**Hosts**: ${line(only)}`
+    : ["**Hosts**:", "", ...counts.map((c) => `- ${line(c)}`)].join("\n");
 }
 
 /** Every published port that answered although a policy denies it (and any isolation broken), by cell and attempt. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { KERNEL_SUPPORT } from "../contract/kernel-capability.js";
+import { hostEnvironmentSchema } from "./host-environment.js";
 
 /**
  * The shapes below are the one source of the result types code builds (Step, Target,
@@ -332,6 +333,12 @@ export const cellResultSchema = z.object({
    * this machine's kernel as a host container read it before the run); absent from older results
    */
   kernel: kernelCapabilitySchema.optional(),
+  /**
+   * where the baseline's host ran: privileged or the capability fallback (or a VM), the cgroup
+   * version and kernel it saw, the outer engine; absent from older results and cells that
+   * started no host (a malformed record is dropped, not fatal)
+   */
+  host: hostEnvironmentSchema.optional().catch(undefined),
   /** one line on why, from the iptables call trace of the baseline */
   explanation: z.string().optional(),
   baseline: attemptSchema.optional(),

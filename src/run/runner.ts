@@ -27,6 +27,8 @@ import { resolveVmConcurrency } from "../harness/vagrant/concurrency.js";
 import { readSharedKernel } from "../harness/kernel-reading.js";
 import { kernelLine, type KernelCapability } from "../contract/kernel-capability.js";
 import { kernelGate, withKernel } from "./kernel-gate.js";
+import { outerEngineVersion } from "../harness/machine-facts.js";
+import { hostEnvironmentOf } from "../results/host-environment.js";
 
 export interface RunOptions {
   docker: Docker;
@@ -73,6 +75,8 @@ export interface RunSources {
   cpuBusy?: () => number;
   /** the kernel the dind hosts share (this machine's), read from inside a host of `image` before any cell runs */
   dindKernel?(provider: HostProvider, image: string): Promise<KernelCapability>;
+  /** the engine that runs the dind hosts, in words ("Docker 28.0.4 (API 1.48)"), recorded with each cell */
+  outerEngine?(options: RunOptions): Promise<string | undefined>;
 }
 
 const ENGINE_SOURCES: RunSources = {
@@ -81,6 +85,7 @@ const ENGINE_SOURCES: RunSources = {
   dindProvider: (options, images) => new DindProvider(options.docker, options.runId, images.peerTag),
   engineGone: (options) => engineUnreachable(options.docker),
   dindKernel: readSharedKernel,
+  outerEngine: (options) => outerEngineVersion(options.docker),
 };
 
 export async function runMatrix(
@@ -111,6 +116,7 @@ export async function runMatrix(
     );
   const vmLimit = pLimit(vmConcurrency);
   const dindKernel = await readDindKernel(options, images, dind, sources);
+  const outerEngine = await sources.outerEngine?.(options).catch(() => undefined);
   const unrunnable = new Map(
     cells.flatMap((cell) => {
       const why =
@@ -137,17 +143,20 @@ export async function runMatrix(
         if (earlier) return earlier;
         const started = new Date();
         const why = unrunnable.get(cell.id);
-        const result = withKernel(
-          why
-            ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
-            : await engineGoneReason(
-                () => sources.engineGone?.(options),
-                combineRepeats(
-                  await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i))),
+        const result = withHost(
+          withKernel(
+            why
+              ? resultWithoutAttempts(options.runId, cell, started, why.status, why.reason)
+              : await engineGoneReason(
+                  () => sources.engineGone?.(options),
+                  combineRepeats(
+                    await Promise.all(Array.from({ length: options.repeat }, (_, i) => runCell(cell, new Date(), i))),
+                  ),
                 ),
-              ),
-          cell,
-          dindKernel,
+            cell,
+            dindKernel,
+          ),
+          outerEngine,
         );
         await options.onCell(result);
         const security = result.securityFindings?.length
@@ -245,6 +254,13 @@ export async function runMatrix(
       fixes.flatMap((name) => byName.get(name) ?? []),
     );
   }
+}
+
+/** The cell's host as its baseline saw it (mode, cgroup, kernel) and the run's outer engine; nothing when no host started. */
+export function withHost(result: CellResult, outerEngine: string | undefined): CellResult {
+  return result.baseline
+    ? { ...result, host: hostEnvironmentOf(result.cell.provider, result.baseline, outerEngine) }
+    : result;
 }
 
 export const FIXES_NOT_RUN_BASELINE_WORKS = "not run: the baseline works (settings.fixesOnHealthyBaseline: skip)";

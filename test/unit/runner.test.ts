@@ -2,13 +2,13 @@ import type Docker from "dockerode";
 import { describe, expect, it } from "vitest";
 import type { Cell } from "../../src/config/expand.js";
 import type { CellResult } from "../../src/results/schema.js";
-import { runMatrix, type RunOptions } from "../../src/run/runner.js";
+import { runMatrix, type RunOptions, type RunSources } from "../../src/run/runner.js";
 import { fixesLine } from "../../src/results/markdown.js";
 import { FakeProvider } from "../support/fake-host.js";
 import { cellOf, healthy, matrix, peerWorld, preparedImages, world, type WorldOptions } from "../support/fake-world.js";
 import { expectEvery } from "../support/quantifiers.js";
 
-async function run(cells: Cell[], options: Partial<RunOptions> & WorldOptions = {}) {
+async function run(cells: Cell[], options: Partial<RunOptions> & WorldOptions = {}, sources: Partial<RunSources> = {}) {
   const fake: FakeProvider = new FakeProvider({
     host: () => world(options),
     peer: peerWorld((s) => fake.hostAt(s), options),
@@ -31,7 +31,7 @@ async function run(cells: Cell[], options: Partial<RunOptions> & WorldOptions = 
       onCell: async (result) => void written.push(result),
       ...options,
     },
-    { prepareImages: async () => preparedImages(), dindProvider: () => fake },
+    { prepareImages: async () => preparedImages(), dindProvider: () => fake, ...sources },
   );
   return { results, written, fake };
 }
@@ -54,6 +54,26 @@ describe("runMatrix with a scripted provider", () => {
       "iptables-downgrade": "repaired",
       "userland-proxy-on": "partial",
     });
+  });
+
+  it("each cell records where its baseline host ran and the outer engine; a cell that started no host records none", async () => {
+    const { results } = await run(
+      [cellOf("1.8.11"), cellOf("1.8.10")],
+      { baselineOnly: true },
+      {
+        outerEngine: async () => "Docker 99.0.4 (API 1.99)",
+      },
+    );
+    const [ran, unavailable] = results;
+    // the fake host calls its mode "fake": words no provider writes, so no kind, kept as said
+    expect(ran?.host).toEqual({
+      modeDetail: "fake",
+      cgroup: "v1",
+      kernel: "6.1.0-fake-amd64",
+      outerEngine: "Docker 99.0.4 (API 1.99)",
+    });
+    expect(unavailable?.status).toBe("unavailable");
+    expect(unavailable?.host).toBeUndefined();
   });
 
   it("a cell whose build cannot be had is unavailable with the reason, and starts no host", async () => {

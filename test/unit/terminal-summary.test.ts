@@ -61,6 +61,31 @@ describe("the terminal summary of a recorded run", () => {
     expect(lines.at(-1)).toBe("every column, the findings and the iptables call trace: results/run/summary.md");
   });
 
+  it("says where the hosts ran once cells record it, under what every cell shares, within the width", () => {
+    // the published run predates the record: no line for it
+    expect(lines[2]).toBe("");
+    const privileged = {
+      mode: "privileged" as const,
+      modeDetail: "privileged",
+      cgroup: "v2",
+      kernel: "6.17.0-1010-azure",
+      outerEngine: "Docker 28.0.4 (API 1.48)",
+    };
+    const recorded = published.map((r) => (r.baseline ? { ...r, host: privileged } : r));
+    expect(renderTerminalSummary(recorded, { width: 100 }).split("\n")[2]).toBe(
+      "hosts: privileged host, cgroup v2, kernel 6.17.0-1010-azure, outer engine Docker 28.0.4 (API 1.48)",
+    );
+    const [first, ...rest] = recorded;
+    const mixed = renderTerminalSummary([{ ...first!, host: { ...privileged, cgroup: "v1" } }, ...rest], {
+      width: 80,
+    }).split("\n");
+    const hostsAt = mixed.findIndex((line) => line.startsWith("hosts: "));
+    expect(mixed.slice(hostsAt, mixed.indexOf("", hostsAt)).join(" ")).toMatch(
+      /^hosts: 42 cell\(s\) on privileged host, cgroup v2, .*; 1 cell\(s\) on privileged host, cgroup v1, /,
+    );
+    expectEvery(mixed, (line) => stringWidth(line) <= 80, "lines of the 80-column summary");
+  });
+
   it("merges cells that ended alike into one row, naming the engines it spans", () => {
     expect(row(summary, "flush-then-run:filter", "26.1.5, 28.5.2")).toBe(
       "26.1.5, 28.5.2 | 1.8.11-2 | proxy-off | reproduced | external, user-action | repaired: restart-dockerd; still-broken: recreate-docker-chains, ip-forward-on | –",
