@@ -170,7 +170,7 @@ export function clusterAdmissionScript(plan: NodePlan, network: NodeNetwork, nft
       .join(" && ");
   const table = [
     "table ip fwc-cluster {",
-    "  chain mark {",
+    "  chain fwc_admit {",
     "    type filter hook prerouting priority mangle;",
     `    iifname { ${interfaces.map((i) => `"${i}"`).join(", ")} } ip daddr { ${subnets.join(", ")} } meta mark set meta mark or ${CLUSTER_ACCEPT_MARK}`,
     "  }",
