@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { CompiledEnginesLast } from "./test/support/compiled-last-sequencer.js";
 
 // Three tiers, run in this order (docs/testing.md): unit (pure logic), local (real binaries, no
 // engine), integration (the Docker engine, real hosts and VMs).
@@ -9,6 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     reporters: ["default", "junit"],
     outputFile: { junit: "test-results/junit.xml" },
+    // Vitest orders every project's files with the root's sequencer: this one runs the integration
+    // files that need a compiled engine after the others, while the warm-up compiles it.
+    sequence: { sequencer: CompiledEnginesLast },
     projects: [
       {
         extends: true,

@@ -6,6 +6,9 @@ import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery, expectNone } from "../support/quantifiers.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 import { fixOf } from "../support/cell-parts.js";
+import { warmedImages } from "../support/warmed.js";
+
+await warmedImages("test/fixtures/matrices/docker29.yaml");
 
 // Docker 29.7.2 compiled from the moby archive in the local source directory (by the integration
 // tier's global setup, several minutes cold on 2 cores, cached after), real iptables builds, real traffic.

@@ -6,6 +6,9 @@ import { leftovers, sourceFileForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
+import { warmedImages } from "../support/warmed.js";
+
+await warmedImages("test/fixtures/matrices/docker28-0-1.yaml");
 
 // Docker 28.0.1, the curl-timeout field report's own engine, compiled in GOPATH mode from the
 // v28.0.1 archive in the local source directory (by the integration tier's global setup, about

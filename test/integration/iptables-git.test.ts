@@ -11,6 +11,10 @@ import { KNOWN_NAMES } from "../../src/run/registry.js";
 import { runCli } from "../support/cli.js";
 import { sharedSources } from "./sources.js";
 import { scratchDir } from "../support/scratch.js";
+import { warmedImages } from "../support/warmed.js";
+
+// The default matrix's 1.8.10 runs on Docker 28.0.1 too, compiled by the warm-up's docker28-0-1.yaml entry
+await warmedImages("test/fixtures/matrices/docker28-0-1.yaml");
 
 // The default matrix's 1.8.10 is built from the upstream git history (the bundle in the local
 // source directory, which the test points at ../shared/sources), and its cells run for real.

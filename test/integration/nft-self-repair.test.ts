@@ -6,6 +6,9 @@ import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
 import { WARM_RUN_MS, WARM_RUN_TEST_MS } from "../support/timeouts.js";
 import { fixOf } from "../support/cell-parts.js";
+import { warmedImages } from "../support/warmed.js";
+
+await warmedImages("test/fixtures/matrices/nft-self-repair.yaml");
 
 // Docker 29.7.2 compiled from the moby archive, its nftables firewall backend, real traffic. What each
 // cell should show was read from moby 29.7.2's source (daemon/libnetwork/internal/nftables): dockerd

@@ -9,6 +9,10 @@ import { leftovers, sourceDirForTests } from "../support/cli.js";
 import { runMatrixForTest, type MatrixRun } from "../support/matrix-run.js";
 import { expectEvery } from "../support/quantifiers.js";
 import { fixOf, userActionOf } from "../support/cell-parts.js";
+import { warmedImages } from "../support/warmed.js";
+
+// Docker 29.7.2 is compiled by the warm-up's docker29.yaml entry (the same engine image)
+await warmedImages("test/fixtures/matrices/docker29.yaml");
 
 // iptables 1.8.12 and 1.8.13 built from the upstream bundle, Docker 28.5.2 (Debian) and 29.7.2 (compiled
 // from the moby archive), real traffic. The AT_SECURE condition is the labelled stand-in (set-group-id

@@ -1,5 +1,5 @@
 /**
- * One CLI run on the images the integration tier's global setup warmed (test/support/warm-images.ts):
+ * One CLI run on the images the integration tier's global setup warmed (test/support/warm-entries.ts):
  * a minute or two on this 2-core machine, so ten leave room for a busy one. Runs that build
  * what they test (git, engine sources, bisect steps, VMs) keep their own, longer timeouts.
  */

@@ -15,6 +15,8 @@ export interface ImageRecipe {
   /** inputs that change the result without being in the context (e.g. a base image id) */
   extraKeys?: string[];
   buildArgs?: Record<string, string>;
+  /** the build's CPU weight against other containers (Docker's default 1024); not part of the image, so not of its tag */
+  cpuShares?: number;
 }
 
 export class ImageBuildError extends Error {
@@ -72,6 +74,7 @@ export async function ensureImage(
     forcerm: true,
     labels: { [IMAGE_LABEL]: recipe.repo },
     buildargs: recipe.buildArgs ?? {},
+    ...(recipe.cpuShares === undefined ? {} : { cpushares: recipe.cpuShares }),
   });
   const tail: string[] = [];
   let timer: NodeJS.Timeout | undefined;

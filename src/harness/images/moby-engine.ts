@@ -8,6 +8,12 @@ import { buildOrExplain, type Availability } from "./build-or-explain.js";
 import { obtainSource } from "./source-dir.js";
 import { missingEngine } from "./source-routes.js";
 
+/**
+ * The compile's CPU weight (Docker's default is 1024): it takes minutes of every core, and the
+ * hosts and runs beside it (tests timing probes, other cells) keep their share of the CPU.
+ */
+export const ENGINE_COMPILE_CPU_SHARES = 128;
+
 export const isMobySource = (engine: Engine): engine is MobySourceEngine => engine.source.kind === "moby-source";
 
 /**
@@ -35,7 +41,10 @@ export async function buildMobyEngine(
   if (!facts.ok) return { ok: false, status: "unavailable", reason: `${what}: ${facts.reason}` };
   const problem = mobyTreeProblem(facts.tree, engine.source.file);
   if (problem) return { ok: false, status: "unavailable", reason: `${what}: ${problem}` };
-  const recipe = mobyBuildRecipe(engine, baseTag, archive.data, facts.prefix, facts.tree.layout);
+  const recipe = {
+    ...mobyBuildRecipe(engine, baseTag, archive.data, facts.prefix, facts.tree.layout),
+    cpuShares: ENGINE_COMPILE_CPU_SHARES,
+  };
   if (!(await imageExists(docker, recipeTag(recipe)))) {
     log(
       `${what}: compiling dockerd and docker-proxy at ${engine.source.tag} (${facts.commit.slice(0, 12)}, ${facts.tree.layout} layout) from ${archive.origin} with ${engine.source.goPackage}: several minutes, cached afterwards`,
