@@ -36,7 +36,9 @@ describe("the nft tables of multi-node cells load in nft", () => {
   });
 
   it("and the check refuses a keyword as a chain name (the mistake it guards against)", async () => {
-    const check = await nftCheck("table ip t {\n  chain mark {\n    type filter hook prerouting priority mangle;\n  }\n}");
+    const check = await nftCheck(
+      "table ip t {\n  chain mark {\n    type filter hook prerouting priority mangle;\n  }\n}",
+    );
     expect(check.exitCode).not.toBe(0);
     expect(check.stderr).toContain("syntax error");
   });
