@@ -52,6 +52,14 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     /** the .debs of the same build's own libraries (libxtables12, libip4tc2, libip6tc2), unpacked beside it */
     libraries: z.array(z.strictObject({ url: z.url(), sha256 })).default([]),
   }),
+  z.strictObject({
+    /**
+     * the iptables the host image itself installs (an own host image's userland, or the Debian
+     * suite's of a catalogue host), found where that userland keeps it (/usr/sbin or /sbin,
+     * update-alternatives, iptables-nft / iptables-legacy); its version is checked like any build's
+     */
+    kind: z.literal("system"),
+  }),
 ]);
 
 export const iptablesBuildSchema = z.strictObject({
@@ -106,7 +114,29 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
       .regex(/^golang-\d+\.\d+-go$/, "a Debian Go package such as golang-1.26-go")
       .default("golang-1.26-go"),
   }),
+  z.strictObject({
+    /**
+     * the user's own host image, already on the engine fwcompat talks to (pulled when absent):
+     * its userland (dockerd, containerd, runc, the docker CLI, iptables, nft) is what the cells run;
+     * fwcompat layers its in-host tools on top
+     */
+    kind: z.literal("image"),
+    image: z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/, "an image reference such as my/host:tag"),
+  }),
+  z.strictObject({
+    /** the user's own host image, built from their Dockerfile (then as kind image) */
+    kind: z.literal("dockerfile"),
+    /** path of the Dockerfile, relative to the file that declares it */
+    dockerfile: z.string().min(1),
+    /** the build context, relative to the file that declares it (default: the Dockerfile's folder) */
+    context: z.string().min(1).optional(),
+    buildArgs: z.record(z.string(), z.string()).default({}),
+  }),
 ]);
+
+/** Engine sources that are a whole host image of the user's, with its own userland. */
+export const OWN_HOST_KINDS = ["image", "dockerfile"] as const;
+export type OwnHostSource = Extract<z.infer<typeof engineSourceSchema>, { kind: (typeof OWN_HOST_KINDS)[number] }>;
 
 export const engineSchema = z.strictObject({
   name,

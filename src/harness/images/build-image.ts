@@ -15,6 +15,8 @@ export interface ImageRecipe {
   /** inputs that change the result without being in the context (e.g. a base image id) */
   extraKeys?: string[];
   buildArgs?: Record<string, string>;
+  /** modes of `files` (default: 0755 under bin/, else 0644), e.g. a user's build context as it is on disk */
+  fileModes?: Record<string, number>;
 }
 
 export class ImageBuildError extends Error {
@@ -38,6 +40,7 @@ export function recipeTag(recipe: ImageRecipe): string {
   }
   for (const key of recipe.extraKeys ?? []) hash.update(`\0key:${key}`);
   for (const [k, v] of Object.entries(recipe.buildArgs ?? {}).sort()) hash.update(`\0arg:${k}=${v}`);
+  for (const [k, v] of Object.entries(recipe.fileModes ?? {}).sort()) hash.update(`\0mode:${k}=${v}`);
   return `${recipe.repo}:${recipe.tagPrefix.replace(/[^A-Za-z0-9_.-]/g, "_")}-${hash.digest("hex").slice(0, 16)}`;
 }
 
@@ -63,7 +66,7 @@ export async function ensureImage(
   const context = tar.pack();
   context.entry({ name: "Dockerfile" }, recipe.dockerfile);
   for (const [name, content] of Object.entries(recipe.files ?? {})) {
-    context.entry({ name, mode: name.startsWith("bin/") ? 0o755 : 0o644 }, content);
+    context.entry({ name, mode: recipe.fileModes?.[name] ?? (name.startsWith("bin/") ? 0o755 : 0o644) }, content);
   }
   context.finalize();
   const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
