@@ -88,11 +88,16 @@ export const HOST_TOOLS = {
   userland: "fwcompat-userland",
 } as const;
 
+/** An own host's `fwcompat-userland facts`, recorded when its image is built (the userland does not change). */
+export const USERLAND_FACTS_FILE = "/opt/fwcompat/userland-facts";
+
 /** What fwcompat-userland prints: its subcommands and line formats. */
 export const USERLAND = {
   check: `${HOST_TOOLS.userland} check`,
   facts: `${HOST_TOOLS.userland} facts`,
   wrap: (prefix: string, version: string) => `${HOST_TOOLS.userland} wrap ${prefix} ${version}`,
+  /** `facts` lines: os=, tool=<name>|<path>|<resolved>|<version>|<package>, alternative=<name>|<target> */
+  factFields: ["tool", "path", "resolved", "version", "package"] as const,
   /** a `check` line naming one absent tool */
   missingPrefix: "missing: ",
   /** `check` exits with this when a tool is missing */

@@ -11,6 +11,7 @@ import {
   OWN_HOST_INIT,
   OWN_HOST_TOOLS_DIR,
   USERLAND,
+  USERLAND_FACTS_FILE,
 } from "../../contract/host-contract.js";
 import { UserError } from "../../errors.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
@@ -219,7 +220,7 @@ export function ownHostRecipe(
       `COPY bin/ ${HOST_TOOLS_DIR}/`,
       `COPY --from=${tools.shimTag} ${SHIM_BINARY} ${HOST_TOOLS_DIR}/${HOST_TOOLS.iptablesShim}`,
       ...systemBuilds.map((build) => `RUN ${USERLAND.wrap(buildPrefix(build), build.version)}`),
-      `RUN mkdir -p /etc/docker ${HOST_PATHS.runDir}`,
+      `RUN mkdir -p /etc/docker ${HOST_PATHS.runDir} && ${USERLAND.facts} > ${USERLAND_FACTS_FILE}`,
       `ENTRYPOINT ["${OWN_HOST_INIT}", "--", "${HOST_TOOLS_DIR}/${HOST_TOOLS.hostd}"]`,
       `CMD []`,
     ].join("\n"),
