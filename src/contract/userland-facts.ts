@@ -19,7 +19,9 @@ export function parseUserlandFacts(text: string): UserlandFacts | undefined {
     else if (key === "tool") {
       const values = value.split("|");
       if (values.length !== USERLAND.factFields.length) continue;
-      tools.push(Object.fromEntries(USERLAND.factFields.map((f, i) => [f, values[i] ?? ""])) as UserlandFacts["tools"][number]);
+      tools.push(
+        Object.fromEntries(USERLAND.factFields.map((f, i) => [f, values[i] ?? ""])) as UserlandFacts["tools"][number],
+      );
     } else if (key === "alternative") {
       const [name = "", target = ""] = value.split("|");
       alternatives.push({ name, target });

@@ -171,7 +171,8 @@ export async function checkedOwnHost(
   if (engine.source.kind === "image") userTag = await ensureUserImage(docker, { ...engine, source: engine.source });
   else {
     const { recipe, substituted } = await userDockerfileRecipe({ ...engine, source: engine.source }, bases);
-    for (const line of substituted) log(`engine ${engine.name}: FROM ${line} (fwcompat's base: no registry image here)`);
+    for (const line of substituted)
+      log(`engine ${engine.name}: FROM ${line} (fwcompat's base: no registry image here)`);
     try {
       userTag = (await ensureImage(docker, recipe, (line) => log(`engine ${engine.name}: ${line}`))).tag;
     } catch (error) {
