@@ -86,7 +86,12 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
     suite: debianSuite.default("trixie"),
   }),
   z.strictObject({
-    /** dockerd and docker-proxy compiled from a `git archive` of the moby repository */
+    /**
+     * dockerd and docker-proxy compiled from a `git archive` of the moby repository, any tag from
+     * 20.10 to 29.x (GOPATH build before 29, Go module from 29); a tree without cmd/docker-proxy
+     * (20.10) takes docker-proxy from the suite's docker.io package (bookworm's for 20.10, with
+     * goPackage golang-1.19-go)
+     */
     kind: z.literal("moby-source"),
     /** file name looked up in the local source directory (settings.sourceDir / FWCOMPAT_SOURCE_DIR) */
     file: z.string().regex(/^[^/]+\.tar(\.(xz|gz))?$/, "a source archive file name such as moby-docker-v29.7.2.tar.xz"),
