@@ -126,7 +126,7 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
      * fwcompat layers its in-host tools on top
      */
     kind: z.literal("image"),
-    image: z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/, "an image reference such as my/host:tag"),
+    image: z.string().regex(/^[a-z0-9][a-z0-9._/:@-]*$/, "an image reference such as my/host:tag"),
   }),
   z.strictObject({
     /** the user's own host image, built from their Dockerfile (then as kind image) */

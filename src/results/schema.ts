@@ -169,7 +169,13 @@ const evidence = z.object({
     .object({
       os: z.string(),
       tools: z.array(
-        z.object({ tool: z.string(), path: z.string(), resolved: z.string(), version: z.string(), package: z.string() }),
+        z.object({
+          tool: z.string(),
+          path: z.string(),
+          resolved: z.string(),
+          version: z.string(),
+          package: z.string(),
+        }),
       ),
       alternatives: z.array(z.object({ name: z.string(), target: z.string() })),
     })
