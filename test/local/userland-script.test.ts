@@ -50,7 +50,7 @@ const HARNESS_TOOLS = [
   "tr",
 ];
 const ENGINE_TOOLS = ["s/dockerd", "s/containerd", "s/containerd-shim-runc-v2", "s/runc", "docker"];
-const complete = (extra: Record<string, string>) =>
+const complete = (extra: Record<string, string>): Record<string, string> =>
   Object.fromEntries([...HARNESS_TOOLS, ...ENGINE_TOOLS].map((t) => [t, "exit 0"]).concat(Object.entries(extra)));
 
 describe("fwcompat-userland check", () => {
