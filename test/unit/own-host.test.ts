@@ -40,7 +40,7 @@ describe("FROM debian:<suite> without a registry", () => {
 describe("an own host's prerequisites", () => {
   it("are checked with fwcompat-userland, and dockerd must say the claimed version (a distribution's suffix allowed)", () => {
     const recipe = prerequisitesRecipe(engine, "fwcompat/own-host:debian12-stock-1", "#!/bin/sh\n");
-    expect(recipe.dockerfile).toContain(`RUN ${USERLAND.check} && `);
+    expect(recipe.dockerfile).toContain(`RUN /usr/local/sbin/${USERLAND.check} && `);
     const pattern = /grep -Eq '([^']+)'/.exec(recipe.dockerfile)?.[1] as string;
     expect(new RegExp(pattern).test("Docker version 20.10.24+dfsg1, build 297e128")).toBe(true);
     expect(new RegExp(pattern).test("Docker version 20.10.240, build 1")).toBe(false);
@@ -81,7 +81,7 @@ describe("an own host's image", () => {
     expect(lines).toContain(
       "COPY --from=fwcompat/iptables:1.8.11-2-x /opt/fwcompat/iptables/1.8.11-2 /opt/fwcompat/iptables/1.8.11-2",
     );
-    expect(lines).toContain(`RUN ${USERLAND.wrap("/opt/fwcompat/iptables/system-1.8.9", "1.8.9")}`);
+    expect(lines).toContain(`RUN /usr/local/sbin/${USERLAND.wrap("/opt/fwcompat/iptables/system-1.8.9", "1.8.9")}`);
     expect(lines.find((l) => l.startsWith("ENTRYPOINT"))).toBe(
       'ENTRYPOINT ["/opt/fwcompat/tools/tini", "--", "/usr/local/sbin/fwcompat-hostd"]',
     );

@@ -146,7 +146,7 @@ export function prerequisitesRecipe(engine: Engine, userTag: string, userlandScr
       `FROM ${userTag}`,
       `USER root`,
       `COPY bin/${HOST_TOOLS.userland} ${HOST_TOOLS_DIR}/`,
-      `RUN ${USERLAND.check} && { dockerd --version | grep -Eq '${versionPattern(engine.version)}' || ` +
+      `RUN ${HOST_TOOLS_DIR}/${USERLAND.check} && { dockerd --version | grep -Eq '${versionPattern(engine.version)}' || ` +
         `{ echo "${USERLAND.missingPrefix}dockerd ${engine.version} (the matrix claims it; this image's says: $(dockerd --version))"; exit ${USERLAND.missingExit}; }; }`,
     ].join("\n"),
   };
@@ -220,8 +220,8 @@ export function ownHostRecipe(
       ...builds.map(({ build, tag }) => `COPY --from=${tag} ${buildPrefix(build)} ${buildPrefix(build)}`),
       `COPY bin/ ${HOST_TOOLS_DIR}/`,
       `COPY --from=${tools.shimTag} ${SHIM_BINARY} ${HOST_TOOLS_DIR}/${HOST_TOOLS.iptablesShim}`,
-      ...systemBuilds.map((build) => `RUN ${USERLAND.wrap(buildPrefix(build), build.version)}`),
-      `RUN mkdir -p /etc/docker ${HOST_PATHS.runDir} && ${USERLAND.facts} > ${USERLAND_FACTS_FILE}`,
+      ...systemBuilds.map((build) => `RUN ${HOST_TOOLS_DIR}/${USERLAND.wrap(buildPrefix(build), build.version)}`),
+      `RUN mkdir -p /etc/docker ${HOST_PATHS.runDir} && ${HOST_TOOLS_DIR}/${USERLAND.facts} > ${USERLAND_FACTS_FILE}`,
       `ENTRYPOINT ["${OWN_HOST_INIT}", "--", "${HOST_TOOLS_DIR}/${HOST_TOOLS.hostd}"]`,
       `CMD []`,
     ].join("\n"),
