@@ -1,6 +1,6 @@
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { diffAgainstGolden } from "../../src/report/goldens.js";
+import { diffAgainstGolden, goldenKey, normaliseRules } from "../../src/report/goldens.js";
 import type { CellResult } from "../../src/results/schema.js";
 import { leftovers, runCli } from "../support/cli.js";
 import { scratchDir } from "../support/scratch.js";
@@ -63,13 +63,34 @@ describe("own host images built from Dockerfiles in the repository", () => {
 });
 
 describe("Debian 12's docker.io 20.10.24 as a catalogue engine", () => {
-  it("finishes with exit 0 and its healthy rules are its own goldens, none missing", async () => {
+  it("finishes with exit 0; its healthy rules are the FORWARD-based generation's (26.1.5's goldens), none missing", async () => {
     expect(stock2010.exitCode, stock2010.output.slice(-2000)).toBe(0);
+    expect(stock2010.cells.size).toBe(2);
     for (const result of stock2010.cells.values()) {
+      expect(goldenKey(result), result.cell.id).toMatch(/^pre-28\/nft\//);
       expect(result.baseline?.missingRules, result.cell.id).toEqual([]);
-      const diff = await diffAgainstGolden(result);
-      expect(diff?.golden, result.cell.id).toMatch(/^20\.10\/nft\//);
-      expect([diff?.missing, diff?.extra], result.cell.id).toEqual([[], []]);
+    }
+    const works = cellOf(stock2010, "curl-timeout", "docker-20.10.24");
+    expect(works.status).toBe("works");
+    const diff = await diffAgainstGolden(works);
+    expect([diff?.golden, diff?.missing, diff?.extra]).toEqual(["pre-28/nft/curl-timeout", [], []]);
+    const flushed = cellOf(stock2010, "flush-then-run+filter", "docker-20.10.24");
+    const golden = await readFile("goldens/pre-28/nft/flush-then-run.rules", "utf8");
+    const before = flushed.baseline?.rules.beforeBreak ?? "";
+    expect(normaliseRules(before, flushed.baseline?.targets ?? []).join("\n")).toBe(golden.trimEnd());
+  });
+
+  it("flush-then-run on 20.10.24 as on Debian 12 stock: reproduced; restarting dockerd repairs it, recreating the chains does not", () => {
+    for (const result of [
+      cellOf(stock2010, "flush-then-run+filter", "docker-20.10.24"),
+      cellOf(own, "flush-then-run+filter", "debian12-stock"),
+    ]) {
+      expect(result.status, result.cell.id).toBe("reproduced");
+      const verdicts = Object.fromEntries(result.fixes.map((f) => [f.attempt.name, f.verdict?.overall]));
+      expect(verdicts, result.cell.id).toMatchObject({
+        "restart-dockerd": "repaired",
+        "recreate-docker-chains": "still-broken",
+      });
     }
   });
 
