@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { diffAgainstGolden, goldenKey, normaliseRules } from "../../src/report/goldens.js";
+import { goldenKey, normaliseRules } from "../../src/report/goldens.js";
 import type { CellResult } from "../../src/results/schema.js";
 import { leftovers, runCli } from "../support/cli.js";
 import { scratchDir } from "../support/scratch.js";
@@ -70,10 +70,12 @@ describe("Debian 12's docker.io 20.10.24 as a catalogue engine", () => {
     const works = cellOf(stock2010, "curl-timeout", "docker-20.10.24");
     expect(works.status).toBe("works");
     expect(works.baseline?.missingRules).toEqual([]);
-    const diff = await diffAgainstGolden(works);
-    expect([diff?.golden, diff?.missing, diff?.extra]).toEqual(["pre-28/nft/curl-timeout", [], []]);
-    const flushed = cellOf(stock2010, "flush-then-run+filter", "docker-20.10.24");
+    // the healthy layout's golden (kept once per layout: it was recorded from 26.1.5)
     const golden = await readFile("goldens/pre-28/nft/flush-then-run.rules", "utf8");
+    expect(normaliseRules(works.baseline?.rules.final ?? "", works.baseline?.targets ?? []).join("\n")).toBe(
+      golden.trimEnd(),
+    );
+    const flushed = cellOf(stock2010, "flush-then-run+filter", "docker-20.10.24");
     // after the flush, only filter rules are gone (the expected rules of this generation, named one by one)
     expect(flushed.baseline?.missingRules?.length).toBeGreaterThan(0);
     expectEvery(flushed.baseline?.missingRules, (rule) => rule.startsWith("filter "), "missing rules");
