@@ -17,6 +17,15 @@ export type EngineGeneration = "29+" | "28+" | "pre-28";
  * Engine generations differ in where per-bridge rules live: 28.x added DOCKER-FORWARD/-BRIDGE/-CT;
  * 29.x dropped the DOCKER-ISOLATION chains (isolation is `DOCKER ! -i br -o br -j DROP` plus the
  * raw table's direct-access drops) and brought the nftables firewall backend.
+ *
+ * "pre-28" reaches back to Debian 12's 20.10.24, measured rather than assumed: on the same host
+ * (default bridge and 3 user bridges, a published port each, iptables 1.8.9 nft, userland-proxy
+ * off and on) 20.10.24 leaves exactly 26.1.5's rules, in the same order, so one set of goldens
+ * serves both (test/fixtures/iptables-save/docker-20.10.24_1.8.9-nft_3-bridges_healthy.txt). What
+ * differs is how the rules are written, seen in the shim's trace: 20.10.24 calls iptables without
+ * `-t filter` for the per-bridge FORWARD rules and removes the intra-bridge DROP with `-D` outright,
+ * where 26.1.5 first asks `-C FORWARD -i br -o br -j DROP` (an interface-sensitive `-C`), and
+ * 26.1.5 writes the embedded DNS rules from dockerd itself (20.10.24 from a re-executed helper).
  */
 export function engineGeneration(engineVersion: string): EngineGeneration {
   if (engineHas(engineVersion, "isolationInDockerChain")) return "29+";

@@ -42,6 +42,15 @@ export function crossReferenceProblems(matrix: MatrixFile, known: KnownNames): P
         }
       });
     }
+    if (block.provider.includes("vagrant"))
+      block.engine.forEach((value, i) => {
+        const kind = matrix.engines.find((e) => e.name === value)?.source.kind;
+        if (kind === "image" || kind === "dockerfile")
+          problems.push({
+            path: ["matrix", b, "engine", i],
+            message: `engine '${value}' is an own host image (kind ${kind}): it runs on the dind provider only; give this block provider: [dind]`,
+          });
+      });
     block.scenario.forEach((value, i) => {
       const [scenario = "", variant] = value.split(":", 2);
       const variants = known.scenarios.get(scenario)?.variants;

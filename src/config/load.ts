@@ -2,6 +2,7 @@ import { UserError } from "../errors.js";
 import { pickFromCatalogue } from "./catalogue.js";
 import { crossReferenceProblems, withExplicitVariants, type KnownNames } from "./cross-references.js";
 import { loadDeclarativeScenarios } from "./declarative.js";
+import { resolveOwnHostPaths } from "./own-host-paths.js";
 import { matrixFileSchema, type LoadedMatrix } from "./schema.js";
 import { parseYamlWithSchema, readUserFile } from "./yaml-schema.js";
 
@@ -12,9 +13,12 @@ export async function loadMatrixFile(file: string, known: KnownNames, option = "
 
 export function parseMatrixText(text: string, file: string, known: KnownNames): LoadedMatrix {
   const { data: written, located } = parseYamlWithSchema(text, file, matrixFileSchema);
-  const { matrix: data, problems: unknownNames } = pickFromCatalogue(written, known.catalogue);
+  const { matrix: picked, problems: unknownNames } = pickFromCatalogue(written, known.catalogue);
   const unknownName = unknownNames[0];
   if (unknownName) throw new UserError(`${located.locate(unknownName.path)}: ${unknownName.message}`);
+  const { matrix: data, problems: missingPaths } = resolveOwnHostPaths(picked, file);
+  const missingPath = missingPaths[0];
+  if (missingPath) throw new UserError(`${located.locate(missingPath.path)}: ${missingPath.message}`);
   const scenarios = loadDeclarativeScenarios(data, file, located, new Set(known.scenarios.keys()));
   const withDeclared: KnownNames = {
     ...known,

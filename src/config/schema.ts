@@ -53,6 +53,14 @@ export const iptablesSourceSchema = z.discriminatedUnion("kind", [
     /** the .debs of the same build's own libraries (libxtables12, libip4tc2, libip6tc2), unpacked beside it */
     libraries: z.array(z.strictObject({ url: z.url(), sha256 })).default([]),
   }),
+  z.strictObject({
+    /**
+     * the iptables the host image itself installs (an own host image's userland, or the Debian
+     * suite's of a catalogue host), found where that userland keeps it (/usr/sbin or /sbin,
+     * update-alternatives, iptables-nft / iptables-legacy); its version is checked like any build's
+     */
+    kind: z.literal("system"),
+  }),
 ]);
 
 export const iptablesBuildSchema = z.strictObject({
@@ -79,7 +87,12 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
     suite: debianSuite.default("trixie"),
   }),
   z.strictObject({
-    /** dockerd and docker-proxy compiled from a `git archive` of the moby repository */
+    /**
+     * dockerd and docker-proxy compiled from a `git archive` of the moby repository, any tag from
+     * 20.10 to 29.x (GOPATH build before 29, Go module from 29); a tree without cmd/docker-proxy
+     * (20.10) takes docker-proxy from the suite's docker.io package (bookworm's for 20.10, with
+     * goPackage golang-1.19-go)
+     */
     kind: z.literal("moby-source"),
     /** file name looked up in the local source directory (settings.sourceDir / FWCOMPAT_SOURCE_DIR) */
     file: z.string().regex(/^[^/]+\.tar(\.(xz|gz))?$/, "a source archive file name such as moby-docker-v29.7.2.tar.xz"),
@@ -107,7 +120,29 @@ export const engineSourceSchema = z.discriminatedUnion("kind", [
       .regex(/^golang-\d+\.\d+-go$/, "a Debian Go package such as golang-1.26-go")
       .default("golang-1.26-go"),
   }),
+  z.strictObject({
+    /**
+     * the user's own host image, already on the engine fwcompat talks to (pulled when absent):
+     * its userland (dockerd, containerd, runc, the docker CLI, iptables, nft) is what the cells run;
+     * fwcompat layers its in-host tools on top
+     */
+    kind: z.literal("image"),
+    image: z.string().regex(/^[a-z0-9][a-z0-9._/:@-]*$/, "an image reference such as my/host:tag"),
+  }),
+  z.strictObject({
+    /** the user's own host image, built from their Dockerfile (then as kind image) */
+    kind: z.literal("dockerfile"),
+    /** path of the Dockerfile, relative to the file that declares it */
+    dockerfile: z.string().min(1),
+    /** the build context, relative to the file that declares it (default: the Dockerfile's folder) */
+    context: z.string().min(1).optional(),
+    buildArgs: z.record(z.string(), z.string()).default({}),
+  }),
 ]);
+
+/** Engine sources that are a whole host image of the user's, with its own userland. */
+export const OWN_HOST_KINDS = ["image", "dockerfile"] as const;
+export type OwnHostSource = Extract<z.infer<typeof engineSourceSchema>, { kind: (typeof OWN_HOST_KINDS)[number] }>;
 
 export const engineSchema = z.strictObject({
   name,

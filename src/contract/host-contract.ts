@@ -25,7 +25,16 @@ export const HOST_PATHS = {
   dockerdPid: "/run/fwcompat/dockerd.pid",
   /** everything that dockerd printed, across restarts */
   dockerdLog: "/var/log/fwcompat-dockerd.log",
+  /**
+   * a static busybox fwcompat brings into an own host image (whose userland may have none) for
+   * the workload image; hosts fwcompat builds use their Debian /bin/busybox
+   */
+  busybox: "/opt/fwcompat/tools/busybox",
 } as const;
+
+/** Static tools fwcompat layers onto an own host image: busybox (HOST_PATHS.busybox) and tini, its init. */
+export const OWN_HOST_TOOLS_DIR = "/opt/fwcompat/tools";
+export const OWN_HOST_INIT = `${OWN_HOST_TOOLS_DIR}/tini`;
 
 export const HOSTD_READY = "ready";
 
@@ -43,6 +52,9 @@ export const SHIM_ENV = {
   /** the directory holding the real nft (default /usr/sbin, where Debian's nftables puts it) */
   nftDir: "FWCOMPAT_NFT_DIR",
 } as const;
+
+/** The directories fwcompat-userland looks for a userland's tools in (default: /usr/sbin /sbin /usr/bin /bin /usr/local/bin); only tests set it. */
+export const USERLAND_DIRS_ENV = "FWCOMPAT_USERLAND_DIRS";
 
 /** Debian's nft, which the shim runs for `nft` calls (hosts of every engine carry nftables). */
 export const NFT_BINARY = "/usr/sbin/nft";
@@ -73,6 +85,23 @@ export const HOST_TOOLS = {
   checkProbe: "fwcompat-cprobe",
   workloadImage: "fwcompat-workload-image",
   makeWrappers: "fwcompat-make-wrappers",
+  userland: "fwcompat-userland",
+} as const;
+
+/** An own host's `fwcompat-userland facts`, recorded when its image is built (the userland does not change). */
+export const USERLAND_FACTS_FILE = "/opt/fwcompat/userland-facts";
+
+/** What fwcompat-userland prints: its subcommands and line formats. */
+export const USERLAND = {
+  check: `${HOST_TOOLS.userland} check`,
+  facts: `${HOST_TOOLS.userland} facts`,
+  wrap: (prefix: string, version: string) => `${HOST_TOOLS.userland} wrap ${prefix} ${version}`,
+  /** `facts` lines: os=, tool=<name>|<path>|<resolved>|<version>|<package>, alternative=<name>|<target> */
+  factFields: ["tool", "path", "resolved", "version", "package"] as const,
+  /** a `check` line naming one absent tool */
+  missingPrefix: "missing: ",
+  /** `check` exits with this when a tool is missing */
+  missingExit: 2,
 } as const;
 
 /** The shim is C (this file in host-files/), compiled at image build time; the other tools are scripts. */

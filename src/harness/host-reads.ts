@@ -10,7 +10,9 @@ import {
   NFT_BINARY,
   parseKeyValueLines,
   provenanceFile,
+  USERLAND_FACTS_FILE,
 } from "../contract/host-contract.js";
+import { parseUserlandFacts } from "../contract/userland-facts.js";
 import { IPTABLES_SAVE, readSysctl, SYSCTL } from "../contract/host-commands.js";
 import { TIMEOUT_MS } from "../contract/timeouts.js";
 
@@ -49,6 +51,11 @@ export const READS = {
       }
     },
   } satisfies HostRead<string | undefined>,
+  /** an own host's userland (os-release, tools, packages, alternatives), recorded when its image was built; undefined on other hosts */
+  userland: {
+    script: `cat ${USERLAND_FACTS_FILE} 2>/dev/null`,
+    parse: (r) => (r.exitCode === 0 ? parseUserlandFacts(r.stdout) : undefined),
+  } satisfies HostRead<ReturnType<typeof parseUserlandFacts>>,
   /** tag, commit and Go of an engine compiled from source (its build's provenance file); undefined for packaged engines */
   engineBuild: {
     script: `cat ${ENGINE_BUILD_DIR}/provenance 2>/dev/null`,

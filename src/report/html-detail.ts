@@ -31,6 +31,19 @@ const commitRow = (ev: Evidence): Array<[string, unknown]> =>
       ]
     : [];
 
+/** What the host's own userland holds, as fwcompat-userland found it (own host images above all). */
+const userlandRows = (ev: Evidence): Array<[string, unknown]> =>
+  ev.userland
+    ? [
+        ["os-release", ev.userland.os],
+        ...ev.userland.tools.map((t): [string, unknown] => [
+          t.tool,
+          `${t.path}${t.resolved !== t.path ? ` -> ${t.resolved}` : ""}: ${t.version} (${t.package})`,
+        ]),
+        ...ev.userland.alternatives.map((a): [string, unknown] => [`alternative ${a.name}`, a.target]),
+      ]
+    : [];
+
 function evidenceTable(ev: Evidence, timings: Record<string, number>): Html {
   return kv([
     ["iptables", ev.iptablesVersion],
@@ -42,6 +55,7 @@ function evidenceTable(ev: Evidence, timings: Record<string, number>): Html {
     ...(ev.engineBuild
       ? [["engine built from", `${ev.engineBuild.tag} (${ev.engineBuild.commit}) with ${ev.engineBuild.go}`] as const]
       : []),
+    ...userlandRows(ev),
     ["-C self-probe", ev.checkProbe],
     ["ip_forward at start / after dockerd", `${ev.ipForward.atStart} / ${ev.ipForward.afterDockerd}`],
     ["kernel", ev.kernel],

@@ -166,6 +166,26 @@ const evidence = z.object({
   firewallBackend: z.string().optional(),
   /** an engine compiled from source: its upstream tag, commit and the Go that built it */
   engineBuild: z.object({ tag: z.string(), commit: z.string(), go: z.string() }).optional(),
+  /**
+   * the host's own userland as fwcompat-userland found it: /etc/os-release's name, each tool
+   * (path, where its links lead, its version, the package that installed it) and the
+   * update-alternatives choices
+   */
+  userland: z
+    .object({
+      os: z.string(),
+      tools: z.array(
+        z.object({
+          tool: z.string(),
+          path: z.string(),
+          resolved: z.string(),
+          version: z.string(),
+          package: z.string(),
+        }),
+      ),
+      alternatives: z.array(z.object({ name: z.string(), target: z.string() })),
+    })
+    .optional(),
   /** net.bridge.bridge-nf-call-iptables in the host ("1", "0", or "absent": br_netfilter not loaded), read after the probes */
   bridgeNfCallIptables: z.string().optional(),
 });

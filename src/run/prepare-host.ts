@@ -39,8 +39,9 @@ export async function prepareHost(
     backend: READS.firewallBackend,
     engine: READS.engineBuild,
     provenance: buildProvenance(ctx.current.build),
+    userland: READS.userland,
   };
-  const [versions, backend, engine, provenance] = await runSteps(host, steps, [
+  const [versions, backend, engine, provenance, userlandRead] = await runSteps(host, steps, [
     { name: "versions", script: hostFactsScript(ctx.current.build) },
     ...Object.entries(reads).map(([name, read]) => ({
       name,
@@ -52,6 +53,7 @@ export async function prepareHost(
   const facts = parseKeyValueLines(versions?.stdout ?? "", HOST_FACT_KEYS);
   const firewallBackend = backend && reads.backend.parse(backend);
   const engineBuild = engine && reads.engine.parse(engine);
+  const userland = userlandRead && reads.userland.parse(userlandRead);
   return {
     ...commitOfBuild(provenance?.stdout ?? ""),
     hostMode: host.mode,
@@ -65,6 +67,7 @@ export async function prepareHost(
     cgroup: facts.cgroup,
     ...(firewallBackend ? { firewallBackend } : {}),
     ...(engineBuild ? { engineBuild } : {}),
+    ...(userland ? { userland } : {}),
   };
 }
 

@@ -39,6 +39,8 @@ export interface RunOptions {
   engines: Engine[];
   basePlans: BasePlan[];
   mirror: string;
+  /** own host engines' checked images (see ImagePlan) */
+  ownHosts?: ReadonlyMap<string, string>;
   concurrency: number;
   /** concurrency auto: the run follows the CPU it measures within this range (see followCpu) */
   concurrencyRange?: ConcurrencyRange;

@@ -153,6 +153,8 @@ describe("bad matrix files", () => {
     "bad-alias-bomb.yaml":
       /^bad-alias-bomb\.yaml:4:8: YAML aliases expand beyond 100 nodes \(an alias bomb\?\); write the values out instead$/,
     "bad-short-commit.yaml": /^bad-short-commit\.yaml:5:86: iptables\.0\.source\.commit: a full 40-digit commit id$/,
+    "bad-own-host-dockerfile.yaml":
+      /^bad-own-host-dockerfile\.yaml:13:45: no Dockerfile at \/.*hosts\/nowhere\/Dockerfile; dockerfile is relative to bad-own-host-dockerfile\.yaml$/,
   };
   const fixtures = readdirSync(dir).filter((f) => f.startsWith("bad-"));
 

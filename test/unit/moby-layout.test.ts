@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { engineSchema } from "../../src/config/schema.js";
 import { recipeTag } from "../../src/harness/images/build-image.js";
-import { mobyTreeOf, mobyTreeProblem } from "../../src/harness/images/moby-layout.js";
+import { dockerProxyOrigin, mobyTreeOf } from "../../src/harness/images/moby-layout.js";
 import { mobyBuildRecipe, type MobySourceEngine } from "../../src/harness/images/moby-recipe.js";
 
 // File lists as `tar -t` prints them for the moby archives (a few of their entries).
@@ -39,15 +39,43 @@ describe("a moby tree's layout, read from its files", () => {
     expect(mobyTreeOf([...moby28, "moby-28.0.1/vendor/github.com/x/y/go.mod"], "moby-28.0.1").layout).toBe("gopath");
   });
 
-  it("an archive without cmd/docker-proxy cannot give the engine, and says why", () => {
-    expect(mobyTreeProblem(mobyTreeOf(moby28, "moby-28.0.1"), "moby-v28.0.1.tar.xz")).toBeUndefined();
-    expect(mobyTreeProblem(mobyTreeOf(moby2010, "moby-20.10.24"), "moby-v20.10.24.tar.xz")).toBe(
-      "moby-v20.10.24.tar.xz has no cmd/docker-proxy (moby before 23.0 builds docker-proxy from the separate libnetwork repository, which the archive does not hold)",
-    );
+  it("every tag from 20.10 to 29.x has a layout and a docker-proxy: GOPATH before 29, module from 29; the 20.10 proxy from the suite's docker.io", () => {
+    const moby23 = ["moby-23.0.0/", "moby-23.0.0/vendor.mod", "moby-23.0.0/cmd/docker-proxy/main_linux.go"];
+    const decisions = [
+      [moby2010, "moby-20.10.24"],
+      [moby23, "moby-23.0.0"],
+      [moby28, "moby-28.0.1"],
+      [moby29, "moby-29.7.2"],
+    ].map(([paths, prefix]) => {
+      const tree = mobyTreeOf(paths as string[], prefix as string);
+      return [prefix, tree.layout, dockerProxyOrigin(tree)];
+    });
+    expect(decisions).toEqual([
+      ["moby-20.10.24", "gopath", "suite-package"],
+      ["moby-23.0.0", "gopath", "tree"],
+      ["moby-28.0.1", "gopath", "tree"],
+      ["moby-29.7.2", "module", "tree"],
+    ]);
   });
 });
 
 describe("the engine build recipe per layout", () => {
+  it("a tree without cmd/docker-proxy (20.10) compiles dockerd only and takes docker-proxy from the suite's docker.io, recorded", () => {
+    const dockerfile = mobyBuildRecipe(
+      engine,
+      "fwcompat/base:bookworm-x",
+      Buffer.from("a"),
+      "moby-20.10.24",
+      "gopath",
+      "suite-package",
+    ).dockerfile;
+    expect(dockerfile).toContain("for cmd in dockerd; do");
+    expect(dockerfile).toContain("apt-get download docker.io && dpkg-deb -x docker.io_*.deb .");
+    expect(dockerfile).toMatch(/printf 'docker-proxy=Debian sid docker.io %s\\n'/);
+    expect(recipe("gopath").dockerfile).toContain("for cmd in dockerd docker-proxy; do");
+    expect(recipe("gopath").dockerfile).not.toContain("apt-get download docker.io");
+  });
+
   it("GOPATH layout: the tree at $GOPATH/src/github.com/docker/docker, GO111MODULE=off, stamped under github.com/docker/docker", () => {
     const dockerfile = recipe("gopath").dockerfile;
     expect(dockerfile).toContain("ENV GOPATH=/go GO111MODULE=off");

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { missingRules, engineGeneration, ruleLayout } from "../../src/assertions/expected-rules.js";
 import { hasRule, parseIptablesSave, renderRuleSet, RuleSetParseError } from "../../src/assertions/iptables-save.js";
+import { normaliseRules } from "../../src/report/goldens.js";
 import { expectEvery, expectNone } from "../support/quantifiers.js";
 
 // Dumps captured from real hosts: docker 28.5.2, default bridge + 3 user bridges, one published container each.
@@ -90,6 +91,20 @@ describe("expected rules per bridge", () => {
     expect(
       missingRules(healthy26, targets(["", "17fd780353e4", "8de3bef279a0", "e483e28a3010"]), "28.5.2").length,
     ).toBeGreaterThan(0);
+  });
+
+  it("Debian 12's 20.10.24 is of the FORWARD-based generation: its real healthy rules are all there, and are 26.1.5's goldens", () => {
+    const healthy2010 = dump("docker-20.10.24_1.8.9-nft_3-bridges_healthy.txt");
+    const hosts2010 = targets(["", "9dbc962fac96", "e76f15575e27", "56448e859392"]);
+    expect([engineGeneration("20.10.24"), ruleLayout("20.10.24")]).toEqual(["pre-28", "pre-28"]);
+    expect(missingRules(healthy2010, hosts2010, "20.10.24")).toEqual([]);
+    const golden = readFileSync(new URL("../../goldens/pre-28/nft/flush-then-run.rules", import.meta.url), "utf8");
+    const withNames = hosts2010.map((t, i) => ({
+      ...t,
+      container: `c${i}`,
+      network: i === 0 ? "bridge" : `fwc-net${i}`,
+    }));
+    expect(normaliseRules(healthy2010, withNames).join("\n")).toBe(golden.trimEnd());
   });
 
   it("after flushing filter on 26.x, every filter rule is named missing and nat rules are not", () => {

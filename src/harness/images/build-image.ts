@@ -17,6 +17,8 @@ export interface ImageRecipe {
   buildArgs?: Record<string, string>;
   /** the build's CPU weight against other containers (Docker's default 1024); not part of the image, so not of its tag */
   cpuShares?: number;
+  /** modes of `files` (default: 0755 under bin/, else 0644), e.g. a user's build context as it is on disk */
+  fileModes?: Record<string, number>;
 }
 
 export class ImageBuildError extends Error {
@@ -40,6 +42,7 @@ export function recipeTag(recipe: ImageRecipe): string {
   }
   for (const key of recipe.extraKeys ?? []) hash.update(`\0key:${key}`);
   for (const [k, v] of Object.entries(recipe.buildArgs ?? {}).sort()) hash.update(`\0arg:${k}=${v}`);
+  for (const [k, v] of Object.entries(recipe.fileModes ?? {}).sort()) hash.update(`\0mode:${k}=${v}`);
   return `${recipe.repo}:${recipe.tagPrefix.replace(/[^A-Za-z0-9_.-]/g, "_")}-${hash.digest("hex").slice(0, 16)}`;
 }
 
@@ -65,7 +68,7 @@ export async function ensureImage(
   const context = tar.pack();
   context.entry({ name: "Dockerfile" }, recipe.dockerfile);
   for (const [name, content] of Object.entries(recipe.files ?? {})) {
-    context.entry({ name, mode: name.startsWith("bin/") ? 0o755 : 0o644 }, content);
+    context.entry({ name, mode: recipe.fileModes?.[name] ?? (name.startsWith("bin/") ? 0o755 : 0o644) }, content);
   }
   context.finalize();
   const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {

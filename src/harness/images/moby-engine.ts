@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import type { Engine, Settings } from "../../config/schema.js";
 import { recipeTag, imageExists } from "./build-image.js";
 import { checkArchiveCommit } from "./moby-source.js";
-import { mobyTreeProblem } from "./moby-layout.js";
+import { dockerProxyOrigin } from "./moby-layout.js";
 import { mobyBuildRecipe, type MobySourceEngine } from "./moby-recipe.js";
 import { buildOrExplain, type Availability } from "./build-or-explain.js";
 import { obtainSource } from "./source-dir.js";
@@ -39,15 +39,14 @@ export async function buildMobyEngine(
     };
   const facts = await checkArchiveCommit(archive.path, engine.source.commit);
   if (!facts.ok) return { ok: false, status: "unavailable", reason: `${what}: ${facts.reason}` };
-  const problem = mobyTreeProblem(facts.tree, engine.source.file);
-  if (problem) return { ok: false, status: "unavailable", reason: `${what}: ${problem}` };
+  const proxy = dockerProxyOrigin(facts.tree);
   const recipe = {
-    ...mobyBuildRecipe(engine, baseTag, archive.data, facts.prefix, facts.tree.layout),
+    ...mobyBuildRecipe(engine, baseTag, archive.data, facts.prefix, facts.tree.layout, proxy),
     cpuShares: ENGINE_COMPILE_CPU_SHARES,
   };
   if (!(await imageExists(docker, recipeTag(recipe)))) {
     log(
-      `${what}: compiling dockerd and docker-proxy at ${engine.source.tag} (${facts.commit.slice(0, 12)}, ${facts.tree.layout} layout) from ${archive.origin} with ${engine.source.goPackage}: several minutes, cached afterwards`,
+      `${what}: compiling dockerd and docker-proxy at ${engine.source.tag} (${facts.commit.slice(0, 12)}, ${facts.tree.layout} layout, docker-proxy from the ${proxy === "tree" ? "tree" : `${engine.source.suite} docker.io package`}) from ${archive.origin} with ${engine.source.goPackage}: several minutes, cached afterwards`,
     );
   }
   const started = Date.now();

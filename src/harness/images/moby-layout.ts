@@ -24,9 +24,10 @@ export function mobyTreeOf(paths: readonly string[], prefix: string): MobyTree {
   };
 }
 
-/** Why a tree cannot give the engine fwcompat needs, or undefined when it can. */
-export function mobyTreeProblem(tree: MobyTree, file: string): string | undefined {
-  return tree.dockerProxy
-    ? undefined
-    : `${file} has no cmd/docker-proxy (moby before 23.0 builds docker-proxy from the separate libnetwork repository, which the archive does not hold)`;
-}
+/**
+ * Where the engine's docker-proxy comes from: compiled from the tree's cmd/docker-proxy (23.0 on),
+ * else (20.10, which built it from the separate libnetwork repository) the build suite's Debian
+ * docker.io package, whose docker-proxy is libnetwork's: bookworm's is that of 20.10.24 itself.
+ */
+export type DockerProxyOrigin = "tree" | "suite-package";
+export const dockerProxyOrigin = (tree: MobyTree): DockerProxyOrigin => (tree.dockerProxy ? "tree" : "suite-package");

@@ -2,7 +2,7 @@ import type { Engine } from "../../config/schema.js";
 import { ENGINE_BUILD_DIR as ENGINE_DIR } from "../../contract/host-contract.js";
 import type { ImageRecipe } from "./build-image.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
-import { GOPATH_IMPORT_PATH, type MobyLayout } from "./moby-layout.js";
+import { GOPATH_IMPORT_PATH, type DockerProxyOrigin, type MobyLayout } from "./moby-layout.js";
 
 export type MobySourceEngine = Engine & { source: Extract<Engine["source"], { kind: "moby-source" }> };
 
@@ -41,6 +41,7 @@ export function mobyBuildRecipe(
   archive: Buffer,
   prefix: string,
   layout: MobyLayout,
+  proxy: DockerProxyOrigin = "tree",
 ): ImageRecipe {
   const { source, version } = engine;
   const short = source.commit.slice(0, 7);
@@ -54,16 +55,24 @@ export function mobyBuildRecipe(
     extraKeys: [baseTag],
     dockerfile: [
       `FROM ${baseTag} AS build`,
-      `RUN ${APT_UPDATE} && ${APT_INSTALL} ${source.goPackage} && rm -rf /var/lib/apt/lists/*`,
+      `RUN ${APT_UPDATE} && ${APT_INSTALL} ${source.goPackage} && ` +
+        (proxy === "suite-package"
+          ? `mkdir -p ${ENGINE_DIR} /tmp/dio && cd /tmp/dio && apt-get download docker.io && dpkg-deb -x docker.io_*.deb . && ` +
+            `cp usr/sbin/docker-proxy ${ENGINE_DIR}/ && dpkg-deb -f docker.io_*.deb Version > ${ENGINE_DIR}/docker-proxy.version && cd / && rm -rf /tmp/dio && `
+          : "") +
+        `rm -rf /var/lib/apt/lists/*`,
       `ENV PATH=/usr/lib/go-${goVersion}/bin:$PATH GOTOOLCHAIN=local CGO_ENABLED=0`,
       `ADD ${source.file} /src/`,
       ...layoutSteps(layout, prefix),
       `RUN set -e; mod=${importPath}; ` +
         `flags="-s -w -X $mod/dockerversion.Version=${version} -X $mod/dockerversion.GitCommit=${short}"; ` +
-        `for cmd in dockerd docker-proxy; do echo "go build ./cmd/$cmd (${layout} layout)"; go build -o ${ENGINE_DIR}/$cmd -tags "netgo osusergo static_build" -ldflags "$flags" ./cmd/$cmd; done; ` +
+        `for cmd in ${proxy === "tree" ? "dockerd docker-proxy" : "dockerd"}; do echo "go build ./cmd/$cmd (${layout} layout)"; go build -o ${ENGINE_DIR}/$cmd -tags "netgo osusergo static_build" -ldflags "$flags" ./cmd/$cmd; done; ` +
         `${ENGINE_DIR}/dockerd --version | tee /tmp/says; ${ENGINE_DIR}/docker-proxy --version || echo "(this docker-proxy has no --version)"; ` +
         `grep -qxF "${want}" /tmp/says || { echo "engine claims '${want}' but says: $(cat /tmp/says)"; exit 1; }; ` +
         `printf 'tag=%s\\ncommit=%s\\ngo=%s\\nlayout=%s\\narchive=%s sha256 %s\\n' "${source.tag}" "${source.commit}" "$(go env GOVERSION)" "${layout}" "${source.file}" "${source.sha256}" > ${ENGINE_DIR}/provenance; ` +
+        (proxy === "suite-package"
+          ? `printf 'docker-proxy=Debian ${source.suite} docker.io %s\\n' "$(cat ${ENGINE_DIR}/docker-proxy.version)" >> ${ENGINE_DIR}/provenance; `
+          : "") +
         `cat ${ENGINE_DIR}/provenance`,
       `FROM scratch`,
       `COPY --from=build ${ENGINE_DIR} ${ENGINE_DIR}`,

@@ -16,6 +16,7 @@ import { debIptablesRecipe, debianIptablesRecipe, hostRecipe, tarballIptablesRec
 import { obtainTarball, tarballDir } from "./tarball-source.js";
 import { buildMobyEngine, isMobySource } from "./moby-engine.js";
 import { buildShim } from "./shim-image.js";
+import { dockerfileSuites, isOwnHost, ownHostRecipe, ownHostToolsRecipe } from "./own-host.js";
 import { missingBuild, missingEngine } from "./source-routes.js";
 
 export interface PreparedImages {
@@ -46,9 +47,17 @@ export async function readHostFiles(): Promise<Record<string, string>> {
   return files;
 }
 
-/** Debian suites whose base images a run needs: the engines' and the toolchain's. */
+/**
+ * Debian suites whose base images a run needs: the engines' and the toolchain's, and those
+ * own host Dockerfiles start from (`FROM debian:<suite>`, served from these bases without a registry).
+ */
 export function suitesNeeded(engines: readonly Engine[]): string[] {
-  return [...new Set<string>([TOOLCHAIN_SUITE, ...engines.map((e) => e.source.suite)])];
+  return [
+    ...new Set<string>([
+      TOOLCHAIN_SUITE,
+      ...engines.flatMap((e) => ("suite" in e.source ? [e.source.suite] : dockerfileSuites(e))),
+    ]),
+  ];
 }
 
 /** Builds (or finds cached) every image the cells need; sources that cannot be had become reasons, not crashes. */
@@ -60,6 +69,8 @@ export async function prepareImages(
     basePlans: BasePlan[];
     settings: Settings;
     mirror: string;
+    /** each own host engine's image, checked for its prerequisites when the run was planned */
+    ownHosts?: ReadonlyMap<string, string>;
     log: (line: string) => void;
   },
 ): Promise<PreparedImages> {
@@ -123,6 +134,8 @@ export async function prepareImages(
   }
 
   async function buildFrom(build: IptablesBuild, source: IptablesSource): Promise<Availability<{ tag: string }>> {
+    // the host image's own iptables: wrapped when the host image is built, nothing to build here
+    if (source.kind === "system") return { ok: true, tag: "" };
     if (source.kind === "debian")
       return buildOrExplain(
         docker,
@@ -176,8 +189,12 @@ export async function prepareImages(
 
   const available = input.builds.flatMap((build) => {
     const state = builds.get(build.name);
-    return state?.ok ? [{ build, tag: state.tag }] : [];
+    return state?.ok && build.source.kind !== "system" ? [{ build, tag: state.tag }] : [];
   });
+  const systemBuilds = input.builds.filter((build) => build.source.kind === "system");
+  const ownHostTools = input.engines.some(isOwnHost)
+    ? buildOrExplain(docker, ownHostToolsRecipe(toolchainBase), "own host tools", log)
+    : undefined;
   const hosts = new Map<string, Availability<{ tag: string }>>();
   await Promise.all(
     input.engines.map(async (engine) =>
@@ -186,12 +203,28 @@ export async function prepareImages(
   );
 
   async function buildHost(engine: Engine): Promise<Availability<{ tag: string }>> {
-    const base = bases.get(engine.source.suite) as string;
+    const shimImage = await shim;
+    if (!shimImage.ok) return shimImage;
+    if (isOwnHost(engine)) {
+      const checked = input.ownHosts?.get(engine.name);
+      if (!checked) return { ok: false, status: "error", reason: `engine ${engine.name}: its image was not checked` };
+      const staticTools = await (ownHostTools as Promise<Availability<{ tag: string }>>);
+      if (!staticTools.ok) return staticTools;
+      return buildOrExplain(
+        docker,
+        ownHostRecipe(engine, checked, available, systemBuilds, {
+          scripts: hostFiles,
+          shimTag: shimImage.tag,
+          staticTag: staticTools.tag,
+        }),
+        `host ${engine.name}`,
+        log,
+      );
+    }
+    const base = bases.get("suite" in engine.source ? engine.source.suite : "") as string;
     let engineTarball: Buffer | undefined;
     const compiled = await engineImages.get(engine.name);
     if (compiled && !compiled.ok) return compiled;
-    const shimImage = await shim;
-    if (!shimImage.ok) return shimImage;
     if (engine.source.kind === "static") {
       const file = engine.source.url.split("/").pop() ?? "docker.tgz";
       const got = await obtainTarball(
@@ -214,6 +247,7 @@ export async function prepareImages(
         available,
         { scripts: hostFiles, shimTag: shimImage.tag },
         { tarball: engineTarball, image: compiled?.tag },
+        systemBuilds,
       ),
       `host ${engine.name}`,
       log,

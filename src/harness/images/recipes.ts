@@ -1,5 +1,12 @@
 import type { Engine, IptablesBuild } from "../../config/schema.js";
-import { buildPrefix, HOST_PATHS, HOST_TOOLS, HOST_TOOLS_DIR, provenanceFile } from "../../contract/host-contract.js";
+import {
+  buildPrefix,
+  HOST_PATHS,
+  HOST_TOOLS,
+  HOST_TOOLS_DIR,
+  provenanceFile,
+  USERLAND,
+} from "../../contract/host-contract.js";
 import type { ImageRecipe } from "./build-image.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
 import { mobyHostInstall } from "./moby-recipe.js";
@@ -133,6 +140,8 @@ export function hostRecipe(
   builds: ReadonlyArray<{ build: IptablesBuild; tag: string }>,
   tools: { scripts: Record<string, string>; shimTag: string },
   engineInput: { tarball?: Buffer; image?: string } = {},
+  /** `system` builds: the host's own iptables (the suite's), wrapped like a build */
+  systemBuilds: readonly IptablesBuild[] = [],
 ): ImageRecipe {
   const files: Record<string, string | Buffer> = { ...tools.scripts };
   const engineTarball = engineInput.tarball;
@@ -163,6 +172,7 @@ export function hostRecipe(
       ...builds.map(({ build, tag }) => `COPY --from=${tag} ${buildPrefix(build)} ${buildPrefix(build)}`),
       `COPY bin/ ${HOST_TOOLS_DIR}/`,
       `COPY --from=${tools.shimTag} ${SHIM_BINARY} ${HOST_TOOLS_DIR}/${HOST_TOOLS.iptablesShim}`,
+      ...systemBuilds.map((build) => `RUN ${USERLAND.wrap(buildPrefix(build), build.version)}`),
       `RUN mkdir -p /etc/docker ${HOST_PATHS.runDir}`,
       `ENTRYPOINT ["/usr/bin/tini", "--", "${HOST_TOOLS_DIR}/${HOST_TOOLS.hostd}"]`,
     ].join("\n"),

@@ -18,6 +18,8 @@ function iptablesRoutes(source: IptablesSource): { files: string[]; online: bool
       return { files: [source.file], online: source.urls.length > 0 };
     case "deb":
       return { files: [source.url, ...source.libraries.map((l) => l.url)].map(debFileName), online: true };
+    case "system":
+      return { files: [], online: false };
   }
 }
 

@@ -3,7 +3,8 @@ import type { Engine, IptablesBuild, Settings } from "../../config/schema.js";
 import { UserError } from "../../errors.js";
 import { machineDebianMirror } from "../../harness/apt-mirror.js";
 import { ensureBaseImage, planBaseImages, type BasePlan } from "../../harness/images/base-image.js";
-import { prepareImages, suitesNeeded, type PreparedImages } from "../../harness/images/prepare.js";
+import { prepareImages, readHostFiles, suitesNeeded, type PreparedImages } from "../../harness/images/prepare.js";
+import { checkedOwnHost, isOwnHost, userlandScriptOf } from "../../harness/images/own-host.js";
 
 export { readHostFiles } from "../../harness/images/prepare.js";
 
@@ -17,25 +18,55 @@ export interface ImagePlan {
   mirror: string;
   /** one line for the log: each suite's route and where the mirror came from */
   summary: string;
+  /** each own host engine's image, built and checked for its prerequisites (engine name to tag) */
+  ownHosts?: ReadonlyMap<string, string>;
 }
 
 type Log = (line: string) => void;
 
-/** Finds the mirror and plans the base images of the engines (and of the toolchain); fails at once, naming remedies. */
-export async function planImages(docker: Docker, engines: readonly Engine[], settings: Settings): Promise<ImagePlan> {
+/**
+ * Finds the mirror and plans the base images of the engines (and of the toolchain); fails at
+ * once, naming remedies. Own host images are built and checked here, before any cell: a
+ * userland that lacks a tool the cells need fails the run with one line per missing tool.
+ */
+export async function planImages(
+  docker: Docker,
+  engines: readonly Engine[],
+  settings: Settings,
+  log: Log = () => {},
+): Promise<ImagePlan> {
   const { plans, mirror, summary } = await planBaseImages(
     docker,
     suitesNeeded(engines),
     await machineDebianMirror(),
     settings.baseImage,
   );
-  return { engines: [...engines], basePlans: plans, mirror, summary };
+  const plan: ImagePlan = { engines: [...engines], basePlans: plans, mirror, summary };
+  const own = engines.filter(isOwnHost);
+  if (own.length === 0) return plan;
+  // `FROM debian:<suite>` is served from fwcompat's base where the engine has no such image
+  const served = new Map<string, string>();
+  for (const basePlan of plans.filter((p) => p.route !== "registry"))
+    served.set(basePlan.suite, await ensureBaseImage(docker, basePlan, { suite: basePlan.suite, mirror, log }));
+  const script = userlandScriptOf(await readHostFiles());
+  const ownHosts = new Map<string, string>();
+  const problems: string[] = [];
+  for (const engine of own) {
+    try {
+      ownHosts.set(engine.name, await checkedOwnHost(docker, engine, served, script, log));
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  if (problems.length > 0) throw new UserError(problems.join("\n"));
+  return { ...plan, ownHosts };
 }
 
 /** Builds (or finds cached) the planned engines' host images with these iptables builds, and the peer image. */
 export function preparePlannedImages(
   docker: Docker,
-  plan: Pick<ImagePlan, "engines" | "basePlans" | "mirror">,
+  plan: Pick<ImagePlan, "engines" | "basePlans" | "mirror" | "ownHosts">,
   builds: IptablesBuild[],
   settings: Settings,
   log: Log,
@@ -46,6 +77,7 @@ export function preparePlannedImages(
     basePlans: plan.basePlans,
     settings,
     mirror: plan.mirror,
+    ...(plan.ownHosts ? { ownHosts: plan.ownHosts } : {}),
     log,
   });
 }

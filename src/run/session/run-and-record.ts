@@ -75,7 +75,7 @@ export async function runAndRecord(
 
   const runId = newRunId();
   const session = await RunSession.open(
-    { docker, matrix, engines: enginesOf(matrix, cells), runId, registerCleanup: sinks.registerCleanup },
+    { docker, matrix, engines: enginesOf(matrix, cells), runId, registerCleanup: sinks.registerCleanup, log },
     engine,
   );
   try {

@@ -29,7 +29,7 @@ export type CleanupRegistrar = (closer: () => Promise<unknown>) => void;
 /** What a session asks of the engine and the machine; unit tests pass fakes. */
 export interface SessionEngine {
   assertReachable(): Promise<unknown>;
-  planImages(engines: readonly Engine[], settings: Settings): Promise<ImagePlan>;
+  planImages(engines: readonly Engine[], settings: Settings, log?: Log): Promise<ImagePlan>;
   /** removes the containers, networks and volumes of `runId`, or (without it) those killed runs left */
   sweep(runId?: string): Promise<SweepCount>;
   /** the same for VMs; returns how many it removed */
@@ -42,7 +42,7 @@ export interface SessionEngine {
 
 export const dockerSessionEngine = (docker: Docker): SessionEngine => ({
   assertReachable: () => assertEngineReachable(docker),
-  planImages: (engines, settings) => planImages(docker, engines, settings),
+  planImages: (engines, settings, log) => planImages(docker, engines, settings, log),
   sweep: (runId) => sweep(docker, runId),
   sweepVms: (runId) => sweepVagrant(runId),
   machine: () => machineFacts(docker),
@@ -56,6 +56,8 @@ export interface SessionOptions {
   engines: readonly Engine[];
   runId: string;
   registerCleanup: CleanupRegistrar;
+  /** where planning says what it builds (own host images are built and checked then) */
+  log?: Log;
 }
 
 export interface RunCellsOptions {
@@ -99,7 +101,7 @@ export class RunSession {
     engine: SessionEngine = dockerSessionEngine(options.docker),
   ): Promise<RunSession> {
     await engine.assertReachable();
-    const images = await engine.planImages(options.engines, options.matrix.settings);
+    const images = await engine.planImages(options.engines, options.matrix.settings, options.log);
     const session = new RunSession(options, engine, images);
     options.registerCleanup(() => session.removeEverything());
     return session;
@@ -138,6 +140,7 @@ export class RunSession {
         engines: this.images.engines,
         basePlans: this.images.basePlans,
         mirror: this.images.mirror,
+        ...(this.images.ownHosts ? { ownHosts: this.images.ownHosts } : {}),
         concurrency: options.concurrency,
         ...(options.concurrencyRange ? { concurrencyRange: options.concurrencyRange } : {}),
         repeat: options.repeat,
