@@ -8,6 +8,11 @@ export interface Host {
   readonly address: string;
   /** how the host was started (e.g. privileged, or the capability fallback) */
   readonly mode: string;
+  /**
+   * How many times slower than native the host runs (a VM under software emulation); its
+   * probes' timeouts are multiplied by it. Absent: native speed.
+   */
+  readonly slowdown?: number;
   /** a shell script run with `sh -c` inside the host */
   sh(script: string, timeoutMs?: number): Promise<ExecResult>;
   dispose(): Promise<void>;

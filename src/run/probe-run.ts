@@ -147,7 +147,10 @@ export async function runProbes(
   const specs = probes(ctx);
   const vantages = probeOrder([...new Set(specs.map((s) => s.vantage))], seed, repeat);
   const ordered = vantages.flatMap((v) => specs.filter((s) => s.vantage === v));
-  const { probeTimeoutMs, blockedProbeTimeoutMs } = ctx.settings;
+  // a reachable port of a VM under software emulation can take longer to answer than a native host's
+  const slowdown = ctx.host.slowdown ?? 1;
+  const probeTimeoutMs = ctx.settings.probeTimeoutMs * slowdown;
+  const blockedProbeTimeoutMs = ctx.settings.blockedProbeTimeoutMs * slowdown;
   const results = new Map<ProbeSpec, ProbeResult>();
   const blocked = ordered.filter((s) => s.expect === "blocked");
   const reachable = ordered.filter((s) => s.expect !== "blocked");

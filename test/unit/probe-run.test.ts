@@ -114,3 +114,22 @@ describe("probes expected to be blocked: a short timeout, backed by drop counter
     expect(afterReading).toBeGreaterThan(host.commands.findIndex((c) => /nsenter/.test(c)));
   });
 });
+
+describe("a host slower than native (a VM under software emulation)", () => {
+  it("multiplies every probe's timeout by the host's slowdown, the short one for blocked probes too", async () => {
+    const { ctx, host } = context(
+      (command) =>
+        /nsenter/.test(command)
+          ? { ...timedOut, ms: /-m 1.5 /.test(command) ? 1500 : 9000 }
+          : { exit: 0, body: "n0c1" },
+      0,
+    );
+    const slow = { ...ctx, host: Object.assign(Object.create(host) as FakeHost, { slowdown: 3 }) } as ScenarioContext;
+    const run = await runProbes(slow, () => specs, "s", 0);
+    expect(host.commands.filter((c) => /127\.0\.0\.1:8080/.test(c)).map((c) => /-m ([\d.]+)/.exec(c)?.[1])).toEqual([
+      "9",
+    ]);
+    expect(host.commands.filter((c) => /nsenter/.test(c)).map((c) => /-m ([\d.]+)/.exec(c)?.[1])).toEqual(["1.5", "9"]);
+    expect(run.results[1]?.detail).toMatch(/no drop counter moved: probed again with 9000 ms/);
+  });
+});

@@ -312,8 +312,8 @@ class VagrantHost implements Host {
     readonly address: string,
     readonly mode: string,
     private readonly remove: () => Promise<void>,
-    /** every bound on a command in this VM is multiplied by it */
-    private readonly timeoutScale: number,
+    /** every bound on a command in this VM, and every probe's timeout, is multiplied by it */
+    readonly slowdown: number,
   ) {}
 
   sh(script: string, timeoutMs = TIMEOUT_MS.hostExec): Promise<ExecResult> {
@@ -327,7 +327,7 @@ class VagrantHost implements Host {
           timeout: deadline,
           stripFinalNewline: false,
         }),
-      timeoutMs * this.timeoutScale,
+      timeoutMs * this.slowdown,
     );
   }
 
