@@ -108,7 +108,7 @@ async function planSuite(
 }
 
 /** Pulls the image unless the engine has it; returns why it could not, or undefined. */
-async function pullUnlessPresent(docker: Docker, image: string): Promise<string | undefined> {
+export async function pullUnlessPresent(docker: Docker, image: string): Promise<string | undefined> {
   if (await imageExists(docker, image)) return undefined;
   try {
     const stream = await docker.pull(image);

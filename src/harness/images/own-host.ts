@@ -15,8 +15,9 @@ import {
 } from "../../contract/host-contract.js";
 import { UserError } from "../../errors.js";
 import { APT_INSTALL, APT_UPDATE } from "./apt-commands.js";
-import { ensureImage, ImageBuildError, imageExists, type ImageRecipe } from "./build-image.js";
+import { ensureImage, ImageBuildError, type ImageRecipe } from "./build-image.js";
 import { SHIM_BINARY } from "./shim-image.js";
+import { pullUnlessPresent } from "./base-image.js";
 
 export type OwnHostEngine = Engine & { source: OwnHostSource };
 
@@ -79,18 +80,11 @@ async function contextFiles(dir: string): Promise<Array<{ name: string; data: Bu
 /** The user's image as their engine has it: pulled when absent; a name it cannot get is a UserError. */
 async function ensureUserImage(docker: Docker, engine: OwnHostEngine & { source: { kind: "image" } }): Promise<string> {
   const { image } = engine.source;
-  if (await imageExists(docker, image)) return image;
-  try {
-    const stream = await docker.pull(image);
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())),
-    );
-    return image;
-  } catch (error) {
-    throw new UserError(
-      `engine ${engine.name}: the image ${image} is not on the engine and cannot be pulled (${(error as Error).message.split("\n")[0]}); build or load it first`,
-    );
-  }
+  const failed = await pullUnlessPresent(docker, image);
+  if (failed === undefined) return image;
+  throw new UserError(
+    `engine ${engine.name}: the image ${image} is not on the engine and cannot be pulled (${failed}); build or load it first`,
+  );
 }
 
 /** The recipe of a user's Dockerfile, built as they wrote it (but for served Debian bases), cached by content. */
