@@ -70,7 +70,40 @@ function cellsTexts(group: CellGroup, varying: readonly GroupDimension[], byVers
   return varying.map((d) => valuesText(values(d)));
 }
 
-const scenarioOf = (group: CellGroup) => `${group.scenario}${group.provider === "dind" ? "" : ` (${group.provider})`}`;
+/** Values that speak for themselves in a heading ("2-nodes", "proxy-off"); the others are named ("iptables 1.8.11"). */
+const SELF_NAMED: readonly GroupDimension[] = ["topology", "daemon"];
+
+/** A scenario's heading: the scenario, then the provider when not dind and the values its rows all share. */
+function headingOf(group: CellGroup, inHeading: readonly GroupDimension[], byVersion: boolean): string {
+  const label = (d: GroupDimension) => {
+    const [value = ""] = group.values[d];
+    if (d === "engine" && byVersion) return `docker ${value.slice(ENGINE_PREFIX.length)}`;
+    return SELF_NAMED.includes(d) ? value : `${d} ${value}`;
+  };
+  const extras = [...(group.provider === "dind" ? [] : [group.provider]), ...inHeading.map(label)];
+  return `${group.scenario}${extras.length ? ` (${extras.join(", ")})` : ""}`;
+}
+
+/** The scenario (and provider) a row is listed under. */
+const scenarioOf = (group: CellGroup) => `${group.scenario}\0${group.provider}`;
+
+/**
+ * The dimensions that differ between cells but never within one scenario's rows (e.g. the
+ * topology when only the multi-node scenarios have 2 nodes): said once in the heading, they
+ * leave the table's room to the columns that do differ.
+ */
+function headingDimensions(groups: readonly CellGroup[], varying: readonly GroupDimension[]): GroupDimension[] {
+  return varying.filter((d) => {
+    const byScenario = new Map<string, string>();
+    return groups.every((g) => {
+      const [value, ...others] = g.values[d];
+      if (value === undefined || others.length > 0) return false;
+      const seen = byScenario.get(scenarioOf(g));
+      byScenario.set(scenarioOf(g), value);
+      return seen === undefined || seen === value;
+    });
+  });
+}
 
 function rowOf(group: CellGroup, varying: readonly GroupDimension[], byVersion: boolean): string[] {
   const failing = [group.failingVantages.join(", "), group.reason ? shortened(group.reason) : ""]
@@ -88,17 +121,17 @@ function rowOf(group: CellGroup, varying: readonly GroupDimension[], byVersion: 
 /** Each scenario's heading, then its groups' rows. */
 function rowsByScenario(
   groups: readonly CellGroup[],
-  varying: readonly GroupDimension[],
+  columns: { inTable: readonly GroupDimension[]; inHeading: readonly GroupDimension[] },
   byVersion: boolean,
 ): TextRow[] {
   const rows: TextRow[] = [];
-  let heading: string | undefined;
+  let scenario: string | undefined;
   for (const group of groups) {
-    if (scenarioOf(group) !== heading) {
-      heading = scenarioOf(group);
-      rows.push({ heading: `${heading}:` });
+    if (scenarioOf(group) !== scenario) {
+      scenario = scenarioOf(group);
+      rows.push({ heading: `${headingOf(group, columns.inHeading, byVersion)}:` });
     }
-    rows.push(rowOf(group, varying, byVersion));
+    rows.push(rowOf(group, columns.inTable, byVersion));
   }
   return rows;
 }
@@ -129,9 +162,11 @@ export function renderTerminalSummary(
   const common = commonValues(results);
   const shared = GROUP_DIMENSIONS.flatMap((d) => (common[d] === undefined ? [] : [`${d} ${common[d]}`]));
   const varying = GROUP_DIMENSIONS.filter((d) => common[d] === undefined);
+  const inHeading = headingDimensions(groups, varying);
+  const inTable = varying.filter((d) => !inHeading.includes(d));
   const byVersion = enginesByVersion(results);
   const columns = [
-    ...varying.map((d) => ({ header: d === "engine" && byVersion ? "docker" : d, min: 6 })),
+    ...inTable.map((d) => ({ header: d === "engine" && byVersion ? "docker" : d, min: 6 })),
     ...VERDICT_COLUMNS,
   ];
   const notes = [
@@ -143,7 +178,7 @@ export function renderTerminalSummary(
     ...(shared.length ? wrapTo(`every cell: ${shared.join(", ")}`, width) : []),
     ...hostsLines(results, width),
     "",
-    ...renderTextTable(columns, rowsByScenario(groups, varying, byVersion), width),
+    ...renderTextTable(columns, rowsByScenario(groups, { inTable, inHeading }, byVersion), width),
     "",
     ...notes.flatMap((note) => wrapTo(note, width)),
   ].join("\n");

@@ -8,7 +8,7 @@ import { GROUP_DIMENSIONS, groupCells } from "../../src/results/cell-groups.js";
 import type { CellResult } from "../../src/results/schema.js";
 import { expectEvery } from "../support/quantifiers.js";
 
-// The published run of the default matrix: 43 recorded cells of every status it produced.
+// The published run of the default matrix: 45 recorded cells of every status it produced.
 const published = mergedResultsSchema.parse(
   JSON.parse(readFileSync(new URL("../../docs/compatibility/results.json", import.meta.url), "utf8")),
 ).cells;
@@ -55,15 +55,17 @@ describe("the terminal summary of a recorded run", () => {
 
   it("opens with the counts and what every cell shares, and names where the full table is", () => {
     expect(lines[0]).toBe(
-      `43 cell(s) in ${groupCells(published).length} row(s): 24 reproduced, 18 works, 1 refused; security findings in 6 cell(s)`,
+      `45 cell(s) in ${groupCells(published).length} row(s): 26 reproduced, 18 works, 1 refused; security findings in 6 cell(s)`,
     );
-    expect(lines[1]).toBe("every cell: backend nft, topology 3-bridges");
+    expect(lines[1]).toBe("every cell: backend nft");
     expect(lines.at(-1)).toBe("every column, the findings and the iptables call trace: results/run/summary.md");
   });
 
   it("says where the hosts ran once cells record it, under what every cell shares, within the width", () => {
-    // the published run predates the record: no line for it
-    expect(lines[2]).toBe("");
+    // the published run: dind hosts on this machine and the VM lane's guests
+    expect(lines.slice(2, lines.indexOf("", 2)).join(" ")).toMatch(
+      /^hosts: 43 cell\(s\) on capability-fallback host \(ALL minus [A-Z_,]+\), cgroup v1, kernel \S+, outer engine Docker \S+ \(API [\d.]+\); 2 cell\(s\) on VM host, cgroup v2, kernel \S+$/,
+    );
     const privileged = {
       mode: "privileged" as const,
       modeDetail: "privileged",
@@ -81,35 +83,52 @@ describe("the terminal summary of a recorded run", () => {
     }).split("\n");
     const hostsAt = mixed.findIndex((line) => line.startsWith("hosts: "));
     expect(mixed.slice(hostsAt, mixed.indexOf("", hostsAt)).join(" ")).toMatch(
-      /^hosts: 42 cell\(s\) on privileged host, cgroup v2, .*; 1 cell\(s\) on privileged host, cgroup v1, /,
+      /^hosts: 44 cell\(s\) on privileged host, cgroup v2, .*; 1 cell\(s\) on privileged host, cgroup v1, /,
     );
     expectEvery(mixed, (line) => stringWidth(line) <= 80, "lines of the 80-column summary");
   });
 
+  it("says a value every row of a scenario shares in its heading, not in a column (the multi-node cells' topology)", () => {
+    expect(lines).toContain("snat-lost (2-nodes):");
+    expect(lines).toContain("ip-forward-off:cross-node (2-nodes):");
+    expect(lines.find((line) => line.startsWith("docker "))?.split(/\s{2,}/)).toEqual([
+      "docker",
+      "iptables",
+      "daemon",
+      "status",
+      "failing (or why)",
+      "fix verdicts",
+      "sec",
+    ]);
+    expect(row(summary, "snat-lost (2-nodes)", "28.5.2")).toBe(
+      "28.5.2 | 1.8.11-2 | proxy-off | reproduced | cross-node, to-other-node | repaired: restart-dockerd, masquerade-readd; still-broken: recreate-docker-chains | –",
+    );
+  });
+
   it("merges cells that ended alike into one row, naming the engines it spans", () => {
-    expect(row(summary, "flush-then-run:filter", "26.1.5, 28.5.2")).toBe(
+    expect(row(summary, "flush-then-run:filter (3-bridges)", "26.1.5, 28.5.2")).toBe(
       "26.1.5, 28.5.2 | 1.8.11-2 | proxy-off | reproduced | external, user-action | repaired: restart-dockerd; still-broken: recreate-docker-chains, ip-forward-on | –",
     );
     // 1.8.10 and 1.8.11-2 both work on both 28.x engines without the proxy, every fix keeping them working
-    expect(row(summary, "curl-timeout", "28.0.1, 28.5.2", "1.8.10, 1.8.11-2", "proxy-off")).toBe(
+    expect(row(summary, "curl-timeout (3-bridges)", "28.0.1, 28.5.2", "1.8.10, 1.8.11-2", "proxy-off")).toBe(
       "28.0.1, 28.5.2 | 1.8.10, 1.8.11-2 | proxy-off | works | – | ok: 5 fixes | –",
     );
   });
 
   it("names the failing vantages, each fix's verdict and the security findings of a reproduced cell", () => {
-    expect(row(summary, "curl-timeout", "28.0.1, 28.5.2", "1.8.11", "proxy-off")).toBe(
+    expect(row(summary, "curl-timeout (3-bridges)", "28.0.1, 28.5.2", "1.8.11", "proxy-off")).toBe(
       "28.0.1, 28.5.2 | 1.8.11 | proxy-off | reproduced | localhost, external | repaired: iptables-upgrade, iptables-downgrade; partial: userland-proxy-on, switch-to-legacy, restart-dockerd | –",
     );
-    expect(row(summary, "firewall-reload:nftables-service", "28.5.2")).toBe(
+    expect(row(summary, "firewall-reload:nftables-service (3-bridges)", "28.5.2")).toBe(
       "28.5.2 | 1.8.11-2 | proxy-off | reproduced | localhost, host-ip, external, cross-network, user-action | repaired: restart-dockerd, nftables-flush-own-table | 4",
     );
-    expect(row(summary, "curl-timeout (vagrant)", "26.1.5", "1.8.11")).toBe(
+    expect(row(summary, "curl-timeout (vagrant, 3-bridges)", "26.1.5", "1.8.11")).toBe(
       "26.1.5 | 1.8.11 | proxy-off | reproduced | localhost, external, cross-network | – | 2",
     );
   });
 
   it("shows why a cell was refused, shortened", () => {
-    expect(row(summary, "ip-forward-off:before", "29.7.2", "1.8.11-2", "fw-nftables")).toMatch(
+    expect(row(summary, "ip-forward-off:before (3-bridges)", "29.7.2", "1.8.11-2", "fw-nftables")).toMatch(
       /^29\.7\.2 \| 1\.8\.11-2 \| fw-nftables \| refused \| forwarding off, restart dockerd: failed to start daemon: [^|]{10,}… \| not-applicable: 2 fixes \| –$/,
     );
   });
