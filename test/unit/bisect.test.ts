@@ -296,3 +296,22 @@ describe("the repository a bisect searches", () => {
     expect(repositoryOf({ matrix, matrixFile: "matrix.yaml", repository: "other.bundle" })).toBe("other.bundle");
   });
 });
+
+describe("the topology a bisect by traffic runs its cells on", () => {
+  it("is the one the matrix runs the scenario on, so the multi-node cells' topology does not make it ambiguous", async () => {
+    const { parseMatrixText } = await import("../../src/config/load.js");
+    const { KNOWN_NAMES } = await import("../../src/run/registry.js");
+    const { topologiesOf } = await import("../../src/run/bisect/plan.js");
+    const text = await readFile(new URL("../../matrix.yaml", import.meta.url), "utf8");
+    const matrix = parseMatrixText(text, "matrix.yaml", KNOWN_NAMES);
+    const names = (scenario: string) => topologiesOf(scenario, matrix).map((t) => t.name);
+    expect(matrix.topologies.map((t) => t.name).sort()).toEqual(["2-nodes", "3-bridges"]);
+    expect(names("curl-timeout")).toEqual(["3-bridges"]);
+    expect(names("flush-then-run:filter")).toEqual(["3-bridges"]);
+    expect(names("snat-lost")).toEqual(["2-nodes"]);
+    // a scenario the matrix does not run: the topologies with the nodes it needs
+    expect(names("secure-exec:setgid-stand-in")).toEqual(["3-bridges"]);
+    const oneNodeOnly = { ...matrix, matrix: matrix.matrix.filter((b) => !b.topology.includes("2-nodes")) };
+    expect(topologiesOf("ip-forward-off:cross-node", oneNodeOnly).map((t) => t.name)).toEqual(["2-nodes"]);
+  });
+});

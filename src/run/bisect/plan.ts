@@ -61,6 +61,31 @@ const oneOf = <T extends { name: string }>(
   return found;
 };
 
+/**
+ * The topologies to choose from without --topology: those the matrix runs this scenario on
+ * (curl-timeout never on the multi-node cells' 2 nodes); for a scenario it does not run, those
+ * with the nodes the scenario needs (one node, or at least its minimum); else every one.
+ */
+export function topologiesOf(scenario: string, matrix: BisectRequest["matrix"]): BisectRequest["matrix"]["topologies"] {
+  const wanted = withVariant(scenario);
+  const paired = new Set(
+    matrix.matrix.filter((block) => block.scenario.some((s) => withVariant(s) === wanted)).flatMap((b) => b.topology),
+  );
+  const runs = matrix.topologies.filter((t) => paired.has(t.name));
+  if (runs.length > 0) return runs;
+  const [name = "", variant] = wanted.split(":", 2);
+  const needed = KNOWN_NAMES.scenarios.get(name)?.minNodes?.(variant) ?? 1;
+  const fitting = matrix.topologies.filter((t) => (needed === 1 ? t.nodes === 1 : t.nodes >= needed));
+  return fitting.length > 0 ? fitting : matrix.topologies;
+}
+
+/** A scenario reference with its variant spelled out: a bare name stands for its default variant. */
+function withVariant(ref: string): string {
+  if (ref.includes(":")) return ref;
+  const fallback = KNOWN_NAMES.scenarios.get(ref)?.defaultVariant;
+  return fallback ? `${ref}:${fallback}` : ref;
+}
+
 function trafficCell(request: BisectRequest): TrafficCell | undefined {
   const { matrix, matrixFile } = request;
   if (request.by === "probe") {
@@ -87,7 +112,7 @@ function trafficCell(request: BisectRequest): TrafficCell | undefined {
   return {
     engine: oneOf(matrix.engines, request.engine, "engine", "engine", matrixFile),
     daemon: oneOf(matrix.daemon, request.daemon, "daemon option set", "daemon", matrixFile),
-    topology: oneOf(matrix.topologies, request.topology, "topology", "topology", matrixFile),
+    topology: oneOf(topologiesOf(request.scenario, matrix), request.topology, "topology", "topology", matrixFile),
     scenario: request.scenario,
   };
 }
