@@ -82,6 +82,11 @@ describe("an own host's image", () => {
       "COPY --from=fwcompat/iptables:1.8.11-2-x /opt/fwcompat/iptables/1.8.11-2 /opt/fwcompat/iptables/1.8.11-2",
     );
     expect(lines).toContain(`RUN /usr/local/sbin/${USERLAND.wrap("/opt/fwcompat/iptables/system-1.8.9", "1.8.9")}`);
+    // a userland without busybox gets fwcompat's static one on its PATH, before the facts are read
+    const busybox = lines.findIndex((l) => l.includes("ln -s /opt/fwcompat/tools/busybox /usr/local/bin/busybox"));
+    expect(busybox).toBeGreaterThan(0);
+    expect(lines[busybox]).toMatch(/^RUN command -v busybox >\/dev\/null \|\| /);
+    expect(lines.findIndex((l) => l.includes(USERLAND.facts))).toBeGreaterThan(busybox);
     expect(lines.find((l) => l.startsWith("ENTRYPOINT"))).toBe(
       'ENTRYPOINT ["/opt/fwcompat/tools/tini", "--", "/usr/local/sbin/fwcompat-hostd"]',
     );

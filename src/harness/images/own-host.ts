@@ -215,6 +215,8 @@ export function ownHostRecipe(
       `COPY bin/ ${HOST_TOOLS_DIR}/`,
       `COPY --from=${tools.shimTag} ${SHIM_BINARY} ${HOST_TOOLS_DIR}/${HOST_TOOLS.iptablesShim}`,
       ...systemBuilds.map((build) => `RUN ${HOST_TOOLS_DIR}/${USERLAND.wrap(buildPrefix(build), build.version)}`),
+      // scenarios and probes call busybox by name (httpd in a namespace, ping from a container's)
+      `RUN command -v busybox >/dev/null || { mkdir -p /usr/local/bin && ln -s ${HOST_PATHS.busybox} /usr/local/bin/busybox; }`,
       `RUN mkdir -p /etc/docker ${HOST_PATHS.runDir} && ${HOST_TOOLS_DIR}/${USERLAND.facts} > ${USERLAND_FACTS_FILE}`,
       `ENTRYPOINT ["${OWN_HOST_INIT}", "--", "${HOST_TOOLS_DIR}/${HOST_TOOLS.hostd}"]`,
       `CMD []`,
