@@ -279,13 +279,18 @@ describe("where a repository is", () => {
   });
 });
 
+/** The repository's default matrix, parsed as a run parses it. */
+async function defaultMatrix() {
+  const { parseMatrixText } = await import("../../src/config/load.js");
+  const { KNOWN_NAMES } = await import("../../src/run/registry.js");
+  const text = await readFile(new URL("../../matrix.yaml", import.meta.url), "utf8");
+  return parseMatrixText(text, "matrix.yaml", KNOWN_NAMES);
+}
+
 describe("the repository a bisect searches", () => {
   it("is the one the builds come from by git; an alternative route to it (upstream's URL) does not make it ambiguous", async () => {
-    const { parseMatrixText } = await import("../../src/config/load.js");
-    const { KNOWN_NAMES } = await import("../../src/run/registry.js");
     const { repositoryOf } = await import("../../src/run/bisect/plan.js");
-    const text = await readFile(new URL("../../matrix.yaml", import.meta.url), "utf8");
-    const matrix = parseMatrixText(text, "matrix.yaml", KNOWN_NAMES);
+    const matrix = await defaultMatrix();
     const tenTen = matrix.iptables.find((b) => b.name === "1.8.10");
     // the default matrix's 1.8.10: from the bundle, with upstream git as an online alternative
     expect(tenTen?.source).toMatchObject({ kind: "git", repository: "iptables-upstream.bundle" });
@@ -299,11 +304,8 @@ describe("the repository a bisect searches", () => {
 
 describe("the topology a bisect by traffic runs its cells on", () => {
   it("is the one the matrix runs the scenario on, so the multi-node cells' topology does not make it ambiguous", async () => {
-    const { parseMatrixText } = await import("../../src/config/load.js");
-    const { KNOWN_NAMES } = await import("../../src/run/registry.js");
     const { topologiesOf } = await import("../../src/run/bisect/plan.js");
-    const text = await readFile(new URL("../../matrix.yaml", import.meta.url), "utf8");
-    const matrix = parseMatrixText(text, "matrix.yaml", KNOWN_NAMES);
+    const matrix = await defaultMatrix();
     const names = (scenario: string) => topologiesOf(scenario, matrix).map((t) => t.name);
     expect(matrix.topologies.map((t) => t.name).sort()).toEqual(["2-nodes", "3-bridges"]);
     expect(names("curl-timeout")).toEqual(["3-bridges"]);
