@@ -123,22 +123,27 @@ function declaredNames(items: ReadonlyArray<{ name: string }>, section: string, 
   return seen;
 }
 
+/** A scenario reference naming its variant: a bare name stands for the scenario's default variant. */
+export function explicitVariant(ref: string, known: KnownNames): string {
+  if (ref.includes(":")) return ref;
+  const scenario = known.scenarios.get(ref);
+  if (!scenario || scenario.variants.length === 0) return ref;
+  if (!scenario.defaultVariant || !scenario.variants.includes(scenario.defaultVariant)) {
+    throw new Error(`scenario '${ref}' has variants but no default among them`);
+  }
+  return `${ref}:${scenario.defaultVariant}`;
+}
+
 /**
  * The matrix with every scenario reference naming its variant: a bare `flush-then-run`
  * becomes `flush-then-run:filter` (the scenario's default), so cell ids and labels say which.
  */
 export function withExplicitVariants(matrix: MatrixFile, known: KnownNames): MatrixFile {
-  const explicit = (ref: string) => {
-    if (ref.includes(":")) return ref;
-    const scenario = known.scenarios.get(ref);
-    if (!scenario || scenario.variants.length === 0) return ref;
-    if (!scenario.defaultVariant || !scenario.variants.includes(scenario.defaultVariant)) {
-      throw new Error(`scenario '${ref}' has variants but no default among them`);
-    }
-    return `${ref}:${scenario.defaultVariant}`;
-  };
   return {
     ...matrix,
-    matrix: matrix.matrix.map((block) => ({ ...block, scenario: [...new Set(block.scenario.map(explicit))] })),
+    matrix: matrix.matrix.map((block) => ({
+      ...block,
+      scenario: [...new Set(block.scenario.map((ref) => explicitVariant(ref, known)))],
+    })),
   };
 }

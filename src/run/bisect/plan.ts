@@ -1,4 +1,5 @@
 import type { DaemonOptionSet, Engine, IptablesSource, MatrixFile, Topology } from "../../config/schema.js";
+import { explicitVariant } from "../../config/cross-references.js";
 import { UserError } from "../../errors.js";
 import type { GitMirror } from "../../harness/git/repository.js";
 import { openRepository } from "../../harness/images/git-build.js";
@@ -67,9 +68,11 @@ const oneOf = <T extends { name: string }>(
  * with the nodes the scenario needs (one node, or at least its minimum); else every one.
  */
 export function topologiesOf(scenario: string, matrix: BisectRequest["matrix"]): BisectRequest["matrix"]["topologies"] {
-  const wanted = withVariant(scenario);
+  const wanted = explicitVariant(scenario, KNOWN_NAMES);
   const paired = new Set(
-    matrix.matrix.filter((block) => block.scenario.some((s) => withVariant(s) === wanted)).flatMap((b) => b.topology),
+    matrix.matrix
+      .filter((block) => block.scenario.some((s) => explicitVariant(s, KNOWN_NAMES) === wanted))
+      .flatMap((b) => b.topology),
   );
   const runs = matrix.topologies.filter((t) => paired.has(t.name));
   if (runs.length > 0) return runs;
@@ -77,13 +80,6 @@ export function topologiesOf(scenario: string, matrix: BisectRequest["matrix"]):
   const needed = KNOWN_NAMES.scenarios.get(name)?.minNodes?.(variant) ?? 1;
   const fitting = matrix.topologies.filter((t) => (needed === 1 ? t.nodes === 1 : t.nodes >= needed));
   return fitting.length > 0 ? fitting : matrix.topologies;
-}
-
-/** A scenario reference with its variant spelled out: a bare name stands for its default variant. */
-function withVariant(ref: string): string {
-  if (ref.includes(":")) return ref;
-  const fallback = KNOWN_NAMES.scenarios.get(ref)?.defaultVariant;
-  return fallback ? `${ref}:${fallback}` : ref;
 }
 
 function trafficCell(request: BisectRequest): TrafficCell | undefined {
